@@ -1,0 +1,215 @@
+//! Command line: arguments, output selection and exit codes.
+
+use crate::diagnostic::Severity;
+use crate::engine::{self, Options, Report};
+use crate::render::{human, json};
+use crate::rules::{self, Rule, RULES};
+use clap::{Parser, Subcommand, ValueEnum};
+use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+/// Exit codes of the `check` command.
+pub const EXIT_CLEAN: i32 = 0;
+pub const EXIT_FINDINGS: i32 = 1;
+pub const EXIT_FAILURE: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "asynclint",
+    version,
+    about = "A fast static analyzer for async Rust: finds the concurrency bugs that compile and pass the happy-path test."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check `.rs` files and directories (default: the current directory).
+    Check(CheckArgs),
+    /// List every rule: name, default severity, whether it is on, one line.
+    Rules,
+    /// Print a rule's page: what it flags, why, the fix, bad and good examples.
+    Explain {
+        /// The rule's name, e.g. `blocking-in-async`.
+        rule: String,
+    },
+}
+
+#[derive(Parser, Debug)]
+struct CheckArgs {
+    /// Files and directories to check.
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Run only these rules (comma-separated; `all` selects every rule).
+    #[arg(long, value_delimiter = ',')]
+    select: Vec<String>,
+    /// Do not run these rules (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// When to use colours in human output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+    /// Worker threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Print only the summary (and errors), not each finding.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Print how many findings each rule produced.
+    #[arg(long)]
+    statistics: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                EXIT_FAILURE
+            } else {
+                EXIT_CLEAN
+            };
+        }
+    };
+    match cli.command {
+        Command::Check(args) => check(args),
+        Command::Rules => list_rules(),
+        Command::Explain { rule } => explain(&rule),
+    }
+}
+
+fn fail(message: &str) -> i32 {
+    eprintln!("error: {message}");
+    EXIT_FAILURE
+}
+
+fn select_rules(args: &CheckArgs) -> Result<Vec<&'static dyn Rule>, String> {
+    let check_names = |names: &[String]| -> Result<(), String> {
+        for n in names {
+            if n != "all" && rules::find(n).is_none() {
+                return Err(format!(
+                    "unknown rule `{n}` (run `asynclint rules` for the list)"
+                ));
+            }
+        }
+        Ok(())
+    };
+    check_names(&args.select)?;
+    check_names(&args.ignore)?;
+    let selected = |r: &dyn Rule| {
+        let name = r.meta().name;
+        let on = if args.select.is_empty() {
+            r.meta().default_enabled
+        } else {
+            args.select.iter().any(|s| s == "all" || s == name)
+        };
+        on && !args.ignore.iter().any(|s| s == "all" || s == name)
+    };
+    Ok(RULES.iter().copied().filter(|r| selected(*r)).collect())
+}
+
+fn check(args: CheckArgs) -> i32 {
+    let rules = match select_rules(&args) {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    let options = Options {
+        rules,
+        threads: args.threads,
+        exclude: Box::new(|_| false),
+    };
+    let report = engine::run(&args.paths, &options);
+    let written = match args.format {
+        Format::Json => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(json::render(&report).as_bytes())
+                .and_then(|_| out.flush())
+        }
+        Format::Human => {
+            let choice = match args.color {
+                Color::Always => ColorChoice::Always,
+                Color::Never => ColorChoice::Never,
+                Color::Auto if std::io::stdout().is_terminal() => ColorChoice::Auto,
+                Color::Auto => ColorChoice::Never,
+            };
+            let stream = StandardStream::stdout(choice);
+            let mut out = stream.lock();
+            human::render(
+                &report,
+                &mut out,
+                &human::HumanOptions {
+                    quiet: args.quiet,
+                    statistics: args.statistics,
+                },
+            )
+        }
+    };
+    if let Err(e) = written {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return fail(&format!("cannot write output: {e}"));
+        }
+    }
+    exit_code(&report)
+}
+
+/// 2 if any file could not be checked, else 1 if anything at warning or error
+/// severity was found, else 0.
+pub fn exit_code(report: &Report) -> i32 {
+    if !report.errors.is_empty() {
+        EXIT_FAILURE
+    } else if report.count(Severity::Warning) + report.count(Severity::Error) > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    }
+}
+
+fn list_rules() -> i32 {
+    let width = RULES.iter().map(|r| r.meta().name.len()).max().unwrap_or(0);
+    let mut out = std::io::stdout().lock();
+    for r in RULES {
+        let m = r.meta();
+        let _ = writeln!(
+            out,
+            "{:width$}  {:7}  {:3}  {}",
+            m.name,
+            m.severity.as_str(),
+            if m.default_enabled { "on" } else { "off" },
+            m.summary,
+        );
+    }
+    EXIT_CLEAN
+}
+
+fn explain(name: &str) -> i32 {
+    match rules::find(name) {
+        Some(r) => {
+            print!("{}", r.meta().doc);
+            EXIT_CLEAN
+        }
+        None => fail(&format!(
+            "unknown rule `{name}` (run `asynclint rules` for the list)"
+        )),
+    }
+}

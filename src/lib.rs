@@ -1,0 +1,19 @@
+//! asynclint: a fast static analyzer for async Rust.
+//!
+//! Layers, top to bottom: [`cli`] → [`engine`] (discover, parse in parallel, index,
+//! walk, collect) → [`walk`], [`render`], [`suppress`] → [`rules`] → [`semantic`]
+//! (imports, async context, bindings, macro bodies, crate index) → [`diagnostic`],
+//! [`source`], [`discover`].
+
+pub mod cli;
+pub mod diagnostic;
+pub mod discover;
+pub mod engine;
+pub mod render;
+pub mod rules;
+pub mod semantic;
+pub mod source;
+pub mod suppress;
+pub mod walk;
+
+pub use engine::{analyze_source, Analysis, FileError};

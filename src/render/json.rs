@@ -1,0 +1,106 @@
+//! `--format json`: one object on stdout, as the interface contract specifies.
+
+use crate::engine::Report;
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Output<'a> {
+    version: &'static str,
+    files_checked: usize,
+    diagnostics: Vec<Diag<'a>>,
+    errors: Vec<Error<'a>>,
+}
+
+#[derive(Serialize)]
+struct Diag<'a> {
+    rule: &'a str,
+    severity: &'a str,
+    path: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<Fix<'a>>,
+}
+
+#[derive(Serialize)]
+struct Fix<'a> {
+    applicability: crate::diagnostic::Applicability,
+    edits: Vec<Edit<'a>>,
+}
+
+#[derive(Serialize)]
+struct Edit<'a> {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    replacement: &'a str,
+}
+
+#[derive(Serialize)]
+struct Error<'a> {
+    path: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<usize>,
+}
+
+pub fn render(report: &Report) -> String {
+    let out = Output {
+        version: env!("CARGO_PKG_VERSION"),
+        files_checked: report.files_checked,
+        diagnostics: report
+            .findings
+            .iter()
+            .map(|f| {
+                let d = &f.diagnostic;
+                Diag {
+                    rule: d.rule,
+                    severity: d.severity.as_str(),
+                    path: &f.path,
+                    line: f.start.line,
+                    column: f.start.column,
+                    end_line: f.end.line,
+                    end_column: f.end.column,
+                    message: &d.message,
+                    help: d.help.as_deref(),
+                    fix: d.fix.as_ref().map(|fix| Fix {
+                        applicability: fix.applicability,
+                        edits: fix
+                            .edits
+                            .iter()
+                            .zip(&f.edit_positions)
+                            .map(|(e, (s, t))| Edit {
+                                line: s.line,
+                                column: s.column,
+                                end_line: t.line,
+                                end_column: t.column,
+                                replacement: &e.replacement,
+                            })
+                            .collect(),
+                    }),
+                }
+            })
+            .collect(),
+        errors: report
+            .errors
+            .iter()
+            .map(|e| Error {
+                path: &e.path,
+                message: &e.message,
+                line: e.position.map(|p| p.line),
+                column: e.position.map(|p| p.column),
+            })
+            .collect(),
+    };
+    let mut s = serde_json::to_string_pretty(&out).unwrap_or_else(|_| "{}".into());
+    s.push('\n');
+    s
+}

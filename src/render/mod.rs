@@ -1,0 +1,4 @@
+//! Output formats.
+
+pub mod human;
+pub mod json;

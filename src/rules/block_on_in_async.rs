@@ -1,0 +1,83 @@
+//! `block-on-in-async`: driving a future to completion synchronously from async code.
+
+use super::{Rule, RuleMeta};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::semantic::tasks::{executor_of, Executor};
+use crate::semantic::Cx;
+use syn::Expr;
+
+pub struct BlockOnInAsync;
+
+static META: RuleMeta = RuleMeta {
+    name: "block-on-in-async",
+    severity: Severity::Error,
+    default_enabled: true,
+    summary: "`block_on` (or a new runtime) inside async code deadlocks the executor or panics",
+    doc: include_str!("../../rules/block-on-in-async.md"),
+};
+
+/// Free functions that block the calling thread until a future completes.
+const BLOCK_ON_FNS: &[&str] = &[
+    "futures::executor::block_on",
+    "futures_executor::block_on",
+    "futures_lite::future::block_on",
+    "async_std::task::block_on",
+    "pollster::block_on",
+    "smol::block_on",
+    "async_global_executor::block_on",
+];
+
+const RUNTIME_NEW: &str = "tokio::runtime::Runtime::new";
+
+impl Rule for BlockOnInAsync {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check_expr(&self, cx: &mut Cx, expr: &Expr) {
+        if !cx.in_async() {
+            return;
+        }
+        match expr {
+            Expr::Call(_) => {
+                let Some(path) = cx.call_path(expr) else {
+                    return;
+                };
+                if BLOCK_ON_FNS.contains(&path.as_str()) {
+                    report_block_on(cx, expr);
+                } else if path == RUNTIME_NEW {
+                    let d = Diagnostic::new(
+                        META.name,
+                        META.severity,
+                        cx.range(expr),
+                        "creating a runtime inside async code panics as soon as it is used or dropped here (\"Cannot start a runtime from within a runtime\" / \"Cannot drop a runtime in a context where blocking is not allowed\")",
+                    )
+                    .with_label("new runtime created in async code")
+                    .with_help("use the runtime this code already runs on: `.await` the future, or `tokio::spawn` it; build runtimes only in sync `main` or on a dedicated thread");
+                    cx.report(d);
+                }
+            }
+            Expr::MethodCall(mc) if mc.method == "block_on" => {
+                let on_runtime = executor_of(cx, &mc.receiver) == Some(Executor::TokioRuntime);
+                // `fut.block_on()` from `pollster::FutureExt`.
+                let pollster_ext = mc.args.is_empty() && cx.file.uses.imports_crate("pollster");
+                if on_runtime || pollster_ext {
+                    report_block_on(cx, expr);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn report_block_on(cx: &mut Cx, expr: &Expr) {
+    let d = Diagnostic::new(
+        META.name,
+        META.severity,
+        cx.range(expr),
+        "`block_on` inside async code blocks the executor thread until the future completes: with tokio it panics (\"Cannot start a runtime from within a runtime\"), on a single-threaded executor it deadlocks",
+    )
+    .with_label("blocks the executor thread")
+    .with_help("`.await` the future instead; if the caller must stay sync, move the sync/async boundary up so this code is not reached from async code");
+    cx.report(d);
+}

@@ -1,0 +1,48 @@
+//! The rules and their registry. Adding a rule: one file here, one line in [`RULES`],
+//! one page in `rules/<name>.md`, one folder in `fixtures/<name>/`.
+
+mod block_on_in_async;
+mod blocking_in_async;
+mod dropped_join_handle;
+
+use crate::diagnostic::Severity;
+use crate::semantic::Cx;
+use syn::{Attribute, Block, Expr, Signature, Stmt};
+
+/// What the registry, `asynclint rules` and `asynclint explain` know of a rule.
+pub struct RuleMeta {
+    /// The stable id, used in output, config and suppressions.
+    pub name: &'static str,
+    pub severity: Severity,
+    pub default_enabled: bool,
+    /// One line for `asynclint rules`.
+    pub summary: &'static str,
+    /// The rule's page, `rules/<name>.md`.
+    pub doc: &'static str,
+}
+
+/// A fn item, impl method or trait default method.
+pub struct FnNode<'a> {
+    pub attrs: &'a [Attribute],
+    pub sig: &'a Signature,
+    pub body: &'a Block,
+}
+
+/// A rule: the walk calls its hooks at every node of the kinds it cares about.
+pub trait Rule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check_expr(&self, _cx: &mut Cx, _expr: &Expr) {}
+    fn check_stmt(&self, _cx: &mut Cx, _stmt: &Stmt) {}
+    fn check_fn(&self, _cx: &mut Cx, _f: &FnNode) {}
+}
+
+/// Every rule, in the order `asynclint rules` lists them.
+pub static RULES: &[&dyn Rule] = &[
+    &dropped_join_handle::DroppedJoinHandle,
+    &blocking_in_async::BlockingInAsync,
+    &block_on_in_async::BlockOnInAsync,
+];
+
+pub fn find(name: &str) -> Option<&'static dyn Rule> {
+    RULES.iter().copied().find(|r| r.meta().name == name)
+}

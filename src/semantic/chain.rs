@@ -1,0 +1,80 @@
+//! Looking through expressions: parentheses, method chains and their roots.
+
+use syn::{Expr, ExprMethodCall};
+
+/// `expr` without surrounding parentheses and invisible groups.
+pub fn strip(mut expr: &Expr) -> &Expr {
+    loop {
+        match expr {
+            Expr::Paren(p) => expr = &p.expr,
+            Expr::Group(g) => expr = &g.expr,
+            _ => return expr,
+        }
+    }
+}
+
+/// A method chain read from its root outward: `Command::new("ls").arg("-l").output()?`
+/// has root `Command::new("ls")` and methods `arg`, `output`.
+pub struct Chain<'a> {
+    pub root: &'a Expr,
+    /// Method calls from the innermost (closest to the root) to the outermost.
+    pub methods: Vec<&'a ExprMethodCall>,
+    /// Whether an `.await` appears anywhere along the chain.
+    pub awaited: bool,
+}
+
+pub fn chain(expr: &Expr) -> Chain<'_> {
+    let mut methods = Vec::new();
+    let mut awaited = false;
+    let mut cur = expr;
+    loop {
+        match cur {
+            Expr::MethodCall(m) => {
+                methods.push(m);
+                cur = &m.receiver;
+            }
+            Expr::Try(t) => cur = &t.expr,
+            Expr::Await(a) => {
+                awaited = true;
+                cur = &a.base;
+            }
+            Expr::Paren(p) => cur = &p.expr,
+            Expr::Group(g) => cur = &g.expr,
+            _ => break,
+        }
+    }
+    methods.reverse();
+    Chain {
+        root: cur,
+        methods,
+        awaited,
+    }
+}
+
+/// The path of a plain call `a::b(..)`.
+pub fn call_path(expr: &Expr) -> Option<&syn::Path> {
+    match strip(expr) {
+        Expr::Call(c) => match strip(&c.func) {
+            Expr::Path(p) if p.qself.is_none() => Some(&p.path),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The single identifier of a path expression `x`.
+pub fn path_ident(expr: &Expr) -> Option<&syn::Ident> {
+    match strip(expr) {
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident(),
+        _ => None,
+    }
+}
+
+/// The receiver of a method call seen through `&`, `&mut`, `*` and parentheses.
+pub fn receiver_ident(expr: &Expr) -> Option<&syn::Ident> {
+    match strip(expr) {
+        Expr::Reference(r) => receiver_ident(&r.expr),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => receiver_ident(&u.expr),
+        e => path_ident(e),
+    }
+}

@@ -1,0 +1,221 @@
+//! Macro bodies as code: syn leaves `select!`, `join!`, `vec!`, `format!` and friends
+//! as token streams, so the shared layer parses the ones whose arguments are
+//! expressions. A body that does not parse is skipped silently.
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use syn::parse::{ParseStream, Parser};
+use syn::{Expr, Pat, Token};
+
+/// What a macro's body holds, as far as the analysis is concerned.
+pub enum MacroBody {
+    /// `tokio::select!` / `futures::select!`: branches of `pat = future => handler`.
+    Select(Vec<SelectBranch>),
+    /// A list of expressions: `join!(a, b)`, `vec![..]`, `println!("{}", x)`.
+    Exprs(Vec<Expr>),
+    /// Not a macro whose body is analysed.
+    Opaque,
+}
+
+pub struct SelectBranch {
+    /// `None` for `else =>`, `complete =>` and `default =>`.
+    pub future: Option<Expr>,
+    pub guard: Option<Expr>,
+    pub handler: Expr,
+}
+
+/// Macros whose comma-separated arguments are (mostly) expressions.
+const EXPR_MACROS: &[&str] = &[
+    "join",
+    "try_join",
+    "pin",
+    "vec",
+    "format",
+    "format_args",
+    "print",
+    "println",
+    "eprint",
+    "eprintln",
+    "write",
+    "writeln",
+    "panic",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "dbg",
+    "todo",
+    "unimplemented",
+    "unreachable",
+    "trace",
+    "debug",
+    "info",
+    "warn",
+    "error",
+    "event",
+    "anyhow",
+    "bail",
+    "ensure",
+];
+
+pub fn is_select(name: &str) -> bool {
+    matches!(name, "select" | "select_biased")
+}
+
+pub fn parse_body(mac: &syn::Macro) -> MacroBody {
+    let Some(last) = mac.path.segments.last() else {
+        return MacroBody::Opaque;
+    };
+    let name = last.ident.to_string();
+    if is_select(&name) {
+        return match parse_select.parse2(mac.tokens.clone()) {
+            Ok(branches) => MacroBody::Select(branches),
+            Err(_) => MacroBody::Opaque,
+        };
+    }
+    if EXPR_MACROS.contains(&name.as_str()) {
+        return MacroBody::Exprs(parse_expr_list(mac.tokens.clone()));
+    }
+    MacroBody::Opaque
+}
+
+/// Splits a token stream at top-level commas (and `;`, for `vec![x; n]`) and parses
+/// each piece as an expression, keeping the pieces that parse.
+fn parse_expr_list(tokens: TokenStream) -> Vec<Expr> {
+    let mut out = Vec::new();
+    let mut piece: Vec<TokenTree> = Vec::new();
+    let mut flush = |piece: &mut Vec<TokenTree>| {
+        if !piece.is_empty() {
+            let ts: TokenStream = piece.drain(..).collect();
+            if let Ok(e) = syn::parse2::<Expr>(ts) {
+                if !matches!(e, Expr::Lit(_)) {
+                    out.push(e);
+                }
+            }
+        }
+    };
+    for tt in tokens {
+        match &tt {
+            TokenTree::Punct(p) if p.as_char() == ',' || p.as_char() == ';' => {
+                flush(&mut piece);
+            }
+            _ => piece.push(tt),
+        }
+    }
+    flush(&mut piece);
+    out
+}
+
+fn parse_select(input: ParseStream) -> syn::Result<Vec<SelectBranch>> {
+    let mut branches = Vec::new();
+    if input.peek(syn::Ident) && input.peek2(Token![;]) {
+        // `biased;`
+        input.parse::<syn::Ident>()?;
+        input.parse::<Token![;]>()?;
+    }
+    while !input.is_empty() {
+        let future = if input.peek(Token![else])
+            || ((input.peek(syn::Ident) && input.peek2(Token![=>])) && !input.peek2(Token![=]))
+        {
+            // `else => ..`, `complete => ..`, `default => ..`
+            if input.peek(Token![else]) {
+                input.parse::<Token![else]>()?;
+            } else {
+                input.parse::<syn::Ident>()?;
+            }
+            None
+        } else {
+            let _pat: Pat = Pat::parse_multi_with_leading_vert(input)?;
+            input.parse::<Token![=]>()?;
+            Some(
+                input
+                    .call(Expr::parse_without_eager_brace)
+                    .or_else(|_| input.parse())?,
+            )
+        };
+        let guard = if input.peek(Token![,]) && input.peek2(Token![if]) {
+            input.parse::<Token![,]>()?;
+            input.parse::<Token![if]>()?;
+            Some(input.parse::<Expr>()?)
+        } else {
+            None
+        };
+        input.parse::<Token![=>]>()?;
+        let handler = if input.peek(syn::token::Brace) {
+            let block: syn::ExprBlock = input.parse()?;
+            Expr::Block(block)
+        } else {
+            input.parse::<Expr>()?
+        };
+        if input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+        }
+        branches.push(SelectBranch {
+            future,
+            guard,
+            handler,
+        });
+    }
+    Ok(branches)
+}
+
+/// Whether a token stream contains a group nested deeper than `limit` — such input
+/// would overflow the parser's stack. Returns the first token past the limit.
+pub fn too_deep(tokens: &TokenStream, limit: usize) -> Option<proc_macro2::Span> {
+    let mut stack: Vec<proc_macro2::token_stream::IntoIter> = vec![tokens.clone().into_iter()];
+    while let Some(top) = stack.last_mut() {
+        match top.next() {
+            Some(TokenTree::Group(g)) => {
+                if stack.len() >= limit {
+                    return Some(g.span_open());
+                }
+                if g.delimiter() != Delimiter::None || !g.stream().is_empty() {
+                    stack.push(g.stream().into_iter());
+                }
+            }
+            Some(_) => {}
+            None => {
+                stack.pop();
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(src: &str) -> MacroBody {
+        let mac: syn::Macro = syn::parse_str(src).unwrap();
+        parse_body(&mac)
+    }
+
+    #[test]
+    fn select_branches_are_parsed() {
+        let MacroBody::Select(b) = body(
+            "tokio::select! { biased; Some(x) = rx.recv() => { handle(x).await } \
+             _ = token.cancelled(), if armed => return, else => break }",
+        ) else {
+            panic!("select not parsed")
+        };
+        assert_eq!(b.len(), 3);
+        assert!(b[0].future.is_some() && b[1].guard.is_some() && b[2].future.is_none());
+    }
+
+    #[test]
+    fn expression_lists_skip_what_does_not_parse() {
+        let MacroBody::Exprs(e) =
+            body("tracing::info!(target: \"x\", ?id, \"loaded {}\", load(id))")
+        else {
+            panic!()
+        };
+        assert_eq!(e.len(), 1);
+        let MacroBody::Exprs(e) = body("vec![std::fs::read(p); 3]") else {
+            panic!()
+        };
+        assert_eq!(e.len(), 1);
+        assert!(matches!(body("my_macro!(a, b)"), MacroBody::Opaque));
+    }
+}

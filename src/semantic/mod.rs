@@ -1,0 +1,192 @@
+//! The shared semantic layer: everything two rules need lives here, once.
+//!
+//! Rules see the code through [`Cx`]: the file, name resolution through `use`, the
+//! async context, local bindings and their origins, and the sinks for diagnostics.
+
+pub mod chain;
+pub mod imports;
+pub mod index;
+pub mod macros;
+pub mod scope;
+pub mod tasks;
+
+use crate::diagnostic::Diagnostic;
+use crate::source::{LineIndex, TextRange};
+use imports::UseMap;
+use index::{Deferred, IndexQuery};
+use scope::{Context, Origin, Scopes};
+use syn::spanned::Spanned;
+use syn::Expr;
+
+/// The async runtime a file is written against, from what it imports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Runtime {
+    Tokio,
+    AsyncStd,
+    Smol,
+    Unknown,
+}
+
+/// One parsed file and what is known about it as a whole.
+pub struct FileInfo<'t> {
+    pub path: &'t str,
+    pub text: &'t str,
+    pub lines: LineIndex,
+    pub uses: UseMap,
+    pub runtime: Runtime,
+}
+
+impl<'t> FileInfo<'t> {
+    pub fn new(path: &'t str, text: &'t str, file: &syn::File) -> Self {
+        let uses = UseMap::from_file(file);
+        let runtime = if uses.imports_crate("tokio") || text.contains("tokio::") {
+            Runtime::Tokio
+        } else if uses.imports_crate("async_std") || text.contains("async_std::") {
+            Runtime::AsyncStd
+        } else if uses.imports_crate("smol") || text.contains("smol::") {
+            Runtime::Smol
+        } else {
+            Runtime::Unknown
+        };
+        FileInfo {
+            path,
+            text,
+            lines: LineIndex::new(text),
+            uses,
+            runtime,
+        }
+    }
+
+    pub fn range(&self, span: proc_macro2::Span) -> TextRange {
+        self.lines.range_of(self.text, span)
+    }
+
+    pub fn slice(&self, range: TextRange) -> &'t str {
+        self.text.get(range.start..range.end).unwrap_or("")
+    }
+}
+
+/// Diagnostics and index-dependent diagnostics collected while walking one file.
+#[derive(Default, Debug)]
+pub struct Sink {
+    pub diagnostics: Vec<Diagnostic>,
+    pub deferred: Vec<Deferred>,
+}
+
+/// What a rule sees at a node.
+pub struct Cx<'a> {
+    pub file: &'a FileInfo<'a>,
+    pub context: &'a Context,
+    pub scopes: &'a Scopes,
+    /// How many `select!` bodies enclose this node.
+    pub select_depth: usize,
+    pub(crate) sink: &'a mut Sink,
+}
+
+impl<'a> Cx<'a> {
+    /// Whether this code runs on the async executor.
+    pub fn in_async(&self) -> bool {
+        self.context.in_async()
+    }
+
+    /// Whether `.await` may be written right here.
+    pub fn can_await(&self) -> bool {
+        self.context.can_await()
+    }
+
+    pub fn resolve(&self, path: &syn::Path) -> Option<String> {
+        self.file.uses.resolve(path)
+    }
+
+    /// The resolved path of a plain call's callee.
+    pub fn call_path(&self, expr: &Expr) -> Option<String> {
+        chain::call_path(expr).and_then(|p| self.resolve(p))
+    }
+
+    pub fn binding(&self, name: &str) -> Option<&'a Origin> {
+        self.scopes.lookup(name)
+    }
+
+    /// The origin of the local a method receiver names, if it is one.
+    pub fn receiver_origin(&self, receiver: &Expr) -> Option<&'a Origin> {
+        chain::receiver_ident(receiver).and_then(|i| self.binding(&i.to_string()))
+    }
+
+    pub fn range(&self, node: &impl NodeRange) -> TextRange {
+        node.text_range(self.file)
+    }
+
+    pub fn text(&self, node: &impl NodeRange) -> &'a str {
+        self.file.slice(node.text_range(self.file))
+    }
+
+    pub fn report(&mut self, diagnostic: Diagnostic) {
+        self.sink.diagnostics.push(diagnostic);
+    }
+
+    /// Report `diagnostic` only if the crate-wide index answers `query` with yes.
+    pub fn report_if(&mut self, query: IndexQuery, diagnostic: Diagnostic) {
+        self.sink.deferred.push(Deferred { query, diagnostic });
+    }
+}
+
+/// Byte ranges of syntax nodes, computed from their first and last tokens without
+/// re-printing the node.
+pub trait NodeRange {
+    fn text_range(&self, file: &FileInfo) -> TextRange;
+}
+
+impl NodeRange for Expr {
+    fn text_range(&self, file: &FileInfo) -> TextRange {
+        TextRange::new(expr_start(self, file), expr_end(self, file))
+    }
+}
+
+impl NodeRange for syn::Path {
+    fn text_range(&self, file: &FileInfo) -> TextRange {
+        let start = match (&self.leading_colon, self.segments.first()) {
+            (Some(c), _) => file.range(c.spans[0]).start,
+            (None, Some(s)) => file.range(s.ident.span()).start,
+            (None, None) => 0,
+        };
+        let end = self
+            .segments
+            .last()
+            .map(|s| match &s.arguments {
+                syn::PathArguments::None => file.range(s.ident.span()).end,
+                _ => file.range(s.arguments.span()).end,
+            })
+            .unwrap_or(start);
+        TextRange::new(start, end)
+    }
+}
+
+impl NodeRange for TextRange {
+    fn text_range(&self, _file: &FileInfo) -> TextRange {
+        *self
+    }
+}
+
+fn expr_start(expr: &Expr, file: &FileInfo) -> usize {
+    match expr {
+        Expr::Call(c) if c.attrs.is_empty() => expr_start(&c.func, file),
+        Expr::MethodCall(m) if m.attrs.is_empty() => expr_start(&m.receiver, file),
+        Expr::Await(a) if a.attrs.is_empty() => expr_start(&a.base, file),
+        Expr::Try(t) if t.attrs.is_empty() => expr_start(&t.expr, file),
+        Expr::Field(f) if f.attrs.is_empty() => expr_start(&f.base, file),
+        Expr::Path(p) if p.attrs.is_empty() && p.qself.is_none() => p.path.text_range(file).start,
+        _ => file.range(expr.span()).start,
+    }
+}
+
+fn expr_end(expr: &Expr, file: &FileInfo) -> usize {
+    match expr {
+        Expr::Call(c) => file.range(c.paren_token.span.close()).end,
+        Expr::MethodCall(m) => file.range(m.paren_token.span.close()).end,
+        Expr::Await(a) => file.range(a.await_token.span).end,
+        Expr::Try(t) => file.range(t.question_token.spans[0]).end,
+        Expr::Field(f) => file.range(f.member.span()).end,
+        Expr::Path(p) if p.qself.is_none() => p.path.text_range(file).end,
+        _ => file.range(expr.span()).end,
+    }
+}

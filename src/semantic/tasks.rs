@@ -1,0 +1,203 @@
+//! Task spawning, runtimes and the calls that run closures off the executor.
+
+use super::chain::{self, strip};
+use super::scope::Origin;
+use super::Cx;
+use syn::Expr;
+
+/// What dropping a spawned task's handle does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpawnKind {
+    /// tokio, async-std, actix: the task keeps running, detached.
+    Detaches,
+    /// smol / async-executor / async-task `Task`: the task is cancelled on drop.
+    CancelsOnDrop,
+}
+
+pub struct Spawn {
+    pub kind: SpawnKind,
+    /// How the spawner is written in the code (`tokio::spawn`, `rt.spawn`).
+    pub spawner: String,
+}
+
+/// Free functions that spawn a task and return its handle.
+const SPAWN_FNS: &[(&str, SpawnKind)] = &[
+    ("tokio::spawn", SpawnKind::Detaches),
+    ("tokio::task::spawn", SpawnKind::Detaches),
+    ("tokio::task::spawn_local", SpawnKind::Detaches),
+    ("tokio::task::spawn_blocking", SpawnKind::Detaches),
+    ("async_std::task::spawn", SpawnKind::Detaches),
+    ("async_std::task::spawn_local", SpawnKind::Detaches),
+    ("async_std::task::spawn_blocking", SpawnKind::Detaches),
+    ("actix_rt::spawn", SpawnKind::Detaches),
+    ("actix::spawn", SpawnKind::Detaches),
+    ("smol::spawn", SpawnKind::CancelsOnDrop),
+    ("async_global_executor::spawn", SpawnKind::CancelsOnDrop),
+    (
+        "async_global_executor::spawn_local",
+        SpawnKind::CancelsOnDrop,
+    ),
+];
+
+/// Calls whose result is a tokio runtime or a handle to one.
+const TOKIO_RUNTIME_ROOTS: &[&str] = &[
+    "tokio::runtime::Runtime::new",
+    "tokio::runtime::Handle::current",
+    "tokio::runtime::Handle::try_current",
+    "tokio::runtime::Builder::new_current_thread",
+    "tokio::runtime::Builder::new_multi_thread",
+];
+
+/// Types of a tokio runtime or handle, for declared parameters and locals.
+const TOKIO_RUNTIME_TYPES: &[&str] = &["tokio::runtime::Runtime", "tokio::runtime::Handle"];
+
+/// Calls whose result is an executor whose `Task`s cancel on drop.
+const CANCEL_ON_DROP_EXECUTORS: &[&str] = &[
+    "async_executor::Executor::new",
+    "async_executor::LocalExecutor::new",
+    "smol::Executor::new",
+    "smol::LocalExecutor::new",
+];
+
+/// Whether `path` is a call that yields a tokio runtime or handle.
+pub fn is_tokio_runtime_root(path: &str) -> bool {
+    TOKIO_RUNTIME_ROOTS.contains(&path)
+}
+
+/// What a receiver expression is, when it is a runtime or an executor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Executor {
+    TokioRuntime,
+    CancelOnDrop,
+}
+
+/// Classifies a method receiver: `Handle::current()`, `rt` bound from
+/// `Runtime::new()`, a parameter declared `&tokio::runtime::Handle`, an
+/// `async_executor::Executor`.
+pub fn executor_of(cx: &Cx, receiver: &Expr) -> Option<Executor> {
+    let c = chain::chain(receiver);
+    if let Some(path) = cx.call_path(c.root) {
+        return classify_root(&path);
+    }
+    let origin = cx.receiver_origin(c.root)?;
+    executor_of_origin(cx, origin, 0)
+}
+
+fn executor_of_origin(cx: &Cx, origin: &Origin, depth: usize) -> Option<Executor> {
+    if let Some(ty) = &origin.ty {
+        if TOKIO_RUNTIME_TYPES.contains(&ty.as_str()) {
+            return Some(Executor::TokioRuntime);
+        }
+    }
+    if let Some(root) = &origin.root_call {
+        return classify_root(root);
+    }
+    // `let handle = rt.handle().clone();` — follow the chain to `rt`, a little way.
+    let name = origin.root_binding.as_deref()?;
+    if depth > 4 {
+        return None;
+    }
+    executor_of_origin(cx, cx.binding(name)?, depth + 1)
+}
+
+fn classify_root(path: &str) -> Option<Executor> {
+    if is_tokio_runtime_root(path) {
+        Some(Executor::TokioRuntime)
+    } else if CANCEL_ON_DROP_EXECUTORS.contains(&path) {
+        Some(Executor::CancelOnDrop)
+    } else {
+        None
+    }
+}
+
+/// Recognises a task-spawning call: `tokio::spawn(..)`, `task::spawn_blocking(..)`,
+/// `rt.spawn(..)` on a known runtime, `ex.spawn(..)` on an async executor.
+pub fn spawn_call(cx: &Cx, expr: &Expr) -> Option<Spawn> {
+    match strip(expr) {
+        Expr::Call(_) => {
+            let path = cx.call_path(expr)?;
+            let (_, kind) = SPAWN_FNS.iter().find(|(p, _)| *p == path)?;
+            let spawner = chain::call_path(expr)
+                .map(|p| cx.text(p).to_string())
+                .unwrap_or(path);
+            Some(Spawn {
+                kind: *kind,
+                spawner,
+            })
+        }
+        Expr::MethodCall(m) => {
+            let method = m.method.to_string();
+            if method != "spawn" && method != "spawn_blocking" && method != "spawn_local" {
+                return None;
+            }
+            let kind = match executor_of(cx, &m.receiver)? {
+                Executor::TokioRuntime => SpawnKind::Detaches,
+                Executor::CancelOnDrop => SpawnKind::CancelsOnDrop,
+            };
+            Some(Spawn {
+                kind,
+                spawner: format!("{}.{}", cx.text(&*m.receiver), method),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Functions and methods that run the closure they are given somewhere other than
+/// on the executor thread (by their last path segment: an unresolved name here only
+/// makes the analysis more careful, never louder).
+const OFF_EXECUTOR_FNS: &[&str] = &[
+    "spawn_blocking",
+    "block_in_place",
+    "unblock",
+    "spawn",
+    "scope",
+    "join",
+    "spawn_fifo",
+    "install",
+    "in_place_scope",
+];
+
+/// Parallel-iterator entry points (rayon): closures along such a chain run on the pool.
+const PAR_ITER_METHODS: &[&str] = &[
+    "par_iter",
+    "par_iter_mut",
+    "into_par_iter",
+    "par_bridge",
+    "par_chunks",
+    "par_chunks_mut",
+    "par_windows",
+    "par_lines",
+    "par_split",
+    "par_sort_by",
+    "par_sort_by_key",
+    "par_extend",
+];
+
+/// Whether a closure passed to `call` runs off the executor.
+pub fn runs_closures_off_executor(call: &Expr) -> bool {
+    match call {
+        Expr::Call(c) => match strip(&c.func) {
+            Expr::Path(p) => p
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| OFF_EXECUTOR_FNS.iter().any(|n| s.ident == n)),
+            _ => false,
+        },
+        Expr::MethodCall(m) => {
+            let name = m.method.to_string();
+            if matches!(
+                name.as_str(),
+                "spawn_blocking" | "block_in_place" | "install" | "spawn" | "scope" | "join"
+            ) {
+                return true;
+            }
+            chain::chain(call)
+                .methods
+                .iter()
+                .any(|mc| PAR_ITER_METHODS.iter().any(|n| mc.method == n))
+        }
+        _ => false,
+    }
+}

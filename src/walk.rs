@@ -1,0 +1,345 @@
+//! The single walk over a file: it computes context as it descends (async frames,
+//! scopes and bindings, macro bodies, `select!` nesting) and hands each node to the
+//! enabled rules. The tree is walked once, however many rules run.
+
+use crate::rules::{FnNode, Rule};
+use crate::semantic::chain::{self, strip};
+use crate::semantic::index::{returns_future, FnEntry, FnKey};
+use crate::semantic::macros::{parse_body, MacroBody};
+use crate::semantic::scope::{Context, Frame, Origin, Scopes};
+use crate::semantic::{tasks, Cx, FileInfo, Sink};
+use syn::visit::{self, Visit};
+use syn::{Block, Expr, FnArg, Pat, Signature, Stmt};
+
+/// Stack kept free before descending further; the walk grows its stack on the heap
+/// when less than this is left, so deeply nested code cannot overflow it.
+const RED_ZONE: usize = 128 * 1024;
+const GROW_BY: usize = 4 * 1024 * 1024;
+
+pub struct Walker<'a> {
+    file: &'a FileInfo<'a>,
+    rules: &'a [&'a dyn Rule],
+    context: Context,
+    scopes: Scopes,
+    select_depth: usize,
+    /// Set by a call for the closure argument it is about to visit.
+    next_closure_off_executor: bool,
+    pub sink: Sink,
+    /// The fns this file defines, for the crate-wide index.
+    pub fns: Vec<FnEntry>,
+}
+
+macro_rules! cx {
+    ($w:ident) => {
+        Cx {
+            file: $w.file,
+            context: &$w.context,
+            scopes: &$w.scopes,
+            select_depth: $w.select_depth,
+            sink: &mut $w.sink,
+        }
+    };
+}
+
+impl<'a> Walker<'a> {
+    pub fn new(file: &'a FileInfo<'a>, rules: &'a [&'a dyn Rule]) -> Self {
+        Walker {
+            file,
+            rules,
+            context: Context::default(),
+            scopes: Scopes::default(),
+            select_depth: 0,
+            next_closure_off_executor: false,
+            sink: Sink::default(),
+            fns: Vec::new(),
+        }
+    }
+
+    pub fn walk_file(&mut self, file: &syn::File) {
+        self.visit_file(file);
+    }
+
+    fn enter_fn(&mut self, attrs: &[syn::Attribute], sig: &Signature, body: &Block) {
+        let is_method = sig.receiver().is_some();
+        let arity = sig.inputs.len() - usize::from(is_method);
+        let is_async = sig.asyncness.is_some();
+        self.fns.push(FnEntry {
+            key: FnKey {
+                name: sig.ident.to_string(),
+                arity,
+                is_method,
+            },
+            is_async: is_async || returns_future(&sig.output),
+        });
+        // A nested fn sees none of the enclosing fn's locals.
+        let outer_scopes = std::mem::take(&mut self.scopes);
+        let outer_select = std::mem::replace(&mut self.select_depth, 0);
+        self.context.push(if is_async {
+            Frame::AsyncFn
+        } else {
+            Frame::SyncFn
+        });
+        self.scopes.push();
+        for input in &sig.inputs {
+            if let FnArg::Typed(pt) = input {
+                let ty = self.type_path(&pt.ty);
+                self.bind_pattern(&pt.pat, None, ty, true);
+            }
+        }
+        let node = FnNode { attrs, sig, body };
+        for rule in self.rules {
+            rule.check_fn(&mut cx!(self), &node);
+        }
+        self.visit_block(body);
+        self.context.pop();
+        self.scopes = outer_scopes;
+        self.select_depth = outer_select;
+    }
+
+    /// The resolved path of a declared type, seen through references and `Arc`/`Box`.
+    fn type_path(&self, ty: &syn::Type) -> Option<String> {
+        match ty {
+            syn::Type::Reference(r) => self.type_path(&r.elem),
+            syn::Type::Paren(p) => self.type_path(&p.elem),
+            syn::Type::Group(g) => self.type_path(&g.elem),
+            syn::Type::Path(p) if p.qself.is_none() => {
+                let last = p.path.segments.last()?;
+                if last.ident == "Arc" || last.ident == "Box" || last.ident == "Rc" {
+                    if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
+                        if let Some(syn::GenericArgument::Type(inner)) = a.args.first() {
+                            return self.type_path(inner);
+                        }
+                    }
+                }
+                self.file.uses.resolve(&p.path)
+            }
+            _ => None,
+        }
+    }
+
+    fn origin_of(&self, init: &Expr) -> Origin {
+        let c = chain::chain(init);
+        Origin {
+            root_call: chain::call_path(c.root).and_then(|p| self.file.uses.resolve(p)),
+            root_binding: chain::path_ident(c.root).map(|i| i.to_string()),
+            methods: c.methods.iter().map(|m| m.method.to_string()).collect(),
+            tuple_index: None,
+            awaited: c.awaited,
+            ty: None,
+            is_param: false,
+        }
+    }
+
+    /// Binds every name a pattern introduces. `origin` describes the whole value; a
+    /// tuple pattern's elements get the same origin with their index.
+    fn bind_pattern(
+        &mut self,
+        pat: &Pat,
+        origin: Option<&Origin>,
+        ty: Option<String>,
+        param: bool,
+    ) {
+        match pat {
+            Pat::Ident(pi) => {
+                let mut o = origin.cloned().unwrap_or_default();
+                o.ty = ty.or(o.ty);
+                o.is_param = param;
+                self.scopes.bind(pi.ident.to_string(), o);
+                if let Some((_, sub)) = &pi.subpat {
+                    self.bind_pattern(sub, None, None, param);
+                }
+            }
+            Pat::Type(pt) => {
+                let ty = self.type_path(&pt.ty);
+                self.bind_pattern(&pt.pat, origin, ty, param);
+            }
+            Pat::Tuple(t) => {
+                for (i, elem) in t.elems.iter().enumerate() {
+                    let o = origin.map(|o| Origin {
+                        tuple_index: Some(i),
+                        ..o.clone()
+                    });
+                    self.bind_pattern(elem, o.as_ref(), None, param);
+                }
+            }
+            Pat::Reference(r) => self.bind_pattern(&r.pat, None, None, param),
+            Pat::Paren(p) => self.bind_pattern(&p.pat, origin, ty, param),
+            Pat::Guard(g) => self.bind_pattern(&g.pat, origin, ty, param),
+            Pat::TupleStruct(ts) => {
+                for elem in &ts.elems {
+                    self.bind_pattern(elem, None, None, param);
+                }
+            }
+            Pat::Struct(s) => {
+                for field in &s.fields {
+                    self.bind_pattern(&field.pat, None, None, param);
+                }
+            }
+            Pat::Slice(s) => {
+                for elem in &s.elems {
+                    self.bind_pattern(elem, None, None, param);
+                }
+            }
+            Pat::Or(o) => {
+                for case in &o.cases {
+                    self.bind_pattern(case, None, None, param);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn visit_args<'e>(&mut self, call: &Expr, args: impl Iterator<Item = &'e Expr>) {
+        let off = tasks::runs_closures_off_executor(call);
+        for arg in args {
+            if off && matches!(strip(arg), Expr::Closure(_)) {
+                self.next_closure_off_executor = true;
+            }
+            self.visit_expr(arg);
+            self.next_closure_off_executor = false;
+        }
+    }
+
+    fn with_scope(&mut self, f: impl FnOnce(&mut Self)) {
+        let depth = self.scopes.depth();
+        self.scopes.push();
+        f(self);
+        self.scopes.truncate(depth);
+    }
+}
+
+impl<'ast> Visit<'ast> for Walker<'_> {
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        self.enter_fn(&f.attrs, &f.sig, &f.block);
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        self.enter_fn(&f.attrs, &f.sig, &f.block);
+    }
+
+    fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
+        if let Some(body) = &f.default {
+            self.enter_fn(&f.attrs, &f.sig, body);
+        }
+    }
+
+    fn visit_block(&mut self, b: &'ast Block) {
+        self.with_scope(|w| {
+            for stmt in &b.stmts {
+                w.visit_stmt(stmt);
+            }
+        });
+    }
+
+    fn visit_stmt(&mut self, s: &'ast Stmt) {
+        for rule in self.rules {
+            rule.check_stmt(&mut cx!(self), s);
+        }
+        visit::visit_stmt(self, s);
+    }
+
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        let origin = l.init.as_ref().map(|init| {
+            self.visit_expr(&init.expr);
+            if let Some((_, diverge)) = &init.diverge {
+                self.visit_expr(diverge);
+            }
+            self.origin_of(&init.expr)
+        });
+        self.bind_pattern(&l.pat, origin.as_ref(), None, false);
+    }
+
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        stacker::maybe_grow(RED_ZONE, GROW_BY, || {
+            for rule in self.rules {
+                rule.check_expr(&mut cx!(self), e);
+            }
+            match e {
+                Expr::Call(c) => {
+                    self.visit_expr(&c.func);
+                    self.visit_args(e, c.args.iter());
+                }
+                Expr::MethodCall(m) => {
+                    self.visit_expr(&m.receiver);
+                    self.visit_args(e, m.args.iter());
+                }
+                Expr::Macro(m) => self.visit_macro(&m.mac),
+                _ => visit::visit_expr(self, e),
+            }
+        });
+    }
+
+    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        let frame = if std::mem::take(&mut self.next_closure_off_executor) {
+            Frame::OffExecutor
+        } else if c.asyncness.is_some() {
+            Frame::AsyncClosure
+        } else {
+            Frame::InlineClosure
+        };
+        self.context.push(frame);
+        self.with_scope(|w| {
+            for input in &c.inputs {
+                w.bind_pattern(input, None, None, true);
+            }
+            w.visit_expr(&c.body);
+        });
+        self.context.pop();
+    }
+
+    fn visit_expr_async(&mut self, a: &'ast syn::ExprAsync) {
+        self.context.push(Frame::AsyncBlock);
+        self.visit_block(&a.block);
+        self.context.pop();
+    }
+
+    fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
+        self.visit_expr(&f.expr);
+        self.with_scope(|w| {
+            w.bind_pattern(&f.pat, None, None, false);
+            w.visit_block(&f.body);
+        });
+    }
+
+    fn visit_arm(&mut self, arm: &'ast syn::Arm) {
+        self.with_scope(|w| {
+            w.bind_pattern(&arm.pat, None, None, false);
+            if let Pat::Guard(g) = &arm.pat {
+                w.visit_expr(&g.guard);
+            }
+            w.visit_expr(&arm.body);
+        });
+    }
+
+    fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
+        // `if let` / `while let`: the names are bound for the rest of the condition
+        // and the body; the enclosing block's scope is close enough for lookups.
+        self.visit_expr(&l.expr);
+        let origin = self.origin_of(&l.expr);
+        self.bind_pattern(&l.pat, Some(&origin), None, false);
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        match parse_body(m) {
+            MacroBody::Exprs(exprs) => {
+                for e in &exprs {
+                    self.visit_expr(e);
+                }
+            }
+            MacroBody::Select(branches) => {
+                self.select_depth += 1;
+                for b in &branches {
+                    if let Some(f) = &b.future {
+                        self.visit_expr(f);
+                    }
+                    if let Some(g) = &b.guard {
+                        self.visit_expr(g);
+                    }
+                    self.visit_expr(&b.handler);
+                }
+                self.select_depth -= 1;
+            }
+            MacroBody::Opaque => {}
+        }
+    }
+}

@@ -88,6 +88,13 @@ pub struct Analysis {
 /// Parses one source text and runs `rules` over it: the library's entry point for one
 /// file. Never panics; input syn cannot parse comes back as an error with a position.
 pub fn analyze_source(path: &str, text: &str, rules: &[&dyn Rule]) -> Result<Analysis, FileError> {
+    // Callers on small stacks (tests, fuzzers, embedders) get a large one.
+    stacker::maybe_grow(WORKER_STACK / 8, WORKER_STACK, || {
+        analyze(path, text, rules)
+    })
+}
+
+fn analyze(path: &str, text: &str, rules: &[&dyn Rule]) -> Result<Analysis, FileError> {
     let error = |message: String, position: Option<Position>| FileError {
         path: path.to_string(),
         message,

@@ -22,8 +22,8 @@ pub struct Walker<'a> {
     context: Context,
     scopes: Scopes,
     select_depth: usize,
-    /// Set by a call for the closure argument it is about to visit.
-    next_closure_off_executor: bool,
+    /// Set by a call for the closure argument it is about to visit: where it runs.
+    next_closure: Option<Frame>,
     pub sink: Sink,
     /// The fns this file defines, for the crate-wide index.
     pub fns: Vec<FnEntry>,
@@ -49,7 +49,7 @@ impl<'a> Walker<'a> {
             context: Context::default(),
             scopes: Scopes::default(),
             select_depth: 0,
-            next_closure_off_executor: false,
+            next_closure: None,
             sink: Sink::default(),
             fns: Vec::new(),
         }
@@ -190,13 +190,14 @@ impl<'a> Walker<'a> {
     }
 
     fn visit_args<'e>(&mut self, call: &Expr, args: impl Iterator<Item = &'e Expr>) {
-        let off = tasks::runs_closures_off_executor(call);
+        let mut frame = None;
         for arg in args {
-            if off && matches!(strip(arg), Expr::Closure(_)) {
-                self.next_closure_off_executor = true;
+            if matches!(strip(arg), Expr::Closure(_)) {
+                let f = *frame.get_or_insert_with(|| tasks::closure_frame(call, &self.file.uses));
+                self.next_closure = Some(f);
             }
             self.visit_expr(arg);
-            self.next_closure_off_executor = false;
+            self.next_closure = None;
         }
     }
 
@@ -256,7 +257,12 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             }
             match e {
                 Expr::Call(c) => {
+                    if matches!(strip(&c.func), Expr::Closure(_)) {
+                        // `(|| ..)()` runs right here.
+                        self.next_closure = Some(Frame::InlineClosure);
+                    }
                     self.visit_expr(&c.func);
+                    self.next_closure = None;
                     self.visit_args(e, c.args.iter());
                 }
                 Expr::MethodCall(m) => {
@@ -270,12 +276,13 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
-        let frame = if std::mem::take(&mut self.next_closure_off_executor) {
-            Frame::OffExecutor
-        } else if c.asyncness.is_some() {
+        let site = self.next_closure.take();
+        let frame = if c.asyncness.is_some() {
             Frame::AsyncClosure
         } else {
-            Frame::InlineClosure
+            // A closure that is not an argument (stored in a local, a field, returned)
+            // runs where the syntax does not say.
+            site.unwrap_or(Frame::UnknownClosure)
         };
         self.context.push(frame);
         self.with_scope(|w| {

@@ -16,6 +16,9 @@ pub enum Frame {
     /// A closure handed to code that runs it off the executor (`spawn_blocking`,
     /// `std::thread::spawn`, `rayon::spawn`, ...).
     OffExecutor,
+    /// A closure stored or handed to code the syntax does not describe (a user's
+    /// `asyncify(|| ..)`): where it runs is unknown, so it is not async context.
+    UnknownClosure,
 }
 
 /// Where a local binding's value came from, as far as the syntax tells.
@@ -95,7 +98,7 @@ impl Context {
         for f in self.frames.iter().rev() {
             match f {
                 Frame::AsyncFn | Frame::AsyncBlock | Frame::AsyncClosure => return true,
-                Frame::SyncFn | Frame::OffExecutor => return false,
+                Frame::SyncFn | Frame::OffExecutor | Frame::UnknownClosure => return false,
                 Frame::InlineClosure => continue,
             }
         }

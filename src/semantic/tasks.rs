@@ -1,7 +1,8 @@
 //! Task spawning, runtimes and the calls that run closures off the executor.
 
 use super::chain::{self, strip};
-use super::scope::Origin;
+use super::imports::UseMap;
+use super::scope::{Frame, Origin};
 use super::Cx;
 use syn::Expr;
 
@@ -174,8 +175,117 @@ const PAR_ITER_METHODS: &[&str] = &[
     "par_extend",
 ];
 
+/// Methods that call the closure they are given right where they are called (on the
+/// executor, in async code): iterator, stream, `Option`/`Result` and collection
+/// adapters, thread-local access.
+const INLINE_METHODS: &[&str] = &[
+    "map",
+    "map_err",
+    "map_or",
+    "map_or_else",
+    "map_ok",
+    "and_then",
+    "or_else",
+    "then",
+    "unwrap_or_else",
+    "ok_or_else",
+    "filter",
+    "filter_map",
+    "flat_map",
+    "find",
+    "find_map",
+    "position",
+    "rposition",
+    "any",
+    "all",
+    "for_each",
+    "try_for_each",
+    "fold",
+    "try_fold",
+    "reduce",
+    "inspect",
+    "inspect_err",
+    "take_while",
+    "skip_while",
+    "map_while",
+    "scan",
+    "partition",
+    "max_by_key",
+    "min_by_key",
+    "max_by",
+    "min_by",
+    "sort_by",
+    "sort_by_key",
+    "sort_unstable_by",
+    "sort_unstable_by_key",
+    "sort_by_cached_key",
+    "retain",
+    "retain_mut",
+    "dedup_by",
+    "dedup_by_key",
+    "get_or_insert_with",
+    "or_insert_with",
+    "or_insert_with_key",
+    "and_modify",
+    "is_some_and",
+    "is_ok_and",
+    "is_err_and",
+    "is_none_or",
+    "binary_search_by",
+    "binary_search_by_key",
+    "with",
+    "with_borrow",
+    "with_borrow_mut",
+    "get_or_init",
+    "chunk_by",
+    "split",
+    "extract_if",
+    "try_map",
+    "then_some",
+    "unwrap_or_default",
+];
+
+/// Free functions that call their closure in place.
+const INLINE_FNS: &[&str] = &[
+    "std::iter::from_fn",
+    "std::iter::successors",
+    "std::iter::repeat_with",
+    "std::array::from_fn",
+    "std::future::poll_fn",
+    "core::future::poll_fn",
+    "futures::future::poll_fn",
+    "futures_util::future::poll_fn",
+    "futures::stream::poll_fn",
+    "futures_util::stream::poll_fn",
+];
+
+/// Where a non-async closure passed to `call` runs: in place (it inherits the async
+/// context), off the executor, or somewhere the syntax does not tell — then it is not
+/// treated as async context, so nothing inside it is flagged on a guess.
+pub fn closure_frame(call: &Expr, uses: &UseMap) -> Frame {
+    if runs_closures_off_executor(call) {
+        return Frame::OffExecutor;
+    }
+    let inline = match call {
+        Expr::Call(c) => match strip(&c.func) {
+            Expr::Closure(_) => true,
+            Expr::Path(p) => uses
+                .resolve(&p.path)
+                .is_some_and(|path| INLINE_FNS.contains(&path.as_str())),
+            _ => false,
+        },
+        Expr::MethodCall(m) => INLINE_METHODS.iter().any(|n| m.method == n),
+        _ => false,
+    };
+    if inline {
+        Frame::InlineClosure
+    } else {
+        Frame::UnknownClosure
+    }
+}
+
 /// Whether a closure passed to `call` runs off the executor.
-pub fn runs_closures_off_executor(call: &Expr) -> bool {
+fn runs_closures_off_executor(call: &Expr) -> bool {
     match call {
         Expr::Call(c) => match strip(&c.func) {
             Expr::Path(p) => p

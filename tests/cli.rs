@@ -1,0 +1,256 @@
+//! The built binary: exit codes, JSON shape, human output, `rules`, `explain`.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::fs;
+
+fn asynclint() -> Command {
+    Command::cargo_bin("asynclint").unwrap()
+}
+
+const BLOCKING: &str = "use std::fs;\n\
+                        \n\
+                        pub async fn load(path: &str) -> std::io::Result<String> {\n\
+                        \x20   let text = fs::read_to_string(path)?;\n\
+                        \x20   Ok(text)\n\
+                        }\n";
+
+const CLEAN: &str = "pub async fn load(path: &str) -> std::io::Result<String> {\n\
+                     \x20   tokio::fs::read_to_string(path).await\n\
+                     }\n";
+
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn clean_code_exits_zero() {
+    let dir = project(&[("src/lib.rs", CLEAN)]);
+    asynclint()
+        .args(["check", "src"])
+        .current_dir(dir.path())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "0 warnings, 0 errors; 1 file checked",
+        ));
+}
+
+#[test]
+fn findings_exit_one_with_rustc_style_output() {
+    let dir = project(&[("src/lib.rs", BLOCKING)]);
+    asynclint()
+        .args(["check", "src", "--color", "never"])
+        .current_dir(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "warning[blocking-in-async]: `fs::read_to_string`",
+        ))
+        .stdout(predicate::str::contains("┌─ src/lib.rs:4:16"))
+        .stdout(predicate::str::contains(
+            "help: use `tokio::fs::read_to_string(path).await`",
+        ))
+        .stdout(predicate::str::contains(
+            "1 warning, 0 errors; 1 file checked",
+        ));
+}
+
+#[test]
+fn errors_win_over_findings_and_other_files_are_still_checked() {
+    let dir = project(&[("src/lib.rs", BLOCKING), ("src/broken.rs", "fn main( {\n")]);
+    let out = asynclint()
+        .args(["check", "src", "--format", "json"])
+        .current_dir(dir.path())
+        .assert()
+        .code(2)
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["diagnostics"].as_array().unwrap().len(), 1);
+    assert_eq!(v["errors"][0]["path"], "src/broken.rs");
+    assert!(v["errors"][0]["message"].as_str().unwrap().contains("1:"));
+}
+
+#[test]
+fn json_has_the_contract_shape() {
+    // The file uses tokio, so the drop-in replacement is offered as a fix.
+    let text = BLOCKING.replace("use std::fs;", "use std::fs; use tokio::io::AsyncReadExt;");
+    let dir = project(&[("src/lib.rs", &text)]);
+    let out = asynclint()
+        .args(["check", "src/lib.rs", "--format", "json"])
+        .current_dir(dir.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(v["files_checked"], 1);
+    assert_eq!(v["errors"], Value::Array(vec![]));
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["rule"], "blocking-in-async");
+    assert_eq!(d["severity"], "warning");
+    assert_eq!(d["path"], "src/lib.rs");
+    assert_eq!(
+        (&d["line"], &d["column"], &d["end_line"], &d["end_column"]),
+        (
+            &Value::from(4),
+            &Value::from(16),
+            &Value::from(4),
+            &Value::from(40)
+        )
+    );
+    assert!(d["message"]
+        .as_str()
+        .unwrap()
+        .contains("waits for the disk"));
+    assert!(d["help"]
+        .as_str()
+        .unwrap()
+        .contains("tokio::fs::read_to_string(path).await"));
+    let fix = &d["fix"];
+    assert_eq!(fix["applicability"], "machine-applicable");
+    let edits = fix["edits"].as_array().unwrap();
+    assert_eq!(edits[0]["replacement"], "tokio::fs::read_to_string");
+    assert_eq!(
+        (&edits[0]["line"], &edits[0]["column"]),
+        (&Value::from(4), &Value::from(16))
+    );
+    assert_eq!(edits[1]["replacement"], ".await");
+    assert_eq!(
+        (&edits[1]["column"], &edits[1]["end_column"]),
+        (&Value::from(40), &Value::from(40))
+    );
+}
+
+#[test]
+fn a_missing_path_is_an_error() {
+    asynclint()
+        .args(["check", "no/such/dir", "--format", "json"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("no/such/dir"))
+        .stdout(predicate::str::contains("no such file or directory"));
+}
+
+#[test]
+fn unknown_rules_are_errors() {
+    asynclint()
+        .args(["explain", "no-such-rule"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown rule `no-such-rule`"));
+    asynclint()
+        .args(["check", ".", "--select", "blocking-in-sync"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown rule `blocking-in-sync`"));
+}
+
+#[test]
+fn bad_arguments_exit_two() {
+    asynclint()
+        .args(["check", "--format", "xml"])
+        .assert()
+        .code(2);
+    asynclint().args(["frobnicate"]).assert().code(2);
+}
+
+#[test]
+fn select_and_ignore_choose_the_rules() {
+    let dir = project(&[("src/lib.rs", BLOCKING)]);
+    asynclint()
+        .args(["check", "src", "--ignore", "blocking-in-async"])
+        .current_dir(dir.path())
+        .assert()
+        .code(0);
+    asynclint()
+        .args(["check", "src", "--select", "dropped-join-handle"])
+        .current_dir(dir.path())
+        .assert()
+        .code(0);
+    asynclint()
+        .args(["check", "src", "--select", "all"])
+        .current_dir(dir.path())
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn suppression_comments_silence_a_line() {
+    let text = BLOCKING.replace(
+        "let text = fs::read_to_string(path)?;",
+        "let text = fs::read_to_string(path)?; // asynclint: allow(blocking-in-async) tiny file at startup",
+    );
+    let dir = project(&[("src/lib.rs", &text)]);
+    asynclint()
+        .args(["check", "src"])
+        .current_dir(dir.path())
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn rules_lists_every_rule_and_explain_prints_its_page() {
+    let listing = asynclint()
+        .arg("rules")
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let listing = String::from_utf8(listing).unwrap();
+    for rule in asynclint::rules::RULES {
+        let m = rule.meta();
+        assert!(listing.contains(m.name), "{} missing from `rules`", m.name);
+        asynclint()
+            .args(["explain", m.name])
+            .assert()
+            .code(0)
+            .stdout(predicate::str::starts_with(format!("# {}", m.name)))
+            .stdout(predicate::str::contains("## Use instead"));
+    }
+}
+
+#[test]
+fn hidden_and_build_directories_are_skipped_but_named_files_are_checked() {
+    let dir = project(&[
+        ("src/lib.rs", CLEAN),
+        (".git/hooks/x.rs", BLOCKING),
+        ("target/debug/build/x.rs", BLOCKING),
+        (
+            "target/CACHEDIR.TAG",
+            "Signature: 8a477f597d28d172789f06886806bc55",
+        ),
+        ("src/target/mod.rs", BLOCKING),
+    ]);
+    let out = asynclint()
+        .args(["check", ".", "--format", "json"])
+        .current_dir(dir.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        v["files_checked"], 2,
+        "src/lib.rs and the src/target module"
+    );
+    assert_eq!(v["diagnostics"][0]["path"], "./src/target/mod.rs");
+    asynclint()
+        .args(["check", ".git/hooks/x.rs"])
+        .current_dir(dir.path())
+        .assert()
+        .code(1);
+}

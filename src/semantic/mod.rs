@@ -169,12 +169,13 @@ impl NodeRange for TextRange {
 
 fn expr_start(expr: &Expr, file: &FileInfo) -> usize {
     match expr {
-        Expr::Call(c) if c.attrs.is_empty() => expr_start(&c.func, file),
-        Expr::MethodCall(m) if m.attrs.is_empty() => expr_start(&m.receiver, file),
-        Expr::Await(a) if a.attrs.is_empty() => expr_start(&a.base, file),
-        Expr::Try(t) if t.attrs.is_empty() => expr_start(&t.expr, file),
-        Expr::Field(f) if f.attrs.is_empty() => expr_start(&f.base, file),
-        Expr::Path(p) if p.attrs.is_empty() && p.qself.is_none() => p.path.text_range(file).start,
+        // Outer attributes (`#[cfg(..)] tokio::spawn(..)`) are not part of the range.
+        Expr::Call(c) => expr_start(&c.func, file),
+        Expr::MethodCall(m) => expr_start(&m.receiver, file),
+        Expr::Await(a) => expr_start(&a.base, file),
+        Expr::Try(t) => expr_start(&t.expr, file),
+        Expr::Field(f) => expr_start(&f.base, file),
+        Expr::Path(p) if p.qself.is_none() => p.path.text_range(file).start,
         _ => file.range(expr.span()).start,
     }
 }

@@ -81,9 +81,31 @@ impl<'a> Walker<'a> {
         });
         self.scopes.push();
         for input in &sig.inputs {
-            if let FnArg::Typed(pt) = input {
-                let ty = self.type_path(&pt.ty);
-                self.bind_pattern(&pt.pat, None, ty, true);
+            match input {
+                FnArg::Typed(pt) => {
+                    let origin = Origin {
+                        mutable: is_mut_ref(&pt.ty),
+                        ..Origin::default()
+                    };
+                    let ty = self.type_path(&pt.ty);
+                    self.bind_pattern(&pt.pat, Some(&origin), ty, true);
+                }
+                FnArg::Receiver(r) => {
+                    let mutable = r.mutability.is_some()
+                        || match &r.kind {
+                            syn::ReceiverKind::Reference(_, _, m) => m.is_some(),
+                            syn::ReceiverKind::Typed(_, ty) => is_mut_ref(ty),
+                            _ => false,
+                        };
+                    self.scopes.bind(
+                        "self".to_string(),
+                        Origin {
+                            is_param: true,
+                            mutable,
+                            ..Origin::default()
+                        },
+                    );
+                }
             }
         }
         let node = FnNode { attrs, sig, body };
@@ -127,6 +149,7 @@ impl<'a> Walker<'a> {
             awaited: c.awaited,
             ty: None,
             is_param: false,
+            mutable: false,
         }
     }
 
@@ -144,6 +167,7 @@ impl<'a> Walker<'a> {
                 let mut o = origin.cloned().unwrap_or_default();
                 o.ty = ty.or(o.ty);
                 o.is_param = param;
+                o.mutable |= pi.mutability.is_some();
                 self.scopes.bind(pi.ident.to_string(), o);
                 if let Some((_, sub)) = &pi.subpat {
                     self.bind_pattern(sub, None, None, param);
@@ -151,7 +175,9 @@ impl<'a> Walker<'a> {
             }
             Pat::Type(pt) => {
                 let ty = self.type_path(&pt.ty);
-                self.bind_pattern(&pt.pat, origin, ty, param);
+                let mut o = origin.cloned().unwrap_or_default();
+                o.mutable |= is_mut_ref(&pt.ty);
+                self.bind_pattern(&pt.pat, Some(&o), ty, param);
             }
             Pat::Tuple(t) => {
                 for (i, elem) in t.elems.iter().enumerate() {
@@ -348,5 +374,14 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             }
             MacroBody::Opaque => {}
         }
+    }
+}
+
+fn is_mut_ref(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Reference(r) => r.mutability.is_some(),
+        syn::Type::Paren(p) => is_mut_ref(&p.elem),
+        syn::Type::Group(g) => is_mut_ref(&g.elem),
+        _ => false,
     }
 }

@@ -3,6 +3,8 @@
 //! Rules see the code through [`Cx`]: the file, name resolution through `use`, the
 //! async context, local bindings and their origins, and the sinks for diagnostics.
 
+pub mod body;
+pub mod calls;
 pub mod chain;
 pub mod imports;
 pub mod index;

@@ -39,6 +39,8 @@ pub struct Origin {
     pub ty: Option<String>,
     /// A fn or closure parameter.
     pub is_param: bool,
+    /// `let mut x`, `mut x: T`, `x: &mut T`, `&mut self`: a value this code mutates.
+    pub mutable: bool,
 }
 
 #[derive(Debug, Default)]

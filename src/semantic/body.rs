@@ -1,0 +1,349 @@
+//! Facts about a piece of a fn body, for rules that look at flow within one fn:
+//! which locals it reads, writes, declares and borrows mutably; which `.await`s it
+//! performs itself (not inside nested closures, async blocks or fns); which loops
+//! exit early. Macro bodies the shared layer can parse are included.
+
+use super::chain::{self, strip};
+use super::macros::{parse_body, MacroBody};
+use std::collections::HashSet;
+use syn::visit::{self, Visit};
+use syn::{BinOp, Block, Expr, ExprAwait, Pat};
+
+/// How a piece of code uses local names (single-segment paths).
+#[derive(Debug, Default, Clone)]
+pub struct NameUses {
+    /// Every name mentioned as a value.
+    pub reads: HashSet<String>,
+    /// Names assigned with `=` or a compound assignment (`x = ..`, `x.f += ..`).
+    pub writes: HashSet<String>,
+    /// Names introduced by `let`, `for`, `match`/`if let` patterns and closure params.
+    pub declared: HashSet<String>,
+    /// Names borrowed mutably (`&mut x`).
+    pub mut_borrows: HashSet<String>,
+}
+
+impl NameUses {
+    pub fn of_expr(e: &Expr) -> Self {
+        let mut v = NameCollector::default();
+        v.visit_expr(e);
+        v.uses
+    }
+
+    pub fn of_block(b: &Block) -> Self {
+        let mut v = NameCollector::default();
+        v.visit_block(b);
+        v.uses
+    }
+
+    /// Names read here that are not declared here: the inputs from outside.
+    pub fn free_reads(&self) -> impl Iterator<Item = &String> {
+        self.reads.iter().filter(|n| !self.declared.contains(*n))
+    }
+}
+
+#[derive(Default)]
+struct NameCollector {
+    uses: NameUses,
+}
+
+/// The local a place expression is rooted at: `x` for `x`, `x.f`, `x[i]`, `*x`.
+pub fn place_root(e: &Expr) -> Option<String> {
+    match strip(e) {
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
+        Expr::Field(f) => place_root(&f.base),
+        Expr::Index(i) => place_root(&i.expr),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => place_root(&u.expr),
+        _ => None,
+    }
+}
+
+pub fn pattern_names(pat: &Pat, out: &mut HashSet<String>) {
+    struct P<'o>(&'o mut HashSet<String>);
+    impl<'ast> Visit<'ast> for P<'_> {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            self.0.insert(p.ident.to_string());
+            visit::visit_pat_ident(self, p);
+        }
+        fn visit_expr(&mut self, _: &'ast Expr) {}
+    }
+    P(out).visit_pat(pat);
+}
+
+fn is_compound_assign(op: &BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::AddAssign(_)
+            | BinOp::SubAssign(_)
+            | BinOp::MulAssign(_)
+            | BinOp::DivAssign(_)
+            | BinOp::RemAssign(_)
+            | BinOp::BitXorAssign(_)
+            | BinOp::BitAndAssign(_)
+            | BinOp::BitOrAssign(_)
+            | BinOp::ShlAssign(_)
+            | BinOp::ShrAssign(_)
+    )
+}
+
+impl<'ast> Visit<'ast> for NameCollector {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
+            Expr::Path(p) if p.qself.is_none() => {
+                if let Some(i) = p.path.get_ident() {
+                    self.uses.reads.insert(i.to_string());
+                }
+            }
+            Expr::Assign(a) => {
+                if let Some(root) = place_root(&a.left) {
+                    self.uses.writes.insert(root);
+                }
+                visit::visit_expr_assign(self, a);
+            }
+            Expr::Binary(b) if is_compound_assign(&b.op) => {
+                if let Some(root) = place_root(&b.left) {
+                    self.uses.writes.insert(root);
+                }
+                visit::visit_expr_binary(self, b);
+            }
+            Expr::Reference(r) if r.mutability.is_some() => {
+                if let Some(root) = place_root(&r.expr) {
+                    self.uses.mut_borrows.insert(root);
+                }
+                visit::visit_expr_reference(self, r);
+            }
+            _ => visit::visit_expr(self, e),
+        })
+    }
+
+    fn visit_pat(&mut self, p: &'ast Pat) {
+        pattern_names(p, &mut self.uses.declared);
+        visit::visit_pat(self, p);
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        match parse_body(m) {
+            MacroBody::Exprs(exprs) => {
+                for e in &exprs {
+                    <Self as Visit<'_>>::visit_expr(self, e);
+                }
+            }
+            MacroBody::Select(branches) => {
+                for b in &branches {
+                    if let Some(f) = &b.future {
+                        <Self as Visit<'_>>::visit_expr(self, f);
+                    }
+                    if let Some(g) = &b.guard {
+                        <Self as Visit<'_>>::visit_expr(self, g);
+                    }
+                    <Self as Visit<'_>>::visit_expr(self, &b.handler);
+                }
+            }
+            MacroBody::Opaque => {
+                // Unparsed macro: any identifier in it may be a use of a local.
+                collect_idents(m.tokens.clone(), &mut self.uses.reads);
+            }
+        }
+    }
+}
+
+fn collect_idents(ts: proc_macro2::TokenStream, out: &mut HashSet<String>) {
+    for tt in ts {
+        match tt {
+            proc_macro2::TokenTree::Ident(i) => {
+                out.insert(i.to_string());
+            }
+            proc_macro2::TokenTree::Group(g) => collect_idents(g.stream(), out),
+            _ => {}
+        }
+    }
+}
+
+/// The `.await` expressions a block performs itself, in source order: not those in
+/// nested closures, async blocks or fn items, which run at another time, nor those
+/// inside macro bodies (`select!` branches race; `join!` arguments run together).
+pub fn own_awaits(block: &Block) -> Vec<&ExprAwait> {
+    struct A<'ast> {
+        found: Vec<&'ast ExprAwait>,
+    }
+    impl<'ast> Visit<'ast> for A<'ast> {
+        fn visit_expr_await(&mut self, a: &'ast ExprAwait) {
+            visit::visit_expr_await(self, a);
+            self.found.push(a);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e));
+        }
+    }
+    let mut a = A { found: Vec::new() };
+    a.visit_block(block);
+    a.found
+}
+
+/// Whether a block leaves its loop early: a `return`, a `break` that is not inside a
+/// nested loop (or that names a label), or a `?`. Nested closures, async blocks and
+/// fn items do not count.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Exits {
+    pub breaks: bool,
+    pub returns: bool,
+    pub tries: bool,
+}
+
+pub fn loop_exits(body: &Block) -> Exits {
+    struct X {
+        depth: usize,
+        exits: Exits,
+    }
+    impl<'ast> Visit<'ast> for X {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
+                Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
+                    self.depth += 1;
+                    visit::visit_expr(self, e);
+                    self.depth -= 1;
+                }
+                Expr::Break(b) => {
+                    if self.depth == 0 || b.label.is_some() {
+                        self.exits.breaks = true;
+                    }
+                    visit::visit_expr(self, e);
+                }
+                Expr::Return(_) => {
+                    self.exits.returns = true;
+                    visit::visit_expr(self, e);
+                }
+                Expr::Try(_) => {
+                    self.exits.tries = true;
+                    visit::visit_expr(self, e);
+                }
+                Expr::Closure(_) | Expr::Async(_) => {}
+                _ => visit::visit_expr(self, e),
+            })
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            // `return`/`break` inside `select!` handlers still leave the loop.
+            if let MacroBody::Select(branches) = parse_body(m) {
+                for b in &branches {
+                    <Self as Visit<'_>>::visit_expr(self, &b.handler);
+                }
+            }
+        }
+    }
+    let mut x = X {
+        depth: 0,
+        exits: Exits::default(),
+    };
+    x.visit_block(body);
+    x.exits
+}
+
+/// What a `for` loop iterates over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoopSource {
+    /// `0..n`, `(1..=n).rev()`, `(0..n).step_by(2)`: a count, not a collection.
+    Range,
+    /// Anything else: a collection or an iterator over one.
+    Collection,
+}
+
+pub fn loop_source(iter: &Expr) -> LoopSource {
+    let c = chain::chain(iter);
+    let only_range_adapters = c.methods.iter().all(|m| {
+        matches!(
+            m.method.to_string().as_str(),
+            "rev" | "step_by" | "into_iter"
+        )
+    });
+    match strip(c.root) {
+        Expr::Range(_) if only_range_adapters => LoopSource::Range,
+        _ => LoopSource::Collection,
+    }
+}
+
+/// The callee of an awaited call, looked at through the await.
+pub struct AwaitedCall<'a> {
+    /// The call or method call expression.
+    pub call: &'a Expr,
+    /// The fn or method name (last path segment).
+    pub name: String,
+    /// For a method call, the receiver.
+    pub receiver: Option<&'a Expr>,
+    pub args: Vec<&'a Expr>,
+}
+
+/// `f(x).await`, `client.get(x).send().await?` (the outermost call is `send`).
+pub fn awaited_call(a: &ExprAwait) -> Option<AwaitedCall<'_>> {
+    match strip(&a.base) {
+        call @ Expr::Call(c) => {
+            let Expr::Path(p) = strip(&c.func) else {
+                return None;
+            };
+            Some(AwaitedCall {
+                call,
+                name: p.path.segments.last()?.ident.to_string(),
+                receiver: None,
+                args: c.args.iter().collect(),
+            })
+        }
+        call @ Expr::MethodCall(m) => Some(AwaitedCall {
+            call,
+            name: m.method.to_string(),
+            receiver: Some(&m.receiver),
+            args: m.args.iter().collect(),
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(src: &str) -> Block {
+        syn::parse_str(src).unwrap()
+    }
+
+    #[test]
+    fn names_read_written_declared() {
+        let b = block(
+            "{ let mut cursor = None; cursor = next(&mut conn, page).await; total += 1; \
+             println!(\"{}\", shown); }",
+        );
+        let u = NameUses::of_block(&b);
+        assert!(u.declared.contains("cursor"));
+        assert!(u.writes.contains("cursor") && u.writes.contains("total"));
+        assert!(u.mut_borrows.contains("conn"));
+        assert!(u.reads.contains("page") && u.reads.contains("shown"));
+        assert!(u.free_reads().all(|n| n != "cursor"));
+    }
+
+    #[test]
+    fn own_awaits_skip_nested_async_code() {
+        let b = block("{ a().await; spawn(async { b().await }); let f = || async { c().await }; d(e().await).await; }");
+        let names: Vec<String> = own_awaits(&b)
+            .into_iter()
+            .filter_map(|a| awaited_call(a).map(|c| c.name))
+            .collect();
+        assert_eq!(names, ["a", "e", "d"]);
+    }
+
+    #[test]
+    fn exits_and_loop_sources() {
+        let b = block("{ for x in xs { if x { break; } } let v = f()?; }");
+        let e = loop_exits(&b);
+        assert!(!e.breaks && e.tries && !e.returns);
+        let e = loop_exits(&block(
+            "{ tokio::select! { _ = t.cancelled() => return, v = rx.recv() => {} } }",
+        ));
+        assert!(e.returns);
+        let src = |s: &str| loop_source(&syn::parse_str(s).unwrap());
+        assert_eq!(src("0..n"), LoopSource::Range);
+        assert_eq!(src("(1..=n).rev()"), LoopSource::Range);
+        assert_eq!(src("ids.iter()"), LoopSource::Collection);
+        assert_eq!(src("&items"), LoopSource::Collection);
+    }
+}

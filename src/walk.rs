@@ -7,7 +7,7 @@ use crate::semantic::chain::{self, strip};
 use crate::semantic::index::{returns_future, FnEntry, FnKey};
 use crate::semantic::macros::{parse_body, MacroBody};
 use crate::semantic::scope::{Context, Frame, Origin, Scopes};
-use crate::semantic::{tasks, Cx, FileInfo, Sink};
+use crate::semantic::{calls, tasks, Cx, FileInfo, NodeRange, Sink};
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, FnArg, Pat, Signature, Stmt};
 
@@ -22,6 +22,9 @@ pub struct Walker<'a> {
     context: Context,
     scopes: Scopes,
     select_depth: usize,
+    /// How many deadlines enclose this node: `timeout(d, ..)` arguments, `.timeout(d)`
+    /// receivers, `select!` branches raced against a sleep or a cancellation.
+    deadline_depth: usize,
     /// Set by a call for the closure argument it is about to visit: where it runs.
     next_closure: Option<Frame>,
     pub sink: Sink,
@@ -36,6 +39,7 @@ macro_rules! cx {
             context: &$w.context,
             scopes: &$w.scopes,
             select_depth: $w.select_depth,
+            under_deadline: $w.deadline_depth > 0,
             sink: &mut $w.sink,
         }
     };
@@ -49,6 +53,7 @@ impl<'a> Walker<'a> {
             context: Context::default(),
             scopes: Scopes::default(),
             select_depth: 0,
+            deadline_depth: 0,
             next_closure: None,
             sink: Sink::default(),
             fns: Vec::new(),
@@ -74,6 +79,7 @@ impl<'a> Walker<'a> {
         // A nested fn sees none of the enclosing fn's locals.
         let outer_scopes = std::mem::take(&mut self.scopes);
         let outer_select = std::mem::replace(&mut self.select_depth, 0);
+        let outer_deadline = std::mem::replace(&mut self.deadline_depth, 0);
         self.context.push(if is_async {
             Frame::AsyncFn
         } else {
@@ -116,6 +122,7 @@ impl<'a> Walker<'a> {
         self.context.pop();
         self.scopes = outer_scopes;
         self.select_depth = outer_select;
+        self.deadline_depth = outer_deadline;
     }
 
     /// The resolved path of a declared type, seen through references and `Arc`/`Box`.
@@ -227,6 +234,10 @@ impl<'a> Walker<'a> {
         }
     }
 
+    fn file_range(&self, e: &Expr) -> crate::source::TextRange {
+        e.text_range(self.file)
+    }
+
     fn with_scope(&mut self, f: impl FnOnce(&mut Self)) {
         let depth = self.scopes.depth();
         self.scopes.push();
@@ -289,10 +300,18 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                     }
                     self.visit_expr(&c.func);
                     self.next_closure = None;
+                    let deadline = chain::call_path(e)
+                        .and_then(|p| self.file.uses.resolve(p))
+                        .is_some_and(|p| calls::DEADLINE_FNS.contains(&p.as_str()));
+                    self.deadline_depth += usize::from(deadline);
                     self.visit_args(e, c.args.iter());
+                    self.deadline_depth -= usize::from(deadline);
                 }
                 Expr::MethodCall(m) => {
+                    let deadline = calls::DEADLINE_METHODS.iter().any(|n| m.method == n);
+                    self.deadline_depth += usize::from(deadline);
                     self.visit_expr(&m.receiver);
+                    self.deadline_depth -= usize::from(deadline);
                     self.visit_args(e, m.args.iter());
                 }
                 Expr::Macro(m) => self.visit_macro(&m.mac),
@@ -361,9 +380,16 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             }
             MacroBody::Select(branches) => {
                 self.select_depth += 1;
+                let raced = branches.iter().any(|b| {
+                    b.future.as_ref().is_some_and(|f| {
+                        calls::is_deadline_branch(self.file.slice(self.file_range(f)))
+                    })
+                });
                 for b in &branches {
                     if let Some(f) = &b.future {
+                        self.deadline_depth += usize::from(raced);
                         self.visit_expr(f);
+                        self.deadline_depth -= usize::from(raced);
                     }
                     if let Some(g) = &b.guard {
                         self.visit_expr(g);
@@ -383,5 +409,86 @@ fn is_mut_ref(ty: &syn::Type) -> bool {
         syn::Type::Paren(p) => is_mut_ref(&p.elem),
         syn::Type::Group(g) => is_mut_ref(&g.elem),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleMeta;
+    use std::sync::Mutex;
+
+    /// Records, for each call to `probe(..)`, whether it is in async context and under
+    /// a deadline.
+    struct Probe(Mutex<Vec<(bool, bool)>>);
+
+    static META: RuleMeta = RuleMeta {
+        name: "probe",
+        severity: crate::diagnostic::Severity::Hint,
+        default_enabled: false,
+        summary: "",
+        doc: "",
+    };
+
+    impl Rule for Probe {
+        fn meta(&self) -> &'static RuleMeta {
+            &META
+        }
+        fn check_expr(&self, cx: &mut Cx, e: &Expr) {
+            if let Some(p) = chain::call_path(e) {
+                if p.is_ident("probe") {
+                    self.0
+                        .lock()
+                        .unwrap()
+                        .push((cx.in_async(), cx.under_deadline));
+                }
+            }
+        }
+    }
+
+    fn probe(src: &str) -> Vec<(bool, bool)> {
+        let file: syn::File = syn::parse_str(src).unwrap();
+        let info = FileInfo::new("t.rs", src, &file);
+        let p = Probe(Mutex::new(Vec::new()));
+        let rules: [&dyn Rule; 1] = [&p];
+        Walker::new(&info, &rules).walk_file(&file);
+        p.0.into_inner().unwrap()
+    }
+
+    #[test]
+    fn async_context_follows_closures_and_nested_fns() {
+        let got = probe(
+            "async fn a() {\n\
+               probe();\n\
+               xs.iter().map(|x| probe());\n\
+               tokio::task::spawn_blocking(|| probe());\n\
+               asyncify(|| probe());\n\
+               (|| probe())();\n\
+               fn inner() { probe(); }\n\
+               let b = async { probe() };\n\
+             }\n\
+             fn s() { probe(); let f = async move { probe() }; }",
+        );
+        let ctx: Vec<bool> = got.iter().map(|(a, _)| *a).collect();
+        assert_eq!(
+            ctx,
+            [true, true, false, false, true, false, true, false, true]
+        );
+    }
+
+    #[test]
+    fn deadlines_cover_timeout_arguments_adapters_and_raced_select_branches() {
+        let got = probe(
+            "async fn a() {\n\
+               probe().await;\n\
+               tokio::time::timeout(d, probe()).await;\n\
+               probe().timeout(d).await;\n\
+               tokio::select! { r = probe() => {}, _ = tokio::time::sleep(d) => {} }\n\
+               tokio::select! { r = probe() => {}, m = rx.recv() => {} }\n\
+               tokio::select! { r = probe() => {}, _ = token.cancelled() => {} }\n\
+             }",
+        );
+        let deadline: Vec<bool> = got.iter().map(|(_, d)| *d).collect();
+        assert_eq!(deadline, [false, true, true, true, false, true]);
     }
 }

@@ -132,3 +132,28 @@ mod tests {
         assert!(is_known_async_fn("tokio::time::sleep"));
     }
 }
+
+/// Fns that put a deadline on the future they are given.
+pub const DEADLINE_FNS: &[&str] = &[
+    "tokio::time::timeout",
+    "tokio::time::timeout_at",
+    "async_std::future::timeout",
+    "async_std::io::timeout",
+    "futures_time::future::timeout",
+];
+
+/// Extension-trait adapters that put a deadline on their receiver
+/// (`fut.timeout(d)` from tokio-stream, async-std, futures-time, ...).
+pub const DEADLINE_METHODS: &[&str] = &["timeout", "timeout_at", "with_timeout"];
+
+/// Words that mark a `select!` branch as a deadline or a way to cancel: a branch on
+/// `sleep(..)`, `deadline`, `token.cancelled()`, a shutdown channel, `ctrl_c()`.
+const DEADLINE_WORDS: &[&str] = &[
+    "sleep", "deadline", "timeout", "cancel", "shutdown", "ctrl_c", "stop", "timer",
+];
+
+/// Whether a `select!` branch future (its source text) is a deadline or cancellation.
+pub fn is_deadline_branch(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    DEADLINE_WORDS.iter().any(|w| lower.contains(w))
+}

@@ -6,6 +6,7 @@
 pub mod body;
 pub mod calls;
 pub mod chain;
+pub mod guards;
 pub mod imports;
 pub mod index;
 pub mod macros;
@@ -82,6 +83,9 @@ pub struct Cx<'a> {
     pub scopes: &'a Scopes,
     /// How many `select!` bodies enclose this node.
     pub select_depth: usize,
+    /// Whether a deadline bounds this node: inside `timeout(d, ..)`, a `.timeout(d)`
+    /// receiver, or a `select!` branch raced against a sleep or a cancellation.
+    pub under_deadline: bool,
     pub(crate) sink: &'a mut Sink,
 }
 

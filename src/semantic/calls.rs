@@ -115,24 +115,6 @@ pub fn is_known_async_fn(path: &str) -> bool {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tables_match_by_name() {
-        assert!(is_sequential_op("read_exact") && is_sequential_op("tick"));
-        assert!(!is_sequential_op("fetch_user"));
-        assert!(is_read_like("get_user", READ_LIKE_VERBS));
-        assert!(is_read_like("fetch", READ_LIKE_VERBS));
-        assert!(!is_read_like("getaway", READ_LIKE_VERBS));
-        assert!(!is_read_like("save_user", READ_LIKE_VERBS));
-        assert!(is_known_async_fn("tokio::fs::read_to_string"));
-        assert!(!is_known_async_fn("tokio::fs::File::open"));
-        assert!(is_known_async_fn("tokio::time::sleep"));
-    }
-}
-
 /// Fns that put a deadline on the future they are given.
 pub const DEADLINE_FNS: &[&str] = &[
     "tokio::time::timeout",
@@ -156,4 +138,22 @@ const DEADLINE_WORDS: &[&str] = &[
 pub fn is_deadline_branch(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
     DEADLINE_WORDS.iter().any(|w| lower.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_match_by_name() {
+        assert!(is_sequential_op("read_exact") && is_sequential_op("tick"));
+        assert!(!is_sequential_op("fetch_user"));
+        assert!(is_read_like("get_user", READ_LIKE_VERBS));
+        assert!(is_read_like("fetch", READ_LIKE_VERBS));
+        assert!(!is_read_like("getaway", READ_LIKE_VERBS));
+        assert!(!is_read_like("save_user", READ_LIKE_VERBS));
+        assert!(is_known_async_fn("tokio::fs::read_to_string"));
+        assert!(!is_known_async_fn("tokio::fs::File::open"));
+        assert!(is_known_async_fn("tokio::time::sleep"));
+    }
 }

@@ -1,9 +1,11 @@
 //! Command line: arguments, output selection and exit codes.
 
+use crate::config::Config;
 use crate::diagnostic::Severity;
 use crate::engine::{self, Options, Report};
-use crate::render::{human, json};
+use crate::render::{github, human, json, sarif};
 use crate::rules::{self, Rule, RULES};
+use crate::{baseline, fix};
 use clap::{Parser, Subcommand, ValueEnum};
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
 use std::io::{IsTerminal, Write};
@@ -46,6 +48,19 @@ struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Use this configuration file instead of discovering one (an `asynclint.toml`,
+    /// or a `Cargo.toml` with `[package.metadata.asynclint]`).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Apply machine-applicable fixes in place, then report what remains.
+    #[arg(long)]
+    fix: bool,
+    /// Report only findings that are not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record the current findings in this baseline file (and exit 0).
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    write_baseline: Option<PathBuf>,
     /// Run only these rules (comma-separated; `all` selects every rule).
     #[arg(long, value_delimiter = ',')]
     select: Vec<String>,
@@ -70,6 +85,8 @@ struct CheckArgs {
 enum Format {
     Human,
     Json,
+    Sarif,
+    Github,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -81,7 +98,16 @@ enum Color {
 
 /// Runs the command line and returns the process exit code.
 pub fn run() -> i32 {
-    let cli = match Cli::try_parse() {
+    run_from(std::env::args_os())
+}
+
+/// Runs the command line given as `args` (the first is the program name).
+pub fn run_from<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -104,7 +130,7 @@ fn fail(message: &str) -> i32 {
     EXIT_FAILURE
 }
 
-fn select_rules(args: &CheckArgs) -> Result<Vec<&'static dyn Rule>, String> {
+fn select_rules(args: &CheckArgs, config: &Config) -> Result<Vec<&'static dyn Rule>, String> {
     let check_names = |names: &[String]| -> Result<(), String> {
         for n in names {
             if n != "all" && rules::find(n).is_none() {
@@ -120,7 +146,10 @@ fn select_rules(args: &CheckArgs) -> Result<Vec<&'static dyn Rule>, String> {
     let selected = |r: &dyn Rule| {
         let name = r.meta().name;
         let on = if args.select.is_empty() {
-            r.meta().default_enabled
+            config
+                .rule(name)
+                .and_then(|c| c.enabled)
+                .unwrap_or(r.meta().default_enabled)
         } else {
             args.select.iter().any(|s| s == "all" || s == name)
         };
@@ -130,22 +159,71 @@ fn select_rules(args: &CheckArgs) -> Result<Vec<&'static dyn Rule>, String> {
 }
 
 fn check(args: CheckArgs) -> i32 {
-    let rules = match select_rules(&args) {
+    let config = match Config::load(args.config.as_deref(), &args.paths) {
+        Ok(c) => c,
+        Err(e) => return fail(&format!("invalid configuration: {e}")),
+    };
+    let rules = match select_rules(&args, &config) {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };
-    let options = Options {
-        rules,
-        threads: args.threads,
-        exclude: Box::new(|_| false),
+    let baseline = match &args.baseline {
+        Some(path) => match baseline::read(path) {
+            Ok(b) => Some(b),
+            Err(e) => return fail(&e),
+        },
+        None => None,
     };
-    let report = engine::run(&args.paths, &options);
-    let written = match args.format {
-        Format::Json => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(json::render(&report).as_bytes())
-                .and_then(|_| out.flush())
+    let options = Options {
+        rules: rules.clone(),
+        threads: args.threads,
+        config,
+    };
+    let mut report = engine::run(&args.paths, &options);
+
+    if args.fix {
+        let outcome = fix::apply(&report);
+        if outcome.total() > 0 {
+            eprintln!(
+                "fixed {} {} in {} {}",
+                outcome.total(),
+                if outcome.total() == 1 {
+                    "finding"
+                } else {
+                    "findings"
+                },
+                outcome.fixed.len(),
+                if outcome.fixed.len() == 1 {
+                    "file"
+                } else {
+                    "files"
+                },
+            );
+            report = engine::run(&args.paths, &options);
         }
+        report.errors.extend(outcome.errors);
+        report.errors.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+
+    if let Some(path) = &args.write_baseline {
+        return match baseline::write(&report, path) {
+            Ok(n) => {
+                eprintln!("wrote {n} findings to the baseline {}", path.display());
+                if report.errors.is_empty() {
+                    EXIT_CLEAN
+                } else {
+                    EXIT_FAILURE
+                }
+            }
+            Err(e) => fail(&format!("cannot write baseline {}: {e}", path.display())),
+        };
+    }
+    let applied = baseline.as_ref().map(|b| baseline::apply(&mut report, b));
+
+    let written = match args.format {
+        Format::Json => write_stdout(&json::render(&report)),
+        Format::Sarif => write_stdout(&sarif::render(&report, &rules)),
+        Format::Github => write_stdout(&github::render(&report)),
         Format::Human => {
             let choice = match args.color {
                 Color::Always => ColorChoice::Always,
@@ -165,12 +243,36 @@ fn check(args: CheckArgs) -> i32 {
             )
         }
     };
+    if args.statistics && args.format != Format::Human {
+        let _ = human::write_statistics(&report, &mut std::io::stderr());
+    }
+    if let Some(a) = applied {
+        if a.known > 0 || a.gone > 0 {
+            eprintln!(
+                "baseline: {} known {} hidden; {} baseline {} no longer occur{}",
+                a.known,
+                if a.known == 1 { "finding" } else { "findings" },
+                a.gone,
+                if a.gone == 1 { "entry" } else { "entries" },
+                if a.gone > 0 {
+                    " (rewrite it with --write-baseline to shrink it)"
+                } else {
+                    ""
+                },
+            );
+        }
+    }
     if let Err(e) = written {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             return fail(&format!("cannot write output: {e}"));
         }
     }
     exit_code(&report)
+}
+
+fn write_stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|_| out.flush())
 }
 
 /// 2 if any file could not be checked, else 1 if anything at warning or error

@@ -1,12 +1,13 @@
 //! discover → read and parse in parallel, walking each file once → merge the crate
 //! index → resolve index-dependent diagnostics → apply suppressions → sort.
 
+use crate::config::{Config, RuleOptions};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover;
 use crate::rules::Rule;
 use crate::semantic::index::{CrateIndex, Deferred, FnEntry};
 use crate::semantic::macros::too_deep;
-use crate::semantic::FileInfo;
+use crate::semantic::{FileInfo, Runtime};
 use crate::source::{LineIndex, Position};
 use crate::suppress::Suppressions;
 use crate::walk::Walker;
@@ -74,7 +75,18 @@ pub struct Options<'a> {
     pub rules: Vec<&'a dyn Rule>,
     /// 0: one worker per core.
     pub threads: usize,
-    pub exclude: Box<dyn Fn(&Path) -> bool + Sync + 'a>,
+    /// Excludes, per-rule severities and options.
+    pub config: Config,
+}
+
+impl<'a> Options<'a> {
+    pub fn new(rules: Vec<&'a dyn Rule>) -> Self {
+        Options {
+            rules,
+            threads: 0,
+            config: Config::default(),
+        }
+    }
 }
 
 /// What pass one learns from one file.
@@ -88,13 +100,31 @@ pub struct Analysis {
 /// Parses one source text and runs `rules` over it: the library's entry point for one
 /// file. Never panics; input syn cannot parse comes back as an error with a position.
 pub fn analyze_source(path: &str, text: &str, rules: &[&dyn Rule]) -> Result<Analysis, FileError> {
+    analyze_source_with(path, text, rules, &[], Runtime::Unknown)
+}
+
+/// [`analyze_source`] with each rule's configured options (parallel to `rules`) and
+/// the runtime the file's crate depends on.
+pub fn analyze_source_with(
+    path: &str,
+    text: &str,
+    rules: &[&dyn Rule],
+    options: &[&RuleOptions],
+    crate_runtime: Runtime,
+) -> Result<Analysis, FileError> {
     // Callers on small stacks (tests, fuzzers, embedders) get a large one.
     stacker::maybe_grow(WORKER_STACK / 8, WORKER_STACK, || {
-        analyze(path, text, rules)
+        analyze(path, text, rules, options, crate_runtime)
     })
 }
 
-fn analyze(path: &str, text: &str, rules: &[&dyn Rule]) -> Result<Analysis, FileError> {
+fn analyze(
+    path: &str,
+    text: &str,
+    rules: &[&dyn Rule],
+    options: &[&RuleOptions],
+    crate_runtime: Runtime,
+) -> Result<Analysis, FileError> {
     let error = |message: String, position: Option<Position>| FileError {
         path: path.to_string(),
         message,
@@ -127,8 +157,8 @@ fn analyze(path: &str, text: &str, rules: &[&dyn Rule]) -> Result<Analysis, File
             ))
         }
         Ok(ast) => {
-            let info = FileInfo::new(path, text, &ast);
-            let mut walker = Walker::new(&info, rules);
+            let info = FileInfo::with_crate_runtime(path, text, &ast, crate_runtime);
+            let mut walker = Walker::with_options(&info, rules, options);
             walker.walk_file(&ast);
             drop(ast);
             Ok(Analysis {
@@ -234,7 +264,12 @@ struct FileOutcome {
     suppressions: Suppressions,
 }
 
-fn read_and_analyze(path: &Path, rules: &[&dyn Rule]) -> FileOutcome {
+fn read_and_analyze(
+    path: &Path,
+    rules: &[&dyn Rule],
+    options: &[&RuleOptions],
+    runtimes: &RuntimeCache,
+) -> FileOutcome {
     let display = path.display().to_string();
     let fail = |message: String, position: Option<Position>| FileOutcome {
         path: display.clone(),
@@ -265,14 +300,13 @@ fn read_and_analyze(path: &Path, rules: &[&dyn Rule]) -> FileOutcome {
             );
         }
     };
-    let result = analyze_source(&display, &text, rules);
-    let keep_text = matches!(&result, Ok(a) if !a.diagnostics.is_empty() || !a.deferred.is_empty());
+    // Before the analysis, which clears this thread's span table at its end.
+    let suppressions = Suppressions::parse(&text);
+    let result = analyze_source_with(&display, &text, rules, options, runtimes.for_file(path));
+    let keep_text = matches!(&result, Ok(a) if !a.diagnostics.is_empty() || !a.deferred.is_empty())
+        || !suppressions.is_empty();
     FileOutcome {
-        suppressions: if keep_text {
-            Suppressions::parse(&text)
-        } else {
-            Suppressions::default()
-        },
+        suppressions,
         path: display,
         text: keep_text.then(|| Arc::from(text)),
         result,
@@ -281,7 +315,8 @@ fn read_and_analyze(path: &Path, rules: &[&dyn Rule]) -> FileOutcome {
 
 /// Checks every `.rs` file under `paths`.
 pub fn run(paths: &[PathBuf], options: &Options) -> Report {
-    let found = discover::discover(paths, &*options.exclude);
+    let config = &options.config;
+    let found = discover::discover(paths, &|p: &Path| config.is_excluded(p));
     let mut report = Report::default();
     for (path, message) in found.errors {
         report.errors.push(FileError {
@@ -291,11 +326,22 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
         });
     }
     let rules = &options.rules[..];
+    let no_options = RuleOptions::default();
+    let rule_options: Vec<&RuleOptions> = rules
+        .iter()
+        .map(|r| {
+            config
+                .rule(r.meta().name)
+                .map_or(&no_options, |c| &c.options)
+        })
+        .collect();
+    let runtimes = RuntimeCache::default();
     let pass_one = || -> Vec<FileOutcome> {
         found
             .files
             .par_iter()
-            .map(|p| read_and_analyze(p, rules))
+            .filter(|p| !config.is_excluded(p))
+            .map(|p| read_and_analyze(p, rules, &rule_options, &runtimes))
             .collect()
     };
     let outcomes = match rayon::ThreadPoolBuilder::new()
@@ -316,6 +362,8 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
             }
         }
     }
+    let ran: Vec<&str> = rules.iter().map(|r| r.meta().name).collect();
+    let report_unused = ran.contains(&UNUSED_SUPPRESSION);
     for o in outcomes {
         let analysis = match o.result {
             Ok(a) => a,
@@ -338,12 +386,19 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
                 .filter(|d| d.holds(&index))
                 .map(|d| d.diagnostic),
         );
+        diagnostics.retain(|d| {
+            let line = lines.position(&text, d.range.start).line;
+            !o.suppressions.suppresses(d.rule, line)
+        });
+        if report_unused {
+            diagnostics.extend(unused_suppressions(&o.suppressions, &ran));
+        }
         let mut any = false;
-        for d in diagnostics {
-            let start = lines.position(&text, d.range.start);
-            if o.suppressions.suppresses(d.rule, start.line) {
-                continue;
+        for mut d in diagnostics {
+            if let Some(severity) = config.rule(d.rule).and_then(|r| r.severity) {
+                d.severity = severity;
             }
+            let start = lines.position(&text, d.range.start);
             let end = lines.position(&text, d.range.end);
             let edit_positions = d
                 .fix
@@ -386,4 +441,94 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
     report.sources.sort_by(|a, b| a.0.cmp(&b.0));
     report.errors.sort_by(|a, b| a.path.cmp(&b.path));
     report
+}
+
+/// The rule name under which stale suppressions are reported.
+pub const UNUSED_SUPPRESSION: &str = "unused-suppression";
+
+fn unused_suppressions(s: &Suppressions, ran: &[&str]) -> Vec<Diagnostic> {
+    s.unused()
+        .filter_map(|e| {
+            let known = crate::rules::find(&e.rule).is_some();
+            if known && !ran.contains(&e.rule.as_str()) {
+                // The rule did not run: its suppressions cannot be judged.
+                return None;
+            }
+            let message = if known {
+                format!("this suppression of `{}` matches no diagnostic", e.rule)
+            } else {
+                format!(
+                    "`{}` is not a rule, so this suppression does nothing",
+                    e.rule
+                )
+            };
+            let help = if known {
+                "remove it (or the rule name from the list): the code it excused has changed"
+            } else {
+                "fix the rule name (`asynclint rules` lists them) or remove the suppression"
+            };
+            Some(
+                Diagnostic::new(UNUSED_SUPPRESSION, Severity::Warning, e.comment, message)
+                    .with_label("unused suppression")
+                    .with_help(help),
+            )
+        })
+        .collect()
+}
+
+/// The runtime each crate depends on, read from the nearest `Cargo.toml` once per
+/// directory.
+#[derive(Default)]
+struct RuntimeCache {
+    by_dir: std::sync::Mutex<std::collections::HashMap<PathBuf, Runtime>>,
+}
+
+impl RuntimeCache {
+    fn for_file(&self, file: &Path) -> Runtime {
+        let Some(dir) = file.parent() else {
+            return Runtime::Unknown;
+        };
+        if let Some(r) = self.by_dir.lock().ok().and_then(|m| m.get(dir).copied()) {
+            return r;
+        }
+        let runtime = dir
+            .ancestors()
+            .map(|d| d.join("Cargo.toml"))
+            .find(|m| m.is_file())
+            .and_then(|m| std::fs::read_to_string(m).ok())
+            .map_or(Runtime::Unknown, |text| runtime_of_manifest(&text));
+        if let Ok(mut m) = self.by_dir.lock() {
+            m.insert(dir.to_path_buf(), runtime);
+        }
+        runtime
+    }
+}
+
+/// Which async runtime a manifest depends on (tokio first).
+pub fn runtime_of_manifest(text: &str) -> Runtime {
+    let Ok(value) = text.parse::<toml::Table>() else {
+        return Runtime::Unknown;
+    };
+    let mut deps: Vec<String> = Vec::new();
+    let mut collect = |t: Option<&toml::Value>| {
+        if let Some(t) = t.and_then(|v| v.as_table()) {
+            for (name, spec) in t {
+                let package = spec.get("package").and_then(|p| p.as_str()).unwrap_or(name);
+                deps.push(package.to_string());
+            }
+        }
+    };
+    for section in ["dependencies", "dev-dependencies"] {
+        collect(value.get(section));
+        collect(value.get("workspace").and_then(|w| w.get(section)));
+    }
+    if deps.iter().any(|d| d == "tokio") {
+        Runtime::Tokio
+    } else if deps.iter().any(|d| d == "async-std") {
+        Runtime::AsyncStd
+    } else if deps.iter().any(|d| d == "smol") {
+        Runtime::Smol
+    } else {
+        Runtime::Unknown
+    }
 }

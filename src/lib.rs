@@ -5,10 +5,13 @@
 //! (imports, async context, bindings, macro bodies, crate index) → [`diagnostic`],
 //! [`source`], [`discover`].
 
+pub mod baseline;
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod engine;
+pub mod fix;
 pub mod render;
 pub mod rules;
 pub mod semantic;

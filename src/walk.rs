@@ -2,6 +2,7 @@
 //! scopes and bindings, macro bodies, `select!` nesting) and hands each node to the
 //! enabled rules. The tree is walked once, however many rules run.
 
+use crate::config::RuleOptions;
 use crate::rules::{FnNode, Rule};
 use crate::semantic::chain::{self, strip};
 use crate::semantic::index::{returns_future, FnEntry, FnKey};
@@ -19,6 +20,8 @@ const GROW_BY: usize = 4 * 1024 * 1024;
 pub struct Walker<'a> {
     file: &'a FileInfo<'a>,
     rules: &'a [&'a dyn Rule],
+    /// Each rule's configured options, parallel to `rules`.
+    options: &'a [&'a RuleOptions],
     context: Context,
     scopes: Scopes,
     select_depth: usize,
@@ -32,10 +35,16 @@ pub struct Walker<'a> {
     pub fns: Vec<FnEntry>,
 }
 
+static NO_OPTIONS: RuleOptions = RuleOptions {
+    extra_calls: Vec::new(),
+    read_like: None,
+};
+
 macro_rules! cx {
-    ($w:ident) => {
+    ($w:ident, $i:expr) => {
         Cx {
             file: $w.file,
+            options: $w.options.get($i).copied().unwrap_or(&NO_OPTIONS),
             context: &$w.context,
             scopes: &$w.scopes,
             select_depth: $w.select_depth,
@@ -47,9 +56,20 @@ macro_rules! cx {
 
 impl<'a> Walker<'a> {
     pub fn new(file: &'a FileInfo<'a>, rules: &'a [&'a dyn Rule]) -> Self {
+        Walker::with_options(file, rules, &[])
+    }
+
+    /// A walker whose rules see their configured options (`options[i]` for
+    /// `rules[i]`; missing entries are the defaults).
+    pub fn with_options(
+        file: &'a FileInfo<'a>,
+        rules: &'a [&'a dyn Rule],
+        options: &'a [&'a RuleOptions],
+    ) -> Self {
         Walker {
             file,
             rules,
+            options,
             context: Context::default(),
             scopes: Scopes::default(),
             select_depth: 0,
@@ -115,8 +135,8 @@ impl<'a> Walker<'a> {
             }
         }
         let node = FnNode { attrs, sig, body };
-        for rule in self.rules {
-            rule.check_fn(&mut cx!(self), &node);
+        for (i, rule) in self.rules.iter().enumerate() {
+            rule.check_fn(&mut cx!(self, i), &node);
         }
         self.visit_block(body);
         self.context.pop();
@@ -270,8 +290,8 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_stmt(&mut self, s: &'ast Stmt) {
-        for rule in self.rules {
-            rule.check_stmt(&mut cx!(self), s);
+        for (i, rule) in self.rules.iter().enumerate() {
+            rule.check_stmt(&mut cx!(self, i), s);
         }
         visit::visit_stmt(self, s);
     }
@@ -289,8 +309,8 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
     fn visit_expr(&mut self, e: &'ast Expr) {
         stacker::maybe_grow(RED_ZONE, GROW_BY, || {
-            for rule in self.rules {
-                rule.check_expr(&mut cx!(self), e);
+            for (i, rule) in self.rules.iter().enumerate() {
+                rule.check_expr(&mut cx!(self, i), e);
             }
             match e {
                 Expr::Call(c) => {

@@ -1,4 +1,6 @@
 //! Output formats.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;

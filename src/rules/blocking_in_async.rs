@@ -29,6 +29,8 @@ enum Waits {
     Thread,
     Http,
     Cpu,
+    /// Named in the configuration's `extra-calls`.
+    Configured,
 }
 
 impl Waits {
@@ -43,6 +45,9 @@ impl Waits {
             Waits::Thread => "waits for an OS thread to finish on the executor thread",
             Waits::Http => "performs a blocking HTTP request on the executor thread",
             Waits::Cpu => "runs deliberately slow CPU work on the executor thread",
+            Waits::Configured => {
+                "is a blocking call (per the configuration) made on the executor thread"
+            }
         }
     }
 }
@@ -284,6 +289,21 @@ fn check_call(cx: &mut Cx, expr: &Expr, call: &ExprCall) {
     let Some(path) = cx.call_path(expr) else {
         return;
     };
+    if let Some(extra) = cx.options.extra_calls.iter().find(|c| c.path == path) {
+        let written = cx.text(&*call.func).to_string();
+        let args = args_text(
+            cx,
+            call.paren_token.span.open(),
+            call.paren_token.span.close(),
+        );
+        let help = match &extra.replacement {
+            Some(r) => format!("use `{r}({args}).await` instead"),
+            None => "move the call off the executor with `tokio::task::spawn_blocking`".into(),
+        };
+        let d = diagnostic(cx, expr, &written, Waits::Configured).with_help(help);
+        cx.report(d);
+        return;
+    }
     let Some(entry) = BLOCKING_FNS
         .iter()
         .find(|e| match e.path.strip_suffix('*') {
@@ -311,7 +331,7 @@ fn check_call(cx: &mut Cx, expr: &Expr, call: &ExprCall) {
             let (module, fixable) = match cx.file.runtime {
                 Runtime::AsyncStd => ("async_std::fs", false),
                 Runtime::Smol => ("smol::fs", false),
-                _ => ("tokio::fs", cx.file.runtime == Runtime::Tokio),
+                _ => ("tokio::fs", cx.file.mentions_tokio),
             };
             let new = format!("{module}::{name}");
             d = d.with_help(format!(
@@ -325,7 +345,7 @@ fn check_call(cx: &mut Cx, expr: &Expr, call: &ExprCall) {
             let (new, fixable) = match cx.file.runtime {
                 Runtime::AsyncStd => ("async_std::task::sleep", false),
                 Runtime::Smol => ("smol::Timer::after", false),
-                _ => ("tokio::time::sleep", cx.file.runtime == Runtime::Tokio),
+                _ => ("tokio::time::sleep", cx.file.mentions_tokio),
             };
             d = d.with_help(format!(
                 "use `{new}({args}).await`: it suspends only this task and frees the thread for others"

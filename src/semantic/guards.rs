@@ -347,8 +347,10 @@ mod tests {
             panic!()
         };
         let (context, scopes, mut sink) = (Context::default(), Scopes::default(), Sink::default());
+        let opts = crate::config::RuleOptions::default();
         let cx = Cx {
             file: &info,
+            options: &opts,
             context: &context,
             scopes: &scopes,
             select_depth: 0,

@@ -36,20 +36,33 @@ pub struct FileInfo<'t> {
     pub text: &'t str,
     pub lines: LineIndex,
     pub uses: UseMap,
+    /// The runtime the file's own imports name, else the crate's (from Cargo.toml).
     pub runtime: Runtime,
+    /// Whether the file itself names tokio (a fix may then write `tokio::` paths).
+    pub mentions_tokio: bool,
 }
 
 impl<'t> FileInfo<'t> {
     pub fn new(path: &'t str, text: &'t str, file: &syn::File) -> Self {
+        FileInfo::with_crate_runtime(path, text, file, Runtime::Unknown)
+    }
+
+    pub fn with_crate_runtime(
+        path: &'t str,
+        text: &'t str,
+        file: &syn::File,
+        crate_runtime: Runtime,
+    ) -> Self {
         let uses = UseMap::from_file(file);
-        let runtime = if uses.imports_crate("tokio") || text.contains("tokio::") {
+        let mentions_tokio = uses.imports_crate("tokio") || text.contains("tokio::");
+        let runtime = if mentions_tokio {
             Runtime::Tokio
         } else if uses.imports_crate("async_std") || text.contains("async_std::") {
             Runtime::AsyncStd
         } else if uses.imports_crate("smol") || text.contains("smol::") {
             Runtime::Smol
         } else {
-            Runtime::Unknown
+            crate_runtime
         };
         FileInfo {
             path,
@@ -57,6 +70,7 @@ impl<'t> FileInfo<'t> {
             lines: LineIndex::new(text),
             uses,
             runtime,
+            mentions_tokio,
         }
     }
 
@@ -79,6 +93,8 @@ pub struct Sink {
 /// What a rule sees at a node.
 pub struct Cx<'a> {
     pub file: &'a FileInfo<'a>,
+    /// The configured options of the rule being called.
+    pub options: &'a crate::config::RuleOptions,
     pub context: &'a Context,
     pub scopes: &'a Scopes,
     /// How many `select!` bodies enclose this node.

@@ -4,7 +4,7 @@ use asynclint::engine::{self, Options, Report};
 use asynclint::render::human::{self, HumanOptions};
 use asynclint::rules::RULES;
 use codespan_reporting::term::termcolor::NoColor;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -15,7 +15,7 @@ pub fn check(paths: &[PathBuf]) -> Report {
     let options = Options {
         rules: RULES.to_vec(),
         threads: 1,
-        exclude: Box::new(|_: &Path| false),
+        config: Default::default(),
     };
     engine::run(paths, &options)
 }

@@ -1,0 +1,126 @@
+//! Baselines: record today's findings, then report only new ones.
+//!
+//! An entry is keyed by rule, path, the flagged line's text with its whitespace
+//! normalized, and the occurrence index among identical keys — not by line number, so
+//! unrelated edits above a finding do not bring it back.
+
+use crate::engine::{Finding, Report};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Entry {
+    pub rule: String,
+    pub path: String,
+    pub line_text: String,
+    pub occurrence: usize,
+}
+
+#[derive(Serialize, Deserialize, Debug)]
+pub struct Baseline {
+    pub version: u32,
+    pub findings: Vec<Entry>,
+}
+
+/// What applying a baseline did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    /// Findings hidden because the baseline has them.
+    pub known: usize,
+    /// Baseline entries that no longer occur (the baseline can shrink).
+    pub gone: usize,
+}
+
+fn normalize_path(p: &str) -> String {
+    p.trim_start_matches("./").replace('\\', "/")
+}
+
+fn normalize_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The baseline key of every finding, in report order.
+pub fn keys(report: &Report) -> Vec<Entry> {
+    let mut seen: HashMap<(String, String, String), usize> = HashMap::new();
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            let line = line_of(report, f);
+            let base = (f.diagnostic.rule.to_string(), normalize_path(&f.path), line);
+            let n = seen.entry(base.clone()).or_insert(0);
+            let entry = Entry {
+                rule: base.0,
+                path: base.1,
+                line_text: base.2,
+                occurrence: *n,
+            };
+            *n += 1;
+            entry
+        })
+        .collect()
+}
+
+fn line_of(report: &Report, f: &Finding) -> String {
+    report
+        .source(&f.path)
+        .map(|text| {
+            let line = text
+                .lines()
+                .nth(f.start.line.saturating_sub(1))
+                .unwrap_or("");
+            normalize_line(line)
+        })
+        .unwrap_or_default()
+}
+
+pub fn write(report: &Report, path: &Path) -> std::io::Result<usize> {
+    let mut findings = keys(report);
+    findings.sort();
+    let n = findings.len();
+    let text = serde_json::to_string_pretty(&Baseline {
+        version: 1,
+        findings,
+    })
+    .map_err(std::io::Error::other)?;
+    std::fs::write(path, text + "\n")?;
+    Ok(n)
+}
+
+pub fn read(path: &Path) -> Result<Baseline, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let b: Baseline = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a baseline: {e}", path.display()))?;
+    if b.version != 1 {
+        return Err(format!(
+            "{}: unsupported baseline version {}",
+            path.display(),
+            b.version
+        ));
+    }
+    Ok(b)
+}
+
+/// Removes the findings the baseline knows from `report`.
+pub fn apply(report: &mut Report, baseline: &Baseline) -> Applied {
+    let mut known: HashMap<&Entry, usize> = HashMap::new();
+    for e in &baseline.findings {
+        *known.entry(e).or_insert(0) += 1;
+    }
+    let keys = keys(report);
+    let mut applied = Applied::default();
+    let mut keep = Vec::with_capacity(report.findings.len());
+    for (finding, key) in std::mem::take(&mut report.findings).into_iter().zip(&keys) {
+        match known.get_mut(key) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                applied.known += 1;
+            }
+            _ => keep.push(finding),
+        }
+    }
+    report.findings = keep;
+    applied.gone = known.values().sum();
+    applied
+}

@@ -164,4 +164,41 @@ mod tests {
         let (out, n) = apply_edits(text, &[&a, &b, &c]);
         assert_eq!((out.as_str(), n), ("AbcDe!f", 2));
     }
+
+    #[test]
+    fn a_fix_that_breaks_the_syntax_leaves_the_file_untouched() {
+        use crate::diagnostic::{Diagnostic, Severity};
+        use crate::engine::Finding;
+        use crate::source::Position;
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.rs");
+        let text = "fn a() {}\n";
+        std::fs::write(&path, text).unwrap();
+        let path_str = path.display().to_string();
+        let pos = Position { line: 1, column: 8 };
+        let finding = Finding {
+            path: path_str.clone(),
+            start: pos,
+            end: pos,
+            diagnostic: Diagnostic::new("x", Severity::Warning, TextRange::new(7, 9), "m")
+                .with_fix(fix(&[(7, 9, "{")])),
+            edit_positions: vec![(pos, pos)],
+        };
+        let report = Report {
+            files_checked: 1,
+            lines_checked: 1,
+            findings: vec![finding],
+            errors: Vec::new(),
+            sources: vec![(path_str, Arc::from(text))],
+        };
+        let outcome = apply(&report);
+        assert!(outcome.fixed.is_empty());
+        assert!(
+            outcome.errors[0].message.contains("unparsable"),
+            "{:?}",
+            outcome.errors
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
 }

@@ -70,6 +70,15 @@ fn uri(path: &str) -> String {
         .join("/")
 }
 
+/// An artifact location: relative paths against `SRCROOT`, absolute ones as `file:` URIs.
+fn artifact(path: &str) -> Value {
+    if std::path::Path::new(path).is_absolute() {
+        json!({ "uri": format!("file://{}", uri(path)) })
+    } else {
+        json!({ "uri": uri(path), "uriBaseId": "SRCROOT" })
+    }
+}
+
 fn region(start: crate::source::Position, end: crate::source::Position) -> Value {
     json!({
         "startLine": start.line,
@@ -116,7 +125,7 @@ pub fn render(report: &Report, rules: &[&dyn Rule]) -> String {
                 "message": { "text": text },
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": { "uri": uri(&f.path), "uriBaseId": "SRCROOT" },
+                        "artifactLocation": artifact(&f.path),
                         "region": region(f.start, f.end),
                     }
                 }],
@@ -146,7 +155,7 @@ pub fn render(report: &Report, rules: &[&dyn Rule]) -> String {
                     result["fixes"] = json!([{
                         "description": { "text": sentence(d.help.as_deref().unwrap_or("Apply the suggested replacement")) },
                         "artifactChanges": [{
-                            "artifactLocation": { "uri": uri(&f.path), "uriBaseId": "SRCROOT" },
+                            "artifactLocation": artifact(&f.path),
                             "replacements": replacements,
                         }],
                     }]);
@@ -164,7 +173,7 @@ pub fn render(report: &Report, rules: &[&dyn Rule]) -> String {
                 "message": { "text": sentence(&e.message) },
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": { "uri": uri(&e.path), "uriBaseId": "SRCROOT" },
+                        "artifactLocation": artifact(&e.path),
                     }
                 }],
             });

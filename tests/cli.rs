@@ -254,3 +254,27 @@ fn hidden_and_build_directories_are_skipped_but_named_files_are_checked() {
         .assert()
         .code(1);
 }
+
+#[test]
+fn output_is_deterministic_across_runs_and_thread_counts() {
+    let run = |threads: &str| {
+        asynclint()
+            .args([
+                "check",
+                "fixtures",
+                "src",
+                "--format",
+                "json",
+                "--threads",
+                threads,
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let one = run("1");
+    assert!(one.len() > 1000);
+    assert_eq!(one, run("2"));
+    assert_eq!(run("2"), run("2"));
+}

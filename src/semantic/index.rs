@@ -91,16 +91,40 @@ pub fn returns_future(output: &syn::ReturnType) -> bool {
     let syn::ReturnType::Type(_, ty) = output else {
         return false;
     };
-    fn mentions(ts: proc_macro2::TokenStream) -> bool {
-        ts.into_iter().any(|tt| match tt {
-            proc_macro2::TokenTree::Ident(i) => {
-                i == "Future" || i == "BoxFuture" || i == "LocalBoxFuture"
-            }
-            proc_macro2::TokenTree::Group(g) => mentions(g.stream()),
+    names_future(ty, 0)
+}
+
+fn names_future(ty: &syn::Type, depth: usize) -> bool {
+    use syn::{GenericArgument, PathArguments, Type, TypeParamBound};
+    if depth > 8 {
+        return false;
+    }
+    let bounds_name_future = |bounds: &syn::punctuated::Punctuated<
+        TypeParamBound,
+        syn::Token![+],
+    >| {
+        bounds.iter().any(|b| match b {
+            TypeParamBound::Trait(t) => t.path.segments.last().is_some_and(|s| s.ident == "Future"),
             _ => false,
         })
+    };
+    match ty {
+        Type::ImplTrait(t) => bounds_name_future(&t.bounds),
+        Type::TraitObject(t) => bounds_name_future(&t.bounds),
+        Type::Paren(p) => names_future(&p.elem, depth + 1),
+        Type::Group(g) => names_future(&g.elem, depth + 1),
+        Type::Path(p) => p.path.segments.last().is_some_and(|seg| {
+            seg.ident == "BoxFuture"
+                || seg.ident == "LocalBoxFuture"
+                || ((seg.ident == "Pin" || seg.ident == "Box") && match &seg.arguments {
+                    PathArguments::AngleBracketed(a) => a.args.iter().any(
+                        |arg| matches!(arg, GenericArgument::Type(t) if names_future(t, depth + 1)),
+                    ),
+                    _ => false,
+                })
+        }),
+        _ => false,
     }
-    mentions(quote::ToTokens::to_token_stream(ty))
 }
 
 #[cfg(test)]

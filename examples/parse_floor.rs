@@ -19,6 +19,9 @@ impl<'ast> Visit<'ast> for CountNodes {
     }
 }
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut threads = 0;
     let mut paths = Vec::new();

@@ -138,14 +138,16 @@ fn analyze(
             Some(pos),
         )
     })?;
-    if let Some((span, what)) = too_complex(&tokens) {
-        drop(tokens);
-        let pos = lc_position(span.start());
-        proc_macro2::extra::invalidate_current_thread_spans();
-        return Err(error(
-            format!("{what} at {}:{}; file not checked", pos.line, pos.column),
-            Some(pos),
-        ));
+    if might_be_too_complex(text) {
+        if let Some((span, what)) = too_complex(&tokens) {
+            drop(tokens);
+            let pos = lc_position(span.start());
+            proc_macro2::extra::invalidate_current_thread_spans();
+            return Err(error(
+                format!("{what} at {}:{}; file not checked", pos.line, pos.column),
+                Some(pos),
+            ));
+        }
     }
     let parsed = syn::parse2::<syn::File>(tokens);
     let result = match parsed {
@@ -205,6 +207,79 @@ fn lc_position(lc: proc_macro2::LineColumn) -> Position {
         line: lc.line.max(1),
         column: lc.column + 1,
     }
+}
+
+/// A cheap scan of the bytes, skipping strings and comments, that finds every file
+/// [`too_complex`] could reject (it may also send others to the exact check).
+fn might_be_too_complex(text: &str) -> bool {
+    let b = text.as_bytes();
+    let (mut i, mut depth, mut max_depth) = (0usize, 0isize, 0isize);
+    let (mut puncts, mut flat) = (0usize, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let mut nest = 0usize;
+                while i < b.len() {
+                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                        nest += 1;
+                        i += 2;
+                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                        nest -= 1;
+                        i += 2;
+                        if nest == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                flat += 1;
+                puncts = 0;
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                max_depth = max_depth.max(depth);
+                puncts = 0;
+                flat = 0;
+            }
+            b')' | b']' | b'}' => {
+                depth -= 1;
+                puncts = 0;
+                flat = 0;
+            }
+            b',' | b';' => {
+                puncts = 0;
+                flat = 0;
+            }
+            c if c.is_ascii_whitespace() => {}
+            c if c.is_ascii_punctuation() => {
+                puncts += 1;
+                flat += 1;
+            }
+            _ => {
+                puncts = 0;
+                flat += 1;
+            }
+        }
+        if max_depth as usize >= MAX_NESTING - 8 || puncts > MAX_PUNCT_RUN || flat > MAX_FLAT_RUN {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 /// Input that would take the parser too deep: groups nested past [`MAX_NESTING`],
@@ -476,11 +551,12 @@ fn unused_suppressions(s: &Suppressions, ran: &[&str]) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// The runtime each crate depends on, read from the nearest `Cargo.toml` once per
-/// directory.
+/// The runtime each crate depends on, read from the nearest `Cargo.toml`: each
+/// directory is looked up once, each manifest read once.
 #[derive(Default)]
 struct RuntimeCache {
     by_dir: std::sync::Mutex<std::collections::HashMap<PathBuf, Runtime>>,
+    by_manifest: std::sync::Mutex<std::collections::HashMap<PathBuf, Runtime>>,
 }
 
 impl RuntimeCache {
@@ -491,12 +567,28 @@ impl RuntimeCache {
         if let Some(r) = self.by_dir.lock().ok().and_then(|m| m.get(dir).copied()) {
             return r;
         }
-        let runtime = dir
+        let runtime = match dir
             .ancestors()
             .map(|d| d.join("Cargo.toml"))
             .find(|m| m.is_file())
-            .and_then(|m| std::fs::read_to_string(m).ok())
-            .map_or(Runtime::Unknown, |text| runtime_of_manifest(&text));
+        {
+            None => Runtime::Unknown,
+            Some(manifest) => {
+                let known = self
+                    .by_manifest
+                    .lock()
+                    .ok()
+                    .and_then(|m| m.get(&manifest).copied());
+                known.unwrap_or_else(|| {
+                    let r = std::fs::read_to_string(&manifest)
+                        .map_or(Runtime::Unknown, |text| runtime_of_manifest(&text));
+                    if let Ok(mut m) = self.by_manifest.lock() {
+                        m.insert(manifest, r);
+                    }
+                    r
+                })
+            }
+        };
         if let Ok(mut m) = self.by_dir.lock() {
             m.insert(dir.to_path_buf(), runtime);
         }

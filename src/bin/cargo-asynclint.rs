@@ -7,6 +7,9 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut args: Vec<OsString> = std::env::args_os().collect();
     // Cargo runs `cargo-asynclint asynclint ...`; run by hand, the word is absent.

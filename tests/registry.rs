@@ -102,7 +102,7 @@ fn page_examples_fire_exactly_their_rule() {
         for code in &bad {
             let a = asynclint::analyze_source("example.rs", code, RULES)
                 .unwrap_or_else(|e| panic!("{}: example does not parse: {}", m.name, e.message));
-            let fired: BTreeSet<&str> = a.diagnostics.iter().map(|d| d.rule).collect();
+            let fired: BTreeSet<&str> = a.standalone_diagnostics().iter().map(|d| d.rule).collect();
             assert_eq!(
                 fired,
                 BTreeSet::from([m.name]),
@@ -114,10 +114,13 @@ fn page_examples_fire_exactly_their_rule() {
             let a = asynclint::analyze_source("example.rs", code, RULES)
                 .unwrap_or_else(|e| panic!("{}: example does not parse: {}", m.name, e.message));
             assert!(
-                a.diagnostics.is_empty(),
+                a.standalone_diagnostics().is_empty(),
                 "{}: good example fires {:?}\n{code}",
                 m.name,
-                a.diagnostics.iter().map(|d| d.rule).collect::<Vec<_>>()
+                a.standalone_diagnostics()
+                    .iter()
+                    .map(|d| d.rule)
+                    .collect::<Vec<_>>()
             );
         }
     }

@@ -91,6 +91,10 @@ pub fn returns_future(output: &syn::ReturnType) -> bool {
     let syn::ReturnType::Type(_, ty) = output else {
         return false;
     };
+    // `&mut Pin<Box<dyn Future>>`: a borrow of a future someone else owns.
+    if matches!(**ty, syn::Type::Reference(_)) {
+        return false;
+    }
     fn mentions(ts: proc_macro2::TokenStream) -> bool {
         ts.into_iter().any(|tt| match tt {
             proc_macro2::TokenTree::Ident(i) => {
@@ -140,6 +144,9 @@ mod tests {
             syn::parse_str("fn f() -> Pin<Box<dyn Future<Output = u8> + Send>>").unwrap();
         assert!(returns_future(&sig.output));
         let sig: syn::Signature = syn::parse_str("fn f() -> Vec<u8>").unwrap();
+        assert!(!returns_future(&sig.output));
+        let sig: syn::Signature =
+            syn::parse_str("fn f(&mut self) -> &mut Pin<Box<dyn Future<Output = ()>>>").unwrap();
         assert!(!returns_future(&sig.output));
     }
 }

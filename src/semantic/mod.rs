@@ -6,6 +6,7 @@
 pub mod body;
 pub mod calls;
 pub mod chain;
+pub mod futures;
 pub mod imports;
 pub mod index;
 pub mod macros;
@@ -103,6 +104,21 @@ impl<'a> Cx<'a> {
     /// The resolved path of a plain call's callee.
     pub fn call_path(&self, expr: &Expr) -> Option<String> {
         chain::call_path(expr).and_then(|p| self.resolve(p))
+    }
+
+    /// The argument of a `drop(x)` call (`std::mem::drop`, also through the prelude).
+    pub fn drop_call_arg<'e>(&self, expr: &'e Expr) -> Option<&'e Expr> {
+        let Expr::Call(call) = chain::strip(expr) else {
+            return None;
+        };
+        let path = self.call_path(expr)?;
+        if path != "std::mem::drop" && path != "core::mem::drop" {
+            return None;
+        }
+        match call.args.len() {
+            1 => call.args.first().map(chain::strip),
+            _ => None,
+        }
     }
 
     pub fn binding(&self, name: &str) -> Option<&'a Origin> {

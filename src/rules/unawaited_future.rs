@@ -4,13 +4,14 @@
 use super::{FnNode, Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::NameUses;
-use crate::semantic::chain::strip;
+use crate::semantic::chain::{path_ident, strip};
 use crate::semantic::futures::{
-    collected_futures, future_source, mentions_ident, CollectedFutures, FutureSource,
+    callee_name, collected_futures, future_source, mentions_ident, CollectedFutures, FutureSource,
 };
 use crate::semantic::index::IndexQuery;
 use crate::semantic::macros::{parse_body, MacroBody};
 use crate::semantic::Cx;
+use std::collections::HashSet;
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, Pat, Stmt};
 
@@ -72,7 +73,8 @@ impl Rule for UnawaitedFuture {
     /// `let futs: Vec<_> = ids.iter().map(..).collect();` with `futs` never read again:
     /// this needs the rest of the block, so it is checked per fn.
     fn check_fn(&self, cx: &mut Cx, f: &FnNode) {
-        UnusedCollections { cx }.visit_block(f.body);
+        let declared = NameUses::of_block(f.body).declared;
+        UnusedCollections { cx, declared }.visit_block(f.body);
     }
 }
 
@@ -80,6 +82,9 @@ impl Rule for UnawaitedFuture {
 /// macro bodies the shared layer parses; not those of nested items (checked as fns).
 struct UnusedCollections<'c, 'a> {
     cx: &'c mut Cx<'a>,
+    /// Locals and closure parameters of the fn: the walk's scopes are not at hand
+    /// here, so a callee by one of these names is taken for a closure, not a fn.
+    declared: HashSet<String>,
 }
 
 impl UnusedCollections<'_, '_> {
@@ -95,6 +100,13 @@ impl UnusedCollections<'_, '_> {
             let Some(c) = collected_futures(self.cx, &init.expr) else {
                 continue;
             };
+            let callee = match strip(c.call) {
+                Expr::Call(call) => path_ident(&call.func),
+                e => path_ident(e),
+            };
+            if callee.is_some_and(|i| self.declared.contains(&i.to_string())) {
+                continue;
+            }
             let name = ident.to_string();
             if !NameUses::of_stmts(&block.stmts[i + 1..])
                 .reads
@@ -139,7 +151,7 @@ impl<'ast> Visit<'ast> for UnusedCollections<'_, '_> {
 }
 
 fn report_single(cx: &mut Cx, value: &Expr, source: FutureSource, how: Discard) {
-    let shown = short_text(cx, value);
+    let shown = cx.short_text(value);
     let message = match (&source, value) {
         (FutureSource::AsyncBlock, _) => "this `async` block only creates a future, and it is dropped without being polled: none of the code inside it runs".to_string(),
         (_, Expr::Call(_) | Expr::MethodCall(_)) => format!(
@@ -178,7 +190,7 @@ fn report_single(cx: &mut Cx, value: &Expr, source: FutureSource, how: Discard) 
 fn report_collected(cx: &mut Cx, value: &Expr, c: &CollectedFutures, binding: Option<&syn::Ident>) {
     let each = match &c.source {
         FutureSource::AsyncBlock => "of the `async` blocks".to_string(),
-        _ => match short_text(cx, c.call) {
+        _ => match cx.short_text(c.call) {
             Some(t) => format!("of the `{t}` calls"),
             None => format!("of the calls to `{}`", callee_name(c.call)),
         },
@@ -191,7 +203,7 @@ fn report_collected(cx: &mut Cx, value: &Expr, c: &CollectedFutures, binding: Op
             "these futures are collected and dropped without being polled, so none {each} runs"
         ),
     };
-    let stream = match (short_text(cx, c.items), short_text(cx, c.mapper)) {
+    let stream = match (cx.short_text(c.items), cx.short_text(c.mapper)) {
         (Some(items), Some(mapper)) => {
             format!("`futures::stream::iter({items}).map({mapper}).buffer_unordered(LIMIT)`")
         }
@@ -220,52 +232,6 @@ fn emit(cx: &mut Cx, source: FutureSource, d: Diagnostic) {
     match source {
         FutureSource::Indexed(key) => cx.report_if(IndexQuery::IsAsync(key), d),
         FutureSource::AsyncBlock | FutureSource::Known(_) => cx.report(d),
-    }
-}
-
-/// The source text of `e` on one line, if it is short enough for messages and help: a
-/// chain split over lines (`keys\n    .into_iter()`) is joined back (`keys.into_iter()`).
-fn short_text(cx: &Cx, e: &Expr) -> Option<String> {
-    let mut out = String::new();
-    for line in cx.text(e).lines().map(|l| without_comment(l).trim()) {
-        if !out.is_empty() && !line.starts_with(['.', ')', ']', '?']) {
-            out.push(' ');
-        }
-        out.push_str(line);
-    }
-    (out.chars().count() <= 60).then_some(out)
-}
-
-/// A line without its trailing `// comment` (a `//` inside a string literal stays).
-fn without_comment(line: &str) -> &str {
-    let mut quotes = 0;
-    for (i, c) in line.char_indices() {
-        match c {
-            '"' => quotes += 1,
-            '/' if quotes % 2 == 0 && line[i + 1..].starts_with('/') => return &line[..i],
-            _ => {}
-        }
-    }
-    line
-}
-
-fn callee_name(e: &Expr) -> String {
-    match strip(e) {
-        Expr::Call(c) => match strip(&c.func) {
-            Expr::Path(p) => p
-                .path
-                .segments
-                .last()
-                .map_or_else(String::new, |s| s.ident.to_string()),
-            _ => String::new(),
-        },
-        Expr::MethodCall(m) => m.method.to_string(),
-        Expr::Path(p) => p
-            .path
-            .segments
-            .last()
-            .map_or_else(String::new, |s| s.ident.to_string()),
-        _ => String::new(),
     }
 }
 

@@ -150,3 +150,18 @@ pub fn mentions_ident(ts: proc_macro2::TokenStream, ident: &str) -> bool {
         _ => false,
     })
 }
+
+/// The fn or method name of a call (`delete` for `store.delete(id)`), or of a fn path.
+pub fn callee_name(e: &Expr) -> String {
+    let last = |p: &syn::Path| p.segments.last().map(|s| s.ident.to_string());
+    match strip(e) {
+        Expr::Call(c) => match strip(&c.func) {
+            Expr::Path(p) => last(&p.path),
+            _ => None,
+        },
+        Expr::MethodCall(m) => Some(m.method.to_string()),
+        Expr::Path(p) => last(&p.path),
+        _ => None,
+    }
+    .unwrap_or_default()
+}

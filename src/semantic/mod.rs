@@ -138,6 +138,20 @@ impl<'a> Cx<'a> {
         self.file.slice(node.text_range(self.file))
     }
 
+    /// The source text of a node on one line, if it has at most 60 characters: for
+    /// messages and help. A chain split over lines (`keys\n    .into_iter()`) is
+    /// joined back (`keys.into_iter()`); trailing `//` comments are left out.
+    pub fn short_text(&self, node: &impl NodeRange) -> Option<String> {
+        let mut out = String::new();
+        for line in self.text(node).lines().map(|l| without_comment(l).trim()) {
+            if !out.is_empty() && !line.starts_with(['.', ')', ']', '?']) {
+                out.push(' ');
+            }
+            out.push_str(line);
+        }
+        (out.chars().count() <= 60).then_some(out)
+    }
+
     pub fn report(&mut self, diagnostic: Diagnostic) {
         self.sink.diagnostics.push(diagnostic);
     }
@@ -146,6 +160,19 @@ impl<'a> Cx<'a> {
     pub fn report_if(&mut self, query: IndexQuery, diagnostic: Diagnostic) {
         self.sink.deferred.push(Deferred { query, diagnostic });
     }
+}
+
+/// A line without its trailing `// comment` (a `//` inside a string literal stays).
+fn without_comment(line: &str) -> &str {
+    let mut quotes = 0;
+    for (i, c) in line.char_indices() {
+        match c {
+            '"' => quotes += 1,
+            '/' if quotes % 2 == 0 && line[i + 1..].starts_with('/') => return &line[..i],
+            _ => {}
+        }
+    }
+    line
 }
 
 /// Byte ranges of syntax nodes, computed from their first and last tokens without

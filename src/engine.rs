@@ -97,6 +97,25 @@ pub struct Analysis {
     pub lines: usize,
 }
 
+impl Analysis {
+    /// The file's diagnostics as if it were the whole crate: the index-dependent ones
+    /// are decided by the fns this file defines (for docs examples and one-file checks).
+    pub fn standalone_diagnostics(&self) -> Vec<Diagnostic> {
+        let mut index = CrateIndex::default();
+        for f in &self.fns {
+            index.add(f.clone());
+        }
+        let mut out = self.diagnostics.clone();
+        out.extend(
+            self.deferred
+                .iter()
+                .filter(|d| d.holds(&index))
+                .map(|d| d.diagnostic.clone()),
+        );
+        out
+    }
+}
+
 /// Parses one source text and runs `rules` over it: the library's entry point for one
 /// file. Never panics; input syn cannot parse comes back as an error with a position.
 pub fn analyze_source(path: &str, text: &str, rules: &[&dyn Rule]) -> Result<Analysis, FileError> {

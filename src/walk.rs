@@ -84,18 +84,29 @@ impl<'a> Walker<'a> {
         self.visit_file(file);
     }
 
-    fn enter_fn(&mut self, attrs: &[syn::Attribute], sig: &Signature, body: &Block) {
+    /// Adds a fn to the index: async if it is an `async fn` (not turned into a sync fn
+    /// by `#[tokio::main]` / `#[tokio::test]`-style attributes) or returns a future.
+    fn record_fn(&mut self, attrs: &[syn::Attribute], sig: &Signature) {
         let is_method = sig.receiver().is_some();
-        let arity = sig.inputs.len() - usize::from(is_method);
-        let is_async = sig.asyncness.is_some();
+        let runs_itself = attrs.iter().any(|a| {
+            a.path()
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "main" || s.ident == "test")
+        });
         self.fns.push(FnEntry {
             key: FnKey {
                 name: sig.ident.to_string(),
-                arity,
+                arity: sig.inputs.len() - usize::from(is_method),
                 is_method,
             },
-            is_async: is_async || returns_future(&sig.output),
+            is_async: (sig.asyncness.is_some() && !runs_itself) || returns_future(&sig.output),
         });
+    }
+
+    fn enter_fn(&mut self, attrs: &[syn::Attribute], sig: &Signature, body: &Block) {
+        let is_async = sig.asyncness.is_some();
+        self.record_fn(attrs, sig);
         // A nested fn sees none of the enclosing fn's locals.
         let outer_scopes = std::mem::take(&mut self.scopes);
         let outer_select = std::mem::replace(&mut self.select_depth, 0);
@@ -276,8 +287,10 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
-        if let Some(body) = &f.default {
-            self.enter_fn(&f.attrs, &f.sig, body);
+        match &f.default {
+            Some(body) => self.enter_fn(&f.attrs, &f.sig, body),
+            // A required method still tells callers whether it is async.
+            None => self.record_fn(&f.attrs, &f.sig),
         }
     }
 

@@ -77,3 +77,32 @@ fn deferred_diagnostics_are_decided_by_the_whole_crate() {
         assert_eq!(report.files_checked, 3);
     }
 }
+
+#[test]
+fn runtime_entry_points_and_required_trait_methods_are_indexed_as_declared() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    fs::write(
+        p.join("a.rs"),
+        "#[tokio::main]\nasync fn serve() {}\n\
+         pub trait Hook { fn fire(x: u8); }\n\
+         mod m { pub async fn fire(x: u8) {} pub async fn go() {} }\n",
+    )
+    .unwrap();
+    fs::write(
+        p.join("c.rs"),
+        "fn caller() {\n    serve();\n    fire(1);\n    go();\n}\n",
+    )
+    .unwrap();
+    let rule = CallsAsyncAsStatement;
+    let options = Options {
+        rules: vec![&rule],
+        threads: 1,
+        config: Default::default(),
+    };
+    let report = engine::run(&[p.to_path_buf()], &options);
+    let lines: Vec<usize> = report.findings.iter().map(|f| f.start.line).collect();
+    // `#[tokio::main]` makes `serve` sync; the required `Hook::fire` makes `fire`
+    // ambiguous; only `go` is async.
+    assert_eq!(lines, vec![4]);
+}

@@ -5,6 +5,7 @@ mod block_on_in_async;
 mod blocking_in_async;
 mod dropped_join_handle;
 mod unused_suppression;
+mod unawaited_future;
 
 use crate::diagnostic::Severity;
 use crate::semantic::Cx;
@@ -40,6 +41,7 @@ pub trait Rule: Sync {
 /// Every rule, in the order `asynclint rules` lists them.
 pub static RULES: &[&dyn Rule] = &[
     &dropped_join_handle::DroppedJoinHandle,
+    &unawaited_future::UnawaitedFuture,
     &blocking_in_async::BlockingInAsync,
     &block_on_in_async::BlockOnInAsync,
     &unused_suppression::UnusedSuppression,

@@ -35,6 +35,15 @@ impl NameUses {
         v.uses
     }
 
+    /// The uses in a run of statements: the rest of a block after some statement.
+    pub fn of_stmts(stmts: &[syn::Stmt]) -> Self {
+        let mut v = NameCollector::default();
+        for stmt in stmts {
+            v.visit_stmt(stmt);
+        }
+        v.uses
+    }
+
     /// Names read here that are not declared here: the inputs from outside.
     pub fn free_reads(&self) -> impl Iterator<Item = &String> {
         self.reads.iter().filter(|n| !self.declared.contains(*n))

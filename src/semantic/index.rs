@@ -165,5 +165,8 @@ mod tests {
         assert!(returns_future(&sig.output));
         let sig: syn::Signature = syn::parse_str("fn f() -> Vec<u8>").unwrap();
         assert!(!returns_future(&sig.output));
+        let sig: syn::Signature =
+            syn::parse_str("fn f(&mut self) -> &mut Pin<Box<dyn Future<Output = ()>>>").unwrap();
+        assert!(!returns_future(&sig.output));
     }
 }

@@ -7,6 +7,7 @@ pub mod body;
 pub mod calls;
 pub mod chain;
 pub mod guards;
+pub mod futures;
 pub mod imports;
 pub mod index;
 pub mod macros;
@@ -125,6 +126,21 @@ impl<'a> Cx<'a> {
         chain::call_path(expr).and_then(|p| self.resolve(p))
     }
 
+    /// The argument of a `drop(x)` call (`std::mem::drop`, also through the prelude).
+    pub fn drop_call_arg<'e>(&self, expr: &'e Expr) -> Option<&'e Expr> {
+        let Expr::Call(call) = chain::strip(expr) else {
+            return None;
+        };
+        let path = self.call_path(expr)?;
+        if path != "std::mem::drop" && path != "core::mem::drop" {
+            return None;
+        }
+        match call.args.len() {
+            1 => call.args.first().map(chain::strip),
+            _ => None,
+        }
+    }
+
     pub fn binding(&self, name: &str) -> Option<&'a Origin> {
         self.scopes.lookup(name)
     }
@@ -142,6 +158,20 @@ impl<'a> Cx<'a> {
         self.file.slice(node.text_range(self.file))
     }
 
+    /// The source text of a node on one line, if it has at most 60 characters: for
+    /// messages and help. A chain split over lines (`keys\n    .into_iter()`) is
+    /// joined back (`keys.into_iter()`); trailing `//` comments are left out.
+    pub fn short_text(&self, node: &impl NodeRange) -> Option<String> {
+        let mut out = String::new();
+        for line in self.text(node).lines().map(|l| without_comment(l).trim()) {
+            if !out.is_empty() && !line.starts_with(['.', ')', ']', '?']) {
+                out.push(' ');
+            }
+            out.push_str(line);
+        }
+        (out.chars().count() <= 60).then_some(out)
+    }
+
     pub fn report(&mut self, diagnostic: Diagnostic) {
         self.sink.diagnostics.push(diagnostic);
     }
@@ -150,6 +180,19 @@ impl<'a> Cx<'a> {
     pub fn report_if(&mut self, query: IndexQuery, diagnostic: Diagnostic) {
         self.sink.deferred.push(Deferred { query, diagnostic });
     }
+}
+
+/// A line without its trailing `// comment` (a `//` inside a string literal stays).
+fn without_comment(line: &str) -> &str {
+    let mut quotes = 0;
+    for (i, c) in line.char_indices() {
+        match c {
+            '"' => quotes += 1,
+            '/' if quotes % 2 == 0 && line[i + 1..].starts_with('/') => return &line[..i],
+            _ => {}
+        }
+    }
+    line
 }
 
 /// Byte ranges of syntax nodes, computed from their first and last tokens without

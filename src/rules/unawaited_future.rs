@@ -1,0 +1,256 @@
+//! `unawaited-future`: a future created and dropped without ever being polled, so
+//! its body never runs.
+
+use super::{FnNode, Rule, RuleMeta};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::semantic::body::NameUses;
+use crate::semantic::chain::{path_ident, strip};
+use crate::semantic::futures::{
+    callee_name, collected_futures, future_source, mentions_ident, CollectedFutures, FutureSource,
+};
+use crate::semantic::index::IndexQuery;
+use crate::semantic::macros::{parse_body, MacroBody};
+use crate::semantic::Cx;
+use std::collections::HashSet;
+use syn::visit::{self, Visit};
+use syn::{Block, Expr, Pat, Stmt};
+
+pub struct UnawaitedFuture;
+
+static META: RuleMeta = RuleMeta {
+    name: "unawaited-future",
+    severity: Severity::Error,
+    default_enabled: true,
+    summary: "a future is created and dropped without being awaited: its body never runs",
+    doc: include_str!("../../rules/unawaited-future.md"),
+};
+
+/// How the future is thrown away.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Discard {
+    /// `save(x);`
+    Statement,
+    /// `let _ = save(x);`
+    LetUnderscore,
+    /// `drop(save(x));`
+    Drop,
+}
+
+impl Discard {
+    fn label(self) -> &'static str {
+        match self {
+            Discard::Statement => "dropped at the end of this statement, never polled",
+            Discard::LetUnderscore => "`let _ =` drops it on the spot, never polled",
+            Discard::Drop => "dropped here, never polled",
+        }
+    }
+}
+
+impl Rule for UnawaitedFuture {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check_stmt(&self, cx: &mut Cx, stmt: &Stmt) {
+        let (value, how) = match stmt {
+            Stmt::Expr(e, Some(_)) => match cx.drop_call_arg(e) {
+                Some(inner) => (inner, Discard::Drop),
+                None => (strip(e), Discard::Statement),
+            },
+            Stmt::Local(local) if is_wildcard(&local.pat) => match &local.init {
+                Some(init) if init.diverge.is_none() => (strip(&init.expr), Discard::LetUnderscore),
+                _ => return,
+            },
+            _ => return,
+        };
+        if let Some(c) = collected_futures(cx, value) {
+            report_collected(cx, value, &c, None);
+        } else if let Some(source) = future_source(cx, value) {
+            report_single(cx, value, source, how);
+        }
+    }
+
+    /// `let futs: Vec<_> = ids.iter().map(..).collect();` with `futs` never read again:
+    /// this needs the rest of the block, so it is checked per fn.
+    fn check_fn(&self, cx: &mut Cx, f: &FnNode) {
+        let declared = NameUses::of_block(f.body).declared;
+        UnusedCollections { cx, declared }.visit_block(f.body);
+    }
+}
+
+/// Visits every block of a fn body, including those in closures, async blocks and the
+/// macro bodies the shared layer parses; not those of nested items (checked as fns).
+struct UnusedCollections<'c, 'a> {
+    cx: &'c mut Cx<'a>,
+    /// Locals and closure parameters of the fn: the walk's scopes are not at hand
+    /// here, so a callee by one of these names is taken for a closure, not a fn.
+    declared: HashSet<String>,
+}
+
+impl UnusedCollections<'_, '_> {
+    fn check_block(&mut self, block: &Block) {
+        for (i, stmt) in block.stmts.iter().enumerate() {
+            let Stmt::Local(local) = stmt else { continue };
+            let Some(init) = local.init.as_ref().filter(|i| i.diverge.is_none()) else {
+                continue;
+            };
+            let Some(ident) = named_binding(&local.pat) else {
+                continue;
+            };
+            let Some(c) = collected_futures(self.cx, &init.expr) else {
+                continue;
+            };
+            let callee = match strip(c.call) {
+                Expr::Call(call) => path_ident(&call.func),
+                e => path_ident(e),
+            };
+            if callee.is_some_and(|i| self.declared.contains(&i.to_string())) {
+                continue;
+            }
+            let name = ident.to_string();
+            if !NameUses::of_stmts(&block.stmts[i + 1..])
+                .reads
+                .contains(&name)
+            {
+                report_collected(self.cx, &init.expr, &c, Some(ident));
+            }
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for UnusedCollections<'_, '_> {
+    fn visit_block(&mut self, b: &'ast Block) {
+        self.check_block(b);
+        visit::visit_block(self, b);
+    }
+
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e));
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        match parse_body(m) {
+            MacroBody::Exprs(exprs) => {
+                for e in &exprs {
+                    <Self as Visit<'_>>::visit_expr(self, e);
+                }
+            }
+            MacroBody::Select(branches) => {
+                for b in &branches {
+                    if let Some(f) = &b.future {
+                        <Self as Visit<'_>>::visit_expr(self, f);
+                    }
+                    <Self as Visit<'_>>::visit_expr(self, &b.handler);
+                }
+            }
+            MacroBody::Opaque => {}
+        }
+    }
+}
+
+fn report_single(cx: &mut Cx, value: &Expr, source: FutureSource, how: Discard) {
+    let shown = cx.short_text(value);
+    let message = match (&source, value) {
+        (FutureSource::AsyncBlock, _) => "this `async` block only creates a future, and it is dropped without being polled: none of the code inside it runs".to_string(),
+        (_, Expr::Call(_) | Expr::MethodCall(_)) => format!(
+            "{} only creates a future, and it is dropped without being polled: `{}` never runs, so its work silently does not happen",
+            shown
+                .as_ref()
+                .map_or_else(|| "this call".to_string(), |t| format!("`{t}`")),
+            callee_name(value),
+        ),
+        _ => return,
+    };
+    // `store.delete(id).await`, written out when the call is short.
+    let example = match (&source, &shown) {
+        (FutureSource::AsyncBlock, _) | (_, None) => String::new(),
+        (_, Some(t)) => format!(": `{t}.await`"),
+    };
+    let alongside = "to run it alongside other work, join it (`tokio::join!`), or `tokio::spawn` it and keep the `JoinHandle`";
+    let mut help = if source == FutureSource::AsyncBlock && cx.can_await() {
+        format!("run its code here: drop the `async` wrapper, or `.await` the block; {alongside}")
+    } else if cx.can_await() {
+        format!("`.await` it to run it here{example}; {alongside}")
+    } else if cx.in_async() {
+        format!("this closure cannot `.await`: use a `for` loop and `.await` each call in its body{example}, or map the items to futures and run them with a bound (`futures::stream::iter(..).map(..).buffer_unordered(LIMIT)`)")
+    } else {
+        format!("nothing here can `.await` it: make this code `async` and `.await` it{example}, or hand it to the runtime with `tokio::spawn` and keep the `JoinHandle`")
+    };
+    if how == Discard::LetUnderscore {
+        help = format!("`let _ =` does not keep a value alive; {help}");
+    }
+    let d = Diagnostic::new(META.name, META.severity, cx.range(value), message)
+        .with_label(how.label())
+        .with_help(help);
+    emit(cx, source, d);
+}
+
+fn report_collected(cx: &mut Cx, value: &Expr, c: &CollectedFutures, binding: Option<&syn::Ident>) {
+    let each = match &c.source {
+        FutureSource::AsyncBlock => "of the `async` blocks".to_string(),
+        _ => match cx.short_text(c.call) {
+            Some(t) => format!("of the `{t}` calls"),
+            None => format!("of the calls to `{}`", callee_name(c.call)),
+        },
+    };
+    let message = match binding {
+        Some(name) => {
+            format!("the futures collected into `{name}` are never awaited, so none {each} runs")
+        }
+        None => format!(
+            "these futures are collected and dropped without being polled, so none {each} runs"
+        ),
+    };
+    let stream = match (cx.short_text(c.items), cx.short_text(c.mapper)) {
+        (Some(items), Some(mapper)) => {
+            format!("`futures::stream::iter({items}).map({mapper}).buffer_unordered(LIMIT)`")
+        }
+        _ => "`futures::stream::iter(..).map(..).buffer_unordered(LIMIT)`".to_string(),
+    };
+    let join = match binding {
+        Some(name) => format!("`futures::future::join_all({name}).await`"),
+        None => "`futures::future::join_all(..).await`".to_string(),
+    };
+    let help = format!(
+        "drive them: run them with a bound, {stream} consumed with `.next().await` or `.collect().await`; for a handful, {join}; or a `for` loop that `.await`s each call"
+    );
+    let mut d = Diagnostic::new(META.name, META.severity, cx.range(value), message)
+        .with_label("futures built here, never polled")
+        .with_help(help);
+    if let Some(name) = binding {
+        let range = cx.file.range(name.span());
+        d = d.with_secondary(range, format!("`{name}` is not used after this"));
+    }
+    emit(cx, c.source.clone(), d);
+}
+
+/// Known futures are reported at once; the checked code's fns only if the crate
+/// index says the name and arity are async.
+fn emit(cx: &mut Cx, source: FutureSource, d: Diagnostic) {
+    match source {
+        FutureSource::Indexed(key) => cx.report_if(IndexQuery::IsAsync(key), d),
+        FutureSource::AsyncBlock | FutureSource::Known(_) => cx.report(d),
+    }
+}
+
+fn is_wildcard(pat: &Pat) -> bool {
+    match pat {
+        Pat::Wild(_) => true,
+        Pat::Type(t) => is_wildcard(&t.pat),
+        _ => false,
+    }
+}
+
+/// `futs` in `let futs = ..` / `let mut futs: Vec<_> = ..`; not a binding whose declared
+/// type is a `JoinSet` (collecting into one spawns the futures).
+fn named_binding(pat: &Pat) -> Option<&syn::Ident> {
+    match pat {
+        Pat::Ident(p) if p.subpat.is_none() => Some(&p.ident),
+        Pat::Type(t) if !mentions_ident(quote::ToTokens::to_token_stream(&t.ty), "JoinSet") => {
+            named_binding(&t.pat)
+        }
+        _ => None,
+    }
+}

@@ -4,8 +4,8 @@
 mod block_on_in_async;
 mod blocking_in_async;
 mod dropped_join_handle;
-mod unused_suppression;
 mod unawaited_future;
+mod unused_suppression;
 
 use crate::diagnostic::Severity;
 use crate::semantic::Cx;

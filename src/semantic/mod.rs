@@ -6,8 +6,8 @@
 pub mod body;
 pub mod calls;
 pub mod chain;
-pub mod guards;
 pub mod futures;
+pub mod guards;
 pub mod imports;
 pub mod index;
 pub mod macros;

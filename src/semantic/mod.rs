@@ -4,6 +4,7 @@
 //! async context, local bindings and their origins, and the sinks for diagnostics.
 
 pub mod body;
+pub mod bounds;
 pub mod calls;
 pub mod chain;
 pub mod imports;
@@ -36,6 +37,8 @@ pub struct FileInfo<'t> {
     pub lines: LineIndex,
     pub uses: UseMap,
     pub runtime: Runtime,
+    /// Whether the file has any async code (an async fn, block or closure).
+    pub has_async: bool,
 }
 
 impl<'t> FileInfo<'t> {
@@ -56,6 +59,7 @@ impl<'t> FileInfo<'t> {
             lines: LineIndex::new(text),
             uses,
             runtime,
+            has_async: scope::file_has_async(file),
         }
     }
 

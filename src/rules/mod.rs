@@ -4,6 +4,9 @@
 mod block_on_in_async;
 mod blocking_in_async;
 mod dropped_join_handle;
+mod unbounded_channel;
+mod unbounded_join_all;
+mod unbounded_spawn;
 
 use crate::diagnostic::Severity;
 use crate::semantic::Cx;
@@ -41,6 +44,9 @@ pub static RULES: &[&dyn Rule] = &[
     &dropped_join_handle::DroppedJoinHandle,
     &blocking_in_async::BlockingInAsync,
     &block_on_in_async::BlockOnInAsync,
+    &unbounded_join_all::UnboundedJoinAll,
+    &unbounded_spawn::UnboundedSpawn,
+    &unbounded_channel::UnboundedChannel,
 ];
 
 pub fn find(name: &str) -> Option<&'static dyn Rule> {

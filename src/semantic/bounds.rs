@@ -314,6 +314,46 @@ const FIXED_FNS: &[&str] = &[
     "std::collections::HashMap::new",
 ];
 
+/// Futures that are complete as soon as they are made.
+const READY_FNS: &[&str] = &[
+    "futures::future::ready",
+    "futures::future::ok",
+    "futures::future::err",
+    "futures_util::future::ready",
+    "futures_util::future::ok",
+    "futures_util::future::err",
+    "std::future::ready",
+    "core::future::ready",
+];
+
+/// Operations that end work already running (a task, a connection, a worker).
+const TEARDOWN: &[&str] = &[
+    "cancel",
+    "abort",
+    "shutdown",
+    "graceful_shutdown",
+    "stop",
+    "close",
+    "terminate",
+    "kill",
+];
+
+/// Whether a mapped fn (`Task::cancel`) or a closure body (`w.shutdown()`) ends work
+/// that runs already rather than starting new work.
+fn ends_work(e: &Expr) -> bool {
+    let name = match strip(e) {
+        Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        Expr::Call(c) => match strip(&c.func) {
+            Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        },
+        Expr::MethodCall(m) => Some(m.method.to_string()),
+        Expr::Await(a) => return ends_work(&a.base),
+        _ => None,
+    };
+    name.is_some_and(|n| TEARDOWN.contains(&n.as_str()))
+}
+
 /// What a local holds, for spawns and pushes through it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
@@ -340,6 +380,10 @@ struct BodyScan {
     idents: HashSet<String>,
     /// Receivers of `len()`, `join_next()`, `next()`: collections watched or drained.
     drained: HashSet<String>,
+    /// Receivers of `fetch_add` and of `load`: counters of work in flight, and the
+    /// counters that are read.
+    counted: HashSet<String>,
+    loaded: HashSet<String>,
 }
 
 impl BodyScan {
@@ -362,6 +406,20 @@ impl<'ast> Visit<'ast> for BodyScan {
         ) {
             if let Some(root) = chain::receiver_ident(&m.receiver) {
                 self.drained.insert(root.to_string());
+            }
+        }
+        let counter = match strip(&m.receiver) {
+            Expr::Field(f) => match &f.member {
+                syn::Member::Named(i) => Some(i.to_string()),
+                syn::Member::Unnamed(_) => None,
+            },
+            r => chain::path_ident(r).map(|i| i.to_string()),
+        };
+        if let Some(counter) = counter {
+            match name.as_str() {
+                "fetch_add" => drop(self.counted.insert(counter)),
+                "load" => drop(self.loaded.insert(counter)),
+                _ => {}
             }
         }
         self.idents.insert(name);
@@ -426,6 +484,7 @@ struct PerItem {
     chunked: bool,
     drained: HashSet<String>,
     idents: HashSet<String>,
+    counted: HashSet<String>,
 }
 
 enum Frame {
@@ -444,6 +503,7 @@ enum Frame {
 pub fn fanouts(cx: &Cx, sig: &Signature, body: &Block) -> Vec<Fanout> {
     let mut w = Walk {
         cx,
+        loaded: BodyScan::of(|s| s.visit_block(body)).loaded,
         binds: Vec::new(),
         frames: Vec::new(),
         forced: false,
@@ -479,6 +539,9 @@ pub fn fanouts(cx: &Cx, sig: &Signature, body: &Block) -> Vec<Fanout> {
 
 struct Walk<'c, 'a> {
     cx: &'c Cx<'a>,
+    /// Counters the fn reads (`in_flight.load(..)`): a task that increments one is
+    /// counted against a limit the fn checks.
+    loaded: HashSet<String>,
     binds: Vec<Bind>,
     frames: Vec<Frame>,
     /// The expression about to be visited is driven to its end right away (the
@@ -524,7 +587,13 @@ impl Walk<'_, '_> {
     }
 
     fn size_of_parts(&self, root: &Expr, methods: &[&ExprMethodCall], depth: usize) -> Size {
-        if chain_is_bounded(methods) {
+        let sliced = methods.iter().any(|m| {
+            m.method == "get"
+                && m.args
+                    .first()
+                    .is_some_and(|a| matches!(strip(a), Expr::Range(_)))
+        }) || matches!(strip(root), Expr::Index(i) if matches!(strip(&i.index), Expr::Range(_)));
+        if chain_is_bounded(methods) || sliced {
             return Size::Bounded;
         }
         if methods
@@ -538,9 +607,17 @@ impl Walk<'_, '_> {
                 continue;
             }
             for arg in &m.args {
+                // `.map(Task::cancel)`, `.map(|w| w.shutdown())`: ending work that runs
+                // already starts nothing new.
+                if ends_work(arg) {
+                    return Size::Opaque;
+                }
                 if let Expr::Closure(c) = strip(arg) {
                     if self.returns_spawn(&c.body) {
                         return Size::Handles;
+                    }
+                    if self.returns_ready(&c.body) || ends_work(&c.body) {
+                        return Size::Opaque;
                     }
                     if self.bounds_itself(&BodyScan::of(|s| s.visit_expr(&c.body))) {
                         return Size::Bounded;
@@ -672,6 +749,14 @@ impl Walk<'_, '_> {
         })
     }
 
+    /// Whether a closure body's value is a future that is complete from the start
+    /// (`future::ready(x)`, `future::ok(x)`): joining those starts no work.
+    fn returns_ready(&self, body: &Expr) -> bool {
+        self.cx
+            .call_path(strip(body))
+            .is_some_and(|p| READY_FNS.contains(&p.as_str()))
+    }
+
     /// Whether a closure body's value is a spawned task's handle.
     fn returns_spawn(&self, body: &Expr) -> bool {
         let tail = match strip(body) {
@@ -731,6 +816,13 @@ impl Walk<'_, '_> {
         Size::Fixed
     }
 
+    /// A local whose size a guard caps from here on.
+    fn cap(&mut self, name: &str) {
+        if let Some(b) = self.binds.iter_mut().rev().find(|b| b.name == name) {
+            b.size = Some(Size::Bounded);
+        }
+    }
+
     fn grow(&mut self, target: &str, by: Size) {
         if let Some(b) = self.binds.iter_mut().rev().find(|b| b.name == target) {
             if let Some(size) = b.size.take() {
@@ -759,7 +851,12 @@ impl Walk<'_, '_> {
         let Size::Unknown(over) = &p.size else {
             return;
         };
+        if matches!(kind, FanoutKind::Spawn { .. }) && future.is_some_and(is_worker) {
+            return;
+        }
         let bounded = p.bounded
+            // A hand-rolled limit: the task counts itself in a counter the fn checks.
+            || p.counted.iter().any(|c| self.loaded.contains(c))
             || p.chunked
             || chunked_outside
             || watched.iter().any(|w| p.drained.contains(w))
@@ -945,6 +1042,11 @@ impl Walk<'_, '_> {
     ) {
         let m = c.methods[i];
         let name = m.method.to_string();
+        if name == "truncate" {
+            if let Some(target) = receiver {
+                self.cap(target);
+            }
+        }
         if let Some(kind) = self.method_spawn(m) {
             let future = m.args.first();
             self.per_item_site(kind, range, future);
@@ -1041,6 +1143,7 @@ impl Walk<'_, '_> {
                     chunked: false,
                     drained: scan.drained,
                     idents: scan.idents,
+                    counted: scan.counted,
                 }));
             }
         }
@@ -1099,6 +1202,20 @@ fn one_line(code: &str) -> String {
         out.push_str(line);
     }
     out
+}
+
+/// Whether a spawned future is a long-running worker (an async block whose body runs a
+/// `loop` or `while`): one per item of a list of resources (shards, configured inputs),
+/// not one per item of work.
+fn is_worker(future: &Expr) -> bool {
+    match strip(future) {
+        Expr::Async(a) => a
+            .block
+            .stmts
+            .iter()
+            .any(|s| matches!(s, syn::Stmt::Expr(Expr::Loop(_) | Expr::While(_), _))),
+        _ => false,
+    }
 }
 
 /// `x` for `&x` and `&mut x`.
@@ -1270,6 +1387,15 @@ impl<'ast> Visit<'ast> for Walk<'_, '_> {
                 self.visit_expr(&l.expr);
                 self.bind_unknown(&l.pat);
             }
+            Expr::Assign(a) => {
+                visit::visit_expr_assign(self, a);
+                // `items = items[..LIMIT].to_vec();`: a guard that caps the collection.
+                if let Some(name) = chain::path_ident(&a.left) {
+                    if matches!(self.size_of(&a.right), Size::Bounded | Size::Fixed) {
+                        self.cap(&name.to_string());
+                    }
+                }
+            }
             _ => visit::visit_expr(self, e),
         })
     }
@@ -1322,6 +1448,7 @@ impl Walk<'_, '_> {
             chunked,
             drained: scan.drained,
             idents: scan.idents,
+            counted: scan.counted,
         }));
         self.with_frame(frame, |w| {
             let mut names = HashSet::new();

@@ -5,6 +5,9 @@ mod block_on_in_async;
 mod blocking_in_async;
 mod dropped_join_handle;
 mod unawaited_future;
+mod unbounded_channel;
+mod unbounded_join_all;
+mod unbounded_spawn;
 mod unused_suppression;
 
 use crate::diagnostic::Severity;
@@ -45,6 +48,9 @@ pub static RULES: &[&dyn Rule] = &[
     &blocking_in_async::BlockingInAsync,
     &block_on_in_async::BlockOnInAsync,
     &unused_suppression::UnusedSuppression,
+    &unbounded_join_all::UnboundedJoinAll,
+    &unbounded_spawn::UnboundedSpawn,
+    &unbounded_channel::UnboundedChannel,
 ];
 
 pub fn find(name: &str) -> Option<&'static dyn Rule> {

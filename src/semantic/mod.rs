@@ -4,6 +4,7 @@
 //! async context, local bindings and their origins, and the sinks for diagnostics.
 
 pub mod body;
+pub mod bounds;
 pub mod calls;
 pub mod chain;
 pub mod futures;
@@ -13,6 +14,8 @@ pub mod index;
 pub mod macros;
 pub mod scope;
 pub mod tasks;
+pub mod testcode;
+pub mod uses;
 
 use crate::diagnostic::Diagnostic;
 use crate::source::{LineIndex, TextRange};
@@ -41,6 +44,12 @@ pub struct FileInfo<'t> {
     pub runtime: Runtime,
     /// Whether the file itself names tokio (a fix may then write `tokio::` paths).
     pub mentions_tokio: bool,
+    /// Whether the file has any async code (an async fn, block or closure).
+    pub has_async: bool,
+    /// Whether the whole file is test code (a crate's `tests/` or `benches/`).
+    pub is_test_file: bool,
+    /// The test fns and `#[cfg(test)]` items of the file.
+    pub test_ranges: Vec<TextRange>,
 }
 
 impl<'t> FileInfo<'t> {
@@ -65,14 +74,32 @@ impl<'t> FileInfo<'t> {
         } else {
             crate_runtime
         };
+        let lines = LineIndex::new(text);
+        let test_ranges = testcode::test_item_spans(file)
+            .into_iter()
+            .map(|span| lines.range_of(text, span))
+            .collect();
         FileInfo {
             path,
             text,
-            lines: LineIndex::new(text),
+            lines,
             uses,
             runtime,
             mentions_tokio,
+            has_async: scope::file_has_async(file),
+            is_test_file: testcode::is_test_path(path),
+            test_ranges,
         }
+    }
+
+    /// Whether `range` lies in test code: a test fn, a `#[cfg(test)]` item, a file of a
+    /// crate's `tests/` or `benches/` directory.
+    pub fn in_test(&self, range: TextRange) -> bool {
+        self.is_test_file
+            || self
+                .test_ranges
+                .iter()
+                .any(|t| t.start <= range.start && range.end <= t.end)
     }
 
     pub fn range(&self, span: proc_macro2::Span) -> TextRange {

@@ -2,6 +2,7 @@
 //! the executor) and the local bindings in scope, with where their values came from.
 
 use std::collections::HashMap;
+use syn::visit::{self, Visit};
 
 /// One level of the context stack, pushed by fns, closures and async blocks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,6 +122,35 @@ impl Context {
     }
 }
 
+/// Whether a file has any async code at all: an `async fn`, an `async` block or an
+/// async closure anywhere in it (macro bodies are not looked into).
+pub fn file_has_async(file: &syn::File) -> bool {
+    struct A(bool);
+    impl<'ast> Visit<'ast> for A {
+        fn visit_signature(&mut self, s: &'ast syn::Signature) {
+            self.0 |= s.asyncness.is_some();
+        }
+        fn visit_expr(&mut self, e: &'ast syn::Expr) {
+            if self.0 {
+                return;
+            }
+            match e {
+                syn::Expr::Async(_) => self.0 = true,
+                syn::Expr::Closure(c) if c.asyncness.is_some() => self.0 = true,
+                _ => stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e)),
+            }
+        }
+        fn visit_item(&mut self, i: &'ast syn::Item) {
+            if !self.0 {
+                visit::visit_item(self, i);
+            }
+        }
+    }
+    let mut a = A(false);
+    a.visit_file(file);
+    a.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,5 +188,18 @@ mod tests {
         assert_eq!(s.lookup("rt").unwrap().root_call, None);
         s.pop();
         assert_eq!(s.lookup("rt").unwrap().root_call.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn files_with_and_without_async_code() {
+        let has = |src: &str| file_has_async(&syn::parse_file(src).unwrap());
+        assert!(has("async fn a() {}"));
+        assert!(has("fn a() { let f = async { 1 }; }"));
+        assert!(has("fn a() { let f = async |x: u8| x; }"));
+        assert!(has("impl S { async fn a(&self) {} }"));
+        assert!(has("trait T { async fn a(&self); }"));
+        assert!(!has(
+            "fn a() { let (tx, rx) = std::sync::mpsc::channel::<u8>(); }"
+        ));
     }
 }

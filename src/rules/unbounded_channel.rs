@@ -1,0 +1,237 @@
+//! `unbounded-channel`: a channel with no capacity limit, in code that uses async.
+
+use super::{FnNode, Rule, RuleMeta};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::semantic::chain::{call_path, strip};
+use crate::semantic::macros::{parse_body, MacroBody};
+use crate::semantic::uses::{local_uses, LocalUses};
+use crate::semantic::Cx;
+use crate::source::TextRange;
+use std::collections::HashSet;
+use syn::visit::{self, Visit};
+use syn::{Block, Expr, Pat, Stmt};
+
+pub struct UnboundedChannel;
+
+static META: RuleMeta = RuleMeta {
+    name: "unbounded-channel",
+    severity: Severity::Warning,
+    default_enabled: true,
+    summary: "an unbounded channel never pushes back on a fast producer: the queue grows until memory runs out",
+    doc: include_str!("../../rules/unbounded-channel.md"),
+};
+
+/// How the bounded form of a channel is written and what its sender does when full.
+#[derive(Clone, Copy)]
+enum Bounded {
+    /// Same module, another fn name, async `send(..).await` that waits for room.
+    Async(&'static str, &'static str),
+    /// The bounded form blocks the sending thread: suggest an async channel instead.
+    Blocking(&'static str),
+}
+
+/// Unbounded channel constructors, by full path.
+const UNBOUNDED: &[(&str, Bounded)] = &[
+    (
+        "tokio::sync::mpsc::unbounded_channel",
+        Bounded::Async("channel", "tx.send(msg).await"),
+    ),
+    (
+        "futures::channel::mpsc::unbounded",
+        Bounded::Async("channel", "tx.send(msg).await"),
+    ),
+    (
+        "futures_channel::mpsc::unbounded",
+        Bounded::Async("channel", "tx.send(msg).await"),
+    ),
+    (
+        "async_channel::unbounded",
+        Bounded::Async("bounded", "tx.send(msg).await"),
+    ),
+    (
+        "async_std::channel::unbounded",
+        Bounded::Async("bounded", "tx.send(msg).await"),
+    ),
+    (
+        "smol::channel::unbounded",
+        Bounded::Async("bounded", "tx.send(msg).await"),
+    ),
+    (
+        "flume::unbounded",
+        Bounded::Async("bounded", "tx.send_async(msg).await"),
+    ),
+    (
+        "kanal::unbounded_async",
+        Bounded::Async("bounded_async", "tx.send(msg).await"),
+    ),
+    ("kanal::unbounded", Bounded::Blocking("kanal::bounded")),
+    (
+        "crossbeam_channel::unbounded",
+        Bounded::Blocking("crossbeam_channel::bounded"),
+    ),
+    (
+        "crossbeam::channel::unbounded",
+        Bounded::Blocking("crossbeam::channel::bounded"),
+    ),
+    (
+        "std::sync::mpsc::channel",
+        Bounded::Blocking("std::sync::mpsc::sync_channel"),
+    ),
+];
+
+/// Methods that put one message into a channel.
+const SENDS: &[&str] = &[
+    "send",
+    "unbounded_send",
+    "send_async",
+    "send_blocking",
+    "try_send",
+    "start_send",
+];
+
+/// Methods that take one message out of a channel.
+const RECVS: &[&str] = &[
+    "recv",
+    "recv_async",
+    "recv_timeout",
+    "blocking_recv",
+    "try_recv",
+    "next",
+];
+
+impl Rule for UnboundedChannel {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check_fn(&self, cx: &mut Cx, f: &FnNode) {
+        if !cx.file.has_async {
+            return;
+        }
+        let body = cx.file.range(f.body.brace_token.span.join());
+        let text = cx.file.slice(body);
+        if !text.contains("unbounded") && !text.contains("channel") {
+            return;
+        }
+        let mut finder = Finder {
+            cx,
+            found: Vec::new(),
+            single: HashSet::new(),
+        };
+        finder.visit_block(f.body);
+        let Finder { found, single, .. } = finder;
+        for (range, path, segments) in found {
+            if !single.contains(&range) && !cx.file.in_test(range) {
+                cx.report(diagnostic(range, &path, &segments));
+            }
+        }
+    }
+}
+
+/// Finds the unbounded channel constructors of a fn body, and those whose sender
+/// carries at most one message (a oneshot in all but name).
+struct Finder<'c, 'a> {
+    cx: &'c Cx<'a>,
+    /// Range, resolved path and path as written of each constructor call.
+    found: Vec<(TextRange, String, Vec<String>)>,
+    single: HashSet<TextRange>,
+}
+
+impl Finder<'_, '_> {
+    fn constructor(&self, e: &Expr) -> Option<(TextRange, String, Vec<String>)> {
+        if !matches!(strip(e), Expr::Call(_)) {
+            return None;
+        }
+        let path = self.cx.call_path(e)?;
+        UNBOUNDED.iter().any(|(p, _)| *p == path).then(|| {
+            let segments = call_path(e)
+                .map(|p| p.segments.iter().map(|s| s.ident.to_string()).collect())
+                .unwrap_or_default();
+            (self.cx.range(strip(e)), path, segments)
+        })
+    }
+}
+
+/// Whether a sender carries at most one message: never used, only dropped, or sent on
+/// once outside any loop (`spawn(move || tx.send(r))`).
+fn sends_once(u: &LocalUses) -> bool {
+    u.mentions == u.drops || used_once(u, SENDS)
+}
+
+/// Whether a receiver takes exactly one message, outside any loop, and is then
+/// dropped: whatever else is sent after that is refused, not queued.
+fn receives_once(u: &LocalUses) -> bool {
+    used_once(u, RECVS)
+}
+
+fn used_once(u: &LocalUses, ops: &[&str]) -> bool {
+    !u.in_opaque_macro
+        && u.mentions - u.drops == 1
+        && matches!(u.calls.as_slice(), [(m, false)] if ops.contains(&m.as_str()))
+}
+
+impl<'ast> Visit<'ast> for Finder<'_, '_> {
+    fn visit_block(&mut self, b: &'ast Block) {
+        for (i, stmt) in b.stmts.iter().enumerate() {
+            if let Stmt::Local(l) = stmt {
+                let ctor = l
+                    .init
+                    .as_ref()
+                    .and_then(|init| self.constructor(&init.expr));
+                if let (Some((range, ..)), Pat::Tuple(t)) = (ctor, &l.pat) {
+                    let rest = &b.stmts[i + 1..];
+                    let uses = |p: Option<&Pat>| match p {
+                        Some(Pat::Ident(name)) => Some(local_uses(rest, &name.ident.to_string())),
+                        _ => None,
+                    };
+                    let one = matches!(t.elems.first(), Some(Pat::Wild(_)))
+                        || uses(t.elems.first()).is_some_and(|u| sends_once(&u))
+                        || uses(t.elems.iter().nth(1)).is_some_and(|u| receives_once(&u));
+                    if one {
+                        self.single.insert(range);
+                    }
+                }
+            }
+            self.visit_stmt(stmt);
+        }
+    }
+
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        if let Some(found) = self.constructor(e) {
+            self.found.push(found);
+        }
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e));
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        if let MacroBody::Exprs(exprs) = parse_body(m) {
+            exprs.iter().for_each(|e| self.visit_expr(e));
+        }
+    }
+
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+fn diagnostic(range: TextRange, path: &str, segments: &[String]) -> Diagnostic {
+    let Some((_, bounded)) = UNBOUNDED.iter().find(|(p, _)| *p == path) else {
+        unreachable!("only table entries are found");
+    };
+    // The callee as written, without turbofish: `mpsc::unbounded_channel`.
+    let written = segments.join("::");
+    // The module to name the bounded constructor in: as written, or in full for a name
+    // imported on its own (`unbounded_channel()`).
+    let module = match segments.split_last() {
+        Some((_, module)) if !module.is_empty() => module.join("::"),
+        _ => path
+            .rsplit_once("::")
+            .map_or(String::new(), |(m, _)| m.to_string()),
+    };
+    let help = match bounded {
+        Bounded::Async(name, send) => format!("use a bounded channel, `{module}::{name}(CAP)`: `{send}` then waits while CAP messages are queued, so a fast producer slows down to the consumer's pace; if dropping messages is acceptable, make that an explicit policy (`try_send` and count what is dropped) rather than letting the queue grow"),
+        Bounded::Blocking(sync) => format!("use a bounded channel with an async send, `tokio::sync::mpsc::channel(CAP)` (`tx.send(msg).await` waits while CAP messages are queued); `{sync}(CAP)` blocks the sending thread when full, which is right only when the sender runs on its own thread; if dropping messages is acceptable, make that an explicit policy (`try_send` and count what is dropped)"),
+    };
+    let message = format!("`{written}` creates a channel with no capacity limit: when the producer outpaces the consumer, messages pile up in memory until the process runs out of it, and nothing ever slows the producer down");
+    Diagnostic::new(META.name, META.severity, range, message)
+        .with_label("unbounded queue")
+        .with_help(help)
+}

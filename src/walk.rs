@@ -5,10 +5,10 @@
 use crate::config::RuleOptions;
 use crate::rules::{FnNode, Rule};
 use crate::semantic::chain::{self, strip};
-use crate::semantic::index::{returns_future, FnEntry, FnKey};
+use crate::semantic::index::{await_kinds, returns_future, FnEntry, FnKey};
 use crate::semantic::macros::{parse_body, MacroBody};
 use crate::semantic::scope::{Context, Frame, Origin, Scopes};
-use crate::semantic::{calls, tasks, Cx, FileInfo, NodeRange, Sink};
+use crate::semantic::{calls, tasks, testcode, Cx, FileInfo, NodeRange, Sink};
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, FnArg, Pat, Signature, Stmt};
 
@@ -95,11 +95,14 @@ impl<'a> Walker<'a> {
                 is_method,
             },
             is_async: is_async || returns_future(&sig.output),
+            awaits: await_kinds(is_async, body),
         });
         // A nested fn sees none of the enclosing fn's locals.
         let outer_scopes = std::mem::take(&mut self.scopes);
         let outer_select = std::mem::replace(&mut self.select_depth, 0);
         let outer_deadline = std::mem::replace(&mut self.deadline_depth, 0);
+        let test = testcode::is_test_item(attrs);
+        self.context.enter_test(test);
         self.context.push(if is_async {
             Frame::AsyncFn
         } else {
@@ -143,6 +146,7 @@ impl<'a> Walker<'a> {
         self.scopes = outer_scopes;
         self.select_depth = outer_select;
         self.deadline_depth = outer_deadline;
+        self.context.leave_test(test);
     }
 
     /// The resolved path of a declared type, seen through references and `Arc`/`Box`.
@@ -177,6 +181,7 @@ impl<'a> Walker<'a> {
             ty: None,
             is_param: false,
             mutable: false,
+            closure_param: false,
         }
     }
 
@@ -267,6 +272,20 @@ impl<'a> Walker<'a> {
 }
 
 impl<'ast> Visit<'ast> for Walker<'_> {
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        let test = testcode::is_test_item(&m.attrs);
+        self.context.enter_test(test);
+        visit::visit_item_mod(self, m);
+        self.context.leave_test(test);
+    }
+
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        let test = testcode::is_test_item(&i.attrs);
+        self.context.enter_test(test);
+        visit::visit_item_impl(self, i);
+        self.context.leave_test(test);
+    }
+
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         self.enter_fn(&f.attrs, &f.sig, &f.block);
     }
@@ -351,8 +370,12 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         };
         self.context.push(frame);
         self.with_scope(|w| {
+            let param = Origin {
+                closure_param: true,
+                ..Origin::default()
+            };
             for input in &c.inputs {
-                w.bind_pattern(input, None, None, true);
+                w.bind_pattern(input, Some(&param), None, true);
             }
             w.visit_expr(&c.body);
         });

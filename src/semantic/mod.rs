@@ -7,11 +7,15 @@ pub mod body;
 pub mod calls;
 pub mod chain;
 pub mod guards;
+pub mod handles;
 pub mod imports;
 pub mod index;
+pub mod locals;
 pub mod macros;
 pub mod scope;
 pub mod tasks;
+pub mod testcode;
+pub mod text;
 
 use crate::diagnostic::Diagnostic;
 use crate::source::{LineIndex, TextRange};
@@ -106,6 +110,12 @@ pub struct Cx<'a> {
 }
 
 impl<'a> Cx<'a> {
+    /// Whether this is test code: a test fn, a `#[cfg(test)]` module or item, or a
+    /// file only tests compile (`tests/`, `*_tests.rs`, ...).
+    pub fn in_test_code(&self) -> bool {
+        self.context.in_test() || testcode::is_test_path(self.file.path)
+    }
+
     /// Whether this code runs on the async executor.
     pub fn in_async(&self) -> bool {
         self.context.in_async()

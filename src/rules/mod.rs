@@ -4,6 +4,7 @@
 mod block_on_in_async;
 mod blocking_in_async;
 mod dropped_join_handle;
+mod sequential_awaits;
 mod unused_suppression;
 
 use crate::diagnostic::Severity;
@@ -43,6 +44,7 @@ pub static RULES: &[&dyn Rule] = &[
     &blocking_in_async::BlockingInAsync,
     &block_on_in_async::BlockOnInAsync,
     &unused_suppression::UnusedSuppression,
+    &sequential_awaits::SequentialAwaits,
 ];
 
 pub fn find(name: &str) -> Option<&'static dyn Rule> {

@@ -4,6 +4,7 @@
 mod block_on_in_async;
 mod blocking_in_async;
 mod dropped_join_handle;
+mod fail_fast_detached_tasks;
 mod sequential_awaits;
 mod unused_suppression;
 
@@ -45,6 +46,7 @@ pub static RULES: &[&dyn Rule] = &[
     &block_on_in_async::BlockOnInAsync,
     &unused_suppression::UnusedSuppression,
     &sequential_awaits::SequentialAwaits,
+    &fail_fast_detached_tasks::FailFastDetachedTasks,
 ];
 
 pub fn find(name: &str) -> Option<&'static dyn Rule> {

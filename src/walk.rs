@@ -5,10 +5,10 @@
 use crate::config::RuleOptions;
 use crate::rules::{FnNode, Rule};
 use crate::semantic::chain::{self, strip};
-use crate::semantic::index::{returns_future, FnEntry, FnKey};
+use crate::semantic::index::{await_kinds, returns_future, FnEntry, FnKey};
 use crate::semantic::macros::{parse_body, MacroBody};
 use crate::semantic::scope::{Context, Frame, Origin, Scopes};
-use crate::semantic::{calls, tasks, Cx, FileInfo, NodeRange, Sink};
+use crate::semantic::{calls, tasks, testcode, Cx, FileInfo, NodeRange, Sink};
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, FnArg, Pat, Signature, Stmt};
 
@@ -86,7 +86,7 @@ impl<'a> Walker<'a> {
 
     /// Adds a fn to the index: async if it is an `async fn` (not turned into a sync fn
     /// by `#[tokio::main]` / `#[tokio::test]`-style attributes) or returns a future.
-    fn record_fn(&mut self, attrs: &[syn::Attribute], sig: &Signature) {
+    fn record_fn(&mut self, attrs: &[syn::Attribute], sig: &Signature, body: Option<&Block>) {
         let is_method = sig.receiver().is_some();
         let runs_itself = attrs.iter().any(|a| {
             a.path()
@@ -101,16 +101,21 @@ impl<'a> Walker<'a> {
                 is_method,
             },
             is_async: (sig.asyncness.is_some() && !runs_itself) || returns_future(&sig.output),
+            awaits: body
+                .map(|b| await_kinds(sig.asyncness.is_some(), b))
+                .unwrap_or_default(),
         });
     }
 
     fn enter_fn(&mut self, attrs: &[syn::Attribute], sig: &Signature, body: &Block) {
         let is_async = sig.asyncness.is_some();
-        self.record_fn(attrs, sig);
+        self.record_fn(attrs, sig, Some(body));
         // A nested fn sees none of the enclosing fn's locals.
         let outer_scopes = std::mem::take(&mut self.scopes);
         let outer_select = std::mem::replace(&mut self.select_depth, 0);
         let outer_deadline = std::mem::replace(&mut self.deadline_depth, 0);
+        let test = testcode::is_test_item(attrs);
+        self.context.enter_test(test);
         self.context.push(if is_async {
             Frame::AsyncFn
         } else {
@@ -154,6 +159,7 @@ impl<'a> Walker<'a> {
         self.scopes = outer_scopes;
         self.select_depth = outer_select;
         self.deadline_depth = outer_deadline;
+        self.context.leave_test(test);
     }
 
     /// The resolved path of a declared type, seen through references and `Arc`/`Box`.
@@ -188,6 +194,7 @@ impl<'a> Walker<'a> {
             ty: None,
             is_param: false,
             mutable: false,
+            closure_param: false,
         }
     }
 
@@ -278,6 +285,20 @@ impl<'a> Walker<'a> {
 }
 
 impl<'ast> Visit<'ast> for Walker<'_> {
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        let test = testcode::is_test_item(&m.attrs);
+        self.context.enter_test(test);
+        visit::visit_item_mod(self, m);
+        self.context.leave_test(test);
+    }
+
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        let test = testcode::is_test_item(&i.attrs);
+        self.context.enter_test(test);
+        visit::visit_item_impl(self, i);
+        self.context.leave_test(test);
+    }
+
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         self.enter_fn(&f.attrs, &f.sig, &f.block);
     }
@@ -290,7 +311,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         match &f.default {
             Some(body) => self.enter_fn(&f.attrs, &f.sig, body),
             // A required method still tells callers whether it is async.
-            None => self.record_fn(&f.attrs, &f.sig),
+            None => self.record_fn(&f.attrs, &f.sig, None),
         }
     }
 
@@ -364,8 +385,12 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         };
         self.context.push(frame);
         self.with_scope(|w| {
+            let param = Origin {
+                closure_param: true,
+                ..Origin::default()
+            };
             for input in &c.inputs {
-                w.bind_pattern(input, None, None, true);
+                w.bind_pattern(input, Some(&param), None, true);
             }
             w.visit_expr(&c.body);
         });

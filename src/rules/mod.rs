@@ -4,6 +4,8 @@
 mod block_on_in_async;
 mod blocking_in_async;
 mod dropped_join_handle;
+mod fail_fast_detached_tasks;
+mod sequential_awaits;
 mod unawaited_future;
 mod unbounded_channel;
 mod unbounded_join_all;
@@ -51,6 +53,8 @@ pub static RULES: &[&dyn Rule] = &[
     &unbounded_join_all::UnboundedJoinAll,
     &unbounded_spawn::UnboundedSpawn,
     &unbounded_channel::UnboundedChannel,
+    &sequential_awaits::SequentialAwaits,
+    &fail_fast_detached_tasks::FailFastDetachedTasks,
 ];
 
 pub fn find(name: &str) -> Option<&'static dyn Rule> {

@@ -121,7 +121,7 @@ impl Rule for UnboundedChannel {
         finder.visit_block(f.body);
         let Finder { found, single, .. } = finder;
         for (range, path, segments) in found {
-            if !single.contains(&range) && !cx.file.in_test(range) {
+            if !single.contains(&range) && !cx.in_test_code() {
                 cx.report(diagnostic(range, &path, &segments));
             }
         }

@@ -36,7 +36,7 @@ impl Rule for UnboundedJoinAll {
             return;
         }
         for site in fanouts(cx, f.sig, f.body) {
-            if site.bounded || cx.file.in_test(site.range) {
+            if site.bounded || cx.in_test_code() {
                 continue;
             }
             let d = match &site.kind {

@@ -28,7 +28,7 @@ impl Rule for UnboundedSpawn {
         }
         for site in fanouts(cx, f.sig, f.body) {
             if let FanoutKind::Spawn { spawner, join_set } = &site.kind {
-                if !site.bounded && !cx.file.in_test(site.range) {
+                if !site.bounded && !cx.in_test_code() {
                     cx.report(diagnostic(&site, spawner, *join_set));
                 }
             }

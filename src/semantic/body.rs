@@ -171,24 +171,34 @@ fn collect_idents(ts: proc_macro2::TokenStream, out: &mut HashSet<String>) {
 /// nested closures, async blocks or fn items, which run at another time, nor those
 /// inside macro bodies (`select!` branches race; `join!` arguments run together).
 pub fn own_awaits(block: &Block) -> Vec<&ExprAwait> {
-    struct A<'ast> {
-        found: Vec<&'ast ExprAwait>,
-    }
-    impl<'ast> Visit<'ast> for A<'ast> {
-        fn visit_expr_await(&mut self, a: &'ast ExprAwait) {
-            visit::visit_expr_await(self, a);
-            self.found.push(a);
-        }
-        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
-        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
-        fn visit_item(&mut self, _: &'ast syn::Item) {}
-        fn visit_expr(&mut self, e: &'ast Expr) {
-            stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e));
-        }
-    }
-    let mut a = A { found: Vec::new() };
+    let mut a = OwnAwaits { found: Vec::new() };
     a.visit_block(block);
     a.found
+}
+
+/// The `.await` expressions an expression performs itself, in source order (as
+/// [`own_awaits`]).
+pub fn own_awaits_in(expr: &Expr) -> Vec<&ExprAwait> {
+    let mut a = OwnAwaits { found: Vec::new() };
+    a.visit_expr(expr);
+    a.found
+}
+
+struct OwnAwaits<'ast> {
+    found: Vec<&'ast ExprAwait>,
+}
+
+impl<'ast> Visit<'ast> for OwnAwaits<'ast> {
+    fn visit_expr_await(&mut self, a: &'ast ExprAwait) {
+        visit::visit_expr_await(self, a);
+        self.found.push(a);
+    }
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e));
+    }
 }
 
 /// Whether a block leaves its loop early: a `return`, a `break` that is not inside a

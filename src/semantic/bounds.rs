@@ -515,8 +515,15 @@ pub fn fanouts(cx: &Cx, sig: &Signature, body: &Block) -> Vec<Fanout> {
         if let syn::FnArg::Typed(pt) = input {
             let mut names = HashSet::new();
             super::body::pattern_names(&pt.pat, &mut names);
-            // `sources: [Source; 4]`: an array parameter has a fixed length.
-            let size = is_array(&pt.ty).then_some(Size::Fixed);
+            // `sources: [Source; 4]`: an array parameter has a fixed length;
+            // `handles: Vec<JoinHandle<T>>`: tasks already spawned elsewhere.
+            let size = if is_array(&pt.ty) {
+                Some(Size::Fixed)
+            } else if holds_task_handles(&pt.ty) {
+                Some(Size::Handles)
+            } else {
+                None
+            };
             for name in names {
                 let role = cx
                     .binding(&name)
@@ -1555,4 +1562,19 @@ mod tests {
         );
         assert_eq!(got, ["spawn over lines", "spawn over lines"]);
     }
+}
+
+/// Whether a declared type holds task handles (`Vec<JoinHandle<T>>`, `&mut [Task<T>]`):
+/// joining them starts no new work.
+fn holds_task_handles(ty: &syn::Type) -> bool {
+    fn mentions(ts: proc_macro2::TokenStream) -> bool {
+        ts.into_iter().any(|tt| match tt {
+            proc_macro2::TokenTree::Ident(i) => {
+                i == "JoinHandle" || i == "Task" || i == "AbortHandle"
+            }
+            proc_macro2::TokenTree::Group(g) => mentions(g.stream()),
+            _ => false,
+        })
+    }
+    mentions(quote::ToTokens::to_token_stream(ty))
 }

@@ -2,6 +2,9 @@
 //! sequential by nature, which names read rather than write, which calls combine
 //! futures, and which library fns are async.
 
+use super::chain;
+use syn::Expr;
+
 /// Awaited operations that are sequential by nature: running them "together" makes no
 /// sense (a timer, a lock queue, a channel, a stream read in order). Matched against
 /// the method or fn name; names starting with `read` or `write` match too.
@@ -48,6 +51,20 @@ pub fn is_sequential_op(name: &str) -> bool {
     SEQUENTIAL_OPS.contains(&name) || name.starts_with("read") || name.starts_with("write")
 }
 
+/// Methods that, called with no arguments and awaited, take an async lock or a
+/// semaphore permit: they wait for other tasks, not for I/O.
+pub const ASYNC_LOCK_METHODS: &[&str] = &[
+    "lock",
+    "lock_owned",
+    "read",
+    "read_owned",
+    "write",
+    "write_owned",
+    "upgradable_read",
+    "acquire",
+    "acquire_owned",
+];
+
 /// Verbs of operations that only read, so running several at once cannot change the
 /// outcome (`sequential-awaits`): a name matches when it is one of these or starts
 /// with one followed by `_` (`get_user`, `fetch_orders`).
@@ -63,6 +80,144 @@ pub fn is_read_like(name: &str, verbs: &[&str]) -> bool {
                 .strip_prefix(v)
                 .is_some_and(|rest| rest.starts_with('_'))
     })
+}
+
+/// Words that mark an operation as one that changes something, wherever they appear
+/// in a snake_case name (`get_or_create_user`, `fetch_and_import`, `insert_into`): such
+/// a call is not a pure read even when its name starts with a read verb.
+pub const WRITE_LIKE_WORDS: &[&str] = &[
+    "insert",
+    "update",
+    "upsert",
+    "delete",
+    "remove",
+    "create",
+    "set",
+    "put",
+    "post",
+    "patch",
+    "save",
+    "store",
+    "write",
+    "send",
+    "push",
+    "add",
+    "append",
+    "import",
+    "export",
+    "sync",
+    "execute",
+    "exec",
+    "commit",
+    "rollback",
+    "publish",
+    "emit",
+    "notify",
+    "apply",
+    "register",
+    "replace",
+    "merge",
+    "drop",
+    "truncate",
+    "clear",
+    "reset",
+    "mark",
+    "lock",
+    "claim",
+    "consume",
+    "take",
+    "pop",
+    "ack",
+    "increment",
+    "decrement",
+    "incr",
+    "decr",
+    "upload",
+    "submit",
+    "migrate",
+    "refresh",
+    "invalidate",
+    "evict",
+    "cache",
+    "init",
+    "start",
+    "stop",
+    "spawn",
+    "subscribe",
+    "follow",
+    "approve",
+    "reject",
+    "cancel",
+    "values",
+    "returning",
+];
+
+/// Whether a snake_case name contains a write-like word.
+pub fn mentions_write(name: &str) -> bool {
+    name.split('_')
+        .any(|w| WRITE_LIKE_WORDS.contains(&w.to_ascii_lowercase().as_str()))
+}
+
+/// SQL keywords of statements that change data or schema.
+const SQL_WRITE_KEYWORDS: &[&str] = &[
+    "insert", "update", "delete", "upsert", "merge", "create", "drop", "alter", "truncate",
+    "replace", "grant", "revoke", "lock", "call",
+];
+
+/// Whether a string literal's text reads like a SQL statement that writes
+/// (`"UPDATE users SET .."`): it starts with, or contains as a word, a write keyword
+/// next to SQL structure.
+pub fn sql_writes(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let sql_like = words.iter().any(|w| {
+        matches!(
+            *w,
+            "select" | "from" | "where" | "into" | "set" | "values" | "table" | "returning"
+        )
+    });
+    sql_like && words.iter().any(|w| SQL_WRITE_KEYWORDS.contains(w))
+}
+
+/// Whether a call chain says that it writes, whatever verb it ends with: a write word
+/// in its root fn or a method name (`insert_into(t).values(..).get_results(conn)`,
+/// `get_or_create_user(..)`), or a SQL literal that writes
+/// (`query("UPDATE ..").fetch_one(..)`).
+pub fn chain_writes(base: &Expr) -> bool {
+    let c = chain::chain(base);
+    let root_name = chain::call_path(c.root)
+        .and_then(|p| p.segments.last())
+        .map(|s| s.ident.to_string());
+    let mut names = c
+        .methods
+        .iter()
+        .map(|m| m.method.to_string())
+        .chain(root_name);
+    names.any(|n| mentions_write(&n)) || string_literals(base).iter().any(|s| sql_writes(s))
+}
+
+/// The string literals in an expression, macro bodies included.
+pub fn string_literals(e: &Expr) -> Vec<String> {
+    fn walk(ts: proc_macro2::TokenStream, out: &mut Vec<String>) {
+        for tt in ts {
+            match tt {
+                proc_macro2::TokenTree::Literal(l) => {
+                    let text = l.to_string();
+                    if text.starts_with('"') || text.starts_with('r') {
+                        out.push(text);
+                    }
+                }
+                proc_macro2::TokenTree::Group(g) => walk(g.stream(), out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(quote::ToTokens::to_token_stream(e), &mut out);
+    out
 }
 
 /// Calls that run several futures together: awaiting one of them is already
@@ -290,6 +445,14 @@ mod tests {
         assert!(is_read_like("fetch", READ_LIKE_VERBS));
         assert!(!is_read_like("getaway", READ_LIKE_VERBS));
         assert!(!is_read_like("save_user", READ_LIKE_VERBS));
+        assert!(mentions_write("get_or_create_user") && mentions_write("fetch_and_import"));
+        assert!(!mentions_write("get_user_settings") && !mentions_write("list_posts"));
+        assert!(sql_writes("UPDATE users SET name = $1 WHERE id = $2"));
+        assert!(sql_writes("insert into t (a) values ($1) returning id"));
+        assert!(!sql_writes(
+            "SELECT id, updated_at FROM users WHERE id = $1"
+        ));
+        assert!(!sql_writes("delete"));
         assert!(is_known_async_fn("tokio::fs::read_to_string"));
         assert!(!is_known_async_fn("tokio::fs::OpenOptions::new"));
         assert!(is_known_async_fn("tokio::fs::File::open"));

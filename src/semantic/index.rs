@@ -5,8 +5,13 @@
 //! a [`Deferred`] diagnostic during the walk; the engine keeps it only if the merged
 //! index answers the question the way the rule asked.
 
+use super::body::{awaited_call, own_awaits};
+use super::calls::ASYNC_LOCK_METHODS;
+use super::chain::strip;
 use crate::diagnostic::Diagnostic;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+use syn::visit::Visit;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FnKey {
@@ -21,6 +26,20 @@ pub struct FnEntry {
     pub key: FnKey,
     /// `async fn`, or a fn returning `impl Future` / a boxed future.
     pub is_async: bool,
+    /// What the body's own `.await`s wait for (for an `async fn`; a fn that returns a
+    /// future it builds elsewhere has one [`AwaitKind::Other`]).
+    pub awaits: Vec<AwaitKind>,
+}
+
+/// What one `.await` in a fn body waits for, as far as the index is concerned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AwaitKind {
+    /// An async lock or semaphore: `state.read().await`, `m.lock().await`.
+    Lock,
+    /// A call of a fn or method that may be defined in the crate.
+    Call(FnKey),
+    /// Anything else: a library call, a local future, a macro that awaits.
+    Other,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,15 +54,60 @@ pub enum Asyncness {
 #[derive(Default, Debug)]
 pub struct CrateIndex {
     fns: HashMap<FnKey, (u32, u32)>,
+    /// The awaits of each async fn body, by key.
+    bodies: HashMap<FnKey, Vec<Vec<AwaitKind>>>,
+    memory_only: OnceLock<HashSet<FnKey>>,
 }
 
 impl CrateIndex {
     pub fn add(&mut self, entry: FnEntry) {
-        let slot = self.fns.entry(entry.key).or_default();
+        let slot = self.fns.entry(entry.key.clone()).or_default();
         if entry.is_async {
             slot.0 += 1;
+            self.bodies.entry(entry.key).or_default().push(entry.awaits);
         } else {
             slot.1 += 1;
+        }
+        self.memory_only = OnceLock::new();
+    }
+
+    /// Whether every fn of the crate with this key is async and waits only for async
+    /// locks or for other such fns (an async getter of shared state): awaiting it
+    /// never waits for I/O. Unknown keys are not.
+    pub fn waits_only_for_memory(&self, key: &FnKey) -> bool {
+        self.memory_only
+            .get_or_init(|| self.memory_only_fns())
+            .contains(key)
+    }
+
+    /// The greatest set of keys whose bodies await only locks and keys of the set.
+    fn memory_only_fns(&self) -> HashSet<FnKey> {
+        let mut set: HashSet<FnKey> = self
+            .bodies
+            .iter()
+            .filter(|(k, bodies)| {
+                self.lookup(k) == Asyncness::Async
+                    && bodies.iter().flatten().all(|a| *a != AwaitKind::Other)
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        loop {
+            let out: Vec<FnKey> = set
+                .iter()
+                .filter(|k| {
+                    self.bodies[*k]
+                        .iter()
+                        .flatten()
+                        .any(|a| matches!(a, AwaitKind::Call(c) if !set.contains(c)))
+                })
+                .cloned()
+                .collect();
+            if out.is_empty() {
+                return set;
+            }
+            for k in out {
+                set.remove(&k);
+            }
         }
     }
 
@@ -70,6 +134,10 @@ impl CrateIndex {
 pub enum IndexQuery {
     /// Keep the diagnostic if the fn is async in the crate (and not ambiguous).
     IsAsync(FnKey),
+    /// Keep the diagnostic if at least `at_least` of these awaited calls may wait for
+    /// I/O: they are not known to wait only for memory
+    /// ([`CrateIndex::waits_only_for_memory`]).
+    MayWaitForIo { calls: Vec<FnKey>, at_least: usize },
 }
 
 #[derive(Clone, Debug)]
@@ -82,8 +150,66 @@ impl Deferred {
     pub fn holds(&self, index: &CrateIndex) -> bool {
         match &self.query {
             IndexQuery::IsAsync(key) => index.lookup(key) == Asyncness::Async,
+            IndexQuery::MayWaitForIo { calls, at_least } => {
+                calls
+                    .iter()
+                    .filter(|k| !index.waits_only_for_memory(k))
+                    .count()
+                    >= *at_least
+            }
         }
     }
+}
+
+/// What a fn body's own `.await`s wait for, for its [`FnEntry`].
+pub fn await_kinds(is_async_fn: bool, body: &syn::Block) -> Vec<AwaitKind> {
+    if !is_async_fn || awaits_in_macros(body) {
+        return vec![AwaitKind::Other];
+    }
+    own_awaits(body).into_iter().map(await_kind).collect()
+}
+
+fn await_kind(a: &syn::ExprAwait) -> AwaitKind {
+    if let syn::Expr::MethodCall(m) = strip(&a.base) {
+        if m.args.is_empty() && ASYNC_LOCK_METHODS.iter().any(|n| m.method == n) {
+            return AwaitKind::Lock;
+        }
+    }
+    match awaited_call(a) {
+        Some(c) => AwaitKind::Call(FnKey {
+            name: c.name,
+            arity: c.args.len(),
+            is_method: c.receiver.is_some(),
+        }),
+        None => AwaitKind::Other,
+    }
+}
+
+/// Whether a macro in the body may await: `join!`, `select!`, or any macro whose
+/// tokens say `await`.
+fn awaits_in_macros(body: &syn::Block) -> bool {
+    struct M(bool);
+    impl<'ast> Visit<'ast> for M {
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            let name = m.path.segments.last().map(|s| s.ident.to_string());
+            let joins = matches!(
+                name.as_deref(),
+                Some("join" | "try_join" | "select" | "select_biased")
+            );
+            self.0 |= joins || mentions_await(m.tokens.clone());
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    fn mentions_await(ts: proc_macro2::TokenStream) -> bool {
+        ts.into_iter().any(|tt| match tt {
+            proc_macro2::TokenTree::Ident(i) => i == "await",
+            proc_macro2::TokenTree::Group(g) => mentions_await(g.stream()),
+            _ => false,
+        })
+    }
+    let mut m = M(false);
+    m.visit_block(body);
+    m.0
 }
 
 /// Whether a return type names a future (`impl Future<..>`, `BoxFuture`, `Pin<Box<dyn Future>>`).
@@ -145,14 +271,45 @@ mod tests {
         idx.add(FnEntry {
             key: key("save", 1),
             is_async: true,
+            awaits: Vec::new(),
         });
         assert_eq!(idx.lookup(&key("save", 1)), Asyncness::Async);
         assert_eq!(idx.lookup(&key("save", 2)), Asyncness::Unknown);
         idx.add(FnEntry {
             key: key("save", 1),
             is_async: false,
+            awaits: Vec::new(),
         });
         assert_eq!(idx.lookup(&key("save", 1)), Asyncness::Ambiguous);
+    }
+
+    #[test]
+    fn getters_that_only_take_locks_wait_only_for_memory() {
+        let mut idx = CrateIndex::default();
+        let add = |idx: &mut CrateIndex, name: &str, awaits: Vec<AwaitKind>| {
+            idx.add(FnEntry {
+                key: key(name, 0),
+                is_async: true,
+                awaits,
+            })
+        };
+        add(&mut idx, "state", vec![AwaitKind::Lock]);
+        add(
+            &mut idx,
+            "flush_lsn",
+            vec![AwaitKind::Call(key("state", 0))],
+        );
+        add(&mut idx, "cycle", vec![AwaitKind::Call(key("cycle", 0))]);
+        add(&mut idx, "fetch", vec![AwaitKind::Lock, AwaitKind::Other]);
+        add(&mut idx, "load", vec![AwaitKind::Call(key("fetch", 0))]);
+        add(&mut idx, "both", vec![AwaitKind::Lock]);
+        add(&mut idx, "both", vec![AwaitKind::Other]);
+        for k in ["state", "flush_lsn", "cycle"] {
+            assert!(idx.waits_only_for_memory(&key(k, 0)), "{k}");
+        }
+        for k in ["fetch", "load", "both", "unknown"] {
+            assert!(!idx.waits_only_for_memory(&key(k, 0)), "{k}");
+        }
     }
 
     #[test]

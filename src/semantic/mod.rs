@@ -9,12 +9,15 @@ pub mod calls;
 pub mod chain;
 pub mod futures;
 pub mod guards;
+pub mod handles;
 pub mod imports;
 pub mod index;
+pub mod locals;
 pub mod macros;
 pub mod scope;
 pub mod tasks;
 pub mod testcode;
+pub mod text;
 pub mod uses;
 
 use crate::diagnostic::Diagnostic;
@@ -46,10 +49,9 @@ pub struct FileInfo<'t> {
     pub mentions_tokio: bool,
     /// Whether the file has any async code (an async fn, block or closure).
     pub has_async: bool,
-    /// Whether the whole file is test code (a crate's `tests/` or `benches/`).
+    /// Whether the whole file is test code (a crate's `tests/` or `benches/`, a test
+    /// module file).
     pub is_test_file: bool,
-    /// The test fns and `#[cfg(test)]` items of the file.
-    pub test_ranges: Vec<TextRange>,
 }
 
 impl<'t> FileInfo<'t> {
@@ -75,10 +77,6 @@ impl<'t> FileInfo<'t> {
             crate_runtime
         };
         let lines = LineIndex::new(text);
-        let test_ranges = testcode::test_item_spans(file)
-            .into_iter()
-            .map(|span| lines.range_of(text, span))
-            .collect();
         FileInfo {
             path,
             text,
@@ -88,18 +86,7 @@ impl<'t> FileInfo<'t> {
             mentions_tokio,
             has_async: scope::file_has_async(file),
             is_test_file: testcode::is_test_path(path),
-            test_ranges,
         }
-    }
-
-    /// Whether `range` lies in test code: a test fn, a `#[cfg(test)]` item, a file of a
-    /// crate's `tests/` or `benches/` directory.
-    pub fn in_test(&self, range: TextRange) -> bool {
-        self.is_test_file
-            || self
-                .test_ranges
-                .iter()
-                .any(|t| t.start <= range.start && range.end <= t.end)
     }
 
     pub fn range(&self, span: proc_macro2::Span) -> TextRange {
@@ -134,6 +121,12 @@ pub struct Cx<'a> {
 }
 
 impl<'a> Cx<'a> {
+    /// Whether this is test code: a test fn, a `#[cfg(test)]` module or item, or a
+    /// file only tests compile (`tests/`, `*_tests.rs`, ...).
+    pub fn in_test_code(&self) -> bool {
+        self.context.in_test() || self.file.is_test_file
+    }
+
     /// Whether this code runs on the async executor.
     pub fn in_async(&self) -> bool {
         self.context.in_async()

@@ -42,6 +42,9 @@ pub struct Origin {
     pub is_param: bool,
     /// `let mut x`, `mut x: T`, `x: &mut T`, `&mut self`: a value this code mutates.
     pub mutable: bool,
+    /// A closure parameter: what it holds (owned, `&` or `&mut`) is usually inferred,
+    /// not written.
+    pub closure_param: bool,
 }
 
 #[derive(Debug, Default)]
@@ -85,9 +88,26 @@ impl Scopes {
 #[derive(Debug, Default)]
 pub struct Context {
     frames: Vec<Frame>,
+    /// How many test fns and `#[cfg(test)]` modules or items enclose this point.
+    tests: usize,
 }
 
 impl Context {
+    /// Entering an item; `test` says whether it is test code.
+    pub fn enter_test(&mut self, test: bool) {
+        self.tests += usize::from(test);
+    }
+
+    /// Leaving an item entered with [`Context::enter_test`] and the same `test`.
+    pub fn leave_test(&mut self, test: bool) {
+        self.tests -= usize::from(test);
+    }
+
+    /// Whether this point is inside a test fn or a `#[cfg(test)]` module or item.
+    pub fn in_test(&self) -> bool {
+        self.tests > 0
+    }
+
     pub fn push(&mut self, f: Frame) {
         self.frames.push(f);
     }

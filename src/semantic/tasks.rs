@@ -111,20 +111,23 @@ fn classify_root(path: &str) -> Option<Executor> {
     }
 }
 
+/// What dropping a handle does for a spawning free fn given by its resolved path
+/// (`tokio::spawn`), also when it is passed by name: `ids.map(tokio::spawn)`.
+pub fn spawn_fn_kind(path: &str) -> Option<SpawnKind> {
+    SPAWN_FNS.iter().find(|(p, _)| *p == path).map(|(_, k)| *k)
+}
+
 /// Recognises a task-spawning call: `tokio::spawn(..)`, `task::spawn_blocking(..)`,
 /// `rt.spawn(..)` on a known runtime, `ex.spawn(..)` on an async executor.
 pub fn spawn_call(cx: &Cx, expr: &Expr) -> Option<Spawn> {
     match strip(expr) {
         Expr::Call(_) => {
             let path = cx.call_path(expr)?;
-            let (_, kind) = SPAWN_FNS.iter().find(|(p, _)| *p == path)?;
+            let kind = spawn_fn_kind(&path)?;
             let spawner = chain::call_path(expr)
                 .map(|p| cx.text(p).to_string())
                 .unwrap_or(path);
-            Some(Spawn {
-                kind: *kind,
-                spawner,
-            })
+            Some(Spawn { kind, spawner })
         }
         Expr::MethodCall(m) => {
             let method = m.method.to_string();

@@ -1,0 +1,115 @@
+//! Locals that several calls may use at once, and those that one call at a time must
+//! have: a `let mut` binding, a `&mut` parameter or reference, `self` in a `&mut self`
+//! method. When the declaration does not say, the answer is "may be mutable".
+
+use super::body::{pattern_names, NameUses};
+use super::chain::{self, strip};
+use super::scope::Origin;
+use super::Cx;
+use std::collections::HashSet;
+use syn::{Expr, Local, Pat, Stmt};
+
+/// Whether several calls may use the local `name` at the same time (in one `join!`):
+/// `Some(true)` when it is known to be neither a mutable binding nor a `&mut`,
+/// `Some(false)` when it is or may be one, `None` when `name` is not a local (a fn, a
+/// const, a static). `before` are the statements of the current block that precede
+/// the point asked about: their `let`s are not bound in `cx` yet when a rule looks at
+/// a whole block.
+pub fn can_share(cx: &Cx, before: &[Stmt], name: &str) -> Option<bool> {
+    for stmt in before.iter().rev() {
+        if let Stmt::Local(l) = stmt {
+            let mut names = HashSet::new();
+            pattern_names(&l.pat, &mut names);
+            if names.contains(name) {
+                return Some(let_is_shared(l, name));
+            }
+        }
+    }
+    cx.binding(name).map(origin_is_shared)
+}
+
+/// A `let` earlier in the same block (the walk has not bound it yet).
+fn let_is_shared(l: &Local, name: &str) -> bool {
+    if pat_mutable(&l.pat, name) {
+        return false;
+    }
+    match &l.init {
+        Some(init) => {
+            let c = chain::chain(&init.expr);
+            let mut_ref = matches!(strip(&init.expr), Expr::Reference(r) if r.mutability.is_some());
+            !mut_ref
+                && NameUses::of_expr(&init.expr).mut_borrows.is_empty()
+                && !c
+                    .methods
+                    .iter()
+                    .any(|m| m.method.to_string().contains("mut"))
+        }
+        None => true,
+    }
+}
+
+fn pat_mutable(pat: &Pat, name: &str) -> bool {
+    match pat {
+        Pat::Ident(p) => p.ident == name && p.mutability.is_some(),
+        Pat::Type(t) => {
+            let mut_ref = matches!(&*t.ty, syn::Type::Reference(r) if r.mutability.is_some());
+            mut_ref || pat_mutable(&t.pat, name)
+        }
+        Pat::Tuple(t) => t.elems.iter().any(|p| pat_mutable(p, name)),
+        Pat::TupleStruct(t) => t.elems.iter().any(|p| pat_mutable(p, name)),
+        Pat::Struct(s) => s.fields.iter().any(|f| pat_mutable(&f.pat, name)),
+        Pat::Paren(p) => pat_mutable(&p.pat, name),
+        Pat::Reference(r) => r.mutability.is_some() || pat_mutable(&r.pat, name),
+        Pat::Slice(s) => s.elems.iter().any(|p| pat_mutable(p, name)),
+        _ => false,
+    }
+}
+
+/// A binding of an enclosing scope or a parameter.
+fn origin_is_shared(o: &Origin) -> bool {
+    let known = o.is_param || o.root_call.is_some() || o.root_binding.is_some();
+    known && !o.mutable && !o.closure_param && !o.methods.iter().any(|m| m.contains("mut"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn local(src: &str) -> Local {
+        match syn::parse_str::<Stmt>(src).unwrap() {
+            Stmt::Local(l) => l,
+            _ => panic!("not a let"),
+        }
+    }
+
+    #[test]
+    fn declarations_say_what_may_be_mutated() {
+        assert!(let_is_shared(
+            &local("let pool = PgPool::connect(url).await?;"),
+            "pool"
+        ));
+        assert!(!let_is_shared(
+            &local("let mut conn = pool.acquire().await?;"),
+            "conn"
+        ));
+        assert!(!let_is_shared(
+            &local("let conn = &mut get_conn(pool).await?;"),
+            "conn"
+        ));
+        assert!(!let_is_shared(
+            &local("let c = self.conn.as_mut().unwrap();"),
+            "c"
+        ));
+        assert!(!let_is_shared(&local("let (a, mut b) = split();"), "b"));
+        assert!(!origin_is_shared(&Origin::default()));
+        let param = Origin {
+            is_param: true,
+            ..Origin::default()
+        };
+        assert!(origin_is_shared(&param));
+        assert!(!origin_is_shared(&Origin {
+            closure_param: true,
+            ..param
+        }));
+    }
+}

@@ -2,7 +2,7 @@
 //! have: a `let mut` binding, a `&mut` parameter or reference, `self` in a `&mut self`
 //! method. When the declaration does not say, the answer is "may be mutable".
 
-use super::body::{pattern_names, NameUses};
+use super::body::{pattern_names, place_root, NameUses};
 use super::chain::{self, strip};
 use super::scope::Origin;
 use super::Cx;
@@ -16,36 +16,58 @@ use syn::{Expr, Local, Pat, Stmt};
 /// the point asked about: their `let`s are not bound in `cx` yet when a rule looks at
 /// a whole block.
 pub fn can_share(cx: &Cx, before: &[Stmt], name: &str) -> Option<bool> {
-    for stmt in before.iter().rev() {
+    can_share_at(cx, before, name, 0)
+}
+
+/// How far `let b = a;` aliases are followed.
+const MAX_ALIASES: usize = 4;
+
+fn can_share_at(cx: &Cx, before: &[Stmt], name: &str, depth: usize) -> Option<bool> {
+    if depth > MAX_ALIASES {
+        return Some(false);
+    }
+    for (i, stmt) in before.iter().enumerate().rev() {
         if let Stmt::Local(l) = stmt {
             let mut names = HashSet::new();
             pattern_names(&l.pat, &mut names);
             if names.contains(name) {
-                return Some(let_is_shared(l, name));
+                return Some(let_is_shared(l, name, |root| {
+                    can_share_at(cx, &before[..i], root, depth + 1) != Some(false)
+                }));
             }
         }
     }
-    cx.binding(name).map(origin_is_shared)
+    let origin = cx.binding(name)?;
+    Some(match origin_alias(origin) {
+        Some(root) => {
+            origin_is_shared(origin) && can_share_at(cx, &[], root, depth + 1) != Some(false)
+        }
+        None => origin_is_shared(origin),
+    })
 }
 
-/// A `let` earlier in the same block (the walk has not bound it yet).
-fn let_is_shared(l: &Local, name: &str) -> bool {
+/// A `let` earlier in the same block (the walk has not bound it yet). `root_shared`
+/// answers for the local an initializer like `a`, `a.field` or `*a` takes its value
+/// from: a `&mut` flows through such a `let` (also when a pattern destructures it).
+fn let_is_shared(l: &Local, name: &str, root_shared: impl Fn(&str) -> bool) -> bool {
     if pat_mutable(&l.pat, name) {
         return false;
     }
-    match &l.init {
-        Some(init) => {
-            let c = chain::chain(&init.expr);
-            let mut_ref = matches!(strip(&init.expr), Expr::Reference(r) if r.mutability.is_some());
-            !mut_ref
-                && NameUses::of_expr(&init.expr).mut_borrows.is_empty()
-                && !c
-                    .methods
-                    .iter()
-                    .any(|m| m.method.to_string().contains("mut"))
-        }
-        None => true,
+    let Some(init) = &l.init else {
+        return true;
+    };
+    let value = strip(&init.expr);
+    if let Expr::Path(_) | Expr::Field(_) | Expr::Index(_) | Expr::Unary(_) = value {
+        return place_root(value).is_none_or(|root| root_shared(&root));
     }
+    let c = chain::chain(&init.expr);
+    let mut_ref = matches!(value, Expr::Reference(r) if r.mutability.is_some());
+    !mut_ref
+        && NameUses::of_expr(&init.expr).mut_borrows.is_empty()
+        && !c
+            .methods
+            .iter()
+            .any(|m| m.method.to_string().contains("mut"))
 }
 
 fn pat_mutable(pat: &Pat, name: &str) -> bool {
@@ -62,6 +84,14 @@ fn pat_mutable(pat: &Pat, name: &str) -> bool {
         Pat::Reference(r) => r.mutability.is_some() || pat_mutable(&r.pat, name),
         Pat::Slice(s) => s.elems.iter().any(|p| pat_mutable(p, name)),
         _ => false,
+    }
+}
+
+/// `let b = a;`: the local a binding merely aliases.
+fn origin_alias(o: &Origin) -> Option<&str> {
+    match (&o.root_binding, &o.root_call) {
+        (Some(root), None) if o.methods.is_empty() && !o.is_param => Some(root),
+        _ => None,
     }
 }
 
@@ -82,25 +112,20 @@ mod tests {
         }
     }
 
+    fn shared(src: &str, name: &str) -> bool {
+        let_is_shared(&local(src), name, |root| root != "conn")
+    }
+
     #[test]
     fn declarations_say_what_may_be_mutated() {
-        assert!(let_is_shared(
-            &local("let pool = PgPool::connect(url).await?;"),
-            "pool"
-        ));
-        assert!(!let_is_shared(
-            &local("let mut conn = pool.acquire().await?;"),
-            "conn"
-        ));
-        assert!(!let_is_shared(
-            &local("let conn = &mut get_conn(pool).await?;"),
-            "conn"
-        ));
-        assert!(!let_is_shared(
-            &local("let c = self.conn.as_mut().unwrap();"),
-            "c"
-        ));
-        assert!(!let_is_shared(&local("let (a, mut b) = split();"), "b"));
+        assert!(!shared("let c = conn;", "c"));
+        assert!(!shared("let Conn { inner, .. } = conn;", "inner"));
+        assert!(shared("let id = user.id;", "id"));
+        assert!(shared("let pool = PgPool::connect(url).await?;", "pool"));
+        assert!(!shared("let mut conn = pool.acquire().await?;", "conn"));
+        assert!(!shared("let conn = &mut get_conn(pool).await?;", "conn"));
+        assert!(!shared("let c = self.conn.as_mut().unwrap();", "c"));
+        assert!(!shared("let (a, mut b) = split();", "b"));
         assert!(!origin_is_shared(&Origin::default()));
         let param = Origin {
             is_param: true,

@@ -1472,6 +1472,21 @@ impl Walk<'_, '_> {
     }
 }
 
+/// Whether a declared type holds task handles (`Vec<JoinHandle<T>>`, `&mut [Task<T>]`):
+/// joining them starts no new work.
+fn holds_task_handles(ty: &syn::Type) -> bool {
+    fn mentions(ts: proc_macro2::TokenStream) -> bool {
+        ts.into_iter().any(|tt| match tt {
+            proc_macro2::TokenTree::Ident(i) => {
+                i == "JoinHandle" || i == "Task" || i == "AbortHandle"
+            }
+            proc_macro2::TokenTree::Group(g) => mentions(g.stream()),
+            _ => false,
+        })
+    }
+    mentions(quote::ToTokens::to_token_stream(ty))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1562,19 +1577,4 @@ mod tests {
         );
         assert_eq!(got, ["spawn over lines", "spawn over lines"]);
     }
-}
-
-/// Whether a declared type holds task handles (`Vec<JoinHandle<T>>`, `&mut [Task<T>]`):
-/// joining them starts no new work.
-fn holds_task_handles(ty: &syn::Type) -> bool {
-    fn mentions(ts: proc_macro2::TokenStream) -> bool {
-        ts.into_iter().any(|tt| match tt {
-            proc_macro2::TokenTree::Ident(i) => {
-                i == "JoinHandle" || i == "Task" || i == "AbortHandle"
-            }
-            proc_macro2::TokenTree::Group(g) => mentions(g.stream()),
-            _ => false,
-        })
-    }
-    mentions(quote::ToTokens::to_token_stream(ty))
 }

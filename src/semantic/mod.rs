@@ -45,6 +45,8 @@ pub struct FileInfo<'t> {
     pub is_test_file: bool,
     /// The test fns and `#[cfg(test)]` items of the file.
     pub test_ranges: Vec<TextRange>,
+    /// The declared types of the file's struct fields, by field name, as written.
+    pub field_types: std::collections::HashMap<String, String>,
 }
 
 impl<'t> FileInfo<'t> {
@@ -73,6 +75,7 @@ impl<'t> FileInfo<'t> {
             has_async: scope::file_has_async(file),
             is_test_file: testcode::is_test_path(path),
             test_ranges,
+            field_types: scope::field_types(file),
         }
     }
 

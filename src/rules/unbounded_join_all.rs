@@ -62,11 +62,16 @@ fn join(site: &Fanout, how: &JoinHow) -> Diagnostic {
             "give it a limit: `{method}(LIMIT, ..)` runs at most LIMIT at a time; {LIMIT_ADVICE}"
         ),
         _ => {
+            // With a long closure, `.map(..)` stands for the same closure.
             let stream = match (&site.source, &site.mapped) {
                 (Some(source), Some(mapped)) if short(mapped) && short(source) => {
                     format!("stream::iter({source}).map({mapped})")
                 }
-                _ => format!("stream::iter({over})"),
+                (Some(source), Some(_)) if short(source) => {
+                    format!("stream::iter({source}).map(..)")
+                }
+                (_, Some(_)) => format!("stream::iter({over}).map(..)"),
+                (_, None) => format!("stream::iter({over})"),
             };
             let ordered = match how {
                 JoinHow::Call(callee) => !callee.contains("Unordered"),

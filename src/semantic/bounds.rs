@@ -14,6 +14,7 @@ use super::macros::{parse_body, MacroBody};
 use super::scope::Frame as ContextFrame;
 use super::{tasks, Cx};
 use crate::source::TextRange;
+use quote::ToTokens;
 use std::collections::HashSet;
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
@@ -494,9 +495,11 @@ enum Frame {
     /// An inline closure that runs once, not per item (`Option::map`): look outward.
     Inline,
     /// Code that runs at another time or an unknown number of times: an async block,
-    /// a closure stored or passed elsewhere, a lazy adapter; `looping` for the body of
-    /// a `while` or `loop`.
-    Barrier { looping: bool },
+    /// a closure stored or passed elsewhere, a lazy adapter.
+    Barrier,
+    /// The body of a `while` or `loop`, with the collections whose `len()` the loop
+    /// checks (`while batch.len() < LIMIT { batch.push(..) }`).
+    Loop(HashSet<String>),
 }
 
 /// Every fan-out over a collection of unknown size in the fn `body`, bounded or not.
@@ -516,13 +519,11 @@ pub fn fanouts(cx: &Cx, sig: &Signature, body: &Block) -> Vec<Fanout> {
             let mut names = HashSet::new();
             super::body::pattern_names(&pt.pat, &mut names);
             // `sources: [Source; 4]`: an array parameter has a fixed length;
-            // `handles: Vec<JoinHandle<T>>`: tasks already spawned elsewhere.
+            // `handles: Vec<JoinHandle<T>>` holds tasks that run already.
             let size = if is_array(&pt.ty) {
                 Some(Size::Fixed)
-            } else if holds_task_handles(&pt.ty) {
-                Some(Size::Handles)
             } else {
-                None
+                holds_handles(&pt.ty.to_token_stream().to_string()).then_some(Size::Handles)
             };
             for name in names {
                 let role = cx
@@ -682,7 +683,18 @@ impl Walk<'_, '_> {
                 },
                 None => Size::Opaque,
             },
-            Expr::Field(_) | Expr::Index(_) | Expr::MethodCall(_) => Size::Unknown(self.over(root)),
+            Expr::Field(f) => {
+                let ty = match &f.member {
+                    syn::Member::Named(name) => self.cx.file.field_types.get(&name.to_string()),
+                    syn::Member::Unnamed(_) => None,
+                };
+                if ty.is_some_and(|t| holds_handles(t)) {
+                    Size::Handles
+                } else {
+                    Size::Unknown(self.over(root))
+                }
+            }
+            Expr::Index(_) | Expr::MethodCall(_) => Size::Unknown(self.over(root)),
             _ => Size::Opaque,
         }
     }
@@ -783,7 +795,7 @@ impl Walk<'_, '_> {
         for f in self.frames.iter().rev() {
             match f {
                 Frame::Inline => continue,
-                Frame::Barrier { .. } => return found.map(|p| (p, false)),
+                Frame::Barrier | Frame::Loop(_) => return found.map(|p| (p, false)),
                 Frame::PerItem(p) => match found {
                     None => found = Some(p),
                     Some(inner) if p.chunked => return Some((inner, true)),
@@ -806,8 +818,9 @@ impl Walk<'_, '_> {
         for f in self.frames.iter().rev() {
             match f {
                 Frame::Inline => continue,
-                Frame::Barrier { looping: true } => return filled(None),
-                Frame::Barrier { looping: false } => return Size::Opaque,
+                Frame::Loop(watched) if watched.contains(target) => return Size::Bounded,
+                Frame::Loop(_) => return filled(None),
+                Frame::Barrier => return Size::Opaque,
                 Frame::PerItem(p) => {
                     return match &p.size {
                         Size::Unknown(_) if p.bounded || p.drained.contains(target) => {
@@ -925,15 +938,23 @@ impl Walk<'_, '_> {
     }
 
     fn bind_local(&mut self, pat: &Pat, init: Option<&Expr>) {
-        let (pat, ty) = match pat {
-            Pat::Type(t) => (&*t.pat, type_path(self.cx, &t.ty)),
-            p => (p, None),
+        let (pat, ty, handles) = match pat {
+            Pat::Type(t) => (
+                &*t.pat,
+                type_path(self.cx, &t.ty),
+                holds_handles(&t.ty.to_token_stream().to_string()),
+            ),
+            p => (p, None, false),
         };
         if let (Pat::Ident(pi), Some(init)) = (pat, init) {
             let role = ty
                 .as_deref()
                 .map_or_else(|| self.role_of(init), role_of_type);
-            let size = self.size_of(init);
+            let size = if handles {
+                Size::Handles
+            } else {
+                self.size_of(init)
+            };
             if role == Role::Futures && ty.is_some() {
                 // `let futs: FuturesUnordered<_> = items.iter().map(f).collect();`
                 let c = chain::chain(init);
@@ -1121,7 +1142,7 @@ impl Walk<'_, '_> {
     fn closure_frame(&self, c: &Chain, i: usize, forced: bool, cl: &syn::ExprClosure) -> Frame {
         let m = c.methods[i];
         if cl.asyncness.is_some() {
-            return Frame::Barrier { looping: false };
+            return Frame::Barrier;
         }
         if PER_ITEM_ADAPTERS.iter().any(|a| m.method == a) {
             let size = self.collection_size(c, i);
@@ -1132,7 +1153,7 @@ impl Walk<'_, '_> {
                         .iter()
                         .any(|later| DRIVERS.iter().any(|d| later.method == d));
                 if !driven {
-                    return Frame::Barrier { looping: false };
+                    return Frame::Barrier;
                 }
                 let scan = BodyScan::of(|s| s.visit_expr(&cl.body));
                 let source = match i.checked_sub(1) {
@@ -1157,7 +1178,7 @@ impl Walk<'_, '_> {
         if INLINE_ONCE.iter().any(|n| m.method == n) {
             Frame::Inline
         } else {
-            Frame::Barrier { looping: false }
+            Frame::Barrier
         }
     }
 
@@ -1223,6 +1244,11 @@ fn is_worker(future: &Expr) -> bool {
             .any(|s| matches!(s, syn::Stmt::Expr(Expr::Loop(_) | Expr::While(_), _))),
         _ => false,
     }
+}
+
+/// Whether a declared type holds handles of spawned tasks (`Vec<JoinHandle<()>>`).
+fn holds_handles(ty: &str) -> bool {
+    ty.contains("JoinHandle")
 }
 
 /// `x` for `&x` and `&mut x`.
@@ -1355,7 +1381,7 @@ impl<'ast> Visit<'ast> for Walk<'_, '_> {
                     if matches!(strip(arg), Expr::Closure(_)) {
                         let f = match tasks::closure_frame(e, &self.cx.file.uses) {
                             ContextFrame::InlineClosure => Frame::Inline,
-                            _ => Frame::Barrier { looping: false },
+                            _ => Frame::Barrier,
                         };
                         self.next_closure = Some(f);
                     }
@@ -1367,7 +1393,7 @@ impl<'ast> Visit<'ast> for Walk<'_, '_> {
             Expr::Closure(c) => {
                 let frame = match self.next_closure.take() {
                     Some(f) if c.asyncness.is_none() => f,
-                    _ => Frame::Barrier { looping: false },
+                    _ => Frame::Barrier,
                 };
                 self.with_frame(frame, |w| {
                     for input in &c.inputs {
@@ -1376,18 +1402,20 @@ impl<'ast> Visit<'ast> for Walk<'_, '_> {
                     w.visit_expr(&c.body);
                 });
             }
-            Expr::Async(a) => self.with_frame(Frame::Barrier { looping: false }, |w| {
-                w.visit_block(&a.block)
-            }),
+            Expr::Async(a) => self.with_frame(Frame::Barrier, |w| w.visit_block(&a.block)),
             Expr::ForLoop(f) => self.visit_for(f),
             Expr::While(wl) => {
                 self.visit_expr(&wl.cond);
-                self.with_frame(Frame::Barrier { looping: true }, |w| {
-                    w.visit_block(&wl.body)
-                });
+                let watched = BodyScan::of(|s| {
+                    s.visit_expr(&wl.cond);
+                    s.visit_block(&wl.body);
+                })
+                .drained;
+                self.with_frame(Frame::Loop(watched), |w| w.visit_block(&wl.body));
             }
             Expr::Loop(l) => {
-                self.with_frame(Frame::Barrier { looping: true }, |w| w.visit_block(&l.body))
+                let watched = BodyScan::of(|s| s.visit_block(&l.body)).drained;
+                self.with_frame(Frame::Loop(watched), |w| w.visit_block(&l.body))
             }
             Expr::Macro(m) => self.visit_macro(&m.mac),
             Expr::Let(l) => {
@@ -1470,21 +1498,6 @@ impl Walk<'_, '_> {
             w.visit_block(&f.body);
         });
     }
-}
-
-/// Whether a declared type holds task handles (`Vec<JoinHandle<T>>`, `&mut [Task<T>]`):
-/// joining them starts no new work.
-fn holds_task_handles(ty: &syn::Type) -> bool {
-    fn mentions(ts: proc_macro2::TokenStream) -> bool {
-        ts.into_iter().any(|tt| match tt {
-            proc_macro2::TokenTree::Ident(i) => {
-                i == "JoinHandle" || i == "Task" || i == "AbortHandle"
-            }
-            proc_macro2::TokenTree::Group(g) => mentions(g.stream()),
-            _ => false,
-        })
-    }
-    mentions(quote::ToTokens::to_token_stream(ty))
 }
 
 #[cfg(test)]

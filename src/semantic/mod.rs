@@ -52,6 +52,8 @@ pub struct FileInfo<'t> {
     /// Whether the whole file is test code (a crate's `tests/` or `benches/`, a test
     /// module file).
     pub is_test_file: bool,
+    /// The declared types of the file's struct fields, by field name, as written.
+    pub field_types: std::collections::HashMap<String, String>,
 }
 
 impl<'t> FileInfo<'t> {
@@ -86,6 +88,7 @@ impl<'t> FileInfo<'t> {
             mentions_tokio,
             has_async: scope::file_has_async(file),
             is_test_file: testcode::is_test_path(path),
+            field_types: scope::field_types(file),
         }
     }
 

@@ -171,6 +171,33 @@ pub fn file_has_async(file: &syn::File) -> bool {
     a.0
 }
 
+/// The declared types of the named struct fields of a file, by field name, as written
+/// (`handles` → `Vec < JoinHandle < () > >`). A name declared with two different types
+/// is left out: a field access cannot say which struct it reads.
+pub fn field_types(file: &syn::File) -> HashMap<String, String> {
+    use quote::ToTokens;
+    struct F(HashMap<String, Option<String>>);
+    impl<'ast> Visit<'ast> for F {
+        fn visit_item_struct(&mut self, s: &'ast syn::ItemStruct) {
+            for field in &s.fields {
+                if let Some(name) = &field.ident {
+                    let ty = field.ty.to_token_stream().to_string();
+                    let entry = self.0.entry(name.to_string()).or_insert(Some(ty.clone()));
+                    if entry.as_deref() != Some(ty.as_str()) {
+                        *entry = None;
+                    }
+                }
+            }
+        }
+        fn visit_block(&mut self, _: &'ast syn::Block) {}
+    }
+    let mut f = F(HashMap::new());
+    f.visit_file(file);
+    f.0.into_iter()
+        .filter_map(|(name, ty)| ty.map(|t| (name, t)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,5 +248,17 @@ mod tests {
         assert!(!has(
             "fn a() { let (tx, rx) = std::sync::mpsc::channel::<u8>(); }"
         ));
+    }
+
+    #[test]
+    fn field_types_by_name() {
+        let file = syn::parse_file(
+            "struct A { handles: Vec<JoinHandle<()>>, n: u8 }\n\
+             struct B { n: u16 }",
+        )
+        .unwrap();
+        let f = field_types(&file);
+        assert!(f["handles"].contains("JoinHandle"));
+        assert!(!f.contains_key("n"));
     }
 }

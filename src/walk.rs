@@ -7,7 +7,7 @@ use crate::semantic::chain::{self, strip};
 use crate::semantic::index::{returns_future, FnEntry, FnKey};
 use crate::semantic::macros::{parse_body, MacroBody};
 use crate::semantic::scope::{Context, Frame, Origin, Scopes};
-use crate::semantic::{calls, tasks, Cx, FileInfo, NodeRange, Sink};
+use crate::semantic::{calls, tasks, test, Cx, FileInfo, NodeRange, Sink};
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, FnArg, Pat, Signature, Stmt};
 
@@ -25,6 +25,8 @@ pub struct Walker<'a> {
     /// How many deadlines enclose this node: `timeout(d, ..)` arguments, `.timeout(d)`
     /// receivers, `select!` branches raced against a sleep or a cancellation.
     deadline_depth: usize,
+    /// How many test-only scopes enclose this node (see [`Cx::in_test`]).
+    test_depth: usize,
     /// Set by a call for the closure argument it is about to visit: where it runs.
     next_closure: Option<Frame>,
     pub sink: Sink,
@@ -40,6 +42,7 @@ macro_rules! cx {
             scopes: &$w.scopes,
             select_depth: $w.select_depth,
             under_deadline: $w.deadline_depth > 0,
+            in_test: $w.test_depth > 0,
             sink: &mut $w.sink,
         }
     };
@@ -54,6 +57,7 @@ impl<'a> Walker<'a> {
             scopes: Scopes::default(),
             select_depth: 0,
             deadline_depth: 0,
+            test_depth: usize::from(test::is_test_path(file.path)),
             next_closure: None,
             sink: Sink::default(),
             fns: Vec::new(),
@@ -80,6 +84,8 @@ impl<'a> Walker<'a> {
         let outer_scopes = std::mem::take(&mut self.scopes);
         let outer_select = std::mem::replace(&mut self.select_depth, 0);
         let outer_deadline = std::mem::replace(&mut self.deadline_depth, 0);
+        let test_fn = test::is_test_only(attrs);
+        self.test_depth += usize::from(test_fn);
         self.context.push(if is_async {
             Frame::AsyncFn
         } else {
@@ -123,6 +129,7 @@ impl<'a> Walker<'a> {
         self.scopes = outer_scopes;
         self.select_depth = outer_select;
         self.deadline_depth = outer_deadline;
+        self.test_depth -= usize::from(test_fn);
     }
 
     /// The resolved path of a declared type, seen through references and `Arc`/`Box`.
@@ -157,6 +164,7 @@ impl<'a> Walker<'a> {
             ty: None,
             is_param: false,
             mutable: false,
+            init: Some(self.file_range(init)),
         }
     }
 
@@ -259,6 +267,20 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         if let Some(body) = &f.default {
             self.enter_fn(&f.attrs, &f.sig, body);
         }
+    }
+
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        let test_mod = test::is_test_only(&m.attrs);
+        self.test_depth += usize::from(test_mod);
+        visit::visit_item_mod(self, m);
+        self.test_depth -= usize::from(test_mod);
+    }
+
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        let test_impl = test::is_test_only(&i.attrs);
+        self.test_depth += usize::from(test_impl);
+        visit::visit_item_impl(self, i);
+        self.test_depth -= usize::from(test_impl);
     }
 
     fn visit_block(&mut self, b: &'ast Block) {

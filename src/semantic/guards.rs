@@ -353,6 +353,7 @@ mod tests {
             scopes: &scopes,
             select_depth: 0,
             under_deadline: false,
+            in_test: false,
             sink: &mut sink,
         };
         let awaits = await_offsets(&info, &f.block);

@@ -10,8 +10,10 @@ pub mod guards;
 pub mod imports;
 pub mod index;
 pub mod macros;
+pub mod provenance;
 pub mod scope;
 pub mod tasks;
+pub mod test;
 
 use crate::diagnostic::Diagnostic;
 use crate::source::{LineIndex, TextRange};
@@ -86,6 +88,10 @@ pub struct Cx<'a> {
     /// Whether a deadline bounds this node: inside `timeout(d, ..)`, a `.timeout(d)`
     /// receiver, or a `select!` branch raced against a sleep or a cancellation.
     pub under_deadline: bool,
+    /// Whether this is test code: a file under a `tests/` or `benches/` directory, a
+    /// `#[cfg(test)]` module, impl or fn, or a fn with a test attribute
+    /// (`#[test]`, `#[tokio::test]`, ...).
+    pub in_test: bool,
     pub(crate) sink: &'a mut Sink,
 }
 

@@ -1,6 +1,7 @@
 //! What the walk knows at a point of a fn body: the async context (which code runs on
 //! the executor) and the local bindings in scope, with where their values came from.
 
+use crate::source::TextRange;
 use std::collections::HashMap;
 
 /// One level of the context stack, pushed by fns, closures and async blocks.
@@ -41,6 +42,9 @@ pub struct Origin {
     pub is_param: bool,
     /// `let mut x`, `mut x: T`, `x: &mut T`, `&mut self`: a value this code mutates.
     pub mutable: bool,
+    /// Where the initializer is written (`Client::new()` in `let client = Client::new();`),
+    /// for a label that points back at it or a look at its arguments.
+    pub init: Option<TextRange>,
 }
 
 #[derive(Debug, Default)]

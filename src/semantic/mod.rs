@@ -132,6 +132,21 @@ impl<'a> Cx<'a> {
         self.file.slice(node.text_range(self.file))
     }
 
+    /// The source text of a node on one line, for a help message; `..` when it is
+    /// longer than `max` characters.
+    pub fn snippet(&self, node: &impl NodeRange, max: usize) -> String {
+        let one_line = self
+            .text(node)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if one_line.chars().count() > max {
+            "..".to_string()
+        } else {
+            one_line
+        }
+    }
+
     pub fn report(&mut self, diagnostic: Diagnostic) {
         self.sink.diagnostics.push(diagnostic);
     }

@@ -4,6 +4,8 @@
 mod block_on_in_async;
 mod blocking_in_async;
 mod dropped_join_handle;
+mod missing_timeout;
+mod select_cancel_unsafe;
 
 use crate::diagnostic::Severity;
 use crate::semantic::Cx;
@@ -41,6 +43,8 @@ pub static RULES: &[&dyn Rule] = &[
     &dropped_join_handle::DroppedJoinHandle,
     &blocking_in_async::BlockingInAsync,
     &block_on_in_async::BlockOnInAsync,
+    &missing_timeout::MissingTimeout,
+    &select_cancel_unsafe::SelectCancelUnsafe,
 ];
 
 pub fn find(name: &str) -> Option<&'static dyn Rule> {

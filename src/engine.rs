@@ -4,7 +4,7 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover;
 use crate::rules::Rule;
-use crate::semantic::index::{CrateIndex, Deferred, FnEntry};
+use crate::semantic::index::{CallCounts, CrateIndex, Deferred, FnEntry, FnKey};
 use crate::semantic::macros::too_deep;
 use crate::semantic::FileInfo;
 use crate::source::{LineIndex, Position};
@@ -12,6 +12,7 @@ use crate::suppress::Suppressions;
 use crate::walk::Walker;
 use rayon::prelude::*;
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -82,7 +83,35 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     pub deferred: Vec<Deferred>,
     pub fns: Vec<FnEntry>,
+    pub calls: HashMap<FnKey, CallCounts>,
+    pub values: HashSet<String>,
     pub lines: usize,
+}
+
+impl Analysis {
+    /// Adds what this file knows (fns, calls, fns passed as values) to the crate index.
+    pub fn add_to(&self, index: &mut CrateIndex) {
+        for f in &self.fns {
+            index.add(f.clone());
+        }
+        for (key, counts) in &self.calls {
+            index.add_calls(key.clone(), *counts);
+        }
+        for name in &self.values {
+            index.add_value(name.clone());
+        }
+    }
+
+    /// The diagnostics `check` reports for this file checked alone: the deferred ones
+    /// decided by an index of this file only.
+    pub fn resolve_alone(&self) -> Vec<Diagnostic> {
+        let mut index = CrateIndex::default();
+        self.add_to(&mut index);
+        let deferred = self.deferred.iter().filter(|d| d.holds(&index));
+        let mut all = self.diagnostics.clone();
+        all.extend(deferred.map(|d| d.diagnostic.clone()));
+        all
+    }
 }
 
 /// Parses one source text and runs `rules` over it: the library's entry point for one
@@ -135,6 +164,8 @@ fn analyze(path: &str, text: &str, rules: &[&dyn Rule]) -> Result<Analysis, File
                 diagnostics: walker.sink.diagnostics,
                 deferred: walker.sink.deferred,
                 fns: walker.fns,
+                calls: walker.calls,
+                values: walker.values,
                 lines: info.lines.line_count(),
             })
         }
@@ -311,9 +342,7 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
     let mut index = CrateIndex::default();
     for o in &outcomes {
         if let Ok(a) = &o.result {
-            for f in &a.fns {
-                index.add(f.clone());
-            }
+            a.add_to(&mut index);
         }
     }
     for o in outcomes {

@@ -69,6 +69,15 @@ impl<'t> FileInfo<'t> {
     pub fn slice(&self, range: TextRange) -> &'t str {
         self.text.get(range.start..range.end).unwrap_or("")
     }
+
+    /// Whether the file says in its first lines that it is generated (`@generated`,
+    /// `DO NOT EDIT`): its code is fixed in the generator, not here.
+    pub fn is_generated(&self) -> bool {
+        self.text
+            .lines()
+            .take(5)
+            .any(|l| l.contains("@generated") || l.contains("DO NOT EDIT"))
+    }
 }
 
 /// Diagnostics and index-dependent diagnostics collected while walking one file.
@@ -92,6 +101,8 @@ pub struct Cx<'a> {
     /// `#[cfg(test)]` module, impl or fn, or a fn with a test attribute
     /// (`#[test]`, `#[tokio::test]`, ...).
     pub in_test: bool,
+    /// The innermost fn item or method around this node, as the crate index knows it.
+    pub enclosing_fn: Option<&'a index::FnEntry>,
     pub(crate) sink: &'a mut Sink,
 }
 

@@ -29,6 +29,16 @@ impl Traced {
     }
 }
 
+/// The source text of the initializer of the local `expr` starts from
+/// (`format!("host={h} connect_timeout=5")` for `&config` or `config.as_str()`), or
+/// `""` when it does not start from a local of this fn.
+pub fn local_init<'a>(cx: &Cx<'a>, expr: &Expr) -> &'a str {
+    chain::receiver_ident(chain::chain(expr).root)
+        .and_then(|i| cx.binding(&i.to_string()))
+        .and_then(|o| o.init)
+        .map_or("", |r| cx.file.slice(r))
+}
+
 /// Traces `expr` (a method receiver, an argument, ...) back to the call it starts
 /// from, through locals bound in the current fn. `None` when it starts anywhere else:
 /// a parameter, a field, a literal, a tuple element, an unresolved call.

@@ -123,6 +123,11 @@ impl Context {
     pub fn innermost(&self) -> Option<Frame> {
         self.frames.last().copied()
     }
+
+    /// The frames from the outermost to the innermost.
+    pub fn frames(&self) -> &[Frame] {
+        &self.frames
+    }
 }
 
 #[cfg(test)]

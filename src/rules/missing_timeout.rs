@@ -2,9 +2,11 @@
 
 use super::{Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::semantic::chain::{receiver_ident, strip};
-use crate::semantic::provenance::{trace, Traced};
+use crate::semantic::chain::strip;
+use crate::semantic::index::report_unless_callers_bound;
+use crate::semantic::provenance::{local_init, trace, Traced};
 use crate::semantic::Cx;
+use crate::source::TextRange;
 use syn::{Expr, ExprCall, ExprMethodCall};
 
 pub struct MissingTimeout;
@@ -39,7 +41,7 @@ static EXTERNAL_FNS: &[(&str, Wait)] = &[
 ];
 
 /// Methods that reach another machine, recognised by the call their receiver comes
-/// from (directly or through locals of the same fn).
+/// from (directly or through locals of the same fn); a trailing `*` matches a prefix.
 struct ExternalMethod {
     roots: &'static [&'static str],
     methods: &'static [&'static str],
@@ -51,12 +53,7 @@ struct ExternalMethod {
 
 static EXTERNAL_METHODS: &[ExternalMethod] = &[
     ExternalMethod {
-        roots: &[
-            "reqwest::Client::new",
-            "reqwest::Client::default",
-            "reqwest::Client::builder",
-            "reqwest::ClientBuilder::new",
-        ],
+        roots: &["reqwest::Client::*", "reqwest::ClientBuilder::new"],
         methods: &["send"],
         arity: 0,
         bounded_by: &["timeout", "read_timeout"],
@@ -64,11 +61,8 @@ static EXTERNAL_METHODS: &[ExternalMethod] = &[
     },
     ExternalMethod {
         roots: &[
-            "tonic::transport::Endpoint::new",
-            "tonic::transport::Endpoint::from_static",
-            "tonic::transport::Endpoint::from_shared",
-            "tonic::transport::Channel::from_static",
-            "tonic::transport::Channel::from_shared",
+            "tonic::transport::Endpoint::*",
+            "tonic::transport::Channel::from_*",
         ],
         methods: &["connect"],
         arity: 0,
@@ -76,10 +70,7 @@ static EXTERNAL_METHODS: &[ExternalMethod] = &[
         wait: Wait::Grpc,
     },
     ExternalMethod {
-        roots: &[
-            "tokio::net::TcpSocket::new_v4",
-            "tokio::net::TcpSocket::new_v6",
-        ],
+        roots: &["tokio::net::TcpSocket::new_*"],
         methods: &["connect"],
         arity: 1,
         bounded_by: &[],
@@ -114,19 +105,22 @@ impl Rule for MissingTimeout {
 
     fn check_expr(&self, cx: &mut Cx, expr: &Expr) {
         let Expr::Await(a) = expr else { return };
-        // Under a deadline, or in test code, whose peers are servers the test started.
-        if cx.under_deadline || cx.in_test {
+        // Under a deadline; in test code, whose peers are servers the test started; in
+        // generated code (the fix belongs in the generator).
+        if cx.under_deadline || cx.in_test || cx.file.is_generated() {
             return;
         }
         let call = strip(&a.base);
         let found = match call {
             Expr::Call(c) => external_fn(cx, call, c),
-            Expr::MethodCall(m) => external_method(cx, m),
+            Expr::MethodCall(m) => external_method(cx, call, m),
             _ => None,
         };
         let Some((wait, traced)) = found else { return };
-        let connect_only = |t: &Traced| t.has_method(&["connect_timeout"]);
-        let partial = wait == Wait::Http && traced.as_ref().is_some_and(connect_only);
+        let partial = wait == Wait::Http
+            && traced
+                .as_ref()
+                .is_some_and(|t| way(cx, t, call).contains(".connect_timeout("));
         let local = traced.as_ref().and_then(|t| t.locals.first());
         let client = local.map(|(n, _)| n.as_str());
         let mut d = Diagnostic::new(
@@ -140,7 +134,7 @@ impl Rule for MissingTimeout {
         if let Some((name, range)) = local {
             d = d.with_secondary(*range, built_here(name, wait, partial));
         }
-        cx.report(d);
+        report_unless_callers_bound(cx, d);
     }
 }
 
@@ -148,12 +142,7 @@ impl Rule for MissingTimeout {
 /// configuration sets a timeout.
 fn external_fn(cx: &Cx, call: &Expr, c: &ExprCall) -> Option<(Wait, Option<Traced>)> {
     let path = cx.call_path(call)?;
-    let (_, wait) = EXTERNAL_FNS
-        .iter()
-        .find(|(p, _)| match p.strip_suffix('*') {
-            Some(prefix) => path.starts_with(prefix),
-            None => *p == path,
-        })?;
+    let (_, wait) = EXTERNAL_FNS.iter().find(|(p, _)| matches(p, &path))?;
     let exempt = match wait {
         Wait::Connect => c.args.first().is_some_and(|a| mentions(cx, a, LOOPBACK)),
         Wait::Postgres => c.args.iter().any(|a| mentions(cx, a, &["connect_timeout"])),
@@ -164,7 +153,7 @@ fn external_fn(cx: &Cx, call: &Expr, c: &ExprCall) -> Option<(Wait, Option<Trace
 
 /// A method call from the table whose receiver comes from one of its roots with no
 /// bounding setting on the way.
-fn external_method(cx: &Cx, m: &ExprMethodCall) -> Option<(Wait, Option<Traced>)> {
+fn external_method(cx: &Cx, call: &Expr, m: &ExprMethodCall) -> Option<(Wait, Option<Traced>)> {
     let fits =
         |e: &&ExternalMethod| e.methods.iter().any(|n| m.method == n) && m.args.len() == e.arity;
     EXTERNAL_METHODS.iter().find(fits)?;
@@ -172,8 +161,13 @@ fn external_method(cx: &Cx, m: &ExprMethodCall) -> Option<(Wait, Option<Traced>)
     let entry = EXTERNAL_METHODS
         .iter()
         .filter(fits)
-        .find(|e| e.roots.contains(&traced.root_call.as_str()))?;
-    if traced.has_method(entry.bounded_by) {
+        .find(|e| e.roots.iter().any(|p| matches(p, &traced.root_call)))?;
+    let way = way(cx, &traced, call);
+    if entry
+        .bounded_by
+        .iter()
+        .any(|b| way.contains(&format!(".{b}(")))
+    {
         return None;
     }
     let applies = match entry.wait {
@@ -182,25 +176,36 @@ fn external_method(cx: &Cx, m: &ExprMethodCall) -> Option<(Wait, Option<Traced>)
         // A socket bound to port 0 is a client's: it waits for replies to what it sent.
         // One bound to a known port is a server's, and a server waits for the next
         // request as long as it takes.
-        Wait::Datagram => traced
-            .locals
-            .first()
-            .is_some_and(|(_, r)| ephemeral(cx.file.slice(*r))),
+        Wait::Datagram => ephemeral(local_init(cx, &m.receiver)),
         _ => true,
     };
     applies.then_some((entry.wait, Some(traced)))
 }
 
-/// Whether an argument, or the initializer of the local it names, mentions one of
+/// Whether a path matches a table entry; `a::b::*` matches every path under `a::b::`
+/// (`a::b::c`, not `a::b::c::d`), `a::b::c*` every path that starts so.
+fn matches(pattern: &str, path: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| !rest.contains("::")),
+        None => pattern == path,
+    }
+}
+
+/// The code on the way from the value's root call to the end of `call`: the locals'
+/// initializers, what is done to them in between (`req = req.timeout(d);`), the chain.
+fn way<'a>(cx: &Cx<'a>, traced: &Traced, call: &Expr) -> &'a str {
+    let range = cx.range(call);
+    let start = traced.locals.first().map_or(range.start, |(_, r)| r.start);
+    cx.file.slice(TextRange::new(start, range.end))
+}
+
+/// Whether an argument, or the initializer of the local it starts from, mentions one of
 /// `words` (`connect_timeout=5` in a connection string built a line earlier).
 fn mentions(cx: &Cx, arg: &Expr, words: &[&str]) -> bool {
-    let init = receiver_ident(arg)
-        .and_then(|i| cx.binding(&i.to_string()))
-        .and_then(|o| o.init)
-        .map_or("", |r| cx.file.slice(r));
-    [cx.text(arg), init]
-        .iter()
-        .any(|t| words.iter().any(|w| t.contains(w)))
+    let texts = [cx.text(arg), local_init(cx, arg)];
+    texts.iter().any(|t| words.iter().any(|w| t.contains(w)))
 }
 
 /// Whether a `UdpSocket::bind(..)` initializer binds port 0.
@@ -228,9 +233,7 @@ fn built_here(name: &str, wait: Wait, partial: bool) -> String {
         Wait::Http if partial => format!("`{name}` is built here with only `.connect_timeout(..)`"),
         Wait::Http => format!("`{name}` is built here without `.timeout(..)`"),
         Wait::Grpc => format!("`{name}` is built here without `.connect_timeout(..)`"),
-        Wait::Datagram => {
-            format!("`{name}` is bound to an ephemeral port here: it waits for replies")
-        }
+        Wait::Datagram => format!("`{name}` is bound to port 0 here: a client's socket"),
         _ => format!("`{name}` is created here"),
     }
 }

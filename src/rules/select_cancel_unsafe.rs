@@ -5,11 +5,12 @@
 use super::{Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::always_exits;
-use crate::semantic::chain::strip;
+use crate::semantic::chain::{receiver_ident, strip};
 use crate::semantic::macros::{parse_body, MacroBody, SelectBranch};
+use crate::semantic::provenance::trace;
 use crate::semantic::Cx;
 use syn::visit::{self, Visit};
-use syn::{Block, Expr};
+use syn::{Block, Expr, Pat};
 
 pub struct SelectCancelUnsafe;
 
@@ -54,8 +55,6 @@ const METHODS: &[(&str, usize, Loss)] = &[
     ("acquire_owned", 0, Loss::Queue),
     ("acquire_many", 1, Loss::Queue),
     ("acquire_many_owned", 1, Loss::Queue),
-    ("notified", 0, Loss::Queue),
-    ("notified_owned", 0, Loss::Queue),
     ("send", 1, Loss::Value),
     ("send_timeout", 2, Loss::Value),
 ];
@@ -96,6 +95,9 @@ fn check_select(cx: &mut Cx, branches: &[SelectBranch]) {
         let Some((op, loss, receiver)) = unsafe_op(cx, fut) else {
             continue;
         };
+        if !loss_matters(cx, b, loss, fut, receiver) {
+            continue;
+        }
         // Only a branch that lets the loop go on makes the loss matter: when the
         // winner breaks out or returns, the half-done future is abandoned on purpose.
         let Some(rival) = branches
@@ -155,6 +157,29 @@ fn unsafe_op<'e>(cx: &Cx, fut: &'e Expr) -> Option<(String, Loss, Option<&'e Exp
             Some((name, *loss, None))
         }
         _ => None,
+    }
+}
+
+/// Whether what is lost matters here. A queue place does not when the wait is only
+/// a signal (its output thrown away: `_ = sem.acquire()`) or the primitive was made
+/// in this fn (no other waiter to overtake this one). Read data does not when it goes
+/// into a buffer the code marks as unused (`&mut _ignored`).
+fn loss_matters(
+    cx: &Cx,
+    b: &SelectBranch,
+    loss: Loss,
+    fut: &Expr,
+    receiver: Option<&Expr>,
+) -> bool {
+    match loss {
+        Loss::Queue => {
+            !matches!(b.pat, Some(Pat::Wild(_)))
+                && !receiver.is_some_and(|r| trace(cx, r).is_some())
+        }
+        Loss::Read => !matches!(strip(fut), Expr::MethodCall(m) if m.args.iter().any(|a| {
+            matches!(strip(a), Expr::Reference(r) if receiver_ident(&r.expr).is_some_and(|i| i.to_string().starts_with('_')))
+        })),
+        _ => true,
     }
 }
 

@@ -5,7 +5,7 @@ use crate::config::{Config, RuleOptions};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover;
 use crate::rules::Rule;
-use crate::semantic::index::{CrateIndex, Deferred, FnEntry};
+use crate::semantic::index::{CallCounts, CrateIndex, Deferred, FnEntry, FnKey};
 use crate::semantic::macros::too_deep;
 use crate::semantic::{FileInfo, Runtime};
 use crate::source::{LineIndex, Position};
@@ -13,6 +13,7 @@ use crate::suppress::Suppressions;
 use crate::walk::Walker;
 use rayon::prelude::*;
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -94,25 +95,34 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     pub deferred: Vec<Deferred>,
     pub fns: Vec<FnEntry>,
+    pub calls: HashMap<FnKey, CallCounts>,
+    pub values: HashSet<String>,
     pub lines: usize,
 }
 
 impl Analysis {
-    /// The file's diagnostics as if it were the whole crate: the index-dependent ones
-    /// are decided by the fns this file defines (for docs examples and one-file checks).
-    pub fn standalone_diagnostics(&self) -> Vec<Diagnostic> {
-        let mut index = CrateIndex::default();
+    /// Adds what this file knows (fns, calls, fns passed as values) to the crate index.
+    pub fn add_to(&self, index: &mut CrateIndex) {
         for f in &self.fns {
             index.add(f.clone());
         }
-        let mut out = self.diagnostics.clone();
-        out.extend(
-            self.deferred
-                .iter()
-                .filter(|d| d.holds(&index))
-                .map(|d| d.diagnostic.clone()),
-        );
-        out
+        for (key, counts) in &self.calls {
+            index.add_calls(key.clone(), *counts);
+        }
+        for name in &self.values {
+            index.add_value(name.clone());
+        }
+    }
+
+    /// The diagnostics `check` reports for this file checked alone: the deferred ones
+    /// decided by an index of this file only.
+    pub fn resolve_alone(&self) -> Vec<Diagnostic> {
+        let mut index = CrateIndex::default();
+        self.add_to(&mut index);
+        let deferred = self.deferred.iter().filter(|d| d.holds(&index));
+        let mut all = self.diagnostics.clone();
+        all.extend(deferred.map(|d| d.diagnostic.clone()));
+        all
     }
 }
 
@@ -186,6 +196,8 @@ fn analyze(
                 diagnostics: walker.sink.diagnostics,
                 deferred: walker.sink.deferred,
                 fns: walker.fns,
+                calls: walker.calls,
+                values: walker.values,
                 lines: info.lines.line_count(),
             })
         }
@@ -451,9 +463,7 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
     let mut index = CrateIndex::default();
     for o in &outcomes {
         if let Ok(a) = &o.result {
-            for f in &a.fns {
-                index.add(f.clone());
-            }
+            a.add_to(&mut index);
         }
     }
     let ran: Vec<&str> = rules.iter().map(|r| r.meta().name).collect();

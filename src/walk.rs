@@ -5,10 +5,11 @@
 use crate::config::RuleOptions;
 use crate::rules::{FnNode, Rule};
 use crate::semantic::chain::{self, strip};
-use crate::semantic::index::{await_kinds, returns_future, FnEntry, FnKey};
+use crate::semantic::index::{await_kinds, returns_future, CallCounts, FnEntry, FnKey};
 use crate::semantic::macros::{parse_body, MacroBody};
 use crate::semantic::scope::{Context, Frame, Origin, Scopes};
 use crate::semantic::{calls, tasks, testcode, Cx, FileInfo, NodeRange, Sink};
+use std::collections::{HashMap, HashSet};
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, FnArg, Pat, Signature, Stmt};
 
@@ -33,6 +34,13 @@ pub struct Walker<'a> {
     pub sink: Sink,
     /// The fns this file defines, for the crate-wide index.
     pub fns: Vec<FnEntry>,
+    /// The calls this file makes, by callee name and arity, for the crate-wide index.
+    pub calls: HashMap<FnKey, CallCounts>,
+    /// Names passed as plain arguments (`Box::new(establish)`): fns handed to other
+    /// code as values, which calls them where the syntax does not show.
+    pub values: HashSet<String>,
+    /// The fns enclosing this node, innermost last.
+    fn_stack: Vec<FnEntry>,
 }
 
 static NO_OPTIONS: RuleOptions = RuleOptions {
@@ -49,6 +57,8 @@ macro_rules! cx {
             scopes: &$w.scopes,
             select_depth: $w.select_depth,
             under_deadline: $w.deadline_depth > 0,
+            in_test: $w.context.in_test() || $w.file.is_test_file,
+            enclosing_fn: $w.fn_stack.last(),
             sink: &mut $w.sink,
         }
     };
@@ -77,6 +87,9 @@ impl<'a> Walker<'a> {
             next_closure: None,
             sink: Sink::default(),
             fns: Vec::new(),
+            calls: HashMap::new(),
+            values: HashSet::new(),
+            fn_stack: Vec::new(),
         }
     }
 
@@ -110,6 +123,9 @@ impl<'a> Walker<'a> {
     fn enter_fn(&mut self, attrs: &[syn::Attribute], sig: &Signature, body: &Block) {
         let is_async = sig.asyncness.is_some();
         self.record_fn(attrs, sig, Some(body));
+        if let Some(entry) = self.fns.last().cloned() {
+            self.fn_stack.push(entry);
+        }
         // A nested fn sees none of the enclosing fn's locals.
         let outer_scopes = std::mem::take(&mut self.scopes);
         let outer_select = std::mem::replace(&mut self.select_depth, 0);
@@ -160,6 +176,22 @@ impl<'a> Walker<'a> {
         self.select_depth = outer_select;
         self.deadline_depth = outer_deadline;
         self.context.leave_test(test);
+        self.fn_stack.pop();
+    }
+
+    /// Counts a call of `name` with `arity` arguments, under a deadline or not.
+    fn record_call(&mut self, name: &syn::Ident, arity: usize, is_method: bool) {
+        let key = FnKey {
+            name: name.to_string(),
+            arity,
+            is_method,
+        };
+        let counts = self.calls.entry(key).or_default();
+        if self.deadline_depth > 0 {
+            counts.bounded += 1;
+        } else {
+            counts.unbounded += 1;
+        }
     }
 
     /// The resolved path of a declared type, seen through references and `Arc`/`Box`.
@@ -195,6 +227,7 @@ impl<'a> Walker<'a> {
             is_param: false,
             mutable: false,
             closure_param: false,
+            init: Some(self.file_range(init)),
         }
     }
 
@@ -263,6 +296,9 @@ impl<'a> Walker<'a> {
     fn visit_args<'e>(&mut self, call: &Expr, args: impl Iterator<Item = &'e Expr>) {
         let mut frame = None;
         for arg in args {
+            if let Some(name) = chain::path_ident(arg) {
+                self.values.insert(name.to_string());
+            }
             if matches!(strip(arg), Expr::Closure(_)) {
                 let f = *frame.get_or_insert_with(|| tasks::closure_frame(call, &self.file.uses));
                 self.next_closure = Some(f);
@@ -270,6 +306,16 @@ impl<'a> Walker<'a> {
             self.visit_expr(arg);
             self.next_closure = None;
         }
+    }
+
+    /// Whether a receiver was configured with `setting`: in its own chain, or in the
+    /// initializer of the local it starts from.
+    fn configured(&self, receiver: &Expr, setting: &str) -> bool {
+        let c = chain::chain(receiver);
+        c.methods.iter().any(|m| m.method == setting)
+            || chain::receiver_ident(c.root)
+                .and_then(|i| self.scopes.lookup(&i.to_string()))
+                .is_some_and(|o| o.methods.iter().any(|m| m == setting))
     }
 
     fn file_range(&self, e: &Expr) -> crate::source::TextRange {
@@ -354,6 +400,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                     }
                     self.visit_expr(&c.func);
                     self.next_closure = None;
+                    if let Some(last) = chain::call_path(e).and_then(|p| p.segments.last()) {
+                        self.record_call(&last.ident, c.args.len(), false);
+                    }
                     let deadline = chain::call_path(e)
                         .and_then(|p| self.file.uses.resolve(p))
                         .is_some_and(|p| calls::DEADLINE_FNS.contains(&p.as_str()));
@@ -362,11 +411,17 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                     self.deadline_depth -= usize::from(deadline);
                 }
                 Expr::MethodCall(m) => {
+                    self.record_call(&m.method, m.args.len(), true);
                     let deadline = calls::DEADLINE_METHODS.iter().any(|n| m.method == n);
                     self.deadline_depth += usize::from(deadline);
                     self.visit_expr(&m.receiver);
                     self.deadline_depth -= usize::from(deadline);
+                    let configured = calls::DEADLINE_IF_CONFIGURED
+                        .iter()
+                        .any(|(n, setting)| m.method == n && self.configured(&m.receiver, setting));
+                    self.deadline_depth += usize::from(configured);
                     self.visit_args(e, m.args.iter());
+                    self.deadline_depth -= usize::from(configured);
                 }
                 Expr::Macro(m) => self.visit_macro(&m.mac),
                 _ => visit::visit_expr(self, e),
@@ -544,9 +599,15 @@ mod tests {
                tokio::select! { r = probe() => {}, _ = tokio::time::sleep(d) => {} }\n\
                tokio::select! { r = probe() => {}, m = rx.recv() => {} }\n\
                tokio::select! { r = probe() => {}, _ = token.cancelled() => {} }\n\
+               let ep = Endpoint::from_static(u).connect_timeout(d);\n\
+               ep.connect_with_connector(service_fn(|_| probe()));\n\
+               Endpoint::from_static(u).connect_with_connector(service_fn(|_| probe()));\n\
              }",
         );
         let deadline: Vec<bool> = got.iter().map(|(_, d)| *d).collect();
-        assert_eq!(deadline, [false, true, true, true, false, true]);
+        assert_eq!(
+            deadline,
+            [false, true, true, true, false, true, true, false]
+        );
     }
 }

@@ -5,6 +5,8 @@ mod block_on_in_async;
 mod blocking_in_async;
 mod dropped_join_handle;
 mod fail_fast_detached_tasks;
+mod missing_timeout;
+mod select_cancel_unsafe;
 mod sequential_awaits;
 mod unawaited_future;
 mod unbounded_channel;
@@ -55,6 +57,8 @@ pub static RULES: &[&dyn Rule] = &[
     &unbounded_channel::UnboundedChannel,
     &sequential_awaits::SequentialAwaits,
     &fail_fast_detached_tasks::FailFastDetachedTasks,
+    &missing_timeout::MissingTimeout,
+    &select_cancel_unsafe::SelectCancelUnsafe,
 ];
 
 pub fn find(name: &str) -> Option<&'static dyn Rule> {

@@ -260,6 +260,43 @@ pub fn loop_exits(body: &Block) -> Exits {
     x.exits
 }
 
+/// Macros that never return.
+const DIVERGING_MACROS: &[&str] = &["panic", "unreachable", "todo", "unimplemented"];
+
+/// Whether evaluating `e` always leaves the loop around it (or the fn): a `return`, a
+/// `break`, a diverging macro, or a block, `if`/`else` or `match` whose every path
+/// does. A `continue` does not leave the loop; code after a nested loop is not looked
+/// into.
+pub fn always_exits(e: &Expr) -> bool {
+    match strip(e) {
+        Expr::Return(_) | Expr::Break(_) => true,
+        Expr::Block(b) => block_always_exits(&b.block),
+        Expr::Unsafe(u) => block_always_exits(&u.block),
+        Expr::If(i) => i
+            .else_branch
+            .as_ref()
+            .is_some_and(|(_, els)| block_always_exits(&i.then_branch) && always_exits(els)),
+        Expr::Match(m) => !m.arms.is_empty() && m.arms.iter().all(|a| always_exits(&a.body)),
+        Expr::Macro(m) => is_diverging_macro(&m.mac),
+        _ => false,
+    }
+}
+
+fn block_always_exits(b: &Block) -> bool {
+    b.stmts.iter().any(|s| match s {
+        syn::Stmt::Expr(e, _) => always_exits(e),
+        syn::Stmt::Macro(m) => is_diverging_macro(&m.mac),
+        _ => false,
+    })
+}
+
+fn is_diverging_macro(m: &syn::Macro) -> bool {
+    m.path
+        .segments
+        .last()
+        .is_some_and(|s| DIVERGING_MACROS.iter().any(|d| s.ident == d))
+}
+
 /// What a `for` loop iterates over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoopSource {
@@ -364,5 +401,19 @@ mod tests {
         assert_eq!(src("(1..=n).rev()"), LoopSource::Range);
         assert_eq!(src("ids.iter()"), LoopSource::Collection);
         assert_eq!(src("&items"), LoopSource::Collection);
+    }
+
+    #[test]
+    fn always_exits_follows_every_path() {
+        let exits = |s: &str| always_exits(&syn::parse_str(s).unwrap());
+        assert!(exits("break"));
+        assert!(exits("{ tracing::info!(\"bye\"); return Ok(()); }"));
+        assert!(exits("if done { break } else { return }"));
+        assert!(exits(
+            "match r { Ok(_) => break, Err(e) => panic!(\"{e}\") }"
+        ));
+        assert!(!exits("if done { break }"));
+        assert!(!exits("{ continue; }"));
+        assert!(!exits("{ handle(msg).await; }"));
     }
 }

@@ -421,6 +421,14 @@ pub const DEADLINE_FNS: &[&str] = &[
 /// (`fut.timeout(d)` from tokio-stream, async-std, futures-time, ...).
 pub const DEADLINE_METHODS: &[&str] = &["timeout", "timeout_at", "with_timeout"];
 
+/// Methods that run the connector they are given under a deadline their receiver
+/// was configured with (method, setting): tonic's `Endpoint::connect_with_connector`
+/// applies the endpoint's `connect_timeout` to a custom connector.
+pub const DEADLINE_IF_CONFIGURED: &[(&str, &str)] = &[
+    ("connect_with_connector", "connect_timeout"),
+    ("connect_with_connector_lazy", "connect_timeout"),
+];
+
 /// Words that mark a `select!` branch as a deadline or a way to cancel: a branch on
 /// `sleep(..)`, `deadline`, `token.cancelled()`, a shutdown channel, `ctrl_c()`.
 const DEADLINE_WORDS: &[&str] = &[

@@ -355,6 +355,8 @@ mod tests {
             scopes: &scopes,
             select_depth: 0,
             under_deadline: false,
+            in_test: false,
+            enclosing_fn: None,
             sink: &mut sink,
         };
         let awaits = await_offsets(&info, &f.block);

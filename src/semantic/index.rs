@@ -1,13 +1,16 @@
 //! The crate-wide index of functions, built from every checked file.
 //!
 //! Each file contributes the fns it defines (free fns and methods, by name and
-//! arity, async or not). Checks that need to know whether a callee is async record
-//! a [`Deferred`] diagnostic during the walk; the engine keeps it only if the merged
-//! index answers the question the way the rule asked.
+//! arity, async or not) and the calls it makes (by the same key, under a deadline or
+//! not). Checks that need to know whether a callee is async, or whether every caller
+//! bounds a fn, record a [`Deferred`] diagnostic during the walk; the engine keeps it
+//! only if the merged index answers the question the way the rule asked.
 
 use super::body::{awaited_call, own_awaits};
 use super::calls::ASYNC_LOCK_METHODS;
 use super::chain::strip;
+use super::scope::Frame;
+use super::Cx;
 use crate::diagnostic::Diagnostic;
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
@@ -51,12 +54,23 @@ pub enum Asyncness {
     Unknown,
 }
 
+/// How often a fn is called under a deadline (an argument of `timeout(..)`, ...) and
+/// without one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallCounts {
+    pub bounded: u32,
+    pub unbounded: u32,
+}
+
 #[derive(Default, Debug)]
 pub struct CrateIndex {
     fns: HashMap<FnKey, (u32, u32)>,
     /// The awaits of each async fn body, by key.
     bodies: HashMap<FnKey, Vec<Vec<AwaitKind>>>,
     memory_only: OnceLock<HashSet<FnKey>>,
+    calls: HashMap<FnKey, CallCounts>,
+    /// Names passed somewhere as plain values (`Box::new(establish)`).
+    values: HashSet<String>,
 }
 
 impl CrateIndex {
@@ -120,6 +134,30 @@ impl CrateIndex {
         }
     }
 
+    pub fn add_calls(&mut self, key: FnKey, counts: CallCounts) {
+        let slot = self.calls.entry(key).or_default();
+        slot.bounded += counts.bounded;
+        slot.unbounded += counts.unbounded;
+    }
+
+    /// Whether the fn is called somewhere and every call of it is under a deadline.
+    pub fn always_bounded(&self, key: &FnKey) -> bool {
+        self.calls
+            .get(key)
+            .is_some_and(|c| c.bounded > 0 && c.unbounded == 0)
+    }
+
+    pub fn add_value(&mut self, name: String) {
+        self.values.insert(name);
+    }
+
+    /// Whether a name is passed somewhere as a value: a fn handed to other code (a
+    /// pool's connection callback, a router), which calls it where the syntax does
+    /// not show.
+    pub fn passed_as_value(&self, name: &str) -> bool {
+        self.values.contains(name)
+    }
+
     pub fn len(&self) -> usize {
         self.fns.len()
     }
@@ -138,6 +176,9 @@ pub enum IndexQuery {
     /// I/O: they are not known to wait only for memory
     /// ([`CrateIndex::waits_only_for_memory`]).
     MayWaitForIo { calls: Vec<FnKey>, at_least: usize },
+    /// Keep the diagnostic unless every call of the fn in the crate is under a
+    /// deadline (the callers bound it), or the fn is handed to other code as a value.
+    NotAlwaysBounded(FnKey),
 }
 
 #[derive(Clone, Debug)]
@@ -156,6 +197,9 @@ impl Deferred {
                     .filter(|k| !index.waits_only_for_memory(k))
                     .count()
                     >= *at_least
+            }
+            IndexQuery::NotAlwaysBounded(key) => {
+                !index.always_bounded(key) && !index.passed_as_value(&key.name)
             }
         }
     }
@@ -210,6 +254,22 @@ fn awaits_in_macros(body: &syn::Block) -> bool {
     let mut m = M(false);
     m.visit_block(body);
     m.0
+}
+
+/// Reports `d`, about a missing deadline, unless the code it points at is the future a
+/// fn returns (its async body, or an async block a sync fn returns) and every caller
+/// in the crate bounds that fn, or the fn is handed to other code as a value (a
+/// pool's connect callback): then the deadline may be there.
+pub fn report_unless_callers_bound(cx: &mut Cx, d: Diagnostic) {
+    let frames = cx.context.frames();
+    let fn_future = |f: &&FnEntry| {
+        frames.ends_with(&[Frame::AsyncFn])
+            || (f.is_async && frames.ends_with(&[Frame::SyncFn, Frame::AsyncBlock]))
+    };
+    match cx.enclosing_fn.filter(fn_future) {
+        Some(f) => cx.report_if(IndexQuery::NotAlwaysBounded(f.key.clone()), d),
+        None => cx.report(d),
+    }
 }
 
 /// Whether a return type names a future (`impl Future<..>`, `BoxFuture`, `Pin<Box<dyn Future>>`).
@@ -310,6 +370,26 @@ mod tests {
         for k in ["fetch", "load", "both", "unknown"] {
             assert!(!idx.waits_only_for_memory(&key(k, 0)), "{k}");
         }
+    }
+
+    #[test]
+    fn a_fn_is_always_bounded_only_when_every_call_is() {
+        let mut idx = CrateIndex::default();
+        assert!(!idx.always_bounded(&key("fetch", 1)));
+        let bounded = CallCounts {
+            bounded: 2,
+            unbounded: 0,
+        };
+        idx.add_calls(key("fetch", 1), bounded);
+        assert!(idx.always_bounded(&key("fetch", 1)));
+        idx.add_calls(
+            key("fetch", 1),
+            CallCounts {
+                bounded: 0,
+                unbounded: 1,
+            },
+        );
+        assert!(!idx.always_bounded(&key("fetch", 1)));
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub enum MacroBody {
 }
 
 pub struct SelectBranch {
+    /// The pattern the output is matched against; `None` for `else =>` and friends.
+    pub pat: Option<Pat>,
     /// `None` for `else =>`, `complete =>` and `default =>`.
     pub future: Option<Expr>,
     pub guard: Option<Expr>,
@@ -115,6 +117,7 @@ fn parse_select(input: ParseStream) -> syn::Result<Vec<SelectBranch>> {
         input.parse::<Token![;]>()?;
     }
     while !input.is_empty() {
+        let mut pat = None;
         let future = if input.peek(Token![else])
             || ((input.peek(syn::Ident) && input.peek2(Token![=>])) && !input.peek2(Token![=]))
         {
@@ -126,7 +129,7 @@ fn parse_select(input: ParseStream) -> syn::Result<Vec<SelectBranch>> {
             }
             None
         } else {
-            let _pat: Pat = Pat::parse_multi_with_leading_vert(input)?;
+            pat = Some(Pat::parse_multi_with_leading_vert(input)?);
             input.parse::<Token![=]>()?;
             Some(
                 input
@@ -152,6 +155,7 @@ fn parse_select(input: ParseStream) -> syn::Result<Vec<SelectBranch>> {
             input.parse::<Token![,]>()?;
         }
         branches.push(SelectBranch {
+            pat,
             future,
             guard,
             handler,

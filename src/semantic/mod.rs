@@ -14,6 +14,7 @@ pub mod imports;
 pub mod index;
 pub mod locals;
 pub mod macros;
+pub mod provenance;
 pub mod scope;
 pub mod tasks;
 pub mod testcode;
@@ -99,6 +100,15 @@ impl<'t> FileInfo<'t> {
     pub fn slice(&self, range: TextRange) -> &'t str {
         self.text.get(range.start..range.end).unwrap_or("")
     }
+
+    /// Whether the file says in its first lines that it is generated (`@generated`,
+    /// `DO NOT EDIT`): its code is fixed in the generator, not here.
+    pub fn is_generated(&self) -> bool {
+        self.text
+            .lines()
+            .take(5)
+            .any(|l| l.contains("@generated") || l.contains("DO NOT EDIT"))
+    }
 }
 
 /// Diagnostics and index-dependent diagnostics collected while walking one file.
@@ -120,6 +130,12 @@ pub struct Cx<'a> {
     /// Whether a deadline bounds this node: inside `timeout(d, ..)`, a `.timeout(d)`
     /// receiver, or a `select!` branch raced against a sleep or a cancellation.
     pub under_deadline: bool,
+    /// Whether this is test code: a file under a `tests/` or `benches/` directory, a
+    /// `#[cfg(test)]` module, impl or fn, or a fn with a test attribute
+    /// (`#[test]`, `#[tokio::test]`, ...).
+    pub in_test: bool,
+    /// The innermost fn item or method around this node, as the crate index knows it.
+    pub enclosing_fn: Option<&'a index::FnEntry>,
     pub(crate) sink: &'a mut Sink,
 }
 
@@ -193,6 +209,21 @@ impl<'a> Cx<'a> {
             out.push_str(line);
         }
         (out.chars().count() <= 60).then_some(out)
+    }
+
+    /// The source text of a node on one line, for a help message; `..` when it is
+    /// longer than `max` characters.
+    pub fn snippet(&self, node: &impl NodeRange, max: usize) -> String {
+        let one_line = self
+            .text(node)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if one_line.chars().count() > max {
+            "..".to_string()
+        } else {
+            one_line
+        }
     }
 
     pub fn report(&mut self, diagnostic: Diagnostic) {

@@ -1,6 +1,7 @@
 //! What the walk knows at a point of a fn body: the async context (which code runs on
 //! the executor) and the local bindings in scope, with where their values came from.
 
+use crate::source::TextRange;
 use std::collections::HashMap;
 use syn::visit::{self, Visit};
 
@@ -45,6 +46,9 @@ pub struct Origin {
     /// A closure parameter: what it holds (owned, `&` or `&mut`) is usually inferred,
     /// not written.
     pub closure_param: bool,
+    /// Where the initializer is written (`Client::new()` in `let client = Client::new();`),
+    /// for a label that points back at it or a look at its arguments.
+    pub init: Option<TextRange>,
 }
 
 #[derive(Debug, Default)]
@@ -139,6 +143,11 @@ impl Context {
 
     pub fn innermost(&self) -> Option<Frame> {
         self.frames.last().copied()
+    }
+
+    /// The frames from the outermost to the innermost.
+    pub fn frames(&self) -> &[Frame] {
+        &self.frames
     }
 }
 

@@ -1,0 +1,253 @@
+//! `missing-timeout`: an awaited call to another machine with no deadline.
+
+use super::{Rule, RuleMeta};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::semantic::chain::strip;
+use crate::semantic::index::report_unless_callers_bound;
+use crate::semantic::provenance::{local_init, trace, Traced};
+use crate::semantic::Cx;
+use crate::source::TextRange;
+use syn::{Expr, ExprCall, ExprMethodCall};
+
+pub struct MissingTimeout;
+
+static META: RuleMeta = RuleMeta {
+    name: "missing-timeout",
+    severity: Severity::Warning,
+    default_enabled: true,
+    summary: "an awaited network call with no deadline: one silent peer and the task waits forever",
+    doc: include_str!("../../rules/missing-timeout.md"),
+};
+
+/// What the call waits for: the message and help say it in these words.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    Http,
+    Connect,
+    Postgres,
+    WebSocket,
+    Grpc,
+    Datagram,
+}
+
+/// Free functions that reach another machine and have no deadline of their own.
+/// Calls a user configures will join this table.
+static EXTERNAL_FNS: &[(&str, Wait)] = &[
+    ("reqwest::get", Wait::Http),
+    ("tokio::net::TcpStream::connect", Wait::Connect),
+    ("tokio_postgres::connect", Wait::Postgres),
+    // `connect_async`, `connect_async_with_config`, `connect_async_tls_with_config`.
+    ("tokio_tungstenite::connect_async*", Wait::WebSocket),
+];
+
+/// Methods that reach another machine, recognised by the call their receiver comes
+/// from (directly or through locals of the same fn); a trailing `*` matches a prefix.
+struct ExternalMethod {
+    roots: &'static [&'static str],
+    methods: &'static [&'static str],
+    arity: usize,
+    /// Builder settings on the way that put a deadline on the call.
+    bounded_by: &'static [&'static str],
+    wait: Wait,
+}
+
+static EXTERNAL_METHODS: &[ExternalMethod] = &[
+    ExternalMethod {
+        roots: &["reqwest::Client::*", "reqwest::ClientBuilder::new"],
+        methods: &["send"],
+        arity: 0,
+        bounded_by: &["timeout", "read_timeout"],
+        wait: Wait::Http,
+    },
+    ExternalMethod {
+        roots: &[
+            "tonic::transport::Endpoint::*",
+            "tonic::transport::Channel::from_*",
+        ],
+        methods: &["connect"],
+        arity: 0,
+        bounded_by: &["connect_timeout"],
+        wait: Wait::Grpc,
+    },
+    ExternalMethod {
+        roots: &["tokio::net::TcpSocket::new_*"],
+        methods: &["connect"],
+        arity: 1,
+        bounded_by: &[],
+        wait: Wait::Connect,
+    },
+    ExternalMethod {
+        roots: &["tokio::net::UdpSocket::bind"],
+        methods: &["recv", "recv_from"],
+        arity: 1,
+        bounded_by: &[],
+        wait: Wait::Datagram,
+    },
+];
+
+/// Request-builder methods of a reqwest client: `send` must follow one of them.
+const HTTP_VERBS: &[&str] = &["get", "post", "put", "patch", "delete", "head", "request"];
+
+/// Addresses on this machine (also one taken from a listener of this process): a
+/// connect to them is answered or refused at once.
+const LOOPBACK: &[&str] = &[
+    "127.0.0.1",
+    "localhost",
+    "[::1]",
+    "LOCALHOST",
+    "local_addr()",
+];
+
+impl Rule for MissingTimeout {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check_expr(&self, cx: &mut Cx, expr: &Expr) {
+        let Expr::Await(a) = expr else { return };
+        // Under a deadline; in test code, whose peers are servers the test started; in
+        // generated code (the fix belongs in the generator).
+        if cx.under_deadline || cx.in_test || cx.file.is_generated() {
+            return;
+        }
+        let call = strip(&a.base);
+        let found = match call {
+            Expr::Call(c) => external_fn(cx, call, c),
+            Expr::MethodCall(m) => external_method(cx, call, m),
+            _ => None,
+        };
+        let Some((wait, traced)) = found else { return };
+        let partial = wait == Wait::Http
+            && traced
+                .as_ref()
+                .is_some_and(|t| way(cx, t, call).contains(".connect_timeout("));
+        let local = traced.as_ref().and_then(|t| t.locals.first());
+        let client = local.map(|(n, _)| n.as_str());
+        let mut d = Diagnostic::new(
+            META.name,
+            META.severity,
+            cx.range(expr),
+            message(wait, partial),
+        )
+        .with_label("no deadline on this call")
+        .with_help(help(wait, cx.snippet(call, 60), client, traced.is_none()));
+        if let Some((name, range)) = local {
+            d = d.with_secondary(*range, built_here(name, wait, partial));
+        }
+        report_unless_callers_bound(cx, d);
+    }
+}
+
+/// A call of one of [`EXTERNAL_FNS`], unless it connects to this machine or its
+/// configuration sets a timeout.
+fn external_fn(cx: &Cx, call: &Expr, c: &ExprCall) -> Option<(Wait, Option<Traced>)> {
+    let path = cx.call_path(call)?;
+    let (_, wait) = EXTERNAL_FNS.iter().find(|(p, _)| matches(p, &path))?;
+    let exempt = match wait {
+        Wait::Connect => c.args.first().is_some_and(|a| mentions(cx, a, LOOPBACK)),
+        Wait::Postgres => c.args.iter().any(|a| mentions(cx, a, &["connect_timeout"])),
+        _ => false,
+    };
+    (!exempt).then_some((*wait, None))
+}
+
+/// A method call from the table whose receiver comes from one of its roots with no
+/// bounding setting on the way.
+fn external_method(cx: &Cx, call: &Expr, m: &ExprMethodCall) -> Option<(Wait, Option<Traced>)> {
+    let fits =
+        |e: &&ExternalMethod| e.methods.iter().any(|n| m.method == n) && m.args.len() == e.arity;
+    EXTERNAL_METHODS.iter().find(fits)?;
+    let traced = trace(cx, &m.receiver)?;
+    let entry = EXTERNAL_METHODS
+        .iter()
+        .filter(fits)
+        .find(|e| e.roots.iter().any(|p| matches(p, &traced.root_call)))?;
+    let way = way(cx, &traced, call);
+    if entry
+        .bounded_by
+        .iter()
+        .any(|b| way.contains(&format!(".{b}(")))
+    {
+        return None;
+    }
+    let applies = match entry.wait {
+        Wait::Http => traced.has_method(HTTP_VERBS),
+        Wait::Connect => !m.args.first().is_some_and(|a| mentions(cx, a, LOOPBACK)),
+        // A socket bound to port 0 is a client's: it waits for replies to what it sent.
+        // One bound to a known port is a server's, and a server waits for the next
+        // request as long as it takes.
+        Wait::Datagram => ephemeral(local_init(cx, &m.receiver)),
+        _ => true,
+    };
+    applies.then_some((entry.wait, Some(traced)))
+}
+
+/// Whether a path matches a table entry; `a::b::*` matches every path under `a::b::`
+/// (`a::b::c`, not `a::b::c::d`), `a::b::c*` every path that starts so.
+fn matches(pattern: &str, path: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| !rest.contains("::")),
+        None => pattern == path,
+    }
+}
+
+/// The code on the way from the value's root call to the end of `call`: the locals'
+/// initializers, what is done to them in between (`req = req.timeout(d);`), the chain.
+fn way<'a>(cx: &Cx<'a>, traced: &Traced, call: &Expr) -> &'a str {
+    let range = cx.range(call);
+    let start = traced.locals.first().map_or(range.start, |(_, r)| r.start);
+    cx.file.slice(TextRange::new(start, range.end))
+}
+
+/// Whether an argument, or the initializer of the local it starts from, mentions one of
+/// `words` (`connect_timeout=5` in a connection string built a line earlier).
+fn mentions(cx: &Cx, arg: &Expr, words: &[&str]) -> bool {
+    let texts = [cx.text(arg), local_init(cx, arg)];
+    texts.iter().any(|t| words.iter().any(|w| t.contains(w)))
+}
+
+/// Whether a `UdpSocket::bind(..)` initializer binds port 0.
+fn ephemeral(init: &str) -> bool {
+    let s: String = init.chars().filter(|c| !c.is_whitespace()).collect();
+    let args = s.split_once("bind(").map_or("", |(_, rest)| rest);
+    args.contains(":0\"") || args.contains(",0)")
+}
+
+fn message(wait: Wait, partial: bool) -> String {
+    match wait {
+        Wait::Http if partial => "this request is bounded only while connecting (`.connect_timeout`): if the server accepts the connection and never answers, the task waits here forever",
+        Wait::Http => "this HTTP request has no deadline: if the server accepts the connection and never answers, the task waits here forever, holding everything it owns",
+        Wait::Connect => "this connect has no deadline of its own: to an unreachable host it waits until the operating system gives up (over two minutes on Linux), holding everything the task owns",
+        Wait::Postgres => "`tokio_postgres::connect` has no connect timeout unless the configuration sets one: an unreachable or stalled database keeps this task waiting",
+        Wait::WebSocket => "the WebSocket connect has no deadline: a stalled DNS lookup, TCP connect, TLS handshake or upgrade response keeps this task waiting",
+        Wait::Grpc => "the endpoint has no `connect_timeout`: connecting to an unreachable host waits until the operating system gives up, holding everything the task owns",
+        Wait::Datagram => "a lost datagram is never resent: this receive waits forever for a reply that will not come",
+    }
+    .to_string()
+}
+
+fn built_here(name: &str, wait: Wait, partial: bool) -> String {
+    match wait {
+        Wait::Http if partial => format!("`{name}` is built here with only `.connect_timeout(..)`"),
+        Wait::Http => format!("`{name}` is built here without `.timeout(..)`"),
+        Wait::Grpc => format!("`{name}` is built here without `.connect_timeout(..)`"),
+        Wait::Datagram => format!("`{name}` is bound to port 0 here: a client's socket"),
+        _ => format!("`{name}` is created here"),
+    }
+}
+
+/// `from_fn`: the call is one of [`EXTERNAL_FNS`], not a method.
+fn help(wait: Wait, call: String, client: Option<&str>, from_fn: bool) -> String {
+    let wrap = format!("`tokio::time::timeout(Duration::from_secs(N), {call}).await`");
+    let fail = "and treat the elapsed error as a failure of this call (retry, try the next peer, or report it)";
+    match (wait, client) {
+        (Wait::Http, Some(c)) => format!("set `.timeout(Duration::from_secs(N))` where `{c}` is built (or on this request, before `.send()`), {fail}; or wrap the call: {wrap}"),
+        (Wait::Http, None) if from_fn => format!("`reqwest::get` uses a client without a timeout: build one `reqwest::Client` with `.timeout(Duration::from_secs(N))` and reuse it, or wrap the call: {wrap}, {fail}"),
+        (Wait::Grpc, Some(c)) => format!("set `.connect_timeout(Duration::from_secs(N))` where `{c}` is built, or wrap the call: {wrap}, {fail}"),
+        (Wait::Postgres, _) => format!("set `connect_timeout` in the configuration (`Config::connect_timeout`, or `connect_timeout=N` in the connection string), or wrap the call: {wrap}, {fail}"),
+        (Wait::Datagram, _) => format!("wrap the receive: {wrap}, and resend the request or give up when it elapses"),
+        _ => format!("wrap the call: {wrap}, {fail}"),
+    }
+}

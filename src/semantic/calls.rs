@@ -115,6 +115,27 @@ pub fn is_known_async_fn(path: &str) -> bool {
     })
 }
 
+/// Names of a local that holds ONE database connection or transaction, which runs one
+/// statement at a time: `conn`, `tx`, `db_conn`, `txn`, `transaction`.
+const CONNECTION_NAMES: &[&str] = &["conn", "connection", "tx", "txn", "transaction", "trx"];
+
+/// Type names of one connection or transaction (not a pool): `PgConnection`,
+/// `DbConn`, `Transaction<'_, Postgres>`, `SqliteConnection`.
+const CONNECTION_TYPES: &[&str] = &["Connection", "Conn", "Transaction"];
+
+/// Whether a local named `name` (declared with type `ty`, a resolved path) is one
+/// connection or transaction: statements on it run one after another whatever the
+/// code does, and several borrowers cannot interleave on it.
+pub fn is_one_connection(name: &str, ty: Option<&str>) -> bool {
+    let by_name = CONNECTION_NAMES
+        .iter()
+        .any(|c| name == *c || name.strip_suffix(c).is_some_and(|rest| rest.ends_with('_')));
+    let by_type = ty.and_then(|t| t.rsplit("::").next()).is_some_and(|last| {
+        !last.contains("Pool") && CONNECTION_TYPES.iter().any(|c| last.ends_with(c))
+    });
+    by_name || by_type
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +151,10 @@ mod tests {
         assert!(is_known_async_fn("tokio::fs::read_to_string"));
         assert!(!is_known_async_fn("tokio::fs::File::open"));
         assert!(is_known_async_fn("tokio::time::sleep"));
+        assert!(is_one_connection("conn", None) && is_one_connection("db_conn", None));
+        assert!(is_one_connection("c", Some("sqlx::PgConnection")));
+        assert!(is_one_connection("t", Some("sqlx::Transaction")));
+        assert!(!is_one_connection("pool", Some("sqlx::PgPool")));
+        assert!(!is_one_connection("reconnect", None) && !is_one_connection("client", None));
     }
 }

@@ -8,6 +8,7 @@ pub mod calls;
 pub mod chain;
 pub mod imports;
 pub mod index;
+pub mod iteration;
 pub mod macros;
 pub mod scope;
 pub mod tasks;

@@ -1,0 +1,152 @@
+//! Facts about one iteration of a `for` loop body: the awaits it performs itself
+//! (not those of nested loops, closures or async blocks), the names that take their
+//! value from the loop variables, and the names that carry state from one iteration
+//! to the next.
+
+use super::body::{self, NameUses};
+use std::collections::HashSet;
+use syn::visit::{self, Visit};
+use syn::{Block, Expr, ExprAwait, ExprForLoop, Pat};
+
+pub struct Iteration<'a> {
+    /// The names the loop pattern binds.
+    pub loop_vars: HashSet<String>,
+    /// The loop variables and the names bound from them in the body (`let`, `if let`,
+    /// `match` arms, nested `for` patterns), transitively.
+    pub from_item: HashSet<String>,
+    /// Names declared outside the body and changed inside it (assigned, compound-
+    /// assigned, borrowed `&mut`), and names bound from them in the body.
+    pub carried: HashSet<String>,
+    /// Every name the body declares, the loop variables included.
+    pub declared: HashSet<String>,
+    /// The `.await`s the iteration performs itself, in source order, leaving out those
+    /// of loops nested in the body (they are iterations of their own).
+    pub awaits: Vec<&'a ExprAwait>,
+}
+
+pub fn iteration(f: &ExprForLoop) -> Iteration<'_> {
+    let mut loop_vars = HashSet::new();
+    body::pattern_names(&f.pat, &mut loop_vars);
+    let uses = NameUses::of_block(&f.body);
+    let mut declared = uses.declared.clone();
+    declared.extend(loop_vars.iter().cloned());
+    let changed = uses
+        .writes
+        .iter()
+        .chain(&uses.mut_borrows)
+        .filter(|n| !declared.contains(*n))
+        .cloned()
+        .collect();
+    let mut from_item = Derive {
+        names: loop_vars.clone(),
+    };
+    from_item.visit_block(&f.body);
+    let mut carried = Derive { names: changed };
+    carried.visit_block(&f.body);
+    Iteration {
+        loop_vars,
+        from_item: from_item.names,
+        carried: carried.names,
+        declared,
+        awaits: awaits_outside_nested_loops(&f.body),
+    }
+}
+
+/// Grows a set of names with every name bound from a value that reads one of them.
+struct Derive {
+    names: HashSet<String>,
+}
+
+impl Derive {
+    fn bind_if_reads(&mut self, value: &Expr, pat: &Pat) {
+        let reads = NameUses::of_expr(value).reads;
+        if reads.iter().any(|r| self.names.contains(r)) {
+            body::pattern_names(pat, &mut self.names);
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Derive {
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        visit::visit_local(self, l);
+        if let Some(init) = &l.init {
+            self.bind_if_reads(&init.expr, &l.pat);
+        }
+    }
+    fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
+        visit::visit_expr_let(self, l);
+        self.bind_if_reads(&l.expr, &l.pat);
+    }
+    fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+        self.visit_expr(&m.expr);
+        for arm in &m.arms {
+            self.bind_if_reads(&m.expr, &arm.pat);
+            self.visit_arm(arm);
+        }
+    }
+    fn visit_expr_for_loop(&mut self, f: &'ast ExprForLoop) {
+        self.visit_expr(&f.expr);
+        self.bind_if_reads(&f.expr, &f.pat);
+        self.visit_block(&f.body);
+    }
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e));
+    }
+    // Code that runs at another time binds nothing for this iteration.
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// [`body::own_awaits`] of `block`, without the awaits of `for`/`while`/`loop`
+/// expressions nested in it (their bodies and `while` conditions).
+pub fn awaits_outside_nested_loops(block: &Block) -> Vec<&ExprAwait> {
+    struct Nested<'ast> {
+        found: Vec<&'ast ExprAwait>,
+    }
+    impl<'ast> Visit<'ast> for Nested<'ast> {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
+                Expr::ForLoop(f) => {
+                    self.visit_expr(&f.expr);
+                    self.found.extend(body::own_awaits(&f.body));
+                }
+                Expr::While(w) => {
+                    // The condition runs once per inner iteration too.
+                    self.found.extend(awaits_in_expr(&w.cond));
+                    self.found.extend(body::own_awaits(&w.body));
+                }
+                Expr::Loop(l) => self.found.extend(body::own_awaits(&l.body)),
+                Expr::Closure(_) | Expr::Async(_) => {}
+                _ => visit::visit_expr(self, e),
+            })
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut nested = Nested { found: Vec::new() };
+    nested.visit_block(block);
+    let skip: HashSet<*const ExprAwait> = nested.found.iter().map(|a| *a as *const _).collect();
+    body::own_awaits(block)
+        .into_iter()
+        .filter(|a| !skip.contains(&(*a as *const _)))
+        .collect()
+}
+
+/// The awaits an expression performs itself (not in closures or async blocks).
+fn awaits_in_expr(e: &Expr) -> Vec<&ExprAwait> {
+    struct A<'ast> {
+        found: Vec<&'ast ExprAwait>,
+    }
+    impl<'ast> Visit<'ast> for A<'ast> {
+        fn visit_expr_await(&mut self, a: &'ast ExprAwait) {
+            visit::visit_expr_await(self, a);
+            self.found.push(a);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut a = A { found: Vec::new() };
+    a.visit_expr(e);
+    a.found
+}

@@ -5,9 +5,10 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::{call_of, loop_exits, loop_source, AwaitedCall, LoopSource, NameUses};
 use crate::semantic::calls::{is_one_connection, is_read_like, is_sequential_op, JOIN_COMBINATORS};
 use crate::semantic::chain::{self, strip};
-use crate::semantic::iteration::{iteration, Iteration};
+use crate::semantic::iteration::{awaits_in_expr, iteration, Iteration};
 use crate::semantic::Cx;
 use syn::spanned::Spanned;
+use syn::visit::Visit;
 use syn::{Expr, ExprForLoop};
 
 pub struct AwaitInLoop;
@@ -60,6 +61,9 @@ const ORDERED_EFFECTS: &[&str] = &[
     "nack",
     "dispatch",
     "enqueue",
+    "on",
+    "handle",
+    "send_message",
     "register",
     "mount",
     "log",
@@ -110,6 +114,7 @@ const ORDERED_ITEMS: &[&str] = &[
     "edit",
     "transaction",
     "txn",
+    "job",
 ];
 
 /// Iterator adapters that cut the collection into batches: a batch per iteration is
@@ -128,7 +133,12 @@ impl Rule for AwaitInLoop {
         if !cx.in_async() || cx.select_depth > 0 || loop_source(&f.expr) == LoopSource::Range {
             return;
         }
-        if names_an_ordered_sequence(cx, f) {
+        // `.rev()`: the author chose the order (children before parents, newest first).
+        let reversed = chain::chain(&f.expr)
+            .methods
+            .last()
+            .is_some_and(|m| m.method == "rev");
+        if reversed || names_an_ordered_sequence(cx, f) {
             return;
         }
         let batched = chain::chain(&f.expr)
@@ -157,11 +167,11 @@ impl Rule for AwaitInLoop {
                 || is_read_like(&c.name, ORDERED_EFFECTS)
                 || RACY_CREATE.iter().any(|r| c.name.contains(r))
         };
-        if drains || calls.iter().any(in_order) {
+        if drains || calls.iter().any(in_order) || dispatches_on_item(&f.body, &it) {
             return;
         }
         for call in &calls {
-            if SERIALIZING.contains(&call.name.as_str()) {
+            if SERIALIZING.contains(&call.name.as_str()) || call.name.starts_with("lock_") {
                 return;
             }
             if independent(cx, &it, call) {
@@ -216,6 +226,37 @@ fn independent(cx: &Cx, it: &Iteration, call: &AwaitedCall) -> bool {
         && !uses.reads.iter().any(|n| it.carried.contains(n))
         && !uses.mut_borrows.iter().any(from_outside)
         && !uses.reads.iter().any(one_at_a_time)
+}
+
+/// Whether the body `match`es on the item and awaits in two or more arms: it
+/// interprets records (`Create(x) => save(x).await`, `Delete(id) => remove(id).await`),
+/// and a log of records is applied in order.
+fn dispatches_on_item(body: &syn::Block, it: &Iteration) -> bool {
+    struct M<'i> {
+        it: &'i Iteration<'i>,
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for M<'_> {
+        fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+            let on_item = NameUses::of_expr(&m.expr)
+                .reads
+                .iter()
+                .any(|n| self.it.from_item.contains(n));
+            let awaiting_arms = m
+                .arms
+                .iter()
+                .filter(|a| !awaits_in_expr(&a.body).is_empty())
+                .count();
+            self.found |= on_item && awaiting_arms >= 2;
+            syn::visit::visit_expr_match(self, m);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut m = M { it, found: false };
+    m.visit_block(body);
+    m.found
 }
 
 /// Whether the loop variables or the iterable are named as a sequence of operations,

@@ -22,6 +22,7 @@ pub const SEQUENTIAL_OPS: &[&str] = &[
     "recv",
     "recv_many",
     "recv_from",
+    "send_to",
     "next",
     "try_next",
     "next_line",

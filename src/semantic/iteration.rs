@@ -132,8 +132,8 @@ pub fn awaits_outside_nested_loops(block: &Block) -> Vec<&ExprAwait> {
         .collect()
 }
 
-/// The awaits an expression performs itself (not in closures or async blocks).
-fn awaits_in_expr(e: &Expr) -> Vec<&ExprAwait> {
+/// The awaits an expression performs itself (not in closures, async blocks or fn items).
+pub fn awaits_in_expr(e: &Expr) -> Vec<&ExprAwait> {
     struct A<'ast> {
         found: Vec<&'ast ExprAwait>,
     }
@@ -149,4 +149,50 @@ fn awaits_in_expr(e: &Expr) -> Vec<&ExprAwait> {
     let mut a = A { found: Vec::new() };
     a.visit_expr(e);
     a.found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::semantic::body::awaited_call;
+
+    fn for_loop(src: &str) -> ExprForLoop {
+        syn::parse_str(src).unwrap()
+    }
+
+    #[test]
+    fn names_from_the_item_and_carried_across_iterations() {
+        let f = for_loop(
+            "for line in text.lines() { let entry = parse(line)?; \
+             if let Some(ip) = entry.ip { let g = geo(ip).await; } \
+             let page = list(cursor).await; cursor = page.next; let c2 = cursor; \
+             total += 1; }",
+        );
+        let it = iteration(&f);
+        assert!(it.loop_vars.contains("line"));
+        for n in ["line", "entry", "ip", "g"] {
+            assert!(it.from_item.contains(n), "{n}");
+        }
+        assert!(!it.from_item.contains("page"));
+        for n in ["cursor", "c2", "total"] {
+            assert!(it.carried.contains(n), "{n}");
+        }
+        assert!(!it.carried.contains("entry"));
+    }
+
+    #[test]
+    fn awaits_of_nested_loops_belong_to_those_loops() {
+        let f = for_loop(
+            "for order in orders { let items = load(order).await; \
+             for item in items.iter() { hold(item).await; } \
+             while let Some(x) = rx.recv().await { a(x).await; } \
+             loop { b().await; } tokio::spawn(async move { c().await }); done(order).await; }",
+        );
+        let names: Vec<String> = iteration(&f)
+            .awaits
+            .into_iter()
+            .filter_map(|a| awaited_call(a).map(|c| c.name))
+            .collect();
+        assert_eq!(names, ["load", "done"]);
+    }
 }

@@ -2,13 +2,18 @@
 
 use super::{Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::semantic::body::{call_of, loop_exits, loop_source, AwaitedCall, LoopSource, NameUses};
-use crate::semantic::calls::{is_one_connection, is_read_like, is_sequential_op, JOIN_COMBINATORS};
+use crate::semantic::body::{
+    call_of, loop_exits, loop_source, through_deadline, unwrap_adapters, AwaitedCall, LoopSource,
+    NameUses,
+};
+use crate::semantic::calls::{
+    is_one_connection, is_order_sensitive, is_pacing, is_sequential_op, is_serializing,
+    JOIN_COMBINATORS,
+};
 use crate::semantic::chain::{self, strip};
-use crate::semantic::iteration::{awaits_in_expr, iteration, Iteration};
+use crate::semantic::iteration::{iteration, names_ordered_items, Iteration};
 use crate::semantic::Cx;
 use syn::spanned::Spanned;
-use syn::visit::Visit;
 use syn::{Expr, ExprForLoop};
 
 pub struct AwaitInLoop;
@@ -20,102 +25,6 @@ static META: RuleMeta = RuleMeta {
     summary: "a `for` loop awaits independent calls one after another: N items take N round-trips",
     doc: include_str!("../../rules/await-in-loop.md"),
 };
-
-/// Awaited anywhere in the iteration, these pace the loop on purpose (a delay between
-/// requests, a rate limiter, giving other tasks a turn): sequential by design.
-const PACING: &[&str] = &[
-    "sleep",
-    "sleep_until",
-    "delay_for",
-    "delay_until",
-    "tick",
-    "until_ready",
-    "until_key_ready",
-    "yield_now",
-];
-
-/// Awaited before a call, these hold a lock or permit while it runs: the calls are
-/// serialized by that lock anyway.
-const SERIALIZING: &[&str] = &[
-    "lock",
-    "lock_owned",
-    "acquire",
-    "acquire_owned",
-    "acquire_many",
-    "acquire_many_owned",
-];
-
-/// Effects whose order other parties observe (subscribers, a log, a schema): items
-/// must not overtake each other. Matched as a verb or a `verb_` prefix.
-const ORDERED_EFFECTS: &[&str] = &[
-    "publish",
-    "emit",
-    "notify",
-    "append",
-    "broadcast",
-    "apply",
-    "migrate",
-    "replay",
-    "commit",
-    "ack",
-    "nack",
-    "dispatch",
-    "enqueue",
-    "on",
-    "handle",
-    "send_message",
-    "register",
-    "mount",
-    "log",
-    "trace",
-    "debug",
-    "info",
-    "warn",
-    "error",
-];
-
-/// Get-or-create operations: run together for two items that map to the same key,
-/// both miss and both create. Matched anywhere in the name.
-const RACY_CREATE: &[&str] = &["or_create", "or_insert", "upsert"];
-
-/// Future adapters that wrap the future they are called on without starting work.
-const FUTURE_ADAPTERS: &[&str] = &[
-    "instrument",
-    "in_current_span",
-    "boxed",
-    "boxed_local",
-    "fuse",
-];
-
-/// Words naming items that form a sequence to apply in order: a loop over
-/// `operations`, `events`, `migrations`, `cmd` replays a history, whatever the calls.
-/// Matched against the `_`-separated words of the loop variables and the iterable,
-/// singular or plural.
-const ORDERED_ITEMS: &[&str] = &[
-    "op",
-    "operation",
-    "event",
-    "command",
-    "cmd",
-    "migration",
-    "change",
-    "update",
-    "patch",
-    "mutation",
-    "message",
-    "msg",
-    "statement",
-    "stmt",
-    "action",
-    "step",
-    "instruction",
-    "delta",
-    "diff",
-    "edit",
-    "transaction",
-    "txn",
-    "job",
-];
 
 /// Iterator adapters that cut the collection into batches: a batch per iteration is
 /// deliberate load control.
@@ -138,7 +47,12 @@ impl Rule for AwaitInLoop {
             .methods
             .last()
             .is_some_and(|m| m.method == "rev");
-        if reversed || names_an_ordered_sequence(cx, f) {
+        let names = format!(
+            "{} {}",
+            cx.text(&cx.file.range(f.pat.span())),
+            cx.text(&*f.expr)
+        );
+        if reversed || names_ordered_items(&names) {
             return;
         }
         let batched = chain::chain(&f.expr)
@@ -160,18 +74,15 @@ impl Rule for AwaitInLoop {
             .awaits
             .iter()
             .filter_map(|a| call_of(unwrap_adapters(&a.base)))
-            .filter_map(through_timeout)
+            .filter_map(through_deadline)
             .collect();
-        let in_order = |c: &AwaitedCall| {
-            PACING.contains(&c.name.as_str())
-                || is_read_like(&c.name, ORDERED_EFFECTS)
-                || RACY_CREATE.iter().any(|r| c.name.contains(r))
-        };
-        if drains || calls.iter().any(in_order) || dispatches_on_item(&f.body, &it) {
+        let in_order = |c: &AwaitedCall| is_pacing(&c.name) || is_order_sensitive(&c.name);
+        if drains || it.dispatches_on_item || calls.iter().any(in_order) {
             return;
         }
         for call in &calls {
-            if SERIALIZING.contains(&call.name.as_str()) || call.name.starts_with("lock_") {
+            // A lock or permit taken first serializes the calls anyway.
+            if is_serializing(&call.name) {
                 return;
             }
             if independent(cx, &it, call) {
@@ -226,87 +137,6 @@ fn independent(cx: &Cx, it: &Iteration, call: &AwaitedCall) -> bool {
         && !uses.reads.iter().any(|n| it.carried.contains(n))
         && !uses.mut_borrows.iter().any(from_outside)
         && !uses.reads.iter().any(one_at_a_time)
-}
-
-/// Whether the body `match`es on the item and awaits in two or more arms: it
-/// interprets records (`Create(x) => save(x).await`, `Delete(id) => remove(id).await`),
-/// and a log of records is applied in order.
-fn dispatches_on_item(body: &syn::Block, it: &Iteration) -> bool {
-    struct M<'i> {
-        it: &'i Iteration<'i>,
-        found: bool,
-    }
-    impl<'ast> Visit<'ast> for M<'_> {
-        fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
-            let on_item = NameUses::of_expr(&m.expr)
-                .reads
-                .iter()
-                .any(|n| self.it.from_item.contains(n));
-            let awaiting_arms = m
-                .arms
-                .iter()
-                .filter(|a| !awaits_in_expr(&a.body).is_empty())
-                .count();
-            self.found |= on_item && awaiting_arms >= 2;
-            syn::visit::visit_expr_match(self, m);
-        }
-        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
-        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
-        fn visit_item(&mut self, _: &'ast syn::Item) {}
-    }
-    let mut m = M { it, found: false };
-    m.visit_block(body);
-    m.found
-}
-
-/// Whether the loop variables or the iterable are named as a sequence of operations,
-/// events or commands: `for op in ops`, `for event in pending_events`.
-fn names_an_ordered_sequence(cx: &Cx, f: &ExprForLoop) -> bool {
-    let mut words = String::from(cx.text(&cx.file.range(f.pat.span())));
-    words.push(' ');
-    words.push_str(cx.text(&*f.expr));
-    words
-        .split(|c: char| !c.is_alphanumeric())
-        .map(str::to_ascii_lowercase)
-        .any(|w| ORDERED_ITEMS.contains(&singular(&w).as_str()))
-}
-
-/// `operations` → `operation`, `patches` → `patch`, `entries` → `entry`.
-fn singular(word: &str) -> String {
-    if let Some(stem) = word.strip_suffix("ies") {
-        return format!("{stem}y");
-    }
-    if let Some(stem) = word
-        .strip_suffix("es")
-        .filter(|s| ORDERED_ITEMS.contains(s))
-    {
-        return stem.to_string();
-    }
-    word.strip_suffix('s').unwrap_or(word).to_string()
-}
-
-/// `fut.instrument(span)` → `fut`: the future under adapters that only wrap it.
-fn unwrap_adapters(mut e: &Expr) -> &Expr {
-    while let Expr::MethodCall(m) = strip(e) {
-        if !FUTURE_ADAPTERS.contains(&m.method.to_string().as_str()) {
-            break;
-        }
-        e = &m.receiver;
-    }
-    strip(e)
-}
-
-/// The future a deadline wraps, `timeout(d, fut)` or `fut.timeout(d)`: the work is
-/// that future's. `None` when it is not a call (a future built earlier).
-fn through_timeout(call: AwaitedCall) -> Option<AwaitedCall> {
-    if call.name != "timeout" && call.name != "with_timeout" {
-        return Some(call);
-    }
-    match (call.receiver, call.args.as_slice()) {
-        (None, [_, fut]) => call_of(fut),
-        (Some(fut), [_]) => call_of(fut),
-        _ => Some(call),
-    }
 }
 
 fn report(cx: &mut Cx, f: &ExprForLoop, it: &Iteration, call: &AwaitedCall) {

@@ -334,6 +334,39 @@ pub fn call_of(e: &Expr) -> Option<AwaitedCall<'_>> {
     }
 }
 
+/// Future adapters that wrap the future they are called on without starting work.
+const FUTURE_ADAPTERS: &[&str] = &[
+    "instrument",
+    "in_current_span",
+    "boxed",
+    "boxed_local",
+    "fuse",
+];
+
+/// `fut.instrument(span)` → `fut`: the future under adapters that only wrap it.
+pub fn unwrap_adapters(mut e: &Expr) -> &Expr {
+    while let Expr::MethodCall(m) = strip(e) {
+        if !FUTURE_ADAPTERS.contains(&m.method.to_string().as_str()) {
+            break;
+        }
+        e = &m.receiver;
+    }
+    strip(e)
+}
+
+/// The future a deadline wraps, `timeout(d, fut)` or `fut.timeout(d)`: the work is
+/// that future's. `None` when it is not a call (a future built earlier).
+pub fn through_deadline(call: AwaitedCall) -> Option<AwaitedCall> {
+    if call.name != "timeout" && call.name != "with_timeout" {
+        return Some(call);
+    }
+    match (call.receiver, call.args.as_slice()) {
+        (None, [_, fut]) => call_of(fut),
+        (Some(fut), [_]) => call_of(fut),
+        _ => Some(call),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

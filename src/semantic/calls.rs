@@ -116,6 +116,78 @@ pub fn is_known_async_fn(path: &str) -> bool {
     })
 }
 
+/// Awaited in a loop, these pace it on purpose (a delay between
+/// requests, a rate limiter, giving other tasks a turn): sequential by design.
+pub const PACING: &[&str] = &[
+    "sleep",
+    "sleep_until",
+    "delay_for",
+    "delay_until",
+    "tick",
+    "until_ready",
+    "until_key_ready",
+    "yield_now",
+];
+
+/// Awaited before a call, these hold a lock or permit while it runs: the calls are
+/// serialized by that lock anyway.
+pub const SERIALIZING: &[&str] = &[
+    "lock",
+    "lock_owned",
+    "acquire",
+    "acquire_owned",
+    "acquire_many",
+    "acquire_many_owned",
+];
+
+/// Effects whose order other parties observe (subscribers, a log, a schema): items
+/// must not overtake each other. Matched as a verb or a `verb_` prefix.
+pub const ORDERED_EFFECTS: &[&str] = &[
+    "publish",
+    "emit",
+    "notify",
+    "append",
+    "broadcast",
+    "apply",
+    "migrate",
+    "replay",
+    "commit",
+    "ack",
+    "nack",
+    "dispatch",
+    "enqueue",
+    "on",
+    "handle",
+    "send_message",
+    "register",
+    "mount",
+    "log",
+    "trace",
+    "debug",
+    "info",
+    "warn",
+    "error",
+];
+
+/// Get-or-create operations: run together for two items that map to the same key,
+/// both miss and both create. Matched anywhere in the name.
+pub const RACY_CREATE: &[&str] = &["or_create", "or_insert", "upsert"];
+
+/// Whether awaiting `name` paces a loop on purpose (a timer, a rate limiter).
+pub fn is_pacing(name: &str) -> bool {
+    PACING.contains(&name)
+}
+
+/// Whether awaiting `name` takes a lock or permit (`lock`, `lock_and_write`, `acquire`).
+pub fn is_serializing(name: &str) -> bool {
+    SERIALIZING.contains(&name) || name.starts_with("lock_")
+}
+
+/// Whether `name` is an effect whose order others observe, or a get-or-create.
+pub fn is_order_sensitive(name: &str) -> bool {
+    is_read_like(name, ORDERED_EFFECTS) || RACY_CREATE.iter().any(|r| name.contains(r))
+}
+
 /// Names of a local that holds ONE database connection or transaction, which runs one
 /// statement at a time: `conn`, `tx`, `db_conn`, `txn`, `transaction`.
 const CONNECTION_NAMES: &[&str] = &["conn", "connection", "tx", "txn", "transaction", "trx"];
@@ -152,6 +224,9 @@ mod tests {
         assert!(is_known_async_fn("tokio::fs::read_to_string"));
         assert!(!is_known_async_fn("tokio::fs::File::open"));
         assert!(is_known_async_fn("tokio::time::sleep"));
+        assert!(is_pacing("tick") && is_serializing("lock_and_write"));
+        assert!(is_order_sensitive("notify_all") && is_order_sensitive("find_or_create_tag"));
+        assert!(!is_order_sensitive("fetch_user") && !is_order_sensitive("online"));
         assert!(is_one_connection("conn", None) && is_one_connection("db_conn", None));
         assert!(is_one_connection("c", Some("sqlx::PgConnection")));
         assert!(is_one_connection("t", Some("sqlx::Transaction")));

@@ -19,6 +19,9 @@ pub struct Iteration<'a> {
     pub carried: HashSet<String>,
     /// Every name the body declares, the loop variables included.
     pub declared: HashSet<String>,
+    /// The body `match`es on the item and awaits in two or more arms: it interprets
+    /// records (`Create(x) => save(x).await`, `Delete(id) => remove(id).await`).
+    pub dispatches_on_item: bool,
     /// The `.await`s the iteration performs itself, in source order, leaving out those
     /// of loops nested in the body (they are iterations of their own).
     pub awaits: Vec<&'a ExprAwait>,
@@ -43,13 +46,101 @@ pub fn iteration(f: &ExprForLoop) -> Iteration<'_> {
     from_item.visit_block(&f.body);
     let mut carried = Derive { names: changed };
     carried.visit_block(&f.body);
+    let dispatches_on_item = dispatches_on(&f.body, &from_item.names);
     Iteration {
         loop_vars,
+        dispatches_on_item,
         from_item: from_item.names,
         carried: carried.names,
         declared,
         awaits: awaits_outside_nested_loops(&f.body),
     }
+}
+
+/// Words naming items that form a sequence to apply in order: a loop over
+/// `operations`, `events`, `migrations`, `cmd` replays a history, whatever the calls.
+/// Matched against the `_`-separated words of the loop variables and the iterable,
+/// singular or plural.
+const ORDERED_ITEMS: &[&str] = &[
+    "op",
+    "operation",
+    "event",
+    "command",
+    "cmd",
+    "migration",
+    "change",
+    "update",
+    "patch",
+    "mutation",
+    "message",
+    "msg",
+    "statement",
+    "stmt",
+    "action",
+    "step",
+    "instruction",
+    "delta",
+    "diff",
+    "edit",
+    "transaction",
+    "txn",
+    "job",
+];
+
+/// Whether source text (a loop's pattern and iterable) names a sequence of
+/// operations, events or commands: `for op in ops`, `for event in pending_events`.
+pub fn names_ordered_items(text: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric())
+        .map(str::to_ascii_lowercase)
+        .any(|w| ORDERED_ITEMS.contains(&singular(&w).as_str()))
+}
+
+/// `operations` → `operation`, `patches` → `patch`, `entries` → `entry`.
+fn singular(word: &str) -> String {
+    if let Some(stem) = word.strip_suffix("ies") {
+        return format!("{stem}y");
+    }
+    if let Some(stem) = word
+        .strip_suffix("es")
+        .filter(|s| ORDERED_ITEMS.contains(s))
+    {
+        return stem.to_string();
+    }
+    word.strip_suffix('s').unwrap_or(word).to_string()
+}
+
+/// Whether the body `match`es on the item and awaits in two or more arms: it
+/// interprets records (`Create(x) => save(x).await`, `Delete(id) => remove(id).await`),
+/// and a log of records is applied in order.
+fn dispatches_on(body: &Block, from_item: &HashSet<String>) -> bool {
+    struct M<'i> {
+        from_item: &'i HashSet<String>,
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for M<'_> {
+        fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+            let on_item = NameUses::of_expr(&m.expr)
+                .reads
+                .iter()
+                .any(|n| self.from_item.contains(n));
+            let awaiting_arms = m
+                .arms
+                .iter()
+                .filter(|a| !awaits_in_expr(&a.body).is_empty())
+                .count();
+            self.found |= on_item && awaiting_arms >= 2;
+            visit::visit_expr_match(self, m);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut m = M {
+        from_item,
+        found: false,
+    };
+    m.visit_block(body);
+    m.found
 }
 
 /// Grows a set of names with every name bound from a value that reads one of them.

@@ -147,6 +147,7 @@ pub const ORDERED_EFFECTS: &[&str] = &[
     "emit",
     "notify",
     "append",
+    "push",
     "broadcast",
     "apply",
     "migrate",

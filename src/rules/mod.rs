@@ -1,6 +1,7 @@
 //! The rules and their registry. Adding a rule: one file here, one line in [`RULES`],
 //! one page in `rules/<name>.md`, one folder in `fixtures/<name>/`.
 
+mod await_in_loop;
 mod block_on_in_async;
 mod blocking_in_async;
 mod dropped_join_handle;
@@ -59,6 +60,7 @@ pub static RULES: &[&dyn Rule] = &[
     &fail_fast_detached_tasks::FailFastDetachedTasks,
     &missing_timeout::MissingTimeout,
     &select_cancel_unsafe::SelectCancelUnsafe,
+    &await_in_loop::AwaitInLoop,
 ];
 
 pub fn find(name: &str) -> Option<&'static dyn Rule> {

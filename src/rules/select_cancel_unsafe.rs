@@ -173,8 +173,7 @@ fn loss_matters(
 ) -> bool {
     match loss {
         Loss::Queue => {
-            !matches!(b.pat, Some(Pat::Wild(_)))
-                && !receiver.is_some_and(|r| trace(cx, r).is_some())
+            !matches!(b.pat, Some(Pat::Wild(_))) && receiver.is_none_or(|r| trace(cx, r).is_none())
         }
         Loss::Read => !matches!(strip(fut), Expr::MethodCall(m) if m.args.iter().any(|a| {
             matches!(strip(a), Expr::Reference(r) if receiver_ident(&r.expr).is_some_and(|i| i.to_string().starts_with('_')))

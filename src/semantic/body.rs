@@ -134,6 +134,13 @@ impl<'ast> Visit<'ast> for NameCollector {
             MacroBody::Exprs(exprs) => {
                 for e in &exprs {
                     <Self as Visit<'_>>::visit_expr(self, e);
+                    if let Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) = strip(e)
+                    {
+                        self.uses.reads.extend(format_captures(&s.value()));
+                    }
                 }
             }
             MacroBody::Select(branches) => {
@@ -153,6 +160,28 @@ impl<'ast> Visit<'ast> for NameCollector {
             }
         }
     }
+}
+
+/// The names a format string captures inline: `id` and `user` in
+/// `"/users/{id} {user:?}"` (not `{0}`, `{}`, `{{escaped}}`).
+pub fn format_captures(fmt: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = fmt;
+    while let Some(i) = rest.find('{') {
+        rest = &rest[i + 1..];
+        if let Some(r) = rest.strip_prefix('{') {
+            rest = r;
+            continue;
+        }
+        let end = rest.find(['}', ':']).unwrap_or(rest.len());
+        let name = &rest[..end];
+        let is_ident = name.starts_with(|c: char| c.is_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+        if is_ident {
+            out.push(name.to_string());
+        }
+    }
+    out
 }
 
 fn collect_idents(ts: proc_macro2::TokenStream, out: &mut HashSet<String>) {
@@ -333,7 +362,13 @@ pub struct AwaitedCall<'a> {
 
 /// `f(x).await`, `client.get(x).send().await?` (the outermost call is `send`).
 pub fn awaited_call(a: &ExprAwait) -> Option<AwaitedCall<'_>> {
-    match strip(&a.base) {
+    call_of(&a.base)
+}
+
+/// A call or method call seen through parentheses, as an [`AwaitedCall`]: for the
+/// future a wrapper such as `timeout(d, fut)` takes.
+pub fn call_of(e: &Expr) -> Option<AwaitedCall<'_>> {
+    match strip(e) {
         call @ Expr::Call(c) => {
             let Expr::Path(p) = strip(&c.func) else {
                 return None;
@@ -352,6 +387,39 @@ pub fn awaited_call(a: &ExprAwait) -> Option<AwaitedCall<'_>> {
             args: m.args.iter().collect(),
         }),
         _ => None,
+    }
+}
+
+/// Future adapters that wrap the future they are called on without starting work.
+const FUTURE_ADAPTERS: &[&str] = &[
+    "instrument",
+    "in_current_span",
+    "boxed",
+    "boxed_local",
+    "fuse",
+];
+
+/// `fut.instrument(span)` → `fut`: the future under adapters that only wrap it.
+pub fn unwrap_adapters(mut e: &Expr) -> &Expr {
+    while let Expr::MethodCall(m) = strip(e) {
+        if !FUTURE_ADAPTERS.contains(&m.method.to_string().as_str()) {
+            break;
+        }
+        e = &m.receiver;
+    }
+    strip(e)
+}
+
+/// The future a deadline wraps, `timeout(d, fut)` or `fut.timeout(d)`: the work is
+/// that future's. `None` when it is not a call (a future built earlier).
+pub fn through_deadline(call: AwaitedCall) -> Option<AwaitedCall> {
+    if call.name != "timeout" && call.name != "with_timeout" {
+        return Some(call);
+    }
+    match (call.receiver, call.args.as_slice()) {
+        (None, [_, fut]) => call_of(fut),
+        (Some(fut), [_]) => call_of(fut),
+        _ => Some(call),
     }
 }
 
@@ -375,6 +443,16 @@ mod tests {
         assert!(u.mut_borrows.contains("conn"));
         assert!(u.reads.contains("page") && u.reads.contains("shown"));
         assert!(u.free_reads().all(|n| n != "cursor"));
+    }
+
+    #[test]
+    fn format_strings_read_their_inline_captures() {
+        assert_eq!(
+            format_captures("/{n}/{id:?} {} {0} {{x}} {a_b:>8}"),
+            ["n", "id", "a_b"]
+        );
+        let u = NameUses::of_block(&block("{ client.get(&format!(\"/users/{id}\")).await; }"));
+        assert!(u.reads.contains("id"));
     }
 
     #[test]

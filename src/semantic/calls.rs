@@ -25,6 +25,7 @@ pub const SEQUENTIAL_OPS: &[&str] = &[
     "recv",
     "recv_many",
     "recv_from",
+    "send_to",
     "next",
     "try_next",
     "next_line",
@@ -441,6 +442,100 @@ pub fn is_deadline_branch(text: &str) -> bool {
     DEADLINE_WORDS.iter().any(|w| lower.contains(w))
 }
 
+/// Awaited in a loop, these pace it on purpose (a delay between
+/// requests, a rate limiter, giving other tasks a turn): sequential by design.
+pub const PACING: &[&str] = &[
+    "sleep",
+    "sleep_until",
+    "delay_for",
+    "delay_until",
+    "tick",
+    "until_ready",
+    "until_key_ready",
+    "yield_now",
+];
+
+/// Awaited before a call, these hold a lock or permit while it runs: the calls are
+/// serialized by that lock anyway.
+pub const SERIALIZING: &[&str] = &[
+    "lock",
+    "lock_owned",
+    "acquire",
+    "acquire_owned",
+    "acquire_many",
+    "acquire_many_owned",
+];
+
+/// Effects whose order other parties observe (subscribers, a log, a schema): items
+/// must not overtake each other. Matched as a verb or a `verb_` prefix.
+pub const ORDERED_EFFECTS: &[&str] = &[
+    "publish",
+    "emit",
+    "notify",
+    "append",
+    "push",
+    "broadcast",
+    "apply",
+    "migrate",
+    "replay",
+    "commit",
+    "ack",
+    "nack",
+    "dispatch",
+    "enqueue",
+    "on",
+    "handle",
+    "send_message",
+    "register",
+    "mount",
+    "log",
+    "trace",
+    "debug",
+    "info",
+    "warn",
+    "error",
+];
+
+/// Get-or-create operations: run together for two items that map to the same key,
+/// both miss and both create. Matched anywhere in the name.
+pub const RACY_CREATE: &[&str] = &["or_create", "or_insert", "upsert"];
+
+/// Whether awaiting `name` paces a loop on purpose (a timer, a rate limiter).
+pub fn is_pacing(name: &str) -> bool {
+    PACING.contains(&name)
+}
+
+/// Whether awaiting `name` takes a lock or permit (`lock`, `lock_and_write`, `acquire`).
+pub fn is_serializing(name: &str) -> bool {
+    SERIALIZING.contains(&name) || name.starts_with("lock_")
+}
+
+/// Whether `name` is an effect whose order others observe, or a get-or-create.
+pub fn is_order_sensitive(name: &str) -> bool {
+    is_read_like(name, ORDERED_EFFECTS) || RACY_CREATE.iter().any(|r| name.contains(r))
+}
+
+/// Names of a local that holds ONE database connection or transaction, which runs one
+/// statement at a time: `conn`, `tx`, `db_conn`, `txn`, `transaction`.
+const CONNECTION_NAMES: &[&str] = &["conn", "connection", "tx", "txn", "transaction", "trx"];
+
+/// Type names of one connection or transaction (not a pool): `PgConnection`,
+/// `DbConn`, `Transaction<'_, Postgres>`, `SqliteConnection`.
+const CONNECTION_TYPES: &[&str] = &["Connection", "Conn", "Transaction"];
+
+/// Whether a local named `name` (declared with type `ty`, a resolved path) is one
+/// connection or transaction: statements on it run one after another whatever the
+/// code does, and several borrowers cannot interleave on it.
+pub fn is_one_connection(name: &str, ty: Option<&str>) -> bool {
+    let by_name = CONNECTION_NAMES
+        .iter()
+        .any(|c| name == *c || name.strip_suffix(c).is_some_and(|rest| rest.ends_with('_')));
+    let by_type = ty.and_then(|t| t.rsplit("::").next()).is_some_and(|last| {
+        !last.contains("Pool") && CONNECTION_TYPES.iter().any(|c| last.ends_with(c))
+    });
+    by_name || by_type
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -466,5 +561,13 @@ mod tests {
         assert!(is_known_async_fn("tokio::fs::File::open"));
         assert!(is_std_method_name("insert") && !is_std_method_name("delete"));
         assert!(is_known_async_fn("tokio::time::sleep"));
+        assert!(is_pacing("tick") && is_serializing("lock_and_write"));
+        assert!(is_order_sensitive("notify_all") && is_order_sensitive("find_or_create_tag"));
+        assert!(!is_order_sensitive("fetch_user") && !is_order_sensitive("online"));
+        assert!(is_one_connection("conn", None) && is_one_connection("db_conn", None));
+        assert!(is_one_connection("c", Some("sqlx::PgConnection")));
+        assert!(is_one_connection("t", Some("sqlx::Transaction")));
+        assert!(!is_one_connection("pool", Some("sqlx::PgPool")));
+        assert!(!is_one_connection("reconnect", None) && !is_one_connection("client", None));
     }
 }

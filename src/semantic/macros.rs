@@ -91,7 +91,9 @@ fn parse_expr_list(tokens: TokenStream) -> Vec<Expr> {
         if !piece.is_empty() {
             let ts: TokenStream = piece.drain(..).collect();
             if let Ok(e) = syn::parse2::<Expr>(ts) {
-                if !matches!(e, Expr::Lit(_)) {
+                // String literals stay: a format string reads the names it captures.
+                let plain_lit = matches!(&e, Expr::Lit(l) if !matches!(l.lit, syn::Lit::Str(_)));
+                if !plain_lit {
                     out.push(e);
                 }
             }
@@ -215,7 +217,8 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(e.len(), 1);
+        // The format string and `load(id)`.
+        assert_eq!(e.len(), 2);
         let MacroBody::Exprs(e) = body("vec![std::fs::read(p); 3]") else {
             panic!()
         };

@@ -12,6 +12,7 @@ pub mod guards;
 pub mod handles;
 pub mod imports;
 pub mod index;
+pub mod iteration;
 pub mod locals;
 pub mod macros;
 pub mod provenance;

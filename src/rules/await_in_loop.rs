@@ -1,0 +1,195 @@
+//! `await-in-loop`: independent calls awaited one per iteration of a `for` loop.
+
+use super::{Rule, RuleMeta};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::semantic::body::{
+    call_of, loop_exits, loop_source, through_deadline, unwrap_adapters, AwaitedCall, LoopSource,
+    NameUses,
+};
+use crate::semantic::calls::{
+    is_one_connection, is_order_sensitive, is_pacing, is_sequential_op, is_serializing,
+    JOIN_COMBINATORS,
+};
+use crate::semantic::chain::{self, strip};
+use crate::semantic::iteration::{iteration, names_ordered_items, Iteration};
+use crate::semantic::Cx;
+use syn::spanned::Spanned;
+use syn::{Expr, ExprForLoop};
+
+pub struct AwaitInLoop;
+
+static META: RuleMeta = RuleMeta {
+    name: "await-in-loop",
+    severity: Severity::Warning,
+    default_enabled: true,
+    summary: "a `for` loop awaits independent calls one after another: N items take N round-trips",
+    doc: include_str!("../../rules/await-in-loop.md"),
+};
+
+/// Iterator adapters that cut the collection into batches: a batch per iteration is
+/// deliberate load control.
+const BATCHING: &[&str] = &["chunks", "chunks_exact", "rchunks", "windows", "chunks_mut"];
+
+impl Rule for AwaitInLoop {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check_expr(&self, cx: &mut Cx, expr: &Expr) {
+        let Expr::ForLoop(f) = expr else {
+            return;
+        };
+        if !cx.in_async() || cx.select_depth > 0 || loop_source(&f.expr) == LoopSource::Range {
+            return;
+        }
+        // `.rev()`: the author chose the order (children before parents, newest first).
+        let reversed = chain::chain(&f.expr)
+            .methods
+            .last()
+            .is_some_and(|m| m.method == "rev");
+        let names = format!(
+            "{} {}",
+            cx.text(&cx.file.range(f.pat.span())),
+            cx.text(&*f.expr)
+        );
+        if reversed || names_ordered_items(&names) {
+            return;
+        }
+        let batched = chain::chain(&f.expr)
+            .methods
+            .iter()
+            .any(|m| BATCHING.contains(&m.method.to_string().as_str()));
+        // A `break` or `return` ends the loop on some result: a first-success search.
+        let exits = loop_exits(&f.body);
+        if batched || exits.breaks || exits.returns {
+            return;
+        }
+        let it = iteration(f);
+        // `handle.await` on the loop variable: the loop collects work that already runs.
+        let drains = it.awaits.iter().any(|a| {
+            chain::path_ident(unwrap_adapters(&a.base))
+                .is_some_and(|i| it.loop_vars.contains(&i.to_string()))
+        });
+        let calls: Vec<AwaitedCall> = it
+            .awaits
+            .iter()
+            .filter_map(|a| call_of(unwrap_adapters(&a.base)))
+            .filter_map(through_deadline)
+            .collect();
+        let in_order = |c: &AwaitedCall| is_pacing(&c.name) || is_order_sensitive(&c.name);
+        if drains || it.dispatches_on_item || calls.iter().any(in_order) {
+            return;
+        }
+        for call in &calls {
+            // A lock or permit taken first serializes the calls anyway.
+            if is_serializing(&call.name) {
+                return;
+            }
+            if independent(cx, &it, call) {
+                report(cx, f, &it, call);
+                return;
+            }
+        }
+    }
+}
+
+/// Whether `call` could run for every item at once: it takes its input from the loop
+/// variable, reads nothing the loop changes, and does not use one mutable value, one
+/// connection or transaction, or `&mut self` in turn.
+fn independent(cx: &Cx, it: &Iteration, call: &AwaitedCall) -> bool {
+    // `client.get(url).send()` is a request, not a channel send.
+    let request_send = call.name == "send"
+        && call.args.is_empty()
+        && call
+            .receiver
+            .is_some_and(|r| matches!(strip(r), Expr::MethodCall(_)));
+    // Waiting for a condition costs the longest wait, in order or not.
+    let waits = call.name.starts_with("wait_");
+    if (is_sequential_op(&call.name) && !request_send)
+        || waits
+        || JOIN_COMBINATORS.contains(&call.name.as_str())
+    {
+        return false;
+    }
+    // `shard.is_local()`, `collection.state()`: an accessor of the item itself.
+    let accessor = call.args.is_empty()
+        && call
+            .receiver
+            .and_then(chain::path_ident)
+            .is_some_and(|i| it.from_item.contains(&i.to_string()));
+    let uses = NameUses::of_expr(call.call);
+    let from_outside = |n: &String| !it.declared.contains(n);
+    // A `let mut` value, a `&mut` parameter, one connection or transaction, or a
+    // handle taken from one (`let store = tx.object_store(name)?`).
+    let one_at_a_time = |n: &String| {
+        from_outside(n)
+            && cx.binding(n).is_some_and(|o| {
+                o.mutable
+                    || is_one_connection(n, o.ty.as_deref())
+                    || o.root_binding.as_deref().is_some_and(|r| {
+                        cx.binding(r)
+                            .is_some_and(|ro| ro.mutable || is_one_connection(r, ro.ty.as_deref()))
+                    })
+            })
+    };
+    !accessor
+        && uses.reads.iter().any(|n| it.from_item.contains(n))
+        && !uses.reads.iter().any(|n| it.carried.contains(n))
+        && !uses.mut_borrows.iter().any(from_outside)
+        && !uses.reads.iter().any(one_at_a_time)
+}
+
+fn report(cx: &mut Cx, f: &ExprForLoop, it: &Iteration, call: &AwaitedCall) {
+    let pat = one_line(cx.text(&cx.file.range(f.pat.span())));
+    let iter = one_line(cx.text(&*f.expr));
+    let call_text = one_line(cx.text(call.call));
+    let iter_short = shorten(&iter);
+    let call_short = shorten(&call_text);
+    // The call can be the closure body when it uses only the loop variables.
+    let uses = NameUses::of_expr(call.call);
+    let only_item = !uses
+        .reads
+        .iter()
+        .any(|n| it.from_item.contains(n) && !it.loop_vars.contains(n));
+    // `|url| http.get(&url)` would return a borrow of the closure's own argument.
+    let borrows_item = it
+        .loop_vars
+        .iter()
+        .any(|v| call_text.contains(&format!("&{v}")));
+    let mapped = if only_item && !borrows_item && call_short == call_text {
+        call_short.clone()
+    } else {
+        "async move { /* this iteration's work */ }".to_string()
+    };
+    let d = Diagnostic::new(
+        META.name,
+        META.severity,
+        cx.range(call.call),
+        format!(
+            "`{call_short}` is awaited once per item of `{iter_short}`, each call waiting for the one before: N independent calls take N round-trips instead of about one"
+        ),
+    )
+    .with_label("awaited one item at a time")
+    .with_secondary(cx.range(&*f.expr), format!("loop over `{iter_short}` here"))
+    .with_help(format!(
+        "start the calls together: `stream::iter({iter}).map(|{pat}| {mapped}).buffer_unordered(16)` (`futures::StreamExt`; `buffered` keeps the order), or `futures::future::join_all` for a handful; keep the loop only if each call must see the previous one's effect",
+        iter = shorten(&iter),
+    ));
+    cx.report(d);
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Long text cut at its first argument list: `client.get(..)`.
+fn shorten(s: &str) -> String {
+    const MAX: usize = 48;
+    if s.chars().count() <= MAX {
+        return s.to_string();
+    }
+    match s.find('(') {
+        Some(i) if i <= MAX => format!("{}(..)", &s[..i]),
+        _ => format!("{}..", s.chars().take(MAX).collect::<String>()),
+    }
+}

@@ -1,0 +1,289 @@
+//! Facts about one iteration of a `for` loop body: the awaits it performs itself
+//! (not those of nested loops, closures or async blocks), the names that take their
+//! value from the loop variables, and the names that carry state from one iteration
+//! to the next.
+
+use super::body::{self, NameUses};
+use std::collections::HashSet;
+use syn::visit::{self, Visit};
+use syn::{Block, Expr, ExprAwait, ExprForLoop, Pat};
+
+pub struct Iteration<'a> {
+    /// The names the loop pattern binds.
+    pub loop_vars: HashSet<String>,
+    /// The loop variables and the names bound from them in the body (`let`, `if let`,
+    /// `match` arms, nested `for` patterns), transitively.
+    pub from_item: HashSet<String>,
+    /// Names declared outside the body and changed inside it (assigned, compound-
+    /// assigned, borrowed `&mut`), and names bound from them in the body.
+    pub carried: HashSet<String>,
+    /// Every name the body declares, the loop variables included.
+    pub declared: HashSet<String>,
+    /// The body `match`es on the item and awaits in two or more arms: it interprets
+    /// records (`Create(x) => save(x).await`, `Delete(id) => remove(id).await`).
+    pub dispatches_on_item: bool,
+    /// The `.await`s the iteration performs itself, in source order, leaving out those
+    /// of loops nested in the body (they are iterations of their own).
+    pub awaits: Vec<&'a ExprAwait>,
+}
+
+pub fn iteration(f: &ExprForLoop) -> Iteration<'_> {
+    let mut loop_vars = HashSet::new();
+    body::pattern_names(&f.pat, &mut loop_vars);
+    let uses = NameUses::of_block(&f.body);
+    let mut declared = uses.declared.clone();
+    declared.extend(loop_vars.iter().cloned());
+    let changed = uses
+        .writes
+        .iter()
+        .chain(&uses.mut_borrows)
+        .filter(|n| !declared.contains(*n))
+        .cloned()
+        .collect();
+    let mut from_item = Derive {
+        names: loop_vars.clone(),
+    };
+    from_item.visit_block(&f.body);
+    let mut carried = Derive { names: changed };
+    carried.visit_block(&f.body);
+    let dispatches_on_item = dispatches_on(&f.body, &from_item.names);
+    Iteration {
+        loop_vars,
+        dispatches_on_item,
+        from_item: from_item.names,
+        carried: carried.names,
+        declared,
+        awaits: awaits_outside_nested_loops(&f.body),
+    }
+}
+
+/// Words naming items that form a sequence to apply in order: a loop over
+/// `operations`, `events`, `migrations`, `cmd` replays a history, whatever the calls.
+/// Matched against the `_`-separated words of the loop variables and the iterable,
+/// singular or plural.
+const ORDERED_ITEMS: &[&str] = &[
+    "op",
+    "operation",
+    "event",
+    "command",
+    "cmd",
+    "migration",
+    "change",
+    "update",
+    "patch",
+    "mutation",
+    "message",
+    "msg",
+    "statement",
+    "stmt",
+    "action",
+    "step",
+    "instruction",
+    "delta",
+    "diff",
+    "edit",
+    "transaction",
+    "txn",
+    "job",
+];
+
+/// Whether source text (a loop's pattern and iterable) names a sequence of
+/// operations, events or commands: `for op in ops`, `for event in pending_events`.
+pub fn names_ordered_items(text: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric())
+        .map(str::to_ascii_lowercase)
+        .any(|w| ORDERED_ITEMS.contains(&singular(&w).as_str()))
+}
+
+/// `operations` → `operation`, `patches` → `patch`, `entries` → `entry`.
+fn singular(word: &str) -> String {
+    if let Some(stem) = word.strip_suffix("ies") {
+        return format!("{stem}y");
+    }
+    if let Some(stem) = word
+        .strip_suffix("es")
+        .filter(|s| ORDERED_ITEMS.contains(s))
+    {
+        return stem.to_string();
+    }
+    word.strip_suffix('s').unwrap_or(word).to_string()
+}
+
+/// Whether the body `match`es on the item and awaits in two or more arms: it
+/// interprets records (`Create(x) => save(x).await`, `Delete(id) => remove(id).await`),
+/// and a log of records is applied in order.
+fn dispatches_on(body: &Block, from_item: &HashSet<String>) -> bool {
+    struct M<'i> {
+        from_item: &'i HashSet<String>,
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for M<'_> {
+        fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+            let on_item = NameUses::of_expr(&m.expr)
+                .reads
+                .iter()
+                .any(|n| self.from_item.contains(n));
+            let awaiting_arms = m
+                .arms
+                .iter()
+                .filter(|a| !awaits_in_expr(&a.body).is_empty())
+                .count();
+            self.found |= on_item && awaiting_arms >= 2;
+            visit::visit_expr_match(self, m);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut m = M {
+        from_item,
+        found: false,
+    };
+    m.visit_block(body);
+    m.found
+}
+
+/// Grows a set of names with every name bound from a value that reads one of them.
+struct Derive {
+    names: HashSet<String>,
+}
+
+impl Derive {
+    fn bind_if_reads(&mut self, value: &Expr, pat: &Pat) {
+        let reads = NameUses::of_expr(value).reads;
+        if reads.iter().any(|r| self.names.contains(r)) {
+            body::pattern_names(pat, &mut self.names);
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Derive {
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        visit::visit_local(self, l);
+        if let Some(init) = &l.init {
+            self.bind_if_reads(&init.expr, &l.pat);
+        }
+    }
+    fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
+        visit::visit_expr_let(self, l);
+        self.bind_if_reads(&l.expr, &l.pat);
+    }
+    fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+        self.visit_expr(&m.expr);
+        for arm in &m.arms {
+            self.bind_if_reads(&m.expr, &arm.pat);
+            self.visit_arm(arm);
+        }
+    }
+    fn visit_expr_for_loop(&mut self, f: &'ast ExprForLoop) {
+        self.visit_expr(&f.expr);
+        self.bind_if_reads(&f.expr, &f.pat);
+        self.visit_block(&f.body);
+    }
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e));
+    }
+    // Code that runs at another time binds nothing for this iteration.
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// [`body::own_awaits`] of `block`, without the awaits of `for`/`while`/`loop`
+/// expressions nested in it (their bodies and `while` conditions).
+pub fn awaits_outside_nested_loops(block: &Block) -> Vec<&ExprAwait> {
+    struct Nested<'ast> {
+        found: Vec<&'ast ExprAwait>,
+    }
+    impl<'ast> Visit<'ast> for Nested<'ast> {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
+                Expr::ForLoop(f) => {
+                    self.visit_expr(&f.expr);
+                    self.found.extend(body::own_awaits(&f.body));
+                }
+                Expr::While(w) => {
+                    // The condition runs once per inner iteration too.
+                    self.found.extend(awaits_in_expr(&w.cond));
+                    self.found.extend(body::own_awaits(&w.body));
+                }
+                Expr::Loop(l) => self.found.extend(body::own_awaits(&l.body)),
+                Expr::Closure(_) | Expr::Async(_) => {}
+                _ => visit::visit_expr(self, e),
+            })
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut nested = Nested { found: Vec::new() };
+    nested.visit_block(block);
+    let skip: HashSet<*const ExprAwait> = nested.found.iter().map(|a| *a as *const _).collect();
+    body::own_awaits(block)
+        .into_iter()
+        .filter(|a| !skip.contains(&(*a as *const _)))
+        .collect()
+}
+
+/// The awaits an expression performs itself (not in closures, async blocks or fn items).
+pub fn awaits_in_expr(e: &Expr) -> Vec<&ExprAwait> {
+    struct A<'ast> {
+        found: Vec<&'ast ExprAwait>,
+    }
+    impl<'ast> Visit<'ast> for A<'ast> {
+        fn visit_expr_await(&mut self, a: &'ast ExprAwait) {
+            visit::visit_expr_await(self, a);
+            self.found.push(a);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut a = A { found: Vec::new() };
+    a.visit_expr(e);
+    a.found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::semantic::body::awaited_call;
+
+    fn for_loop(src: &str) -> ExprForLoop {
+        syn::parse_str(src).unwrap()
+    }
+
+    #[test]
+    fn names_from_the_item_and_carried_across_iterations() {
+        let f = for_loop(
+            "for line in text.lines() { let entry = parse(line)?; \
+             if let Some(ip) = entry.ip { let g = geo(ip).await; } \
+             let page = list(cursor).await; cursor = page.next; let c2 = cursor; \
+             total += 1; }",
+        );
+        let it = iteration(&f);
+        assert!(it.loop_vars.contains("line"));
+        for n in ["line", "entry", "ip", "g"] {
+            assert!(it.from_item.contains(n), "{n}");
+        }
+        assert!(!it.from_item.contains("page"));
+        for n in ["cursor", "c2", "total"] {
+            assert!(it.carried.contains(n), "{n}");
+        }
+        assert!(!it.carried.contains("entry"));
+    }
+
+    #[test]
+    fn awaits_of_nested_loops_belong_to_those_loops() {
+        let f = for_loop(
+            "for order in orders { let items = load(order).await; \
+             for item in items.iter() { hold(item).await; } \
+             while let Some(x) = rx.recv().await { a(x).await; } \
+             loop { b().await; } tokio::spawn(async move { c().await }); done(order).await; }",
+        );
+        let names: Vec<String> = iteration(&f)
+            .awaits
+            .into_iter()
+            .filter_map(|a| awaited_call(a).map(|c| c.name))
+            .collect();
+        assert_eq!(names, ["load", "done"]);
+    }
+}

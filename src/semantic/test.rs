@@ -3,20 +3,34 @@
 
 use syn::Attribute;
 
-/// Whether a file is test code by where it lives: a `tests.rs` module, or a file in
-/// a `tests/` or `benches/` directory that is not itself inside a crate's `src/`
+/// Whether a file is test code by where it lives or what it is called: a module
+/// named `tests`, `test`, `*_tests`, `*_test` (`transport_tests.rs`, declared under
+/// `#[cfg(test)]`), a directory named `test_*`/`test-*` (`test_utils/`,
+/// `test_helpers/`) or `*-tests`/`*_tests` (an end-to-end test crate), or a `tests/`,
+/// `test/` or `benches/` directory that is not itself inside a crate's `src/`
 /// (`/home/me/tests/app/src/main.rs` is not test code).
 pub fn is_test_path(path: &str) -> bool {
     let parts: Vec<&str> = path.split(['/', '\\']).collect();
     let Some((file, dirs)) = parts.split_last() else {
         return false;
     };
-    if *file == "tests.rs" {
+    let stem = file.strip_suffix(".rs").unwrap_or(file);
+    let test_named =
+        |n: &str| n.ends_with("_tests") || n.ends_with("-tests") || n.ends_with("_test");
+    if matches!(stem, "tests" | "test") || test_named(stem) {
         return true;
     }
-    dirs.iter()
-        .rposition(|c| *c == "tests" || *c == "benches")
-        .is_some_and(|i| !dirs[i..].contains(&"src"))
+    let mut after_src = false;
+    for dir in dirs.iter().rev() {
+        if test_named(dir) || dir.starts_with("test_") || dir.starts_with("test-") {
+            return true;
+        }
+        if matches!(*dir, "tests" | "test" | "benches") && !after_src {
+            return true;
+        }
+        after_src |= *dir == "src";
+    }
+    false
 }
 
 /// Whether attributes make an item test-only: `#[cfg(test)]`, `#[cfg(all(test, ..))]`,
@@ -69,6 +83,12 @@ mod tests {
         assert!(is_test_path("tokio/tests/udp.rs"));
         assert!(is_test_path("h2/benches/main.rs"));
         assert!(is_test_path("src/net/tests.rs"));
+        assert!(is_test_path("src/http/transport_tests.rs"));
+        assert!(is_test_path("core/test_helpers/src/prometheus.rs"));
+        assert!(is_test_path("lib/k8s-e2e-tests/src/metrics.rs"));
+        assert!(is_test_path("src/topology/test/end_to_end.rs"));
+        assert!(!is_test_path("src/latest.rs"));
+        assert!(!is_test_path("src/contest/mod.rs"));
         assert!(is_test_path("tokio/tests/support/mod.rs"));
         assert!(!is_test_path("/home/me/tests/app/src/main.rs"));
         assert!(!is_test_path("fixtures/missing-timeout/bad.rs"));

@@ -296,8 +296,13 @@ impl<'a> Walker<'a> {
     fn visit_args<'e>(&mut self, call: &Expr, args: impl Iterator<Item = &'e Expr>) {
         let mut frame = None;
         for arg in args {
-            if let Some(name) = chain::path_ident(arg) {
-                self.values.insert(name.to_string());
+            // A fn's name as an argument: not a local, not a type or constant.
+            if let Some(name) = chain::path_ident(arg).map(|i| i.to_string()) {
+                if name.starts_with(|c: char| c.is_ascii_lowercase())
+                    && self.scopes.lookup(&name).is_none()
+                {
+                    self.values.insert(name);
+                }
             }
             if matches!(strip(arg), Expr::Closure(_)) {
                 let f = *frame.get_or_insert_with(|| tasks::closure_frame(call, &self.file.uses));

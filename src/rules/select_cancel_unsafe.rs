@@ -92,10 +92,14 @@ impl Rule for SelectCancelUnsafe {
 fn check_select(cx: &mut Cx, branches: &[SelectBranch]) {
     for (i, b) in branches.iter().enumerate() {
         let Some(fut) = &b.future else { continue };
-        let Some((op, loss, receiver)) = unsafe_op(cx, fut) else {
+        let Some((op, loss, call)) = unsafe_op(cx, fut) else {
             continue;
         };
-        if !loss_matters(cx, b, loss, fut, receiver) {
+        let receiver = match call {
+            Expr::MethodCall(m) => Some(&*m.receiver),
+            _ => None,
+        };
+        if !loss_matters(cx, b, loss, call, receiver) {
             continue;
         }
         // Only a branch that lets the loop go on makes the loss matter: when the
@@ -128,8 +132,8 @@ fn check_select(cx: &mut Cx, branches: &[SelectBranch]) {
 }
 
 /// The operation a branch future starts, seen through `.fuse()` and `Box::pin(..)`,
-/// if it is not cancel safe: its name, what is lost, and the receiver.
-fn unsafe_op<'e>(cx: &Cx, fut: &'e Expr) -> Option<(String, Loss, Option<&'e Expr>)> {
+/// if it is not cancel safe: its name, what is lost, and its call.
+fn unsafe_op<'e>(cx: &Cx, fut: &'e Expr) -> Option<(String, Loss, &'e Expr)> {
     match strip(fut) {
         Expr::MethodCall(m) if m.method == "fuse" && m.args.is_empty() => {
             unsafe_op(cx, &m.receiver)
@@ -145,7 +149,7 @@ fn unsafe_op<'e>(cx: &Cx, fut: &'e Expr) -> Option<(String, Loss, Option<&'e Exp
                     let ty = ty.strip_suffix("_le").unwrap_or(ty);
                     (m.args.is_empty() && MULTI_BYTE.contains(&ty)).then_some(Loss::Read)
                 })?;
-            Some((name, loss, Some(&m.receiver)))
+            Some((name, loss, strip(fut)))
         }
         Expr::Call(c) => {
             let path = cx.call_path(fut)?;
@@ -154,7 +158,7 @@ fn unsafe_op<'e>(cx: &Cx, fut: &'e Expr) -> Option<(String, Loss, Option<&'e Exp
             }
             let (_, loss) = FNS.iter().find(|(p, _)| *p == path)?;
             let name = path.rsplit("::").next().unwrap_or(&path).to_string();
-            Some((name, *loss, None))
+            Some((name, *loss, strip(fut)))
         }
         _ => None,
     }
@@ -168,14 +172,14 @@ fn loss_matters(
     cx: &Cx,
     b: &SelectBranch,
     loss: Loss,
-    fut: &Expr,
+    call: &Expr,
     receiver: Option<&Expr>,
 ) -> bool {
     match loss {
         Loss::Queue => {
             !matches!(b.pat, Some(Pat::Wild(_))) && receiver.is_none_or(|r| trace(cx, r).is_none())
         }
-        Loss::Read => !matches!(strip(fut), Expr::MethodCall(m) if m.args.iter().any(|a| {
+        Loss::Read => !matches!(call, Expr::MethodCall(m) if m.args.iter().any(|a| {
             matches!(strip(a), Expr::Reference(r) if receiver_ident(&r.expr).is_some_and(|i| i.to_string().starts_with('_')))
         })),
         _ => true,

@@ -177,8 +177,11 @@ pub enum IndexQuery {
     /// ([`CrateIndex::waits_only_for_memory`]).
     MayWaitForIo { calls: Vec<FnKey>, at_least: usize },
     /// Keep the diagnostic unless every call of the fn in the crate is under a
-    /// deadline (the callers bound it), or the fn is handed to other code as a value.
+    /// deadline (the callers bound it).
     NotAlwaysBounded(FnKey),
+    /// The same, and keep it only if the fn is not handed to other code as a value
+    /// either (a sync fn returning a boxed future, given to a pool as its callback).
+    NotBoundedNorHandedOff(FnKey),
 }
 
 #[derive(Clone, Debug)]
@@ -198,7 +201,8 @@ impl Deferred {
                     .count()
                     >= *at_least
             }
-            IndexQuery::NotAlwaysBounded(key) => {
+            IndexQuery::NotAlwaysBounded(key) => !index.always_bounded(key),
+            IndexQuery::NotBoundedNorHandedOff(key) => {
                 !index.always_bounded(key) && !index.passed_as_value(&key.name)
             }
         }
@@ -257,19 +261,22 @@ fn awaits_in_macros(body: &syn::Block) -> bool {
 }
 
 /// Reports `d`, about a missing deadline, unless the code it points at is the future a
-/// fn returns (its async body, or an async block a sync fn returns) and every caller
-/// in the crate bounds that fn, or the fn is handed to other code as a value (a
-/// pool's connect callback): then the deadline may be there.
+/// fn returns and every caller in the crate bounds that fn: then the deadline is
+/// there. For a sync fn that returns an async block, being handed to other code as a
+/// value counts too: that is the shape of a callback a pool runs under its own
+/// timeout. (An `async fn` handed off is usually a handler or a task: still reported.)
 pub fn report_unless_callers_bound(cx: &mut Cx, d: Diagnostic) {
     let frames = cx.context.frames();
-    let fn_future = |f: &&FnEntry| {
-        frames.ends_with(&[Frame::AsyncFn])
-            || (f.is_async && frames.ends_with(&[Frame::SyncFn, Frame::AsyncBlock]))
+    let query = match cx.enclosing_fn {
+        Some(f) if frames.ends_with(&[Frame::AsyncFn]) => {
+            IndexQuery::NotAlwaysBounded(f.key.clone())
+        }
+        Some(f) if f.is_async && frames.ends_with(&[Frame::SyncFn, Frame::AsyncBlock]) => {
+            IndexQuery::NotBoundedNorHandedOff(f.key.clone())
+        }
+        _ => return cx.report(d),
     };
-    match cx.enclosing_fn.filter(fn_future) {
-        Some(f) => cx.report_if(IndexQuery::NotAlwaysBounded(f.key.clone()), d),
-        None => cx.report(d),
-    }
+    cx.report_if(query, d);
 }
 
 /// Whether a return type names a future (`impl Future<..>`, `BoxFuture`, `Pin<Box<dyn Future>>`).

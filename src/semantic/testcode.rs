@@ -45,22 +45,35 @@ fn names_test(tokens: proc_macro2::TokenStream) -> bool {
     false
 }
 
-/// A file only tests or benches compile: under a `tests`/`benches` directory, or a
-/// test module or test-support file (`tests.rs`, `test.rs`, `*_test.rs`,
-/// `*_tests.rs`, `test_*.rs` such as `test_utils.rs`, `testing.rs`).
+/// Whether a file is test code by where it lives or what it is called: a module
+/// named `tests`, `test`, `*_tests`, `*_test` (`transport_tests.rs`, declared under
+/// `#[cfg(test)]`), a directory named `test_*`/`test-*` (`test_utils/`,
+/// `test_helpers/`) or `*-tests`/`*_tests` (an end-to-end test crate), or a `tests/`,
+/// `test/` or `benches/` directory that is not itself inside a crate's `src/`
+/// (`/home/me/tests/app/src/main.rs` is not test code).
 pub fn is_test_path(path: &str) -> bool {
-    let mut parts: Vec<&str> = path.split(['/', '\\']).collect();
-    let Some(file) = parts.pop() else {
+    let parts: Vec<&str> = path.split(['/', '\\']).collect();
+    let Some((file, dirs)) = parts.split_last() else {
         return false;
     };
     let stem = file.strip_suffix(".rs").unwrap_or(file);
-    parts.iter().any(|d| *d == "tests" || *d == "benches")
-        || stem == "tests"
-        || stem == "test"
-        || stem.ends_with("_test")
-        || stem.ends_with("_tests")
-        || stem.starts_with("test_")
-        || stem == "testing"
+    let test_named =
+        |n: &str| n.ends_with("_tests") || n.ends_with("-tests") || n.ends_with("_test");
+    if matches!(stem, "tests" | "test" | "testing") || test_named(stem) || stem.starts_with("test_")
+    {
+        return true;
+    }
+    let mut after_src = false;
+    for dir in dirs.iter().rev() {
+        if test_named(dir) || dir.starts_with("test_") || dir.starts_with("test-") {
+            return true;
+        }
+        if matches!(*dir, "tests" | "test" | "benches") && !after_src {
+            return true;
+        }
+        after_src |= *dir == "src";
+    }
+    false
 }
 
 #[cfg(test)]

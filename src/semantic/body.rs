@@ -69,7 +69,7 @@ pub fn pattern_names(pat: &Pat, out: &mut HashSet<String>) {
     P(out).visit_pat(pat);
 }
 
-fn is_compound_assign(op: &BinOp) -> bool {
+pub fn is_compound_assign(op: &BinOp) -> bool {
     matches!(
         op,
         BinOp::AddAssign(_)
@@ -180,6 +180,20 @@ pub fn own_awaits(block: &Block) -> Vec<&ExprAwait> {
     let mut a = A { found: Vec::new() };
     a.visit_block(block);
     a.found
+}
+
+/// The body an async expression runs: an `async` block's block, or the block of an
+/// async closure (`async move |x| { .. }`). Each async body is analysed on its own:
+/// awaits and guards do not cross into nested closures or async blocks.
+pub fn async_body(e: &Expr) -> Option<&Block> {
+    match e {
+        Expr::Async(a) => Some(&a.block),
+        Expr::Closure(c) if c.asyncness.is_some() => match strip(&c.body) {
+            Expr::Block(b) => Some(&b.block),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// Whether a block leaves its loop early: a `return`, a `break` that is not inside a

@@ -6,12 +6,14 @@
 pub mod body;
 pub mod calls;
 pub mod chain;
+pub mod decisions;
 pub mod guards;
 pub mod imports;
 pub mod index;
 pub mod macros;
 pub mod scope;
 pub mod tasks;
+pub mod types;
 
 use crate::diagnostic::Diagnostic;
 use crate::source::{LineIndex, TextRange};
@@ -37,6 +39,8 @@ pub struct FileInfo<'t> {
     pub lines: LineIndex,
     pub uses: UseMap,
     pub runtime: Runtime,
+    /// Declared types of the struct fields the file defines.
+    pub fields: types::FieldTypes,
 }
 
 impl<'t> FileInfo<'t> {
@@ -55,6 +59,7 @@ impl<'t> FileInfo<'t> {
             path,
             text,
             lines: LineIndex::new(text),
+            fields: types::FieldTypes::from_file(file, &uses),
             uses,
             runtime,
         }

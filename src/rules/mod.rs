@@ -4,6 +4,7 @@
 mod block_on_in_async;
 mod blocking_in_async;
 mod dropped_join_handle;
+mod lock_across_await;
 
 use crate::diagnostic::Severity;
 use crate::semantic::Cx;
@@ -41,6 +42,7 @@ pub static RULES: &[&dyn Rule] = &[
     &dropped_join_handle::DroppedJoinHandle,
     &blocking_in_async::BlockingInAsync,
     &block_on_in_async::BlockOnInAsync,
+    &lock_across_await::LockAcrossAwait,
 ];
 
 pub fn find(name: &str) -> Option<&'static dyn Rule> {

@@ -5,6 +5,7 @@ mod block_on_in_async;
 mod blocking_in_async;
 mod dropped_join_handle;
 mod lock_across_await;
+mod racy_check_then_act;
 
 use crate::diagnostic::Severity;
 use crate::semantic::Cx;
@@ -43,6 +44,7 @@ pub static RULES: &[&dyn Rule] = &[
     &blocking_in_async::BlockingInAsync,
     &block_on_in_async::BlockOnInAsync,
     &lock_across_await::LockAcrossAwait,
+    &racy_check_then_act::RacyCheckThenAct,
 ];
 
 pub fn find(name: &str) -> Option<&'static dyn Rule> {

@@ -161,10 +161,16 @@ fn check_body(cx: &mut Cx, body: &Block) {
         if (c.guard.is_some() && c.guard == w.guard) || reported.contains(&key(c)) {
             continue;
         }
-        let Some((at, await_range)) = awaits
-            .iter()
-            .find(|(at, _)| c.released <= *at && *at < w.acquired)
-        else {
+        let (c_released, w_acquired) = (c.released, w.acquired);
+        let Some((at, await_range)) = awaits.iter().find(|(at, _)| {
+            // One run must reach the check, the `.await` and the write in turn.
+            let (c, w) = (c.range.start, w.range.start);
+            c_released <= *at
+                && *at < w_acquired
+                && !decisions.exclusive(c, *at)
+                && !decisions.exclusive(*at, w)
+                && !decisions.exclusive(c, w)
+        }) else {
             continue;
         };
         // A decision already acted on before the `.await` (`if !g.contains_key(&k) {

@@ -4,6 +4,8 @@
 //! reads. A read that feeds one of them is a decision; a read that is only logged is
 //! not. Nested async blocks, async closures and fns are bodies of their own; sync
 //! closures are included. `while` conditions are not counted (polling loops re-check).
+//! It also knows the alternatives of each `if`/`else` and `match`, to tell code that
+//! no single run reaches twice.
 
 use super::body::{pattern_names, NameUses};
 use super::{FileInfo, NodeRange};
@@ -30,6 +32,8 @@ pub struct Decisions {
     sites: Vec<(TextRange, NameUses)>,
     /// `let` initializers and the names they bind.
     lets: Vec<(TextRange, HashSet<String>)>,
+    /// The alternatives of each `if`/`else` and `match`: at most one of them runs.
+    branches: Vec<Vec<TextRange>>,
 }
 
 impl Decisions {
@@ -54,6 +58,17 @@ impl Decisions {
                     })
             })
     }
+
+    /// Whether offsets `a` and `b` lie in different alternatives of one `if`/`else`
+    /// or `match`, so no single run reaches both.
+    pub fn exclusive(&self, a: usize, b: usize) -> bool {
+        let within = |r: &TextRange, at: usize| r.start <= at && at < r.end;
+        self.branches.iter().any(|alts| {
+            let ia = alts.iter().position(|r| within(r, a));
+            let ib = alts.iter().position(|r| within(r, b));
+            matches!((ia, ib), (Some(x), Some(y)) if x != y)
+        })
+    }
 }
 
 struct V<'f> {
@@ -74,7 +89,15 @@ impl<'ast> Visit<'ast> for V<'_> {
             match e {
                 Expr::Async(_) => return,
                 Expr::Closure(c) if c.asyncness.is_some() => return,
-                Expr::If(i) => self.site(&i.cond),
+                Expr::If(i) => {
+                    self.site(&i.cond);
+                    if let Some((_, els)) = &i.else_branch {
+                        let then = self.file.range(i.then_branch.brace_token.span.join());
+                        self.out
+                            .branches
+                            .push(vec![then, els.text_range(self.file)]);
+                    }
+                }
                 Expr::Match(m) => {
                     self.site(&m.expr);
                     for arm in &m.arms {
@@ -82,6 +105,8 @@ impl<'ast> Visit<'ast> for V<'_> {
                             self.site(&g.guard);
                         }
                     }
+                    let arms = m.arms.iter().map(|a| a.body.text_range(self.file));
+                    self.out.branches.push(arms.collect());
                 }
                 Expr::ForLoop(f) => self.site(&f.expr),
                 Expr::MethodCall(m) if SELECTORS.iter().any(|s| m.method == s) => {
@@ -136,5 +161,22 @@ mod tests {
         assert!(d.decides(at("c.get(&k)")));
         assert!(d.decides(at("d.contains(i)")));
         assert!(!d.decides(at("e.is_empty()")));
+    }
+
+    #[test]
+    fn alternatives_of_if_else_and_match_are_exclusive() {
+        let src = "async fn f() { if a { x().await; } else { y(); } \
+                   match b { Some(_) => z().await, None => w() } v(); }";
+        let file: syn::File = syn::parse_str(src).unwrap();
+        let info = FileInfo::new("t.rs", src, &file);
+        let syn::Item::Fn(f) = &file.items[0] else {
+            panic!()
+        };
+        let d = Decisions::of_body(&info, &f.block);
+        let at = |needle: &str| src.find(needle).unwrap();
+        assert!(d.exclusive(at("x()"), at("y()")));
+        assert!(d.exclusive(at("z()"), at("w()")));
+        assert!(!d.exclusive(at("x()"), at("v()")));
+        assert!(!d.exclusive(at("z()"), at("v()")));
     }
 }

@@ -1,14 +1,22 @@
 //! Lock guards and how long they live, without types.
 //!
 //! A guard comes from a synchronous lock or cell call: `m.lock().unwrap()` /
-//! `.expect(..)` (std), `m.lock()` with no `.await` in a file that uses parking_lot,
-//! `read()`/`write()` likewise, `borrow_mut()` (and `borrow()` in files that use
-//! `RefCell` or a `watch` channel). `.lock().await` is an async lock and yields no
-//! guard here. Lifetimes follow Rust's rules: a guard bound by `let` lives to the end
-//! of its block unless it is dropped, moved or shadowed first; a temporary guard lives
-//! to the end of its statement — except in an `if`/`while` condition, whose
-//! temporaries die before the body, while `if let`/`while let`/`match` scrutinees
-//! live through the arms.
+//! `.expect(..)` / `.unwrap_or_else(..)` / `.map_err(..)?` (std), `m.lock()` with no
+//! `.await` in a file that uses parking_lot, `read()`/`write()` likewise,
+//! `borrow_mut()` (not in files that use the `BorrowMut` trait and no `RefCell`) and
+//! `borrow()` in files that use `RefCell` or a `watch` channel. `.lock().await` is an
+//! async lock and yields no guard here.
+//!
+//! Lifetimes follow Rust's rules: a guard bound by `let` lives to the end of its block
+//! unless it is dropped, moved or shadowed first; a temporary guard lives to the end
+//! of its statement, except where Rust opens a narrower temporary scope: an `if` or
+//! `while` condition, each operand of `&&`/`||`, a match arm's guard and body, the
+//! value of an assignment (evaluated before its place). `if let` scrutinees live
+//! through the `then` block (dropped before `else`, as in edition 2024), `while let`
+//! and `match` scrutinees through the body and the arms.
+//!
+//! Also here: the operations performed through guards, the critical sections of async
+//! locks bound with `let`, and the `.await`s a body performs.
 
 use super::chain::{self, strip};
 use super::{Cx, FileInfo};
@@ -90,7 +98,8 @@ pub fn guard_call<'e>(file: &FileInfo, e: &'e Expr) -> Option<(&'e ExprMethodCal
         "lock" if unwrapped || plain_sync_locks => LockKind::Mutex,
         "read" if unwrapped || plain_sync_locks => LockKind::RwLockRead,
         "write" if unwrapped || plain_sync_locks => LockKind::RwLockWrite,
-        "borrow_mut" => LockKind::RefCell,
+        // `BorrowMut::borrow_mut` hands out a plain `&mut`, not a guard.
+        "borrow_mut" if uses_cells(file) || !file.text.contains("BorrowMut") => LockKind::RefCell,
         "borrow" if uses_cells(file) => LockKind::RefCell,
         _ => return None,
     };
@@ -907,6 +916,8 @@ mod tests {
         let h = held("use parking_lot::Mutex; async fn f() { let g = m.lock(); save().await; }");
         assert_eq!(h, [("g".to_string(), true)]);
         let h = held("use parking_lot::Mutex; async fn f() { a.write().await.flush().await; }");
+        assert!(h.is_empty());
+        let h = held("use std::borrow::BorrowMut; async fn f() { let b = buf.borrow_mut(); b.fill().await; }");
         assert!(h.is_empty());
     }
 }

@@ -196,23 +196,7 @@ impl<'a> Walker<'a> {
 
     /// The resolved path of a declared type, seen through references and `Arc`/`Box`.
     fn type_path(&self, ty: &syn::Type) -> Option<String> {
-        match ty {
-            syn::Type::Reference(r) => self.type_path(&r.elem),
-            syn::Type::Paren(p) => self.type_path(&p.elem),
-            syn::Type::Group(g) => self.type_path(&g.elem),
-            syn::Type::Path(p) if p.qself.is_none() => {
-                let last = p.path.segments.last()?;
-                if last.ident == "Arc" || last.ident == "Box" || last.ident == "Rc" {
-                    if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
-                        if let Some(syn::GenericArgument::Type(inner)) = a.args.first() {
-                            return self.type_path(inner);
-                        }
-                    }
-                }
-                self.file.uses.resolve(&p.path)
-            }
-            _ => None,
-        }
+        crate::semantic::types::type_path(ty, &self.file.uses)
     }
 
     fn origin_of(&self, init: &Expr) -> Origin {

@@ -6,7 +6,9 @@ mod block_on_in_async;
 mod blocking_in_async;
 mod dropped_join_handle;
 mod fail_fast_detached_tasks;
+mod lock_across_await;
 mod missing_timeout;
+mod racy_check_then_act;
 mod select_cancel_unsafe;
 mod sequential_awaits;
 mod unawaited_future;
@@ -61,6 +63,8 @@ pub static RULES: &[&dyn Rule] = &[
     &missing_timeout::MissingTimeout,
     &select_cancel_unsafe::SelectCancelUnsafe,
     &await_in_loop::AwaitInLoop,
+    &lock_across_await::LockAcrossAwait,
+    &racy_check_then_act::RacyCheckThenAct,
 ];
 
 pub fn find(name: &str) -> Option<&'static dyn Rule> {

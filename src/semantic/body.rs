@@ -78,7 +78,7 @@ pub fn pattern_names(pat: &Pat, out: &mut HashSet<String>) {
     P(out).visit_pat(pat);
 }
 
-fn is_compound_assign(op: &BinOp) -> bool {
+pub fn is_compound_assign(op: &BinOp) -> bool {
     matches!(
         op,
         BinOp::AddAssign(_)
@@ -227,6 +227,20 @@ impl<'ast> Visit<'ast> for OwnAwaits<'ast> {
     fn visit_item(&mut self, _: &'ast syn::Item) {}
     fn visit_expr(&mut self, e: &'ast Expr) {
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e));
+    }
+}
+
+/// The body an async expression runs: an `async` block's block, or the block of an
+/// async closure (`async move |x| { .. }`). Each async body is analysed on its own:
+/// awaits and guards do not cross into nested closures or async blocks.
+pub fn async_body(e: &Expr) -> Option<&Block> {
+    match e {
+        Expr::Async(a) => Some(&a.block),
+        Expr::Closure(c) if c.asyncness.is_some() => match strip(&c.body) {
+            Expr::Block(b) => Some(&b.block),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

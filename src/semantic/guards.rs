@@ -1,20 +1,28 @@
 //! Lock guards and how long they live, without types.
 //!
 //! A guard comes from a synchronous lock or cell call: `m.lock().unwrap()` /
-//! `.expect(..)` (std), `m.lock()` with no `.await` in a file that uses parking_lot,
-//! `read()`/`write()` likewise, `borrow_mut()` (and `borrow()` in files that use
-//! `RefCell` or a `watch` channel). `.lock().await` is an async lock and yields no
-//! guard here. Lifetimes follow Rust's rules: a guard bound by `let` lives to the end
-//! of its block unless it is dropped, moved or shadowed first; a temporary guard lives
-//! to the end of its statement — except in an `if`/`while` condition, whose
-//! temporaries die before the body, while `if let`/`while let`/`match` scrutinees
-//! live through the arms.
+//! `.expect(..)` / `.unwrap_or_else(..)` / `.map_err(..)?` (std), `m.lock()` with no
+//! `.await` in a file that uses parking_lot, `read()`/`write()` likewise,
+//! `borrow_mut()` (not in files that use the `BorrowMut` trait and no `RefCell`) and
+//! `borrow()` in files that use `RefCell` or a `watch` channel. `.lock().await` is an
+//! async lock and yields no guard here.
+//!
+//! Lifetimes follow Rust's rules: a guard bound by `let` lives to the end of its block
+//! unless it is dropped, moved or shadowed first; a temporary guard lives to the end
+//! of its statement, except where Rust opens a narrower temporary scope: an `if` or
+//! `while` condition, each operand of `&&`/`||`, a match arm's guard and body, the
+//! value of an assignment (evaluated before its place). `if let` scrutinees live
+//! through the `then` block (dropped before `else`, as in edition 2024), `while let`
+//! and `match` scrutinees through the body and the arms.
+//!
+//! Also here: the operations performed through guards, the critical sections of async
+//! locks bound with `let`, and the `.await`s a body performs.
 
 use super::chain::{self, strip};
 use super::{Cx, FileInfo};
 use crate::source::TextRange;
 use syn::visit::{self, Visit};
-use syn::{Block, Expr, ExprMethodCall, Pat, Stmt};
+use syn::{BinOp, Block, Expr, ExprMethodCall, Pat, Stmt};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LockKind {
@@ -55,7 +63,8 @@ pub struct Acquisition {
     pub released_at: Option<TextRange>,
 }
 
-/// If `e` is a guard-producing lock call (after stripping `unwrap`/`expect`/`?`),
+/// If `e` is a guard-producing lock call (after stripping `unwrap`/`expect`/
+/// `unwrap_or_else`/`map_err`/`?`),
 /// the lock call and its kind.
 pub fn guard_call<'e>(file: &FileInfo, e: &'e Expr) -> Option<(&'e ExprMethodCall, LockKind)> {
     let mut cur = strip(e);
@@ -66,10 +75,15 @@ pub fn guard_call<'e>(file: &FileInfo, e: &'e Expr) -> Option<(&'e ExprMethodCal
                 unwrapped = true;
                 cur = strip(&t.expr);
             }
-            Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
+            // `.unwrap_or_else(PoisonError::into_inner)` recovers a poisoned guard.
+            Expr::MethodCall(m)
+                if m.method == "unwrap" || m.method == "expect" || m.method == "unwrap_or_else" =>
+            {
                 unwrapped = true;
                 cur = strip(&m.receiver);
             }
+            // `.map_err(..)?`: the `?` unwraps.
+            Expr::MethodCall(m) if m.method == "map_err" => cur = strip(&m.receiver),
             _ => break,
         }
     }
@@ -84,7 +98,8 @@ pub fn guard_call<'e>(file: &FileInfo, e: &'e Expr) -> Option<(&'e ExprMethodCal
         "lock" if unwrapped || plain_sync_locks => LockKind::Mutex,
         "read" if unwrapped || plain_sync_locks => LockKind::RwLockRead,
         "write" if unwrapped || plain_sync_locks => LockKind::RwLockWrite,
-        "borrow_mut" => LockKind::RefCell,
+        // `BorrowMut::borrow_mut` hands out a plain `&mut`, not a guard.
+        "borrow_mut" if uses_cells(file) || !file.text.contains("BorrowMut") => LockKind::RefCell,
         "borrow" if uses_cells(file) => LockKind::RefCell,
         _ => return None,
     };
@@ -103,12 +118,14 @@ fn uses_cells(file: &FileInfo) -> bool {
     file.text.contains("RefCell") || file.text.contains("watch::")
 }
 
-/// Every synchronous guard acquired in `body` (not in nested closures, async blocks
-/// or fns), with the span it is alive.
+/// Every synchronous guard acquired in `body`, with the span it is alive. Sync
+/// closures are included (their guards live and die inside them); async blocks, async
+/// closures and nested fns are bodies of their own.
 pub fn acquisitions(cx: &Cx, body: &Block) -> Vec<Acquisition> {
     let mut c = Collector {
         file: cx.file,
         scopes: Vec::new(),
+        assigned_after: 0,
         out: Vec::new(),
     };
     c.block(body);
@@ -119,6 +136,8 @@ struct Collector<'f> {
     file: &'f FileInfo<'f>,
     /// Ends of the enclosing temporary scopes.
     scopes: Vec<usize>,
+    /// Inside the place of an assignment: its value operand, evaluated first, ends here.
+    assigned_after: usize,
     out: Vec<Acquisition>,
 }
 
@@ -162,6 +181,26 @@ impl Collector<'_> {
         }
     }
 
+    /// Records the temporary guard `guard`, alive to the end of the innermost
+    /// temporary scope.
+    fn temporary(&mut self, guard: &Expr, method: Option<String>) {
+        let Some((lock, kind)) = guard_call(self.file, guard) else {
+            return;
+        };
+        self.visit_expr(&lock.receiver);
+        let range = expr_range(self.file, guard);
+        self.out.push(Acquisition {
+            range,
+            receiver: compact(self.file, &lock.receiver),
+            kind,
+            binding: None,
+            guard_method: method,
+            held_from: range.end.max(self.assigned_after),
+            held_until: self.scopes.last().copied().unwrap_or(usize::MAX),
+            released_at: None,
+        });
+    }
+
     fn with_scope(&mut self, end: usize, f: impl FnOnce(&mut Self)) {
         self.scopes.push(end);
         f(self);
@@ -176,14 +215,55 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 
     fn visit_expr(&mut self, e: &'ast Expr) {
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
+            // A guard in any position other than a method receiver: `*m.lock().unwrap() =
+            // v`, `m.lock().unwrap().field`, a scrutinee, an argument.
+            _ if guard_call(self.file, e).is_some() => self.temporary(e, None),
+            // `m.lock().await` is an async lock even in a file that uses parking_lot.
+            Expr::Await(a) if is_lock_method(&a.base) => {
+                if let Expr::MethodCall(m) = strip(&a.base) {
+                    self.visit_expr(&m.receiver);
+                }
+            }
+            Expr::Closure(c) if c.asyncness.is_none() => {
+                // A sync closure runs without awaiting: its temporaries die within its
+                // body, its `let` guards at the end of its block.
+                let end = expr_range(self.file, &c.body).end;
+                self.with_scope(end, |s| s.visit_expr(&c.body));
+            }
             Expr::Closure(_) | Expr::Async(_) => {}
-            Expr::If(i) if !matches!(strip(&i.cond), Expr::Let(_)) => {
-                // Temporaries of a plain `if` condition die before the branches run.
-                let end = expr_range(self.file, &i.cond).end;
+            Expr::If(i) => {
+                // Temporaries of a plain `if` condition die before the branches run;
+                // those of an `if let` scrutinee live through the `then` block (and, in
+                // editions before 2024, the `else` block too: that is not counted).
+                let end = if matches!(strip(&i.cond), Expr::Let(_)) {
+                    self.end_of(i.then_branch.brace_token.span.close())
+                } else {
+                    expr_range(self.file, &i.cond).end
+                };
                 self.with_scope(end, |c| c.visit_expr(&i.cond));
                 self.visit_block(&i.then_branch);
                 if let Some((_, els)) = &i.else_branch {
                     self.visit_expr(els);
+                }
+            }
+            Expr::Binary(b) if matches!(b.op, BinOp::And(_) | BinOp::Or(_)) => {
+                // Each operand of `&&` / `||` is a temporary scope of its own.
+                for operand in [&b.left, &b.right] {
+                    let end = expr_range(self.file, operand).end;
+                    self.with_scope(end, |c| c.visit_expr(operand));
+                }
+            }
+            Expr::Match(m) => {
+                // The scrutinee lives through the arms; each arm's guard and body are
+                // temporary scopes of their own.
+                self.visit_expr(&m.expr);
+                for arm in &m.arms {
+                    if let Pat::Guard(g) = &arm.pat {
+                        let end = expr_range(self.file, &g.guard).end;
+                        self.with_scope(end, |c| c.visit_expr(&g.guard));
+                    }
+                    let end = expr_range(self.file, &arm.body).end;
+                    self.with_scope(end, |c| c.visit_expr(&arm.body));
                 }
             }
             Expr::While(w) if !matches!(strip(&w.cond), Expr::Let(_)) => {
@@ -191,22 +271,28 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 self.with_scope(end, |c| c.visit_expr(&w.cond));
                 self.visit_block(&w.body);
             }
-            Expr::MethodCall(m) => {
-                visit::visit_expr_method_call(self, m);
-                // A temporary guard: `m.lock().unwrap().insert(k, v)`.
-                if let Some((lock, kind)) = guard_call(self.file, &m.receiver) {
-                    let scope_end = self.scopes.last().copied().unwrap_or(usize::MAX);
-                    let range = expr_range(self.file, &m.receiver);
-                    self.out.push(Acquisition {
-                        range,
-                        receiver: compact(self.file, &lock.receiver),
-                        kind,
-                        binding: None,
-                        guard_method: Some(m.method.to_string()),
-                        held_from: range.end,
-                        held_until: scope_end,
-                        released_at: None,
-                    });
+            // `*m.lock().unwrap() = load().await`: the value is evaluated first, the
+            // place (and its guard) after it. (A compound assignment on a non-primitive
+            // evaluates the place first; without types, the value-first order is assumed.)
+            Expr::Assign(a) => {
+                self.visit_expr(&a.right);
+                let outer = self.assigned_after;
+                self.assigned_after = expr_range(self.file, &a.right).end;
+                self.visit_expr(&a.left);
+                self.assigned_after = outer;
+            }
+            Expr::Binary(b) if super::body::is_compound_assign(&b.op) => {
+                self.visit_expr(&b.right);
+                let outer = self.assigned_after;
+                self.assigned_after = expr_range(self.file, &b.right).end;
+                self.visit_expr(&b.left);
+                self.assigned_after = outer;
+            }
+            // A temporary guard as a receiver: `m.lock().unwrap().insert(k, v)`.
+            Expr::MethodCall(m) if guard_call(self.file, &m.receiver).is_some() => {
+                self.temporary(&m.receiver, Some(m.method.to_string()));
+                for arg in &m.args {
+                    self.visit_expr(arg);
                 }
             }
             _ => visit::visit_expr(self, e),
@@ -214,6 +300,12 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// `x.lock()`, `x.read()`, `x.write()` with no arguments.
+fn is_lock_method(e: &Expr) -> bool {
+    matches!(strip(e), Expr::MethodCall(m)
+        if m.args.is_empty() && (m.method == "lock" || m.method == "read" || m.method == "write"))
 }
 
 fn simple_binding(pat: &Pat) -> Option<String> {
@@ -226,7 +318,8 @@ fn simple_binding(pat: &Pat) -> Option<String> {
 
 /// Where the guard bound to `name` stops being alive among the statements after its
 /// `let`: an explicit `drop(name)`, a move of `name` into a call or another binding,
-/// or a new `let name` (after which it can no longer be followed).
+/// or a new `let name` in the same block (after which it can no longer be followed). A
+/// `let name` in a nested block shadows it only there; the guard lives on.
 fn release_point(
     file: &FileInfo,
     rest: &[Stmt],
@@ -237,6 +330,8 @@ fn release_point(
         name: &'n str,
         file: &'f FileInfo<'f>,
         found: Option<(usize, Option<TextRange>)>,
+        /// How many blocks deep below the guard's own block.
+        depth: usize,
     }
     impl<'ast> Visit<'ast> for R<'_, '_> {
         fn visit_expr(&mut self, e: &'ast Expr) {
@@ -259,13 +354,26 @@ fn release_point(
                 Expr::Closure(c) if c.capture.is_some() => {
                     // `move` closures take the guard with them.
                     let uses = super::body::NameUses::of_expr(&c.body);
-                    if uses.reads.contains(self.name) {
+                    if uses.free_reads().any(|n| n == self.name) {
+                        let r = expr_range(self.file, e);
+                        self.found = Some((r.start, Some(r)));
+                    }
+                }
+                Expr::Async(a) => {
+                    // So do `async move` blocks; other async blocks only borrow it.
+                    let uses = super::body::NameUses::of_block(&a.block);
+                    if a.capture.is_some() && uses.free_reads().any(|n| n == self.name) {
                         let r = expr_range(self.file, e);
                         self.found = Some((r.start, Some(r)));
                     }
                 }
                 _ => visit::visit_expr(self, e),
             }
+        }
+        fn visit_block(&mut self, b: &'ast Block) {
+            self.depth += 1;
+            visit::visit_block(self, b);
+            self.depth -= 1;
         }
         fn visit_local(&mut self, l: &'ast syn::Local) {
             if let Some(init) = &l.init {
@@ -277,7 +385,10 @@ fn release_point(
                     self.found = Some((r.start, Some(r)));
                 }
             }
-            if self.found.is_none() && simple_binding(&l.pat).as_deref() == Some(self.name) {
+            if self.found.is_none()
+                && self.depth == 0
+                && simple_binding(&l.pat).as_deref() == Some(self.name)
+            {
                 self.found = Some((self.file.range(l.let_token.span).start, None));
             }
         }
@@ -287,6 +398,7 @@ fn release_point(
         name,
         file,
         found: None,
+        depth: 0,
     };
     for stmt in rest {
         r.visit_stmt(stmt);
@@ -311,12 +423,264 @@ fn expr_range(file: &FileInfo, e: &Expr) -> TextRange {
     super::NodeRange::text_range(e, file)
 }
 
-/// Source text of an expression without whitespace, to compare receivers.
+/// Source text of an expression without whitespace and comments, to compare receivers.
 pub fn compact(file: &FileInfo, e: &Expr) -> String {
-    file.slice(expr_range(file, e))
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect()
+    compact_range(file, expr_range(file, e))
+}
+
+/// Source text of a range without whitespace and comments (string literals kept).
+pub fn compact_range(file: &FileInfo, range: TextRange) -> String {
+    strip_comments(file.slice(range), false)
+}
+
+/// Source text of a range on one line, for messages: comments dropped, whitespace runs
+/// collapsed, none before `.` or `?` (a chain written over several lines).
+pub fn one_line(file: &FileInfo, range: TextRange) -> String {
+    strip_comments(file.slice(range), true)
+        .replace(" .", ".")
+        .replace(" ?", "?")
+}
+
+fn strip_comments(text: &str, keep_spaces: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '/' if chars.peek() == Some(&'/') => {
+                chars.by_ref().take_while(|c| *c != '\n').for_each(drop);
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut prev = ' ';
+                for c in chars.by_ref() {
+                    if prev == '*' && c == '/' {
+                        break;
+                    }
+                    prev = c;
+                }
+            }
+            '"' => {
+                out.push(c);
+                let mut escaped = false;
+                for c in chars.by_ref() {
+                    out.push(c);
+                    match c {
+                        '\\' if !escaped => escaped = true,
+                        '"' if !escaped => break,
+                        _ => escaped = false,
+                    }
+                }
+            }
+            c if c.is_whitespace() => {
+                if keep_spaces && !out.is_empty() && !out.ends_with(' ') {
+                    out.push(' ');
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One operation performed through a guard: a method called on it (or on a field of
+/// the locked value), or an assignment through it.
+#[derive(Debug, Clone)]
+pub struct GuardOp {
+    /// The method call or assignment.
+    pub range: TextRange,
+    /// The method called (`contains_key`), or `=` for an assignment through the guard
+    /// (`*g = v`, `g.conn = v`, `*m.lock().unwrap() += 1`).
+    pub method: String,
+    /// The fields between the guard and the operation: `""` for `g.insert(..)`,
+    /// `".pending"` for `g.pending.insert(..)`.
+    pub path: String,
+    /// The acquisition of the guard, an index into what [`acquisitions`] returned.
+    pub acquisition: usize,
+    /// The method called on the operation's result (`or_insert` after `entry(k)`).
+    pub then: Option<String>,
+}
+
+/// The operations performed through the guards `acqs` found in `body` (in sync
+/// closures too), in source order of their ends.
+pub fn guard_ops(file: &FileInfo, body: &Block, acqs: &[Acquisition]) -> Vec<GuardOp> {
+    struct V<'a> {
+        file: &'a FileInfo<'a>,
+        acqs: &'a [Acquisition],
+        out: Vec<GuardOp>,
+    }
+    impl V<'_> {
+        /// The acquisition and field path a place or receiver goes through.
+        fn guard_place(&self, e: &Expr, at: usize) -> Option<(usize, String)> {
+            match strip(e) {
+                Expr::Field(f) => {
+                    let (i, path) = self.guard_place(&f.base, at)?;
+                    let member = match &f.member {
+                        syn::Member::Named(n) => n.to_string(),
+                        syn::Member::Unnamed(i) => i.index.to_string(),
+                    };
+                    Some((i, format!("{path}.{member}")))
+                }
+                Expr::Index(i) => self.guard_place(&i.expr, at),
+                Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
+                    self.guard_place(&u.expr, at)
+                }
+                Expr::Reference(r) => self.guard_place(&r.expr, at),
+                Expr::Path(_) => {
+                    let name = chain::path_ident(e)?.to_string();
+                    let i = self.acqs.iter().position(|a| {
+                        a.binding.as_deref() == Some(name.as_str())
+                            && a.held_from <= at
+                            && at < a.held_until
+                    })?;
+                    Some((i, String::new()))
+                }
+                e => {
+                    let range = expr_range(self.file, e);
+                    let i = self
+                        .acqs
+                        .iter()
+                        .position(|a| a.binding.is_none() && a.range == range)?;
+                    Some((i, String::new()))
+                }
+            }
+        }
+
+        fn push(&mut self, e: &Expr, place: &Expr, method: String) {
+            let range = expr_range(self.file, e);
+            if let Some((acquisition, path)) = self.guard_place(place, range.start) {
+                self.out.push(GuardOp {
+                    range,
+                    method,
+                    path,
+                    acquisition,
+                    then: None,
+                });
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for V<'_> {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
+                Expr::Async(_) => {}
+                Expr::Closure(c) if c.asyncness.is_some() => {}
+                Expr::MethodCall(m) => {
+                    visit::visit_expr_method_call(self, m);
+                    let inner = expr_range(self.file, &m.receiver);
+                    if let Some(op) = self.out.last_mut().filter(|op| op.range == inner) {
+                        op.then.get_or_insert_with(|| m.method.to_string());
+                    }
+                    self.push(e, &m.receiver, m.method.to_string());
+                }
+                Expr::Assign(a) => {
+                    visit::visit_expr_assign(self, a);
+                    self.push(e, &a.left, "=".to_string());
+                }
+                Expr::Binary(b) if super::body::is_compound_assign(&b.op) => {
+                    visit::visit_expr_binary(self, b);
+                    self.push(e, &b.left, "=".to_string());
+                }
+                _ => visit::visit_expr(self, e),
+            })
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut v = V {
+        file,
+        acqs,
+        out: Vec::new(),
+    };
+    v.visit_block(body);
+    v.out
+}
+
+/// The spans during which `body` holds an async lock it bound with `let`
+/// (`let g = m.lock().await;`, also `.read()`/`.write()`/`*_owned()`, semaphore
+/// permits, awaited helpers named after a lock such as `exclusive_lock(..)`, with `?`
+/// or `.unwrap()` after the await): critical sections that may span `.await`s.
+pub fn async_critical_sections(file: &FileInfo, body: &Block) -> Vec<TextRange> {
+    struct V<'a> {
+        file: &'a FileInfo<'a>,
+        out: Vec<TextRange>,
+    }
+    impl<'ast> Visit<'ast> for V<'_> {
+        fn visit_block(&mut self, b: &'ast Block) {
+            let block_end = self.file.range(b.brace_token.span.close()).end;
+            for (i, stmt) in b.stmts.iter().enumerate() {
+                if let Stmt::Local(local) = stmt {
+                    let name = simple_binding(&local.pat);
+                    let init = local.init.as_ref().map(|init| &*init.expr);
+                    if let (Some(name), Some(_)) = (name, init.filter(|e| is_async_lock(e))) {
+                        let start = self.file.range(local.semi_token.span).end;
+                        let (until, _) =
+                            release_point(self.file, &b.stmts[i + 1..], &name, block_end);
+                        self.out.push(TextRange::new(start, until));
+                    }
+                }
+                self.visit_stmt(stmt);
+            }
+        }
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
+                Expr::Async(_) => {}
+                Expr::Closure(c) if c.asyncness.is_some() => {}
+                _ => visit::visit_expr(self, e),
+            })
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    fn is_async_lock(e: &Expr) -> bool {
+        match strip(e) {
+            Expr::Try(t) => is_async_lock(&t.expr),
+            Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
+                is_async_lock(&m.receiver)
+            }
+            Expr::Await(a) => {
+                let name = match strip(&a.base) {
+                    Expr::MethodCall(m) => m.method.to_string(),
+                    call => match chain::call_path(call).and_then(|p| p.segments.last()) {
+                        Some(last) => last.ident.to_string(),
+                        None => return false,
+                    },
+                };
+                is_lock_name(&name)
+            }
+            _ => false,
+        }
+    }
+    /// `lock`, `read`, `write`, `*_owned`, `acquire*` (a permit), and helpers named
+    /// after a lock: `exclusive_lock`, `lock_tenant`.
+    fn is_lock_name(name: &str) -> bool {
+        let name = name.strip_suffix("_owned").unwrap_or(name);
+        matches!(name, "read" | "write" | "upgradable_read")
+            || name.starts_with("acquire")
+            || name.split('_').any(|w| w == "lock" || w == "locked")
+    }
+    let mut v = V {
+        file,
+        out: Vec::new(),
+    };
+    v.visit_block(body);
+    v.out
+}
+
+/// Whether a fn is handed a lock guard or permit by its caller (`node_lock:
+/// &ExclusiveGuard<Op>`, `_permit: OwnedSemaphorePermit`): its whole body then runs
+/// inside the caller's critical section.
+pub fn takes_guard(sig: &syn::Signature) -> bool {
+    fn is_guard(ty: &syn::Type) -> bool {
+        match ty {
+            syn::Type::Reference(r) => is_guard(&r.elem),
+            syn::Type::Paren(p) => is_guard(&p.elem),
+            syn::Type::Path(p) => p.path.segments.last().is_some_and(|s| {
+                let name = s.ident.to_string();
+                name.ends_with("Guard") || name.ends_with("Permit")
+            }),
+            _ => false,
+        }
+    }
+    sig.inputs
+        .iter()
+        .any(|arg| matches!(arg, syn::FnArg::Typed(t) if is_guard(&t.ty)))
 }
 
 /// Byte offsets of the `.await`s a body performs itself.
@@ -363,7 +727,11 @@ mod tests {
         acquisitions(&cx, &f.block)
             .into_iter()
             .map(|a| {
-                let name = a.binding.clone().or(a.guard_method.clone()).unwrap();
+                let name = a
+                    .binding
+                    .clone()
+                    .or(a.guard_method.clone())
+                    .unwrap_or_else(|| "*".to_string());
                 let across = awaits
                     .iter()
                     .any(|(at, _)| a.held_from <= *at && *at < a.held_until);
@@ -388,6 +756,14 @@ mod tests {
         assert_eq!(h, [("g".to_string(), false)]);
         let h = held("async fn f() { let g = m.lock().unwrap(); let g = 1; save().await; }");
         assert_eq!(h, [("g".to_string(), false)]);
+        // A `let g` in a nested block or async block shadows only there.
+        let h = held("async fn f() { let g = m.lock().unwrap(); spawn(async { let g = 1; }); save().await; }");
+        assert_eq!(h, [("g".to_string(), true)]);
+        let h =
+            held("async fn f() { let g = m.lock().unwrap(); if x { let g = 1; } save().await; }");
+        assert_eq!(h, [("g".to_string(), true)]);
+        let h = held("async fn f() { let g = m.lock().unwrap(); spawn(async move { g.len() }); save().await; }");
+        assert_eq!(h, [("g".to_string(), false)]);
     }
 
     #[test]
@@ -404,10 +780,151 @@ mod tests {
     }
 
     #[test]
+    fn lazy_boolean_operands_arms_and_if_let_else_are_scopes_of_their_own() {
+        let h = held(
+            "async fn f() -> bool { !m.read().unwrap().is_empty() || !n.read().await.is_empty() }",
+        );
+        assert_eq!(h, [("is_empty".to_string(), false)]);
+        let h = held("async fn f() { match k { Some(k) => m.lock().unwrap().remove(&k), None => None }; save().await; }");
+        assert_eq!(h, [("remove".to_string(), false)]);
+        let h = held("async fn f() { match k { Some(k) if m.lock().unwrap().contains(&k) => save().await, _ => {} } }");
+        assert_eq!(h, [("contains".to_string(), false)]);
+        // Edition 2024 drops an `if let` scrutinee's temporaries before `else`.
+        let h = held("async fn f() { if let Some(v) = m.lock().unwrap().get(&k).cloned() { v } else { load().await } }");
+        assert_eq!(h, [("get".to_string(), false)]);
+    }
+
+    #[test]
+    fn temporaries_in_any_position_and_in_sync_closures() {
+        let h = held("async fn f() { *m.lock().unwrap() = Some(c); save().await; }");
+        assert_eq!(h, [("*".to_string(), false)]);
+        // The assigned value is evaluated before the place that holds the guard.
+        let h = held("async fn f() { *m.lock().unwrap() = load().await?; }");
+        assert_eq!(h, [("*".to_string(), false)]);
+        let h = held("async fn f() { let g = m.lock().unwrap(); spawn(async move { let g = 1; }); save().await; }");
+        assert_eq!(h, [("g".to_string(), true)]);
+        let h = held("async fn f() { save(m.lock().unwrap().pending.len()).await; }");
+        assert_eq!(h, [("*".to_string(), true)]);
+        let h = held(
+            "async fn f() { let n = xs.iter().filter(|x| m.lock().unwrap().contains(x)).count(); save(n).await; }",
+        );
+        assert_eq!(h, [("contains".to_string(), false)]);
+        let h = held("async fn f() { let g = m.lock().unwrap_or_else(PoisonError::into_inner); save().await; }");
+        assert_eq!(h, [("g".to_string(), true)]);
+        let h =
+            held("async fn f() -> Result<()> { let g = m.lock().map_err(|_| E)?; save().await }");
+        assert_eq!(h, [("g".to_string(), true)]);
+    }
+
+    /// (method, path, acquisition) of each operation through a guard in `f`.
+    fn ops(src: &str) -> Vec<(String, String, usize)> {
+        let file: syn::File = syn::parse_str(src).unwrap();
+        let info = FileInfo::new("t.rs", src, &file);
+        let syn::Item::Fn(f) = &file.items.last().unwrap() else {
+            panic!()
+        };
+        let (context, scopes, mut sink) = (Context::default(), Scopes::default(), Sink::default());
+        let cx = Cx {
+            file: &info,
+            context: &context,
+            scopes: &scopes,
+            select_depth: 0,
+            under_deadline: false,
+            options: &crate::config::RuleOptions::default(),
+            in_test: false,
+            enclosing_fn: None,
+            sink: &mut sink,
+        };
+        let acqs = acquisitions(&cx, &f.block);
+        guard_ops(&info, &f.block, &acqs)
+            .into_iter()
+            .map(|o| match o.then {
+                Some(then) => (format!("{}.{then}", o.method), o.path, o.acquisition),
+                None => (o.method, o.path, o.acquisition),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn operations_through_guards() {
+        let o = ops(
+            "async fn f() { if m.lock().unwrap().contains_key(&k) { return; } \
+                     let v = load().await; let mut g = m.lock().unwrap(); g.pending.insert(k, v); \
+                     *g = x; g.n += 1; other.insert(1); }",
+        );
+        let s = |m: &str, p: &str, i| (m.to_string(), p.to_string(), i);
+        assert_eq!(
+            o,
+            [
+                s("contains_key", "", 0),
+                s("insert", ".pending", 1),
+                s("=", "", 1),
+                s("=", ".n", 1)
+            ]
+        );
+        let o = ops("fn f() { let n = m.lock().unwrap().entry(k).or_insert(0); *m.lock().unwrap() = None; }");
+        assert_eq!(o, [s("entry.or_insert", "", 0), s("=", "", 1)]);
+    }
+
+    #[test]
+    fn async_critical_sections_follow_their_guards() {
+        let src =
+            "async fn f() { { let g = a.lock().await; x().await; } let r = b.write().await?; \
+                   y().await; drop(r); z().await; let n = c.lock().await.len(); \
+                   let _p = per_key_lock(&locks, id).await; w().await; }";
+        let file: syn::File = syn::parse_str(src).unwrap();
+        let info = FileInfo::new("t.rs", src, &file);
+        let syn::Item::Fn(f) = &file.items[0] else {
+            panic!()
+        };
+        let sections: Vec<&str> = async_critical_sections(&info, &f.block)
+            .into_iter()
+            .map(|r| info.slice(r).trim())
+            .collect();
+        assert_eq!(sections, ["x().await; }", "y().await;", "w().await; }"]);
+    }
+
+    fn info_range(info: &FileInfo, e: &Expr) -> TextRange {
+        expr_range(info, e)
+    }
+
+    #[test]
+    fn compact_text_drops_whitespace_and_comments() {
+        let src = "fn f() { room // the room\n .outbox /* queue */ .get(\"a // b\"); }";
+        let file: syn::File = syn::parse_str(src).unwrap();
+        let info = FileInfo::new("t.rs", src, &file);
+        let syn::Item::Fn(f) = &file.items[0] else {
+            panic!()
+        };
+        let Stmt::Expr(e, _) = &f.block.stmts[0] else {
+            panic!()
+        };
+        assert_eq!(compact(&info, e), "room.outbox.get(\"a // b\")");
+        assert_eq!(
+            one_line(&info, info_range(&info, e)),
+            "room.outbox.get(\"a // b\")"
+        );
+    }
+
+    #[test]
+    fn guards_handed_in_by_the_caller() {
+        let sig = |s: &str| syn::parse_str::<syn::ItemFn>(s).unwrap().sig;
+        assert!(takes_guard(&sig(
+            "async fn f(&self, lock: &TracingExclusiveGuard<Op>) {}"
+        )));
+        assert!(takes_guard(&sig("async fn f(_p: OwnedSemaphorePermit) {}")));
+        assert!(!takes_guard(&sig("async fn f(&self, id: u64) {}")));
+    }
+
+    #[test]
     fn async_locks_and_unknown_plain_locks_are_not_guards() {
         assert!(held("async fn f() { let g = m.lock().await; save().await; }").is_empty());
         assert!(held("async fn f() { let g = m.lock(); save().await; }").is_empty());
         let h = held("use parking_lot::Mutex; async fn f() { let g = m.lock(); save().await; }");
         assert_eq!(h, [("g".to_string(), true)]);
+        let h = held("use parking_lot::Mutex; async fn f() { a.write().await.flush().await; }");
+        assert!(h.is_empty());
+        let h = held("use std::borrow::BorrowMut; async fn f() { let b = buf.borrow_mut(); b.fill().await; }");
+        assert!(h.is_empty());
     }
 }

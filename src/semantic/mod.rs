@@ -7,6 +7,7 @@ pub mod body;
 pub mod bounds;
 pub mod calls;
 pub mod chain;
+pub mod decisions;
 pub mod futures;
 pub mod guards;
 pub mod handles;
@@ -20,6 +21,7 @@ pub mod scope;
 pub mod tasks;
 pub mod testcode;
 pub mod text;
+pub mod types;
 pub mod uses;
 
 use crate::diagnostic::Diagnostic;
@@ -56,6 +58,8 @@ pub struct FileInfo<'t> {
     pub is_test_file: bool,
     /// The declared types of the file's struct fields, by field name, as written.
     pub field_types: std::collections::HashMap<String, String>,
+    /// Declared types of the struct fields the file defines.
+    pub fields: types::FieldTypes,
 }
 
 impl<'t> FileInfo<'t> {
@@ -85,6 +89,7 @@ impl<'t> FileInfo<'t> {
             path,
             text,
             lines,
+            fields: types::FieldTypes::from_file(file, &uses),
             uses,
             runtime,
             mentions_tokio,

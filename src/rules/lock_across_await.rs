@@ -1,0 +1,111 @@
+//! `lock-across-await`: a synchronous lock guard or `RefCell` borrow alive at an `.await`.
+
+use super::{FnNode, Rule, RuleMeta};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::semantic::body::async_body;
+use crate::semantic::guards::{acquisitions, await_offsets, one_line, Acquisition, LockKind};
+use crate::semantic::Cx;
+use crate::source::TextRange;
+use syn::{Block, Expr};
+
+pub struct LockAcrossAwait;
+
+static META: RuleMeta = RuleMeta {
+    name: "lock-across-await",
+    severity: Severity::Warning,
+    default_enabled: true,
+    summary: "a synchronous lock guard or `RefCell` borrow is held across an `.await`",
+    doc: include_str!("../../rules/lock-across-await.md"),
+};
+
+impl Rule for LockAcrossAwait {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check_fn(&self, cx: &mut Cx, f: &FnNode) {
+        if f.sig.asyncness.is_some() {
+            check_body(cx, f.body);
+        }
+    }
+
+    fn check_expr(&self, cx: &mut Cx, expr: &Expr) {
+        if let Some(body) = async_body(expr) {
+            check_body(cx, body);
+        }
+    }
+}
+
+fn check_body(cx: &mut Cx, body: &Block) {
+    let awaits = await_offsets(cx.file, body);
+    if awaits.is_empty() {
+        return;
+    }
+    for acq in acquisitions(cx, body) {
+        let held_at = awaits
+            .iter()
+            .find(|(at, _)| acq.held_from <= *at && *at < acq.held_until);
+        if let Some((at, range)) = held_at {
+            report(cx, &acq, *at, *range);
+        }
+    }
+}
+
+fn report(cx: &mut Cx, acq: &Acquisition, at: usize, await_range: TextRange) {
+    let lock = one_line(cx.file, acq.range);
+    let recv = &acq.receiver;
+    let cell = acq.kind == LockKind::RefCell;
+    let what = if cell { "borrow" } else { "guard" };
+    let message = if cell {
+        format!("this `RefCell` borrow of `{recv}` is still alive at an `.await`: while the task is parked, any other task that borrows `{recv}` panics with a `BorrowError`/`BorrowMutError`")
+    } else {
+        format!("this {} on `{recv}` is still held at an `.await`: the task parks with the lock taken, so every other task that locks `{recv}` blocks its worker thread (a deadlock on a current-thread runtime), and the future is not `Send`", acq.kind.describe())
+    };
+    let mut d = Diagnostic::new(META.name, META.severity, acq.range, message)
+        .with_label(format!("{} created here", acq.kind.describe()))
+        .with_secondary(
+            label_range(cx, at, await_range),
+            format!("`.await` while the {what} is held"),
+        );
+    if let Some(released) = acq.released_at.filter(|r| r.start > at) {
+        let how = if cx.file.slice(released).starts_with("drop(") {
+            if cell {
+                "borrow released here"
+            } else {
+                "lock released here"
+            }
+        } else {
+            "guard moved away here"
+        };
+        d = d.with_secondary(released, how);
+    }
+    let end_it = match (&acq.binding, &acq.guard_method) {
+        (Some(g), _) => format!(
+            "end the {what} before the `.await`: copy what you need out in a block (`let v = {{ let {g} = {lock}; {g}.clone() }};`), call `drop({g})` first, or take it only after the `.await`"
+        ),
+        (None, method) => {
+            let example = method
+                .as_ref()
+                .map(|m| format!(" (`let v = {lock}.{m}(..);`)"))
+                .unwrap_or_default();
+            format!(
+                "copy what you need out of `{lock}` in a `let` statement of its own before the `.await`{example} and use the copy: a temporary {what} lives to the end of its statement, and through the whole `match`, `if let` or `while let` whose scrutinee creates it"
+            )
+        }
+    };
+    let help = match acq.kind {
+        LockKind::RefCell => format!("{end_it}; never keep a `RefCell` borrow across an `.await`"),
+        LockKind::Mutex => format!("{end_it}; if the critical section really must span the `.await`, make `{recv}` a `tokio::sync::Mutex` and lock it with `{recv}.lock().await`"),
+        LockKind::RwLockRead | LockKind::RwLockWrite => format!("{end_it}; if the critical section really must span the `.await`, make `{recv}` a `tokio::sync::RwLock` and use `.read().await` / `.write().await`"),
+    };
+    cx.report(d.with_help(help));
+}
+
+/// The awaited expression when it fits on one line, else the `await` keyword.
+fn label_range(cx: &Cx, at: usize, await_range: TextRange) -> TextRange {
+    if cx.file.slice(await_range).contains('\n') {
+        TextRange::new(at, at + "await".len())
+    } else {
+        await_range
+    }
+}

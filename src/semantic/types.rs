@@ -1,0 +1,218 @@
+//! Declared types, without inference: the type path a declaration names (seen through
+//! references, `Arc`, `Box` and `Rc`), the declared types of the struct fields a file
+//! defines, and which receivers are concurrent maps.
+
+use super::guards::compact;
+use super::imports::UseMap;
+use super::{Cx, NodeRange};
+use crate::source::TextRange;
+use std::collections::HashMap;
+use syn::visit::{self, Visit};
+use syn::{Block, Expr, Item, Type};
+
+/// Concurrent maps: every method locks a shard internally and releases it on return.
+pub const CONCURRENT_MAPS: &[&str] = &["dashmap::DashMap", "dashmap::DashSet"];
+
+/// The resolved path of a declared type, seen through references and `Arc`/`Box`/`Rc`.
+pub fn type_path(ty: &Type, uses: &UseMap) -> Option<String> {
+    match ty {
+        Type::Reference(r) => type_path(&r.elem, uses),
+        Type::Paren(p) => type_path(&p.elem, uses),
+        Type::Group(g) => type_path(&g.elem, uses),
+        Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            if last.ident == "Arc" || last.ident == "Box" || last.ident == "Rc" {
+                if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
+                    if let Some(syn::GenericArgument::Type(inner)) = a.args.first() {
+                        return type_path(inner, uses);
+                    }
+                }
+            }
+            uses.resolve(&p.path)
+        }
+        _ => None,
+    }
+}
+
+/// The declared types of the named struct fields a file defines, by field name. A name
+/// declared with different types in different structs has none.
+#[derive(Debug, Default, Clone)]
+pub struct FieldTypes {
+    by_name: HashMap<String, Option<String>>,
+}
+
+impl FieldTypes {
+    pub fn from_file(file: &syn::File, uses: &UseMap) -> Self {
+        let mut f = FieldTypes::default();
+        f.collect(&file.items, uses);
+        f
+    }
+
+    fn collect(&mut self, items: &[Item], uses: &UseMap) {
+        for item in items {
+            match item {
+                Item::Struct(s) => {
+                    for field in &s.fields {
+                        let Some(name) = &field.ident else { continue };
+                        let ty = type_path(&field.ty, uses);
+                        self.by_name
+                            .entry(name.to_string())
+                            .and_modify(|known| {
+                                if *known != ty {
+                                    *known = None;
+                                }
+                            })
+                            .or_insert(ty);
+                    }
+                }
+                Item::Mod(m) => {
+                    if let Some((_, items)) = &m.content {
+                        self.collect(items, uses);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The declared type of field `name`, when the file says and says it once.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.by_name.get(name)?.as_deref()
+    }
+}
+
+/// Whether `receiver` is a concurrent map (`DashMap`): a field declared with that type
+/// in this file, or a local whose declared type or constructor names it.
+pub fn is_concurrent_map(cx: &Cx, receiver: &Expr) -> bool {
+    let ty = match super::chain::strip(receiver) {
+        Expr::Reference(r) => return is_concurrent_map(cx, &r.expr),
+        Expr::Field(f) => match &f.member {
+            syn::Member::Named(name) => cx.file.fields.get(&name.to_string()),
+            syn::Member::Unnamed(_) => None,
+        },
+        e => match super::chain::path_ident(e).and_then(|i| cx.binding(&i.to_string())) {
+            Some(origin) => origin.ty.as_deref().or_else(|| {
+                let call = origin.root_call.as_deref()?;
+                CONCURRENT_MAPS
+                    .iter()
+                    .find(|m| call.strip_prefix(**m).is_some_and(|r| r.starts_with("::")))
+                    .copied()
+            }),
+            None => None,
+        },
+    };
+    ty.is_some_and(|t| CONCURRENT_MAPS.contains(&t))
+}
+
+/// One method call on a concurrent map.
+#[derive(Debug, Clone)]
+pub struct MapCall {
+    /// The whole call.
+    pub range: TextRange,
+    /// The map as written, without whitespace or a leading `&` (`self.prices`).
+    pub receiver: String,
+    pub method: String,
+    /// The method called on the result (`or_insert` after `entry(k)`).
+    pub then: Option<String>,
+}
+
+/// The calls `body` makes on concurrent maps (sync closures included; async blocks,
+/// async closures and fns are bodies of their own), in source order of their ends.
+pub fn concurrent_map_calls(cx: &Cx, body: &Block) -> Vec<MapCall> {
+    struct V<'a> {
+        cx: &'a Cx<'a>,
+        out: Vec<MapCall>,
+    }
+    impl<'ast> Visit<'ast> for V<'_> {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
+                Expr::Async(_) => {}
+                Expr::Closure(c) if c.asyncness.is_some() => {}
+                Expr::MethodCall(m) => {
+                    visit::visit_expr(self, e);
+                    let inner = m.receiver.text_range(self.cx.file);
+                    if let Some(call) = self.out.last_mut().filter(|c| c.range == inner) {
+                        call.then.get_or_insert_with(|| m.method.to_string());
+                    }
+                    if is_concurrent_map(self.cx, &m.receiver) {
+                        let mut recv = super::chain::strip(&m.receiver);
+                        while let Expr::Reference(r) = recv {
+                            recv = super::chain::strip(&r.expr);
+                        }
+                        self.out.push(MapCall {
+                            range: e.text_range(self.cx.file),
+                            receiver: compact(self.cx.file, recv),
+                            method: m.method.to_string(),
+                            then: None,
+                        });
+                    }
+                }
+                _ => visit::visit_expr(self, e),
+            })
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut v = V {
+        cx,
+        out: Vec::new(),
+    };
+    v.visit_block(body);
+    v.out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_types_see_through_arc_and_give_up_on_conflicts() {
+        let src = "use dashmap::DashMap; use std::sync::Arc;\n\
+                   struct A { cache: Arc<DashMap<u64, String>>, ids: Vec<u64> }\n\
+                   struct B { ids: std::collections::HashSet<u64> }\n\
+                   mod m { struct C { seen: dashmap::DashSet<u64> } }";
+        let file: syn::File = syn::parse_str(src).unwrap();
+        let f = FieldTypes::from_file(&file, &UseMap::from_file(&file));
+        assert_eq!(f.get("cache"), Some("dashmap::DashMap"));
+        assert_eq!(f.get("seen"), Some("dashmap::DashSet"));
+        assert_eq!(f.get("ids"), None);
+        assert_eq!(f.get("other"), None);
+    }
+
+    #[test]
+    fn calls_on_concurrent_map_fields() {
+        use crate::semantic::scope::{Context, Scopes};
+        use crate::semantic::{FileInfo, Sink};
+        let src = "use dashmap::DashMap;\n\
+                   struct S { prices: DashMap<u64, u64>, names: Vec<String> }\n\
+                   async fn f(s: &S) { if !s.prices.contains_key(&1) { s.names.push(x); } \
+                   (&s.prices).entry(1).or_insert(2); }";
+        let file: syn::File = syn::parse_str(src).unwrap();
+        let info = FileInfo::new("t.rs", src, &file);
+        let syn::Item::Fn(f) = &file.items[2] else {
+            panic!()
+        };
+        let (context, scopes, mut sink) = (Context::default(), Scopes::default(), Sink::default());
+        let cx = Cx {
+            file: &info,
+            context: &context,
+            scopes: &scopes,
+            select_depth: 0,
+            under_deadline: false,
+            options: &crate::config::RuleOptions::default(),
+            in_test: false,
+            enclosing_fn: None,
+            sink: &mut sink,
+        };
+        let calls: Vec<(String, String, Option<String>)> = concurrent_map_calls(&cx, &f.block)
+            .into_iter()
+            .map(|c| (c.receiver, c.method, c.then))
+            .collect();
+        assert_eq!(
+            calls,
+            [
+                ("s.prices".into(), "contains_key".into(), None),
+                ("s.prices".into(), "entry".into(), Some("or_insert".into()))
+            ]
+        );
+    }
+}

@@ -2,7 +2,7 @@
 //! scopes and bindings, macro bodies, `select!` nesting) and hands each node to the
 //! enabled rules. The tree is walked once, however many rules run.
 
-use crate::rules::{FnNode, Rule};
+use crate::rules::{FnKind, FnNode, Rule};
 use crate::semantic::chain::{self, strip};
 use crate::semantic::index::{returns_future, FnEntry, FnKey};
 use crate::semantic::macros::{parse_body, MacroBody};
@@ -27,6 +27,8 @@ pub struct Walker<'a> {
     deadline_depth: usize,
     /// Set by a call for the closure argument it is about to visit: where it runs.
     next_closure: Option<Frame>,
+    /// What a fn item met at this point is: set inside `impl` and `trait` items.
+    fn_kind: FnKind,
     pub sink: Sink,
     /// The fns this file defines, for the crate-wide index.
     pub fns: Vec<FnEntry>,
@@ -55,6 +57,7 @@ impl<'a> Walker<'a> {
             select_depth: 0,
             deadline_depth: 0,
             next_closure: None,
+            fn_kind: FnKind::Free,
             sink: Sink::default(),
             fns: Vec::new(),
         }
@@ -80,6 +83,8 @@ impl<'a> Walker<'a> {
         let outer_scopes = std::mem::take(&mut self.scopes);
         let outer_select = std::mem::replace(&mut self.select_depth, 0);
         let outer_deadline = std::mem::replace(&mut self.deadline_depth, 0);
+        // Items nested in the body are free fns again.
+        let kind = std::mem::replace(&mut self.fn_kind, FnKind::Free);
         self.context.push(if is_async {
             Frame::AsyncFn
         } else {
@@ -114,7 +119,12 @@ impl<'a> Walker<'a> {
                 }
             }
         }
-        let node = FnNode { attrs, sig, body };
+        let node = FnNode {
+            attrs,
+            sig,
+            body,
+            kind,
+        };
         for rule in self.rules {
             rule.check_fn(&mut cx!(self), &node);
         }
@@ -123,6 +133,13 @@ impl<'a> Walker<'a> {
         self.scopes = outer_scopes;
         self.select_depth = outer_select;
         self.deadline_depth = outer_deadline;
+        self.fn_kind = kind;
+    }
+
+    fn with_fn_kind(&mut self, kind: FnKind, f: impl FnOnce(&mut Self)) {
+        let outer = std::mem::replace(&mut self.fn_kind, kind);
+        f(self);
+        self.fn_kind = outer;
     }
 
     /// The resolved path of a declared type, seen through references and `Arc`/`Box`.
@@ -255,6 +272,19 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         self.enter_fn(&f.attrs, &f.sig, &f.block);
     }
 
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        let kind = if i.trait_.is_some() {
+            FnKind::TraitImpl
+        } else {
+            FnKind::Inherent
+        };
+        self.with_fn_kind(kind, |w| visit::visit_item_impl(w, i));
+    }
+
+    fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
+        self.with_fn_kind(FnKind::TraitDefault, |w| visit::visit_item_trait(w, t));
+    }
+
     fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
         if let Some(body) = &f.default {
             self.enter_fn(&f.attrs, &f.sig, body);
@@ -263,6 +293,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
     fn visit_block(&mut self, b: &'ast Block) {
         self.with_scope(|w| {
+            for rule in w.rules {
+                rule.check_block(&mut cx!(w), b);
+            }
             for stmt in &b.stmts {
                 w.visit_stmt(stmt);
             }

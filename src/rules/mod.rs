@@ -21,11 +21,26 @@ pub struct RuleMeta {
     pub doc: &'static str,
 }
 
+/// Where a fn is defined: its signature is the author's own choice only for free fns
+/// and inherent methods; a trait fixes it for the others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FnKind {
+    /// A free fn, also one nested in another fn's body.
+    Free,
+    /// A method of an inherent `impl Type`.
+    Inherent,
+    /// A method of an `impl Trait for Type`.
+    TraitImpl,
+    /// A trait's default method body.
+    TraitDefault,
+}
+
 /// A fn item, impl method or trait default method.
 pub struct FnNode<'a> {
     pub attrs: &'a [Attribute],
     pub sig: &'a Signature,
     pub body: &'a Block,
+    pub kind: FnKind,
 }
 
 /// A rule: the walk calls its hooks at every node of the kinds it cares about.
@@ -34,6 +49,9 @@ pub trait Rule: Sync {
     fn check_expr(&self, _cx: &mut Cx, _expr: &Expr) {}
     fn check_stmt(&self, _cx: &mut Cx, _stmt: &Stmt) {}
     fn check_fn(&self, _cx: &mut Cx, _f: &FnNode) {}
+    /// Called on entering every block (fn bodies, closure and async bodies, branches),
+    /// with the context of the code inside it.
+    fn check_block(&self, _cx: &mut Cx, _block: &Block) {}
 }
 
 /// Every rule, in the order `asynclint rules` lists them.

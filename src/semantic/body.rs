@@ -3,8 +3,10 @@
 //! performs itself (not inside nested closures, async blocks or fns); which loops
 //! exit early. Macro bodies the shared layer can parse are included.
 
+use super::calls;
 use super::chain::{self, strip};
 use super::macros::{parse_body, MacroBody};
+use quote::ToTokens;
 use std::collections::HashSet;
 use syn::visit::{self, Visit};
 use syn::{BinOp, Block, Expr, ExprAwait, Pat};
@@ -241,6 +243,81 @@ pub fn loop_exits(body: &Block) -> Exits {
     x.exits
 }
 
+/// Whether `e` is a loop that nothing inside it can end: a `loop` or `while true`
+/// with no `break`, `return` or `?` of its own (see [`loop_exits`]), no call that ends
+/// the process, no macro that might hide one of those, and no `select!` branch on a
+/// cancellation signal ([`calls::is_cancel_branch`]). A `for`, `while let` or
+/// `while <cond>` loop can end: its iterator, pattern or condition says when (a
+/// `while let Some(x) = rx.recv().await` ends when the channel closes).
+pub fn is_endless_loop(e: &Expr) -> bool {
+    let body = match strip(e) {
+        Expr::Loop(l) => &l.body,
+        Expr::While(w) if is_true(&w.cond) => &w.body,
+        _ => return false,
+    };
+    let exits = loop_exits(body);
+    !(exits.breaks || exits.returns || exits.tries || has_way_out(body))
+}
+
+fn is_true(cond: &Expr) -> bool {
+    matches!(strip(cond), Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) if b.value)
+}
+
+/// A process exit, a cancellation branch of a `select!`, or a macro (other than
+/// `select!`) whose tokens might hold a `return`, `break` or `?`.
+fn has_way_out(body: &Block) -> bool {
+    struct W(bool);
+    impl<'ast> Visit<'ast> for W {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            if self.0 {
+                return;
+            }
+            stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
+                Expr::Closure(_) | Expr::Async(_) => {}
+                Expr::Call(_) => {
+                    let exits = chain::call_path(e).is_some_and(|p| {
+                        let n = p.segments.len();
+                        n >= 2 && {
+                            let tail =
+                                format!("{}::{}", p.segments[n - 2].ident, p.segments[n - 1].ident);
+                            calls::PROCESS_EXITS.contains(&tail.as_str())
+                        }
+                    });
+                    self.0 |= exits;
+                    visit::visit_expr(self, e);
+                }
+                _ => visit::visit_expr(self, e),
+            })
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            match parse_body(m) {
+                MacroBody::Select(branches) => {
+                    for b in &branches {
+                        if let Some(f) = &b.future {
+                            self.0 |= calls::is_cancel_branch(&f.to_token_stream().to_string());
+                        }
+                        <Self as Visit<'_>>::visit_expr(self, &b.handler);
+                    }
+                }
+                _ => self.0 |= may_exit(m.tokens.clone()),
+            }
+        }
+    }
+    let mut w = W(false);
+    w.visit_block(body);
+    w.0
+}
+
+fn may_exit(ts: proc_macro2::TokenStream) -> bool {
+    ts.into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(i) => i == "return" || i == "break",
+        proc_macro2::TokenTree::Punct(p) => p.as_char() == '?',
+        proc_macro2::TokenTree::Group(g) => may_exit(g.stream()),
+        proc_macro2::TokenTree::Literal(_) => false,
+    })
+}
+
 /// What a `for` loop iterates over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoopSource {
@@ -329,6 +406,30 @@ mod tests {
             .filter_map(|a| awaited_call(a).map(|c| c.name))
             .collect();
         assert_eq!(names, ["a", "e", "d"]);
+    }
+
+    #[test]
+    fn endless_loops_have_no_way_out() {
+        let endless = |s: &str| is_endless_loop(&syn::parse_str(s).unwrap());
+        assert!(endless("loop { tick.tick().await; flush().await; }"));
+        assert!(endless("while true { poll(); }"));
+        assert!(endless("loop { for x in xs { if x { break; } } }"));
+        assert!(endless(
+            "loop { tokio::select! { _ = tick.tick() => {}, m = rx.recv() => handle(m) } }"
+        ));
+        assert!(!endless("loop { if done() { break; } }"));
+        assert!(!endless("loop { step().await?; }"));
+        assert!(!endless(
+            "loop { tokio::select! { _ = token.cancelled() => {}, _ = t.tick() => {} } }"
+        ));
+        assert!(!endless("loop { std::process::exit(1); }"));
+        assert!(!endless("loop { my_macro!(return); }"));
+        assert!(endless("loop { spawn(async move { return; }); }"));
+        assert!(!endless(
+            "while let Some(m) = rx.recv().await { handle(m); }"
+        ));
+        assert!(!endless("while !stop.load(Ordering::Relaxed) { work(); }"));
+        assert!(!endless("for x in xs { handle(x); }"));
     }
 
     #[test]

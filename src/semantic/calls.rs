@@ -140,6 +140,35 @@ pub fn is_deadline_branch(text: &str) -> bool {
     DEADLINE_WORDS.iter().any(|w| lower.contains(w))
 }
 
+/// Words that mark a `select!` branch as a way to stop a loop: a token's
+/// `cancelled()`, a shutdown or stop channel, a signal, a `watch` receiver's
+/// `changed()`, a sender's `closed()`.
+const CANCEL_WORDS: &[&str] = &[
+    "cancel",
+    "shutdown",
+    "stop",
+    "quit",
+    "exit",
+    "terminate",
+    "kill",
+    "abort",
+    "halt",
+    "ctrl_c",
+    "signal",
+    "changed",
+    "closed",
+    "done",
+];
+
+/// Whether a `select!` branch future (its source text) is a cancellation signal.
+pub fn is_cancel_branch(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    CANCEL_WORDS.iter().any(|w| lower.contains(w))
+}
+
+/// Calls that end the whole process (matched by their last two path segments).
+pub const PROCESS_EXITS: &[&str] = &["process::exit", "process::abort"];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,5 +184,7 @@ mod tests {
         assert!(is_known_async_fn("tokio::fs::read_to_string"));
         assert!(!is_known_async_fn("tokio::fs::File::open"));
         assert!(is_known_async_fn("tokio::time::sleep"));
+        assert!(is_cancel_branch("token.cancelled()") && is_cancel_branch("shutdown_rx.recv()"));
+        assert!(!is_cancel_branch("interval.tick()") && !is_cancel_branch("rx.recv()"));
     }
 }

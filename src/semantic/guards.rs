@@ -91,6 +91,39 @@ pub fn guard_call<'e>(file: &FileInfo, e: &'e Expr) -> Option<(&'e ExprMethodCal
     Some((m, kind))
 }
 
+/// If `e` is an async lock acquisition — `m.lock().await`, `rw.read().await`,
+/// `rw.write().await` (tokio, async-std, futures), with `?`/`unwrap` for the fallible
+/// ones — the lock call and its kind. Its guard is not a synchronous guard (see
+/// [`guard_call`]) but it is still one critical section.
+pub fn async_guard_call(e: &Expr) -> Option<(&ExprMethodCall, LockKind)> {
+    let mut cur = strip(e);
+    loop {
+        match cur {
+            Expr::Try(t) => cur = strip(&t.expr),
+            Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
+                cur = strip(&m.receiver)
+            }
+            _ => break,
+        }
+    }
+    let Expr::Await(a) = cur else {
+        return None;
+    };
+    let Expr::MethodCall(m) = strip(&a.base) else {
+        return None;
+    };
+    if !m.args.is_empty() {
+        return None;
+    }
+    let kind = match m.method.to_string().as_str() {
+        "lock" | "lock_owned" => LockKind::Mutex,
+        "read" | "read_owned" => LockKind::RwLockRead,
+        "write" | "write_owned" => LockKind::RwLockWrite,
+        _ => return None,
+    };
+    Some((m, kind))
+}
+
 /// Whether a bare `.lock()` / `.read()` / `.write()` in this file is a synchronous
 /// lock: the file uses parking_lot (or spin), whose locks return guards directly.
 fn plain_locks_are_sync(file: &FileInfo) -> bool {
@@ -397,6 +430,14 @@ mod tests {
         let h =
             held("async fn f() { if let Some(v) = m.lock().unwrap().pop() { save(v).await; } }");
         assert_eq!(h, [("pop".to_string(), true)]);
+    }
+
+    #[test]
+    fn async_lock_acquisitions_are_recognised() {
+        let e: Expr = syn::parse_str("state.lock().await").unwrap();
+        assert_eq!(async_guard_call(&e).map(|(_, k)| k), Some(LockKind::Mutex));
+        let e: Expr = syn::parse_str("file.read(&mut buf).await").unwrap();
+        assert!(async_guard_call(&e).is_none());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod imports;
 pub mod index;
 pub mod macros;
 pub mod scope;
+pub mod statics;
 pub mod tasks;
 
 use crate::diagnostic::Diagnostic;
@@ -18,6 +19,7 @@ use crate::source::{LineIndex, TextRange};
 use imports::UseMap;
 use index::{Deferred, IndexQuery};
 use scope::{Context, Origin, Scopes};
+use std::collections::HashSet;
 use syn::spanned::Spanned;
 use syn::Expr;
 
@@ -37,6 +39,8 @@ pub struct FileInfo<'t> {
     pub lines: LineIndex,
     pub uses: UseMap,
     pub runtime: Runtime,
+    /// The names of the file's `static mut` items.
+    pub static_muts: HashSet<String>,
 }
 
 impl<'t> FileInfo<'t> {
@@ -57,6 +61,7 @@ impl<'t> FileInfo<'t> {
             lines: LineIndex::new(text),
             uses,
             runtime,
+            static_muts: statics::static_mut_names(file),
         }
     }
 

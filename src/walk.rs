@@ -7,7 +7,7 @@ use crate::semantic::chain::{self, strip};
 use crate::semantic::index::{returns_future, FnEntry, FnKey};
 use crate::semantic::macros::{parse_body, MacroBody};
 use crate::semantic::scope::{Context, Frame, Origin, Scopes};
-use crate::semantic::{calls, tasks, Cx, FileInfo, NodeRange, Sink};
+use crate::semantic::{calls, tasks, testcode, Cx, FileInfo, NodeRange, Sink};
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, FnArg, Pat, Signature, Stmt};
 
@@ -29,6 +29,8 @@ pub struct Walker<'a> {
     next_closure: Option<Frame>,
     /// What a fn item met at this point is: set inside `impl` and `trait` items.
     fn_kind: FnKind,
+    /// How many test scopes enclose this node (a test file counts as one).
+    test_depth: usize,
     pub sink: Sink,
     /// The fns this file defines, for the crate-wide index.
     pub fns: Vec<FnEntry>,
@@ -42,6 +44,7 @@ macro_rules! cx {
             scopes: &$w.scopes,
             select_depth: $w.select_depth,
             under_deadline: $w.deadline_depth > 0,
+            in_test: $w.test_depth > 0,
             sink: &mut $w.sink,
         }
     };
@@ -58,6 +61,7 @@ impl<'a> Walker<'a> {
             deadline_depth: 0,
             next_closure: None,
             fn_kind: FnKind::Free,
+            test_depth: usize::from(testcode::is_test_path(file.path)),
             sink: Sink::default(),
             fns: Vec::new(),
         }
@@ -85,6 +89,8 @@ impl<'a> Walker<'a> {
         let outer_deadline = std::mem::replace(&mut self.deadline_depth, 0);
         // Items nested in the body are free fns again.
         let kind = std::mem::replace(&mut self.fn_kind, FnKind::Free);
+        let test = usize::from(testcode::is_test_fn(attrs) || testcode::is_cfg_test(attrs));
+        self.test_depth += test;
         self.context.push(if is_async {
             Frame::AsyncFn
         } else {
@@ -134,6 +140,7 @@ impl<'a> Walker<'a> {
         self.select_depth = outer_select;
         self.deadline_depth = outer_deadline;
         self.fn_kind = kind;
+        self.test_depth -= test;
     }
 
     fn with_fn_kind(&mut self, kind: FnKind, f: impl FnOnce(&mut Self)) {
@@ -279,6 +286,13 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             FnKind::Inherent
         };
         self.with_fn_kind(kind, |w| visit::visit_item_impl(w, i));
+    }
+
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        let test = usize::from(testcode::is_cfg_test(&m.attrs));
+        self.test_depth += test;
+        visit::visit_item_mod(self, m);
+        self.test_depth -= test;
     }
 
     fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {

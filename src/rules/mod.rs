@@ -4,6 +4,8 @@
 mod block_on_in_async;
 mod blocking_in_async;
 mod dropped_join_handle;
+mod ignored_cancellation;
+mod non_atomic_update;
 
 use crate::diagnostic::Severity;
 use crate::semantic::Cx;
@@ -59,6 +61,8 @@ pub static RULES: &[&dyn Rule] = &[
     &dropped_join_handle::DroppedJoinHandle,
     &blocking_in_async::BlockingInAsync,
     &block_on_in_async::BlockOnInAsync,
+    &ignored_cancellation::IgnoredCancellation,
+    &non_atomic_update::NonAtomicUpdate,
 ];
 
 pub fn find(name: &str) -> Option<&'static dyn Rule> {

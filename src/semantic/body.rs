@@ -9,7 +9,7 @@ use super::macros::{parse_body, MacroBody};
 use quote::ToTokens;
 use std::collections::HashSet;
 use syn::visit::{self, Visit};
-use syn::{BinOp, Block, Expr, ExprAwait, Pat};
+use syn::{BinOp, Block, Expr, ExprAwait, Pat, Stmt};
 
 /// How a piece of code uses local names (single-segment paths).
 #[derive(Debug, Default, Clone)]
@@ -37,6 +37,12 @@ impl NameUses {
         v.uses
     }
 
+    pub fn of_stmts(stmts: &[syn::Stmt]) -> Self {
+        let mut v = NameCollector::default();
+        stmts.iter().for_each(|s| v.visit_stmt(s));
+        v.uses
+    }
+
     /// Names read here that are not declared here: the inputs from outside.
     pub fn free_reads(&self) -> impl Iterator<Item = &String> {
         self.reads.iter().filter(|n| !self.declared.contains(*n))
@@ -59,6 +65,20 @@ pub fn place_root(e: &Expr) -> Option<String> {
     }
 }
 
+/// The expression a place is based on, through fields, derefs and indexes, and the
+/// field taken directly from it: `(guard, Some(count))` for `*guard.count`, `guard.count[i]`.
+pub fn place_base(e: &Expr) -> (&Expr, Option<&syn::Member>) {
+    let (mut p, mut member) = (strip(e), None);
+    loop {
+        match p {
+            Expr::Field(f) => (p, member) = (strip(&f.base), Some(&f.member)),
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => p = strip(&u.expr),
+            Expr::Index(i) => p = strip(&i.expr),
+            _ => return (p, member),
+        }
+    }
+}
+
 pub fn pattern_names(pat: &Pat, out: &mut HashSet<String>) {
     struct P<'o>(&'o mut HashSet<String>);
     impl<'ast> Visit<'ast> for P<'_> {
@@ -71,7 +91,8 @@ pub fn pattern_names(pat: &Pat, out: &mut HashSet<String>) {
     P(out).visit_pat(pat);
 }
 
-fn is_compound_assign(op: &BinOp) -> bool {
+/// `+=`, `-=`, `|=`, ...: an assignment that reads its place first.
+pub fn is_compound_assign(op: &BinOp) -> bool {
     matches!(
         op,
         BinOp::AddAssign(_)
@@ -184,6 +205,28 @@ pub fn own_awaits(block: &Block) -> Vec<&ExprAwait> {
     a.found
 }
 
+/// Every expression a piece of code evaluates itself, outermost first: not those in
+/// closures, async blocks or nested items, which run at another time, nor macro
+/// arguments. `own_exprs(|v| v.visit_stmt(stmt))`.
+pub fn own_exprs<'a>(visit: impl FnOnce(&mut OwnExprs<'a>)) -> Vec<&'a Expr> {
+    let mut v = OwnExprs(Vec::new());
+    visit(&mut v);
+    v.0
+}
+
+pub struct OwnExprs<'a>(Vec<&'a Expr>);
+
+impl<'a> Visit<'a> for OwnExprs<'a> {
+    fn visit_expr(&mut self, e: &'a Expr) {
+        if matches!(e, Expr::Closure(_) | Expr::Async(_)) {
+            return;
+        }
+        self.0.push(e);
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e));
+    }
+    fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
 /// Whether a block leaves its loop early: a `return`, a `break` that is not inside a
 /// nested loop (or that names a label), or a `?`. Nested closures, async blocks and
 /// fn items do not count.
@@ -275,15 +318,9 @@ fn has_way_out(body: &Block) -> bool {
             stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
                 Expr::Closure(_) | Expr::Async(_) => {}
                 Expr::Call(_) => {
-                    let exits = chain::call_path(e).is_some_and(|p| {
-                        let n = p.segments.len();
-                        n >= 2 && {
-                            let tail =
-                                format!("{}::{}", p.segments[n - 2].ident, p.segments[n - 1].ident);
-                            calls::PROCESS_EXITS.contains(&tail.as_str())
-                        }
-                    });
-                    self.0 |= exits;
+                    self.0 |= chain::call_path(e)
+                        .and_then(|p| p.segments.last())
+                        .is_some_and(|s| calls::PROCESS_EXITS.iter().any(|n| s.ident == n));
                     visit::visit_expr(self, e);
                 }
                 _ => visit::visit_expr(self, e),
@@ -316,6 +353,27 @@ fn may_exit(ts: proc_macro2::TokenStream) -> bool {
         proc_macro2::TokenTree::Group(g) => may_exit(g.stream()),
         proc_macro2::TokenTree::Literal(_) => false,
     })
+}
+
+/// Macros that mark a body as not written yet.
+const STUB_MACROS: &[&str] = &["todo", "unimplemented", "unreachable", "panic"];
+
+/// Whether a fn body says "not written yet": empty, or only `todo!()`,
+/// `unimplemented!()`, `unreachable!()` or `panic!(..)`.
+pub fn is_stub_body(body: &Block) -> bool {
+    match body.stmts.as_slice() {
+        [] => true,
+        [Stmt::Macro(m)] => is_stub_macro(&m.mac),
+        [Stmt::Expr(Expr::Macro(m), _)] => is_stub_macro(&m.mac),
+        _ => false,
+    }
+}
+
+fn is_stub_macro(m: &syn::Macro) -> bool {
+    m.path
+        .segments
+        .last()
+        .is_some_and(|s| STUB_MACROS.iter().any(|n| s.ident == n))
 }
 
 /// What a `for` loop iterates over.
@@ -409,6 +467,19 @@ mod tests {
     }
 
     #[test]
+    fn own_exprs_skip_closures_and_async_blocks() {
+        let b = block("{ let n = a.load(o); spawn(async { b.store(n, o) }); xs.map(|x| c(x)); }");
+        let calls: Vec<String> = own_exprs(|v| v.visit_block(&b))
+            .into_iter()
+            .filter_map(|e| match e {
+                Expr::MethodCall(m) => Some(m.method.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(calls, ["load", "map"]);
+    }
+
+    #[test]
     fn endless_loops_have_no_way_out() {
         let endless = |s: &str| is_endless_loop(&syn::parse_str(s).unwrap());
         assert!(endless("loop { tick.tick().await; flush().await; }"));
@@ -423,6 +494,9 @@ mod tests {
             "loop { tokio::select! { _ = token.cancelled() => {}, _ = t.tick() => {} } }"
         ));
         assert!(!endless("loop { std::process::exit(1); }"));
+        assert!(!endless(
+            "loop { let Ok(c) = l.accept().await else { exit(2) }; }"
+        ));
         assert!(!endless("loop { my_macro!(return); }"));
         assert!(endless("loop { spawn(async move { return; }); }"));
         assert!(!endless(

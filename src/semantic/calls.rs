@@ -166,8 +166,9 @@ pub fn is_cancel_branch(text: &str) -> bool {
     CANCEL_WORDS.iter().any(|w| lower.contains(w))
 }
 
-/// Calls that end the whole process (matched by their last two path segments).
-pub const PROCESS_EXITS: &[&str] = &["process::exit", "process::abort"];
+/// Calls that end the whole process, by the last segment of a plain call's path
+/// (`std::process::exit(1)`, or `exit(1)` after `use std::process::exit`).
+pub const PROCESS_EXITS: &[&str] = &["exit", "abort"];
 
 #[cfg(test)]
 mod tests {

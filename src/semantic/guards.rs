@@ -79,13 +79,13 @@ pub fn guard_call<'e>(file: &FileInfo, e: &'e Expr) -> Option<(&'e ExprMethodCal
     if !m.args.is_empty() {
         return None;
     }
-    let plain_sync_locks = plain_locks_are_sync(file);
+    let plain = |kind| (unwrapped || file.plain_locks_are_sync).then_some(kind);
     let kind = match m.method.to_string().as_str() {
-        "lock" if unwrapped || plain_sync_locks => LockKind::Mutex,
-        "read" if unwrapped || plain_sync_locks => LockKind::RwLockRead,
-        "write" if unwrapped || plain_sync_locks => LockKind::RwLockWrite,
+        "lock" => plain(LockKind::Mutex)?,
+        "read" => plain(LockKind::RwLockRead)?,
+        "write" => plain(LockKind::RwLockWrite)?,
         "borrow_mut" => LockKind::RefCell,
-        "borrow" if uses_cells(file) => LockKind::RefCell,
+        "borrow" if file.uses_cells => LockKind::RefCell,
         _ => return None,
     };
     Some((m, kind))
@@ -122,18 +122,6 @@ pub fn async_guard_call(e: &Expr) -> Option<(&ExprMethodCall, LockKind)> {
         _ => return None,
     };
     Some((m, kind))
-}
-
-/// Whether a bare `.lock()` / `.read()` / `.write()` in this file is a synchronous
-/// lock: the file uses parking_lot (or spin), whose locks return guards directly.
-fn plain_locks_are_sync(file: &FileInfo) -> bool {
-    file.uses.imports_crate("parking_lot")
-        || file.uses.imports_crate("spin")
-        || file.text.contains("parking_lot::")
-}
-
-fn uses_cells(file: &FileInfo) -> bool {
-    file.text.contains("RefCell") || file.text.contains("watch::")
 }
 
 /// Every synchronous guard acquired in `body` (not in nested closures, async blocks
@@ -386,6 +374,7 @@ mod tests {
             scopes: &scopes,
             select_depth: 0,
             under_deadline: false,
+            in_test: false,
             sink: &mut sink,
         };
         let awaits = await_offsets(&info, &f.block);

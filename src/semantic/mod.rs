@@ -11,8 +11,10 @@ pub mod imports;
 pub mod index;
 pub mod macros;
 pub mod scope;
+pub mod shared_state;
 pub mod statics;
 pub mod tasks;
+pub mod testcode;
 
 use crate::diagnostic::Diagnostic;
 use crate::source::{LineIndex, TextRange};
@@ -41,11 +43,19 @@ pub struct FileInfo<'t> {
     pub runtime: Runtime,
     /// The names of the file's `static mut` items.
     pub static_muts: HashSet<String>,
+    /// Whether a bare `.lock()` / `.read()` / `.write()` here is a synchronous lock: the
+    /// file uses parking_lot (or spin), whose locks return guards directly.
+    pub plain_locks_are_sync: bool,
+    /// Whether `.borrow()` here may be a `RefCell` (or `watch`) borrow.
+    pub uses_cells: bool,
 }
 
 impl<'t> FileInfo<'t> {
     pub fn new(path: &'t str, text: &'t str, file: &syn::File) -> Self {
         let uses = UseMap::from_file(file);
+        let plain_locks_are_sync = uses.imports_crate("parking_lot")
+            || uses.imports_crate("spin")
+            || text.contains("parking_lot::");
         let runtime = if uses.imports_crate("tokio") || text.contains("tokio::") {
             Runtime::Tokio
         } else if uses.imports_crate("async_std") || text.contains("async_std::") {
@@ -62,6 +72,8 @@ impl<'t> FileInfo<'t> {
             uses,
             runtime,
             static_muts: statics::static_mut_names(file),
+            plain_locks_are_sync,
+            uses_cells: text.contains("RefCell") || text.contains("watch::"),
         }
     }
 
@@ -91,6 +103,9 @@ pub struct Cx<'a> {
     /// Whether a deadline bounds this node: inside `timeout(d, ..)`, a `.timeout(d)`
     /// receiver, or a `select!` branch raced against a sleep or a cancellation.
     pub under_deadline: bool,
+    /// Whether this node is test code: in a `#[test]`-like fn, a `#[cfg(test)]`
+    /// module, or a file under `tests/` or `benches/`.
+    pub in_test: bool,
     pub(crate) sink: &'a mut Sink,
 }
 
@@ -103,6 +118,12 @@ impl<'a> Cx<'a> {
     /// Whether `.await` may be written right here.
     pub fn can_await(&self) -> bool {
         self.context.can_await()
+    }
+
+    /// Whether this code visibly runs alongside other code: async code (any task may
+    /// run at the same time) or a closure handed to a thread or a pool.
+    pub fn runs_concurrently(&self) -> bool {
+        self.context.in_async() || self.context.runs_off_executor()
     }
 
     pub fn resolve(&self, path: &syn::Path) -> Option<String> {
@@ -129,6 +150,11 @@ impl<'a> Cx<'a> {
 
     pub fn text(&self, node: &impl NodeRange) -> &'a str {
         self.file.slice(node.text_range(self.file))
+    }
+
+    /// A node's text with the lines rustfmt broke it over joined back, for messages.
+    pub fn text_one_line(&self, node: &impl NodeRange) -> String {
+        self.text(node).lines().map(str::trim).collect()
     }
 
     pub fn report(&mut self, diagnostic: Diagnostic) {

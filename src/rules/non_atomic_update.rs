@@ -9,7 +9,8 @@ use crate::semantic::body::{
 use crate::semantic::chain::{self, strip};
 use crate::semantic::guards::compact;
 use crate::semantic::shared_state::{
-    atomic_op, combined_ordering, created_here, fetch_op, lock_acquired, takes_from_lock, AtomicOp,
+    atomic_op, combined_ordering, created_here, fetch_op, guard_held, lock_acquired,
+    takes_from_lock, AtomicOp,
 };
 use crate::semantic::{Cx, FileInfo, NodeRange};
 use std::collections::{HashMap, HashSet};
@@ -46,7 +47,8 @@ impl Rule for NonAtomicUpdate {
             let inner = own_exprs(|v| v.visit_expr(&init.expr));
             let reads_shared =
                 |e: &&Expr| atomic_op(e, "load").is_some() || lock_acquired(cx.file, e).is_some();
-            if !inner.iter().any(reads_shared) {
+            // Under a guard bound earlier in this block, both steps are serialized.
+            if !inner.iter().any(reads_shared) || guard_held(cx.file, &block.stmts[..i]) {
                 continue;
             }
             let rest = &block.stmts[i + 1..];
@@ -160,14 +162,9 @@ fn report_atomic(
     let recv = cx.text(&*store.1.receiver).to_string();
     let ord = combined_ordering(cx.text(&load.1.args[0]), cx.text(&store.1.args[1]));
     // `n + x` (or `x + n` when the order does not matter) with `x` free of `n`.
-    let loaded = |e: &Expr| match strip(e) {
-        Expr::Path(p) => p
-            .path
-            .get_ident()
-            .is_some_and(|i| names.contains(&i.to_string())),
-        e => atomic_op(e, "load").is_some_and(|(_, m)| {
-            compact(cx.file, &m.receiver) == compact(cx.file, &load.1.receiver)
-        }),
+    let loaded = |e: &Expr| {
+        std::ptr::eq(strip(e), load.0)
+            || chain::path_ident(e).is_some_and(|i| names.contains(&i.to_string()))
     };
     let one_op = match strip(&store.1.args[0]) {
         Expr::Binary(b) if direct => fetch_op(&b.op).and_then(|(f, commutes)| {

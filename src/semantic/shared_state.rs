@@ -113,6 +113,27 @@ pub fn created_here(file: &FileInfo, before: &[Stmt], name: &str) -> bool {
     }) == Some(true)
 }
 
+/// Whether one of the statements `before` binds a lock guard (`let _g = m.lock().await;`)
+/// that is still alive after them: code after it is serialized by that lock.
+pub fn guard_held(file: &FileInfo, before: &[Stmt]) -> bool {
+    let dropped = |name: &str| {
+        before.iter().any(|s| {
+            own_exprs(|v| v.visit_stmt(s)).iter().any(|e| {
+                chain::call_path(e).is_some_and(|p| p.is_ident("drop"))
+                    && matches!(e, Expr::Call(c) if c.args.iter().any(|a| chain::path_ident(a).is_some_and(|i| i == name)))
+            })
+        })
+    };
+    before.iter().any(|s| match s {
+        Stmt::Local(l) => l.init.as_ref().is_some_and(|init| {
+            let mut names = HashSet::new();
+            pattern_names(&l.pat, &mut names);
+            lock_acquired(file, &init.expr).is_some() && !names.iter().any(|n| dropped(n))
+        }),
+        _ => false,
+    })
+}
+
 fn binds(pat: &syn::Pat, name: &str) -> bool {
     let mut names = HashSet::new();
     pattern_names(pat, &mut names);
@@ -130,6 +151,14 @@ mod tests {
             panic!()
         };
         f(&info, &func.block);
+    }
+
+    #[test]
+    fn a_bound_guard_is_held_until_dropped() {
+        let src = "async fn f() { let _g = m.lock().await; let n = a.load(Ordering::Relaxed); }";
+        with_file(src, |file, b| assert!(guard_held(file, &b.stmts[..1])));
+        let src = "async fn f() { let g = m.lock().await; drop(g); }";
+        with_file(src, |file, b| assert!(!guard_held(file, &b.stmts)));
     }
 
     #[test]
@@ -153,6 +182,7 @@ mod tests {
                     .count();
                 assert_eq!(locks, 2);
                 assert!(takes_from_lock(file, &exprs));
+                assert!(!guard_held(file, &b.stmts));
                 assert!(created_here(file, &b.stmts, "s"));
                 assert!(!created_here(file, &b.stmts, "h") && !created_here(file, &b.stmts, "x"));
                 assert_eq!(

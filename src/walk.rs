@@ -3,7 +3,7 @@
 //! enabled rules. The tree is walked once, however many rules run.
 
 use crate::config::RuleOptions;
-use crate::rules::{FnNode, Rule};
+use crate::rules::{FnKind, FnNode, Rule};
 use crate::semantic::chain::{self, strip};
 use crate::semantic::index::{await_kinds, returns_future, CallCounts, FnEntry, FnKey};
 use crate::semantic::macros::{parse_body, MacroBody};
@@ -31,6 +31,8 @@ pub struct Walker<'a> {
     deadline_depth: usize,
     /// Set by a call for the closure argument it is about to visit: where it runs.
     next_closure: Option<Frame>,
+    /// What a fn item met at this point is: set inside `impl` and `trait` items.
+    fn_kind: FnKind,
     pub sink: Sink,
     /// The fns this file defines, for the crate-wide index.
     pub fns: Vec<FnEntry>,
@@ -85,6 +87,7 @@ impl<'a> Walker<'a> {
             select_depth: 0,
             deadline_depth: 0,
             next_closure: None,
+            fn_kind: FnKind::Free,
             sink: Sink::default(),
             fns: Vec::new(),
             calls: HashMap::new(),
@@ -132,6 +135,8 @@ impl<'a> Walker<'a> {
         let outer_deadline = std::mem::replace(&mut self.deadline_depth, 0);
         let test = testcode::is_test_item(attrs);
         self.context.enter_test(test);
+        // Items nested in the body are free fns again.
+        let kind = std::mem::replace(&mut self.fn_kind, FnKind::Free);
         self.context.push(if is_async {
             Frame::AsyncFn
         } else {
@@ -166,7 +171,12 @@ impl<'a> Walker<'a> {
                 }
             }
         }
-        let node = FnNode { attrs, sig, body };
+        let node = FnNode {
+            attrs,
+            sig,
+            body,
+            kind,
+        };
         for (i, rule) in self.rules.iter().enumerate() {
             rule.check_fn(&mut cx!(self, i), &node);
         }
@@ -175,6 +185,7 @@ impl<'a> Walker<'a> {
         self.scopes = outer_scopes;
         self.select_depth = outer_select;
         self.deadline_depth = outer_deadline;
+        self.fn_kind = kind;
         self.context.leave_test(test);
         self.fn_stack.pop();
     }
@@ -192,6 +203,12 @@ impl<'a> Walker<'a> {
         } else {
             counts.unbounded += 1;
         }
+    }
+
+    fn with_fn_kind(&mut self, kind: FnKind, f: impl FnOnce(&mut Self)) {
+        let outer = std::mem::replace(&mut self.fn_kind, kind);
+        f(self);
+        self.fn_kind = outer;
     }
 
     /// The resolved path of a declared type, seen through references and `Arc`/`Box`.
@@ -327,19 +344,28 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         self.context.leave_test(test);
     }
 
-    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
-        let test = testcode::is_test_item(&i.attrs);
-        self.context.enter_test(test);
-        visit::visit_item_impl(self, i);
-        self.context.leave_test(test);
-    }
-
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         self.enter_fn(&f.attrs, &f.sig, &f.block);
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
         self.enter_fn(&f.attrs, &f.sig, &f.block);
+    }
+
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        let kind = if i.trait_.is_some() {
+            FnKind::TraitImpl
+        } else {
+            FnKind::Inherent
+        };
+        let test = testcode::is_test_item(&i.attrs);
+        self.context.enter_test(test);
+        self.with_fn_kind(kind, |w| visit::visit_item_impl(w, i));
+        self.context.leave_test(test);
+    }
+
+    fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
+        self.with_fn_kind(FnKind::TraitDefault, |w| visit::visit_item_trait(w, t));
     }
 
     fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
@@ -352,6 +378,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
     fn visit_block(&mut self, b: &'ast Block) {
         self.with_scope(|w| {
+            for (i, rule) in w.rules.iter().enumerate() {
+                rule.check_block(&mut cx!(w, i), b);
+            }
             for stmt in &b.stmts {
                 w.visit_stmt(stmt);
             }

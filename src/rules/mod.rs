@@ -6,8 +6,10 @@ mod block_on_in_async;
 mod blocking_in_async;
 mod dropped_join_handle;
 mod fail_fast_detached_tasks;
+mod ignored_cancellation;
 mod lock_across_await;
 mod missing_timeout;
+mod non_atomic_update;
 mod racy_check_then_act;
 mod select_cancel_unsafe;
 mod sequential_awaits;
@@ -33,11 +35,26 @@ pub struct RuleMeta {
     pub doc: &'static str,
 }
 
+/// Where a fn is defined: its signature is the author's own choice only for free fns
+/// and inherent methods; a trait fixes it for the others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FnKind {
+    /// A free fn, also one nested in another fn's body.
+    Free,
+    /// A method of an inherent `impl Type`.
+    Inherent,
+    /// A method of an `impl Trait for Type`.
+    TraitImpl,
+    /// A trait's default method body.
+    TraitDefault,
+}
+
 /// A fn item, impl method or trait default method.
 pub struct FnNode<'a> {
     pub attrs: &'a [Attribute],
     pub sig: &'a Signature,
     pub body: &'a Block,
+    pub kind: FnKind,
 }
 
 /// A rule: the walk calls its hooks at every node of the kinds it cares about.
@@ -46,6 +63,9 @@ pub trait Rule: Sync {
     fn check_expr(&self, _cx: &mut Cx, _expr: &Expr) {}
     fn check_stmt(&self, _cx: &mut Cx, _stmt: &Stmt) {}
     fn check_fn(&self, _cx: &mut Cx, _f: &FnNode) {}
+    /// Called on entering every block (fn bodies, closure and async bodies, branches),
+    /// with the context of the code inside it.
+    fn check_block(&self, _cx: &mut Cx, _block: &Block) {}
 }
 
 /// Every rule, in the order `asynclint rules` lists them.
@@ -65,6 +85,8 @@ pub static RULES: &[&dyn Rule] = &[
     &await_in_loop::AwaitInLoop,
     &lock_across_await::LockAcrossAwait,
     &racy_check_then_act::RacyCheckThenAct,
+    &ignored_cancellation::IgnoredCancellation,
+    &non_atomic_update::NonAtomicUpdate,
 ];
 
 pub fn find(name: &str) -> Option<&'static dyn Rule> {

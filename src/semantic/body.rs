@@ -3,11 +3,13 @@
 //! performs itself (not inside nested closures, async blocks or fns); which loops
 //! exit early. Macro bodies the shared layer can parse are included.
 
+use super::calls;
 use super::chain::{self, strip};
 use super::macros::{parse_body, MacroBody};
+use quote::ToTokens;
 use std::collections::HashSet;
 use syn::visit::{self, Visit};
-use syn::{BinOp, Block, Expr, ExprAwait, Pat};
+use syn::{BinOp, Block, Expr, ExprAwait, Pat, Stmt};
 
 /// How a piece of code uses local names (single-segment paths).
 #[derive(Debug, Default, Clone)]
@@ -66,6 +68,20 @@ pub fn place_root(e: &Expr) -> Option<String> {
     }
 }
 
+/// The expression a place is based on, through fields, derefs and indexes, and the
+/// field taken directly from it: `(guard, Some(count))` for `*guard.count`, `guard.count[i]`.
+pub fn place_base(e: &Expr) -> (&Expr, Option<&syn::Member>) {
+    let (mut p, mut member) = (strip(e), None);
+    loop {
+        match p {
+            Expr::Field(f) => (p, member) = (strip(&f.base), Some(&f.member)),
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => p = strip(&u.expr),
+            Expr::Index(i) => p = strip(&i.expr),
+            _ => return (p, member),
+        }
+    }
+}
+
 pub fn pattern_names(pat: &Pat, out: &mut HashSet<String>) {
     struct P<'o>(&'o mut HashSet<String>);
     impl<'ast> Visit<'ast> for P<'_> {
@@ -78,6 +94,7 @@ pub fn pattern_names(pat: &Pat, out: &mut HashSet<String>) {
     P(out).visit_pat(pat);
 }
 
+/// `+=`, `-=`, `|=`, ...: an assignment that reads its place first.
 pub fn is_compound_assign(op: &BinOp) -> bool {
     matches!(
         op,
@@ -244,6 +261,28 @@ pub fn async_body(e: &Expr) -> Option<&Block> {
     }
 }
 
+/// Every expression a piece of code evaluates itself, outermost first: not those in
+/// closures, async blocks or nested items, which run at another time, nor macro
+/// arguments. `own_exprs(|v| v.visit_stmt(stmt))`.
+pub fn own_exprs<'a>(visit: impl FnOnce(&mut OwnExprs<'a>)) -> Vec<&'a Expr> {
+    let mut v = OwnExprs(Vec::new());
+    visit(&mut v);
+    v.0
+}
+
+pub struct OwnExprs<'a>(Vec<&'a Expr>);
+
+impl<'a> Visit<'a> for OwnExprs<'a> {
+    fn visit_expr(&mut self, e: &'a Expr) {
+        if matches!(e, Expr::Closure(_) | Expr::Async(_)) {
+            return;
+        }
+        self.0.push(e);
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e));
+    }
+    fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
 /// Whether a block leaves its loop early: a `return`, a `break` that is not inside a
 /// nested loop (or that names a label), or a `?`. Nested closures, async blocks and
 /// fn items do not count.
@@ -325,6 +364,89 @@ pub fn always_exits(e: &Expr) -> bool {
     }
 }
 
+/// Whether `e` is a loop that nothing inside it can end: a `loop` or `while true`
+/// with no `break`, `return` or `?` of its own (see [`loop_exits`]), no call that ends
+/// the process, no macro that might hide one of those, and no `select!` branch on a
+/// cancellation signal ([`calls::is_cancel_branch`]). A `for`, `while let` or
+/// `while <cond>` loop can end: its iterator, pattern or condition says when (a
+/// `while let Some(x) = rx.recv().await` ends when the channel closes).
+pub fn is_endless_loop(e: &Expr) -> bool {
+    let body = match strip(e) {
+        Expr::Loop(l) => &l.body,
+        Expr::While(w) if is_true(&w.cond) => &w.body,
+        _ => return false,
+    };
+    let exits = loop_exits(body);
+    !(exits.breaks || exits.returns || exits.tries || has_way_out(body))
+}
+
+fn is_true(cond: &Expr) -> bool {
+    matches!(strip(cond), Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) if b.value)
+}
+
+/// A process exit, a cancellation branch of a `select!`, or a macro (other than
+/// `select!`) whose tokens might hold a `return`, `break` or `?`.
+fn has_way_out(body: &Block) -> bool {
+    struct W(bool);
+    impl<'ast> Visit<'ast> for W {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            if self.0 {
+                return;
+            }
+            stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
+                Expr::Closure(_) | Expr::Async(_) => {}
+                Expr::Call(_) => {
+                    self.0 |= chain::call_path(e)
+                        .and_then(|p| p.segments.last())
+                        .is_some_and(|s| calls::PROCESS_EXITS.iter().any(|n| s.ident == n));
+                    visit::visit_expr(self, e);
+                }
+                _ => visit::visit_expr(self, e),
+            })
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            match parse_body(m) {
+                MacroBody::Select(branches) => {
+                    for b in &branches {
+                        if let Some(f) = &b.future {
+                            self.0 |= calls::is_cancel_branch(&f.to_token_stream().to_string());
+                        }
+                        <Self as Visit<'_>>::visit_expr(self, &b.handler);
+                    }
+                }
+                _ => self.0 |= may_exit(m.tokens.clone()),
+            }
+        }
+    }
+    let mut w = W(false);
+    w.visit_block(body);
+    w.0
+}
+
+fn may_exit(ts: proc_macro2::TokenStream) -> bool {
+    ts.into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(i) => i == "return" || i == "break",
+        proc_macro2::TokenTree::Punct(p) => p.as_char() == '?',
+        proc_macro2::TokenTree::Group(g) => may_exit(g.stream()),
+        proc_macro2::TokenTree::Literal(_) => false,
+    })
+}
+
+/// Macros that mark a body as not written yet.
+const STUB_MACROS: &[&str] = &["todo", "unimplemented", "unreachable", "panic"];
+
+/// Whether a fn body says "not written yet": empty, or only `todo!()`,
+/// `unimplemented!()`, `unreachable!()` or `panic!(..)`.
+pub fn is_stub_body(body: &Block) -> bool {
+    match body.stmts.as_slice() {
+        [] => true,
+        [Stmt::Macro(m)] => is_stub_macro(&m.mac),
+        [Stmt::Expr(Expr::Macro(m), _)] => is_stub_macro(&m.mac),
+        _ => false,
+    }
+}
+
 fn block_always_exits(b: &Block) -> bool {
     b.stmts.iter().any(|s| match s {
         syn::Stmt::Expr(e, _) => always_exits(e),
@@ -338,6 +460,13 @@ fn is_diverging_macro(m: &syn::Macro) -> bool {
         .segments
         .last()
         .is_some_and(|s| DIVERGING_MACROS.iter().any(|d| s.ident == d))
+}
+
+fn is_stub_macro(m: &syn::Macro) -> bool {
+    m.path
+        .segments
+        .last()
+        .is_some_and(|s| STUB_MACROS.iter().any(|n| s.ident == n))
 }
 
 /// What a `for` loop iterates over.
@@ -477,6 +606,46 @@ mod tests {
             .filter_map(|a| awaited_call(a).map(|c| c.name))
             .collect();
         assert_eq!(names, ["a", "e", "d"]);
+    }
+
+    #[test]
+    fn own_exprs_skip_closures_and_async_blocks() {
+        let b = block("{ let n = a.load(o); spawn(async { b.store(n, o) }); xs.map(|x| c(x)); }");
+        let calls: Vec<String> = own_exprs(|v| v.visit_block(&b))
+            .into_iter()
+            .filter_map(|e| match e {
+                Expr::MethodCall(m) => Some(m.method.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(calls, ["load", "map"]);
+    }
+
+    #[test]
+    fn endless_loops_have_no_way_out() {
+        let endless = |s: &str| is_endless_loop(&syn::parse_str(s).unwrap());
+        assert!(endless("loop { tick.tick().await; flush().await; }"));
+        assert!(endless("while true { poll(); }"));
+        assert!(endless("loop { for x in xs { if x { break; } } }"));
+        assert!(endless(
+            "loop { tokio::select! { _ = tick.tick() => {}, m = rx.recv() => handle(m) } }"
+        ));
+        assert!(!endless("loop { if done() { break; } }"));
+        assert!(!endless("loop { step().await?; }"));
+        assert!(!endless(
+            "loop { tokio::select! { _ = token.cancelled() => {}, _ = t.tick() => {} } }"
+        ));
+        assert!(!endless("loop { std::process::exit(1); }"));
+        assert!(!endless(
+            "loop { let Ok(c) = l.accept().await else { exit(2) }; }"
+        ));
+        assert!(!endless("loop { my_macro!(return); }"));
+        assert!(endless("loop { spawn(async move { return; }); }"));
+        assert!(!endless(
+            "while let Some(m) = rx.recv().await { handle(m); }"
+        ));
+        assert!(!endless("while !stop.load(Ordering::Relaxed) { work(); }"));
+        assert!(!endless("for x in xs { handle(x); }"));
     }
 
     #[test]

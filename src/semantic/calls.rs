@@ -536,6 +536,36 @@ pub fn is_one_connection(name: &str, ty: Option<&str>) -> bool {
     by_name || by_type
 }
 
+/// Words that mark a `select!` branch as a way to stop a loop: a token's
+/// `cancelled()`, a shutdown or stop channel, a signal, a `watch` receiver's
+/// `changed()`, a sender's `closed()`.
+const CANCEL_WORDS: &[&str] = &[
+    "cancel",
+    "shutdown",
+    "stop",
+    "quit",
+    "exit",
+    "terminate",
+    "kill",
+    "abort",
+    "halt",
+    "ctrl_c",
+    "signal",
+    "changed",
+    "closed",
+    "done",
+];
+
+/// Whether a `select!` branch future (its source text) is a cancellation signal.
+pub fn is_cancel_branch(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    CANCEL_WORDS.iter().any(|w| lower.contains(w))
+}
+
+/// Calls that end the whole process, by the last segment of a plain call's path
+/// (`std::process::exit(1)`, or `exit(1)` after `use std::process::exit`).
+pub const PROCESS_EXITS: &[&str] = &["exit", "abort"];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -569,5 +599,8 @@ mod tests {
         assert!(is_one_connection("t", Some("sqlx::Transaction")));
         assert!(!is_one_connection("pool", Some("sqlx::PgPool")));
         assert!(!is_one_connection("reconnect", None) && !is_one_connection("client", None));
+
+        assert!(is_cancel_branch("token.cancelled()") && is_cancel_branch("shutdown_rx.recv()"));
+        assert!(!is_cancel_branch("interval.tick()") && !is_cancel_branch("rx.recv()"));
     }
 }

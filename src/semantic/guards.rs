@@ -93,29 +93,50 @@ pub fn guard_call<'e>(file: &FileInfo, e: &'e Expr) -> Option<(&'e ExprMethodCal
     if !m.args.is_empty() {
         return None;
     }
-    let plain_sync_locks = plain_locks_are_sync(file);
+    let plain = |kind| (unwrapped || file.plain_locks_are_sync).then_some(kind);
     let kind = match m.method.to_string().as_str() {
-        "lock" if unwrapped || plain_sync_locks => LockKind::Mutex,
-        "read" if unwrapped || plain_sync_locks => LockKind::RwLockRead,
-        "write" if unwrapped || plain_sync_locks => LockKind::RwLockWrite,
+        "lock" => plain(LockKind::Mutex)?,
+        "read" => plain(LockKind::RwLockRead)?,
+        "write" => plain(LockKind::RwLockWrite)?,
         // `BorrowMut::borrow_mut` hands out a plain `&mut`, not a guard.
-        "borrow_mut" if uses_cells(file) || !file.text.contains("BorrowMut") => LockKind::RefCell,
-        "borrow" if uses_cells(file) => LockKind::RefCell,
+        "borrow_mut" if file.uses_cells || !file.uses_borrow_mut_trait => LockKind::RefCell,
+        "borrow" if file.uses_cells => LockKind::RefCell,
         _ => return None,
     };
     Some((m, kind))
 }
 
-/// Whether a bare `.lock()` / `.read()` / `.write()` in this file is a synchronous
-/// lock: the file uses parking_lot (or spin), whose locks return guards directly.
-fn plain_locks_are_sync(file: &FileInfo) -> bool {
-    file.uses.imports_crate("parking_lot")
-        || file.uses.imports_crate("spin")
-        || file.text.contains("parking_lot::")
-}
-
-fn uses_cells(file: &FileInfo) -> bool {
-    file.text.contains("RefCell") || file.text.contains("watch::")
+/// If `e` is an async lock acquisition — `m.lock().await`, `rw.read().await`,
+/// `rw.write().await` (tokio, async-std, futures), with `?`/`unwrap` for the fallible
+/// ones — the lock call and its kind. Its guard is not a synchronous guard (see
+/// [`guard_call`]) but it is still one critical section.
+pub fn async_guard_call(e: &Expr) -> Option<(&ExprMethodCall, LockKind)> {
+    let mut cur = strip(e);
+    loop {
+        match cur {
+            Expr::Try(t) => cur = strip(&t.expr),
+            Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
+                cur = strip(&m.receiver)
+            }
+            _ => break,
+        }
+    }
+    let Expr::Await(a) = cur else {
+        return None;
+    };
+    let Expr::MethodCall(m) = strip(&a.base) else {
+        return None;
+    };
+    if !m.args.is_empty() {
+        return None;
+    }
+    let kind = match m.method.to_string().as_str() {
+        "lock" | "lock_owned" => LockKind::Mutex,
+        "read" | "read_owned" => LockKind::RwLockRead,
+        "write" | "write_owned" => LockKind::RwLockWrite,
+        _ => return None,
+    };
+    Some((m, kind))
 }
 
 /// Every synchronous guard acquired in `body`, with the span it is alive. Sync
@@ -914,6 +935,14 @@ mod tests {
         )));
         assert!(takes_guard(&sig("async fn f(_p: OwnedSemaphorePermit) {}")));
         assert!(!takes_guard(&sig("async fn f(&self, id: u64) {}")));
+    }
+
+    #[test]
+    fn async_lock_acquisitions_are_recognised() {
+        let e: Expr = syn::parse_str("state.lock().await").unwrap();
+        assert_eq!(async_guard_call(&e).map(|(_, k)| k), Some(LockKind::Mutex));
+        let e: Expr = syn::parse_str("file.read(&mut buf).await").unwrap();
+        assert!(async_guard_call(&e).is_none());
     }
 
     #[test]

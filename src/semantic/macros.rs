@@ -65,6 +65,14 @@ pub fn is_select(name: &str) -> bool {
     matches!(name, "select" | "select_biased")
 }
 
+/// Whether a macro invocation is a `select!` (`tokio::select!`, `futures::select!`).
+pub fn is_select_macro(mac: &syn::Macro) -> bool {
+    mac.path
+        .segments
+        .last()
+        .is_some_and(|s| is_select(&s.ident.to_string()))
+}
+
 pub fn parse_body(mac: &syn::Macro) -> MacroBody {
     let Some(last) = mac.path.segments.last() else {
         return MacroBody::Opaque;

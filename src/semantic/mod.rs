@@ -18,6 +18,8 @@ pub mod locals;
 pub mod macros;
 pub mod provenance;
 pub mod scope;
+pub mod shared_state;
+pub mod statics;
 pub mod tasks;
 pub mod testcode;
 pub mod text;
@@ -29,6 +31,7 @@ use crate::source::{LineIndex, TextRange};
 use imports::UseMap;
 use index::{Deferred, IndexQuery};
 use scope::{Context, Origin, Scopes};
+use std::collections::HashSet;
 use syn::spanned::Spanned;
 use syn::Expr;
 
@@ -60,6 +63,15 @@ pub struct FileInfo<'t> {
     pub field_types: std::collections::HashMap<String, String>,
     /// Declared types of the struct fields the file defines.
     pub fields: types::FieldTypes,
+    /// The names of the file's `static mut` items.
+    pub static_muts: HashSet<String>,
+    /// Whether a bare `.lock()` / `.read()` / `.write()` here is a synchronous lock: the
+    /// file uses parking_lot (or spin), whose locks return guards directly.
+    pub plain_locks_are_sync: bool,
+    /// Whether `.borrow()` here may be a `RefCell` (or `watch`) borrow.
+    pub uses_cells: bool,
+    /// Whether the file names the `BorrowMut` trait, whose `borrow_mut` is no guard.
+    pub uses_borrow_mut_trait: bool,
 }
 
 impl<'t> FileInfo<'t> {
@@ -74,6 +86,9 @@ impl<'t> FileInfo<'t> {
         crate_runtime: Runtime,
     ) -> Self {
         let uses = UseMap::from_file(file);
+        let plain_locks_are_sync = uses.imports_crate("parking_lot")
+            || uses.imports_crate("spin")
+            || text.contains("parking_lot::");
         let mentions_tokio = uses.imports_crate("tokio") || text.contains("tokio::");
         let runtime = if mentions_tokio {
             Runtime::Tokio
@@ -96,6 +111,10 @@ impl<'t> FileInfo<'t> {
             has_async: scope::file_has_async(file),
             is_test_file: testcode::is_test_path(path),
             field_types: scope::field_types(file),
+            static_muts: statics::static_mut_names(file),
+            plain_locks_are_sync,
+            uses_cells: text.contains("RefCell") || text.contains("watch::"),
+            uses_borrow_mut_trait: text.contains("BorrowMut"),
         }
     }
 
@@ -160,6 +179,12 @@ impl<'a> Cx<'a> {
     /// Whether `.await` may be written right here.
     pub fn can_await(&self) -> bool {
         self.context.can_await()
+    }
+
+    /// Whether this code visibly runs alongside other code: async code (any task may
+    /// run at the same time) or a closure handed to a thread or a pool.
+    pub fn runs_concurrently(&self) -> bool {
+        self.context.in_async() || self.context.runs_off_executor()
     }
 
     pub fn resolve(&self, path: &syn::Path) -> Option<String> {
@@ -230,6 +255,11 @@ impl<'a> Cx<'a> {
         } else {
             one_line
         }
+    }
+
+    /// A node's text with the lines rustfmt broke it over joined back, for messages.
+    pub fn text_one_line(&self, node: &impl NodeRange) -> String {
+        self.text(node).lines().map(str::trim).collect()
     }
 
     pub fn report(&mut self, diagnostic: Diagnostic) {

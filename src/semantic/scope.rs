@@ -132,6 +132,20 @@ impl Context {
         false
     }
 
+    /// Whether the code at this point runs in a closure handed to a thread or a pool
+    /// (`std::thread::spawn`, `spawn_blocking`, rayon), seen through inline closures:
+    /// code that runs alongside the caller.
+    pub fn runs_off_executor(&self) -> bool {
+        for f in self.frames.iter().rev() {
+            match f {
+                Frame::OffExecutor => return true,
+                Frame::InlineClosure => continue,
+                _ => return false,
+            }
+        }
+        false
+    }
+
     /// Whether `.await` may be written here: directly in an async fn, block or closure,
     /// not inside a sync closure that merely inherits the context.
     pub fn can_await(&self) -> bool {
@@ -219,7 +233,10 @@ mod tests {
         cx.push(Frame::InlineClosure);
         assert!(cx.in_async() && !cx.can_await());
         cx.push(Frame::OffExecutor);
-        assert!(!cx.in_async());
+        assert!(!cx.in_async() && cx.runs_off_executor());
+        cx.push(Frame::InlineClosure);
+        assert!(cx.runs_off_executor());
+        cx.pop();
         cx.pop();
         cx.pop();
         cx.push(Frame::SyncFn);

@@ -4,7 +4,7 @@ use super::chain::{self, strip};
 use super::imports::UseMap;
 use super::scope::{Frame, Origin};
 use super::Cx;
-use syn::Expr;
+use syn::{Block, Expr, Pat, Stmt};
 
 /// What dropping a spawned task's handle does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,6 +142,59 @@ pub fn spawn_call(cx: &Cx, expr: &Expr) -> Option<Spawn> {
                 kind,
                 spawner: format!("{}.{}", cx.text(&*m.receiver), method),
             })
+        }
+        _ => None,
+    }
+}
+
+/// The call whose result a statement throws away, if it throws one away: an
+/// expression statement `spawn(..);`, `let _ = spawn(..);`, `let _name = spawn(..);`
+/// (dropped at the end of the block), or `spawn(..).detach();` (`true`: detached on
+/// purpose).
+pub fn discarded_handle(stmt: &Stmt) -> Option<(&Expr, bool)> {
+    let e = match stmt {
+        Stmt::Expr(e, Some(_)) => strip(e),
+        Stmt::Local(l) if discards(&l.pat) => match &l.init {
+            Some(init) if init.diverge.is_none() => strip(&init.expr),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(match e {
+        Expr::MethodCall(m) if m.method == "detach" && m.args.is_empty() => {
+            (strip(&m.receiver), true)
+        }
+        c => (c, false),
+    })
+}
+
+fn discards(pat: &Pat) -> bool {
+    match pat {
+        Pat::Wild(_) => true,
+        Pat::Ident(p) => p.ident.to_string().starts_with('_'),
+        Pat::Type(t) => discards(&t.pat),
+        _ => false,
+    }
+}
+
+/// Adapters a spawned future is often wrapped in (`async { .. }.instrument(span)`).
+const FUTURE_ADAPTERS: &[&str] = &["instrument", "in_current_span", "with_current_subscriber"];
+
+/// The block of an `async { .. }` future, seen through `Box::pin` and tracing adapters.
+pub fn async_block_of(e: &Expr) -> Option<&Block> {
+    match strip(e) {
+        Expr::Async(a) => Some(&a.block),
+        Expr::MethodCall(m) if FUTURE_ADAPTERS.iter().any(|n| m.method == n) => {
+            async_block_of(&m.receiver)
+        }
+        Expr::Call(c)
+            if chain::call_path(e).is_some_and(|p| {
+                p.segments.len() == 2
+                    && p.segments[0].ident == "Box"
+                    && p.segments[1].ident == "pin"
+            }) =>
+        {
+            c.args.first().and_then(async_block_of)
         }
         _ => None,
     }

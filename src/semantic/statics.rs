@@ -1,0 +1,45 @@
+//! File-level facts about `static mut` items: every access to one is `unsafe`
+//! because nothing synchronizes it, so a write from code that runs concurrently
+//! (a task, a thread) is a data race.
+
+use std::collections::HashSet;
+use syn::visit::{self, Visit};
+
+/// The names of the `static mut` items a file declares, at any depth (modules, fn
+/// bodies, blocks).
+pub fn static_mut_names(file: &syn::File) -> HashSet<String> {
+    struct S(HashSet<String>);
+    impl<'ast> Visit<'ast> for S {
+        fn visit_item_static(&mut self, s: &'ast syn::ItemStatic) {
+            if matches!(s.mutability, syn::StaticMutability::Mut(_)) {
+                self.0.insert(s.ident.to_string());
+            }
+            visit::visit_item_static(self, s);
+        }
+        fn visit_expr(&mut self, e: &'ast syn::Expr) {
+            stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e));
+        }
+    }
+    let mut s = S(HashSet::new());
+    s.visit_file(file);
+    s.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_static_muts_in_modules_and_fn_bodies() {
+        let file = syn::parse_file(
+            "static mut TOTAL: u64 = 0;\n\
+             static LIMIT: u64 = 9;\n\
+             mod m { pub static mut HITS: u32 = 0; }\n\
+             fn f() { static mut SEEN: bool = false; }",
+        )
+        .unwrap();
+        let mut names: Vec<String> = static_mut_names(&file).into_iter().collect();
+        names.sort();
+        assert_eq!(names, ["HITS", "SEEN", "TOTAL"]);
+    }
+}

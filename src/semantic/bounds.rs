@@ -1269,24 +1269,9 @@ fn pat_range(cx: &Cx, p: &Pat) -> TextRange {
     cx.file.range(p.span())
 }
 
-/// The resolved path of a declared type, seen through references, `Arc`, `Box`, `Rc`.
+/// The resolved path of a declared type (see [`super::types::type_path`]).
 fn type_path(cx: &Cx, ty: &syn::Type) -> Option<String> {
-    match ty {
-        syn::Type::Reference(r) => type_path(cx, &r.elem),
-        syn::Type::Paren(p) => type_path(cx, &p.elem),
-        syn::Type::Path(p) if p.qself.is_none() => {
-            let last = p.path.segments.last()?;
-            if matches!(last.ident.to_string().as_str(), "Arc" | "Box" | "Rc") {
-                if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
-                    if let Some(syn::GenericArgument::Type(inner)) = a.args.first() {
-                        return type_path(cx, inner);
-                    }
-                }
-            }
-            cx.resolve(&p.path)
-        }
-        _ => None,
-    }
+    super::types::type_path(ty, &cx.file.uses)
 }
 
 fn role_of_type(ty: &str) -> Role {

@@ -190,7 +190,8 @@ fn analyze(
         Ok(ast) => {
             let info = FileInfo::with_crate_runtime(path, text, &ast, crate_runtime);
             let mut walker = Walker::with_options(&info, rules, options);
-            walker.walk_file(&ast);
+            // Macro bodies are parsed once for the walk and every rule's sub-walk.
+            crate::semantic::macros::with_cache(|| walker.walk_file(&ast));
             drop(ast);
             Ok(Analysis {
                 diagnostics: walker.sink.diagnostics,

@@ -503,9 +503,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        match parse_body(m) {
+        match &*parse_body(m) {
             MacroBody::Exprs(exprs) => {
-                for e in &exprs {
+                for e in exprs.iter() {
                     self.visit_expr(e);
                 }
             }
@@ -516,7 +516,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                         calls::is_deadline_branch(self.file.slice(self.file_range(f)))
                     })
                 });
-                for b in &branches {
+                for b in branches.iter() {
                     if let Some(f) = &b.future {
                         self.deadline_depth += usize::from(raced);
                         self.visit_expr(f);

@@ -188,9 +188,9 @@ impl<'ast> Visit<'ast> for Scan<'_, '_> {
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        match parse_body(m) {
+        match &*parse_body(m) {
             MacroBody::Exprs(exprs) => {
-                for e in &exprs {
+                for e in exprs.iter() {
                     self.visit_expr(e);
                 }
                 let is_try_join = self
@@ -206,7 +206,7 @@ impl<'ast> Visit<'ast> for Scan<'_, '_> {
                 }
             }
             MacroBody::Select(branches) => {
-                for b in &branches {
+                for b in branches.iter() {
                     if let Some(f) = &b.future {
                         self.visit_expr(f);
                     }

@@ -83,8 +83,11 @@ impl Rule for SelectCancelUnsafe {
             Expr::ForLoop(f) => &f.body,
             _ => return,
         };
-        for branches in selects_in(body) {
-            check_select(cx, &branches);
+        for select in selects_in(body) {
+            let MacroBody::Select(branches) = &*select else {
+                continue;
+            };
+            check_select(cx, branches);
         }
     }
 }
@@ -211,10 +214,10 @@ fn help(op: &str, loss: Loss, receiver: Option<String>, fut: &str) -> String {
 
 /// The `select!` bodies a loop body evaluates on every pass: not those in nested
 /// loops (checked for their own loop), closures, async blocks or fn items.
-fn selects_in(body: &Block) -> Vec<Vec<SelectBranch>> {
+fn selects_in(body: &Block) -> Vec<std::rc::Rc<MacroBody>> {
     #[derive(Default)]
     struct Finder {
-        found: Vec<Vec<SelectBranch>>,
+        found: Vec<std::rc::Rc<MacroBody>>,
     }
     impl<'ast> Visit<'ast> for Finder {
         fn visit_expr(&mut self, e: &'ast Expr) {
@@ -229,11 +232,12 @@ fn selects_in(body: &Block) -> Vec<Vec<SelectBranch>> {
         }
         fn visit_item(&mut self, _: &'ast syn::Item) {}
         fn visit_macro(&mut self, m: &'ast syn::Macro) {
-            if let MacroBody::Select(branches) = parse_body(m) {
-                for b in &branches {
+            let body = parse_body(m);
+            if let MacroBody::Select(branches) = &*body {
+                for b in branches.iter() {
                     <Self as Visit<'_>>::visit_expr(self, &b.handler);
                 }
-                self.found.push(branches);
+                self.found.push(body.clone());
             }
         }
     }

@@ -131,14 +131,14 @@ impl<'ast> Visit<'ast> for UnusedCollections<'_, '_> {
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        match parse_body(m) {
+        match &*parse_body(m) {
             MacroBody::Exprs(exprs) => {
-                for e in &exprs {
+                for e in exprs.iter() {
                     <Self as Visit<'_>>::visit_expr(self, e);
                 }
             }
             MacroBody::Select(branches) => {
-                for b in &branches {
+                for b in branches.iter() {
                     if let Some(f) = &b.future {
                         <Self as Visit<'_>>::visit_expr(self, f);
                     }

@@ -204,7 +204,7 @@ impl<'ast> Visit<'ast> for Finder<'_, '_> {
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        if let MacroBody::Exprs(exprs) = parse_body(m) {
+        if let MacroBody::Exprs(exprs) = &*parse_body(m) {
             exprs.iter().for_each(|e| self.visit_expr(e));
         }
     }

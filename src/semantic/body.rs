@@ -147,9 +147,9 @@ impl<'ast> Visit<'ast> for NameCollector {
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        match parse_body(m) {
+        match &*parse_body(m) {
             MacroBody::Exprs(exprs) => {
-                for e in &exprs {
+                for e in exprs.iter() {
                     <Self as Visit<'_>>::visit_expr(self, e);
                     if let Expr::Lit(syn::ExprLit {
                         lit: syn::Lit::Str(s),
@@ -161,7 +161,7 @@ impl<'ast> Visit<'ast> for NameCollector {
                 }
             }
             MacroBody::Select(branches) => {
-                for b in &branches {
+                for b in branches.iter() {
                     if let Some(f) = &b.future {
                         <Self as Visit<'_>>::visit_expr(self, f);
                     }
@@ -327,8 +327,8 @@ pub fn loop_exits(body: &Block) -> Exits {
         fn visit_item(&mut self, _: &'ast syn::Item) {}
         fn visit_macro(&mut self, m: &'ast syn::Macro) {
             // `return`/`break` inside `select!` handlers still leave the loop.
-            if let MacroBody::Select(branches) = parse_body(m) {
-                for b in &branches {
+            if let MacroBody::Select(branches) = &*parse_body(m) {
+                for b in branches.iter() {
                     <Self as Visit<'_>>::visit_expr(self, &b.handler);
                 }
             }
@@ -406,9 +406,9 @@ fn has_way_out(body: &Block) -> bool {
         }
         fn visit_item(&mut self, _: &'ast syn::Item) {}
         fn visit_macro(&mut self, m: &'ast syn::Macro) {
-            match parse_body(m) {
+            match &*parse_body(m) {
                 MacroBody::Select(branches) => {
-                    for b in &branches {
+                    for b in branches.iter() {
                         if let Some(f) = &b.future {
                             self.0 |= calls::is_cancel_branch(&f.to_token_stream().to_string());
                         }

@@ -430,10 +430,10 @@ impl<'ast> Visit<'ast> for BodyScan {
         self.idents.insert(i.to_string());
     }
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        match parse_body(m) {
+        match &*parse_body(m) {
             MacroBody::Exprs(exprs) => exprs.iter().for_each(|e| self.visit_expr(e)),
             MacroBody::Select(branches) => {
-                for b in &branches {
+                for b in branches.iter() {
                     if let Some(f) = &b.future {
                         self.visit_expr(f);
                     }
@@ -1421,10 +1421,10 @@ impl<'ast> Visit<'ast> for Walk<'_, '_> {
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        match parse_body(m) {
+        match &*parse_body(m) {
             MacroBody::Exprs(exprs) => exprs.iter().for_each(|e| self.visit_expr(e)),
             MacroBody::Select(branches) => {
-                for b in &branches {
+                for b in branches.iter() {
                     if let Some(f) = &b.future {
                         self.visit_expr(f);
                     }

@@ -89,7 +89,7 @@ impl SpawnedHandles {
                 self.handles.get(&name).cloned()
             }
             Expr::Array(a) => self.all_spawned(cx, a.elems.iter()),
-            Expr::Macro(m) if m.mac.path.is_ident("vec") => match parse_body(&m.mac) {
+            Expr::Macro(m) if m.mac.path.is_ident("vec") => match &*parse_body(&m.mac) {
                 MacroBody::Exprs(elems) => self.all_spawned(cx, elems.iter()),
                 _ => None,
             },

@@ -3,6 +3,9 @@
 //! expressions. A body that does not parse is skipped silently.
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use syn::parse::{ParseStream, Parser};
 use syn::{Expr, Pat, Token};
 
@@ -73,7 +76,41 @@ pub fn is_select_macro(mac: &syn::Macro) -> bool {
         .is_some_and(|s| is_select(&s.ident.to_string()))
 }
 
-pub fn parse_body(mac: &syn::Macro) -> MacroBody {
+thread_local! {
+    /// Bodies already parsed while one file is analysed, by the macro's address in its
+    /// syntax tree: the walk and the rules' sub-walks share one parse of each body.
+    static CACHE: RefCell<Option<HashMap<usize, Rc<MacroBody>>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with macro bodies parsed once each; the cache lives exactly as long as
+/// `f`, during which the syntax trees it is keyed by must stay alive and unmoved.
+pub fn with_cache<R>(f: impl FnOnce() -> R) -> R {
+    CACHE.with(|c| *c.borrow_mut() = Some(HashMap::new()));
+    let result = f();
+    CACHE.with(|c| *c.borrow_mut() = None);
+    result
+}
+
+/// The body of `mac` as code (parsed once per file inside [`with_cache`]).
+pub fn parse_body(mac: &syn::Macro) -> Rc<MacroBody> {
+    let key = mac as *const syn::Macro as usize;
+    let cached = CACHE.with(|c| c.borrow().as_ref().map(|m| m.get(&key).cloned()));
+    match cached {
+        Some(Some(body)) => body,
+        Some(None) => {
+            let body = Rc::new(parse_body_uncached(mac));
+            CACHE.with(|c| {
+                if let Some(m) = c.borrow_mut().as_mut() {
+                    m.insert(key, body.clone());
+                }
+            });
+            body
+        }
+        None => Rc::new(parse_body_uncached(mac)),
+    }
+}
+
+fn parse_body_uncached(mac: &syn::Macro) -> MacroBody {
     let Some(last) = mac.path.segments.last() else {
         return MacroBody::Opaque;
     };
@@ -203,7 +240,7 @@ mod tests {
 
     fn body(src: &str) -> MacroBody {
         let mac: syn::Macro = syn::parse_str(src).unwrap();
-        parse_body(&mac)
+        parse_body_uncached(&mac)
     }
 
     #[test]

@@ -121,10 +121,10 @@ impl<'ast> Visit<'ast> for U<'_> {
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        match parse_body(m) {
+        match &*parse_body(m) {
             MacroBody::Exprs(exprs) => exprs.iter().for_each(|e| self.visit_expr(e)),
             MacroBody::Select(branches) => self.repeated(|u| {
-                for b in &branches {
+                for b in branches.iter() {
                     if let Some(f) = &b.future {
                         u.visit_expr(f);
                     }

@@ -29,6 +29,8 @@ pub struct Position {
 #[derive(Debug, Clone)]
 pub struct LineIndex {
     line_starts: Vec<usize>,
+    /// An ASCII text has one byte per character: columns are byte offsets.
+    ascii: bool,
 }
 
 impl LineIndex {
@@ -40,7 +42,10 @@ impl LineIndex {
                 .filter(|&(_, b)| b == b'\n')
                 .map(|(i, _)| i + 1),
         );
-        LineIndex { line_starts }
+        LineIndex {
+            line_starts,
+            ascii: text.is_ascii(),
+        }
     }
 
     /// Byte offset of a proc-macro2 line/column (line 1-based, column 0-based in chars).
@@ -54,6 +59,9 @@ impl LineIndex {
             .get(line + 1)
             .copied()
             .unwrap_or(text.len());
+        if self.ascii {
+            return (start + lc.column).min(end);
+        }
         let line_text = &text[start..end];
         match line_text.char_indices().nth(lc.column) {
             Some((i, _)) => start + i,

@@ -73,6 +73,11 @@ impl Rule for UnawaitedFuture {
     /// `let futs: Vec<_> = ids.iter().map(..).collect();` with `futs` never read again:
     /// this needs the rest of the block, so it is checked per fn.
     fn check_fn(&self, cx: &mut Cx, f: &FnNode) {
+        // Collected futures need a `.collect()`: most fns have none.
+        let body = cx.file.range(f.body.brace_token.span.join());
+        if !cx.file.slice(body).contains("collect") {
+            return;
+        }
         let declared = NameUses::of_block(f.body).declared;
         UnusedCollections { cx, declared }.visit_block(f.body);
     }

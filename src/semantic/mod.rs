@@ -72,6 +72,8 @@ pub struct FileInfo<'t> {
     pub uses_cells: bool,
     /// Whether the file names the `BorrowMut` trait, whose `borrow_mut` is no guard.
     pub uses_borrow_mut_trait: bool,
+    /// Whether the file names a concurrent map type (`DashMap`, `DashSet`).
+    pub mentions_concurrent_map: bool,
 }
 
 impl<'t> FileInfo<'t> {
@@ -115,6 +117,7 @@ impl<'t> FileInfo<'t> {
             plain_locks_are_sync,
             uses_cells: text.contains("RefCell") || text.contains("watch::"),
             uses_borrow_mut_trait: text.contains("BorrowMut"),
+            mentions_concurrent_map: text.contains("DashMap") || text.contains("DashSet"),
         }
     }
 

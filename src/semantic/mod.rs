@@ -110,7 +110,8 @@ impl<'t> FileInfo<'t> {
             uses,
             runtime,
             mentions_tokio,
-            has_async: scope::file_has_async(file),
+            // No `async` anywhere in the text: no async code to find.
+            has_async: text.contains("async") && scope::file_has_async(file),
             is_test_file: testcode::is_test_path(path),
             field_types: scope::field_types(file),
             static_muts: statics::static_mut_names(file),

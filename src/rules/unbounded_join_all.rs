@@ -2,7 +2,7 @@
 
 use super::{FnNode, Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::semantic::bounds::{fanouts, Fanout, FanoutKind, JoinHow};
+use crate::semantic::bounds::{fanouts_shared, Fanout, FanoutKind, JoinHow};
 use crate::semantic::Cx;
 
 pub struct UnboundedJoinAll;
@@ -35,13 +35,13 @@ impl Rule for UnboundedJoinAll {
         if !NEEDLES.iter().any(|n| text.contains(n)) {
             return;
         }
-        for site in fanouts(cx, f.sig, f.body) {
+        for site in fanouts_shared(cx, f.sig, f.body).iter() {
             if site.bounded || cx.in_test_code() {
                 continue;
             }
             let d = match &site.kind {
-                FanoutKind::Join { how } => join(&site, how),
-                FanoutKind::Push { set } => push(&site, set),
+                FanoutKind::Join { how } => join(site, how),
+                FanoutKind::Push { set } => push(site, set),
                 FanoutKind::Spawn { .. } => continue,
             };
             cx.report(d);

@@ -3,7 +3,7 @@
 
 use super::{FnNode, Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::semantic::bounds::{fanouts, Fanout, FanoutKind};
+use crate::semantic::bounds::{fanouts_shared, Fanout, FanoutKind};
 use crate::semantic::Cx;
 
 pub struct UnboundedSpawn;
@@ -26,10 +26,10 @@ impl Rule for UnboundedSpawn {
         if !cx.file.slice(body).contains("spawn") {
             return;
         }
-        for site in fanouts(cx, f.sig, f.body) {
+        for site in fanouts_shared(cx, f.sig, f.body).iter() {
             if let FanoutKind::Spawn { spawner, join_set } = &site.kind {
                 if !site.bounded && !cx.in_test_code() {
-                    cx.report(diagnostic(&site, spawner, *join_set));
+                    cx.report(diagnostic(site, spawner, *join_set));
                 }
             }
         }

@@ -86,9 +86,16 @@ thread_local! {
 /// `f`, during which the syntax trees it is keyed by must stay alive and unmoved.
 pub fn with_cache<R>(f: impl FnOnce() -> R) -> R {
     CACHE.with(|c| *c.borrow_mut() = Some(HashMap::new()));
+    super::bounds::clear_memo();
     let result = f();
     CACHE.with(|c| *c.borrow_mut() = None);
+    super::bounds::clear_memo();
     result
+}
+
+/// Whether a per-file cache scope ([`with_cache`]) is active on this thread.
+pub fn cache_active() -> bool {
+    CACHE.with(|c| c.borrow().is_some())
 }
 
 /// The body of `mac` as code (parsed once per file inside [`with_cache`]).

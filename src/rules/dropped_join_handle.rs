@@ -2,10 +2,10 @@
 
 use super::{Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::semantic::chain::{call_path, strip};
+use crate::semantic::chain::strip;
 use crate::semantic::tasks::{spawn_call, SpawnKind};
 use crate::semantic::Cx;
-use syn::{Expr, Pat, Stmt};
+use syn::{Pat, Stmt};
 
 pub struct DroppedJoinHandle;
 
@@ -25,7 +25,7 @@ impl Rule for DroppedJoinHandle {
     fn check_stmt(&self, cx: &mut Cx, stmt: &Stmt) {
         let (call, how) = match stmt {
             // `tokio::spawn(fut);`
-            Stmt::Expr(e, Some(_)) => match discarded_by_drop(cx, e) {
+            Stmt::Expr(e, Some(_)) => match cx.drop_call_arg(e) {
                 Some(inner) => (inner, "dropped here"),
                 None => (strip(e), "handle discarded at the end of this statement"),
             },
@@ -66,21 +66,6 @@ impl Rule for DroppedJoinHandle {
             .with_help("`.await` the task, store it, or call `.detach()` on it to let it run in the background"),
         };
         cx.report(d);
-    }
-}
-
-/// `drop(<expr>)` as a statement: the expression dropped.
-fn discarded_by_drop<'e>(cx: &Cx, e: &'e Expr) -> Option<&'e Expr> {
-    let Expr::Call(call) = strip(e) else {
-        return None;
-    };
-    let path = cx.resolve(call_path(e)?)?;
-    if path != "std::mem::drop" && path != "core::mem::drop" {
-        return None;
-    }
-    match call.args.len() {
-        1 => call.args.first().map(strip),
-        _ => None,
     }
 }
 

@@ -225,21 +225,7 @@ pub fn awaits_outside_nested_loops(block: &Block) -> Vec<&ExprAwait> {
 
 /// The awaits an expression performs itself (not in closures, async blocks or fn items).
 pub fn awaits_in_expr(e: &Expr) -> Vec<&ExprAwait> {
-    struct A<'ast> {
-        found: Vec<&'ast ExprAwait>,
-    }
-    impl<'ast> Visit<'ast> for A<'ast> {
-        fn visit_expr_await(&mut self, a: &'ast ExprAwait) {
-            visit::visit_expr_await(self, a);
-            self.found.push(a);
-        }
-        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
-        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
-        fn visit_item(&mut self, _: &'ast syn::Item) {}
-    }
-    let mut a = A { found: Vec::new() };
-    a.visit_expr(e);
-    a.found
+    body::own_awaits_in(e)
 }
 
 #[cfg(test)]

@@ -721,8 +721,6 @@ pub fn await_offsets(file: &FileInfo, body: &Block) -> Vec<(usize, TextRange)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::semantic::scope::{Context, Scopes};
-    use crate::semantic::Sink;
 
     /// (binding or guard method, held across an await?) for each acquisition in `f`.
     fn held(src: &str) -> Vec<(String, bool)> {
@@ -731,19 +729,8 @@ mod tests {
         let syn::Item::Fn(f) = &file.items.last().unwrap() else {
             panic!()
         };
-        let (context, scopes, mut sink) = (Context::default(), Scopes::default(), Sink::default());
-        let opts = crate::config::RuleOptions::default();
-        let cx = Cx {
-            file: &info,
-            options: &opts,
-            context: &context,
-            scopes: &scopes,
-            select_depth: 0,
-            under_deadline: false,
-            in_test: false,
-            enclosing_fn: None,
-            sink: &mut sink,
-        };
+        let mut parts = crate::semantic::TestCx::default();
+        let cx = parts.cx(&info);
         let awaits = await_offsets(&info, &f.block);
         acquisitions(&cx, &f.block)
             .into_iter()
@@ -844,18 +831,8 @@ mod tests {
         let syn::Item::Fn(f) = &file.items.last().unwrap() else {
             panic!()
         };
-        let (context, scopes, mut sink) = (Context::default(), Scopes::default(), Sink::default());
-        let cx = Cx {
-            file: &info,
-            context: &context,
-            scopes: &scopes,
-            select_depth: 0,
-            under_deadline: false,
-            options: &crate::config::RuleOptions::default(),
-            in_test: false,
-            enclosing_fn: None,
-            sink: &mut sink,
-        };
+        let mut parts = crate::semantic::TestCx::default();
+        let cx = parts.cx(&info);
         let acqs = acquisitions(&cx, &f.block);
         guard_ops(&info, &f.block, &acqs)
             .into_iter()

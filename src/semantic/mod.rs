@@ -350,3 +350,31 @@ fn expr_end(expr: &Expr, file: &FileInfo) -> usize {
         _ => file.range(expr.span()).end,
     }
 }
+
+/// The parts a [`Cx`] borrows, for unit tests of the shared layer that call an
+/// analysis with a context outside a walk.
+#[cfg(test)]
+#[derive(Default)]
+pub(crate) struct TestCx {
+    context: Context,
+    scopes: Scopes,
+    sink: Sink,
+    options: crate::config::RuleOptions,
+}
+
+#[cfg(test)]
+impl TestCx {
+    pub(crate) fn cx<'a>(&'a mut self, file: &'a FileInfo<'a>) -> Cx<'a> {
+        Cx {
+            file,
+            context: &self.context,
+            scopes: &self.scopes,
+            select_depth: 0,
+            under_deadline: false,
+            options: &self.options,
+            in_test: false,
+            enclosing_fn: None,
+            sink: &mut self.sink,
+        }
+    }
+}

@@ -180,8 +180,7 @@ mod tests {
 
     #[test]
     fn calls_on_concurrent_map_fields() {
-        use crate::semantic::scope::{Context, Scopes};
-        use crate::semantic::{FileInfo, Sink};
+        use crate::semantic::FileInfo;
         let src = "use dashmap::DashMap;\n\
                    struct S { prices: DashMap<u64, u64>, names: Vec<String> }\n\
                    async fn f(s: &S) { if !s.prices.contains_key(&1) { s.names.push(x); } \
@@ -191,18 +190,8 @@ mod tests {
         let syn::Item::Fn(f) = &file.items[2] else {
             panic!()
         };
-        let (context, scopes, mut sink) = (Context::default(), Scopes::default(), Sink::default());
-        let cx = Cx {
-            file: &info,
-            context: &context,
-            scopes: &scopes,
-            select_depth: 0,
-            under_deadline: false,
-            options: &crate::config::RuleOptions::default(),
-            in_test: false,
-            enclosing_fn: None,
-            sink: &mut sink,
-        };
+        let mut parts = crate::semantic::TestCx::default();
+        let cx = parts.cx(&info);
         let calls: Vec<(String, String, Option<String>)> = concurrent_map_calls(&cx, &f.block)
             .into_iter()
             .map(|c| (c.receiver, c.method, c.then))

@@ -1,20 +1,10 @@
 //! The built binary: exit codes, JSON shape, human output, `rules`, `explain`.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{asynclint, write, BLOCKING};
 use predicates::prelude::*;
 use serde_json::Value;
-use std::fs;
-
-fn asynclint() -> Command {
-    Command::cargo_bin("asynclint").unwrap()
-}
-
-const BLOCKING: &str = "use std::fs;\n\
-                        \n\
-                        pub async fn load(path: &str) -> std::io::Result<String> {\n\
-                        \x20   let text = fs::read_to_string(path)?;\n\
-                        \x20   Ok(text)\n\
-                        }\n";
 
 const CLEAN: &str = "pub async fn load(path: &str) -> std::io::Result<String> {\n\
                      \x20   tokio::fs::read_to_string(path).await\n\
@@ -23,9 +13,7 @@ const CLEAN: &str = "pub async fn load(path: &str) -> std::io::Result<String> {\
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in files {
-        let path = dir.path().join(name);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
+        write(dir.path(), name, text);
     }
     dir
 }

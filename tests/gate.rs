@@ -3,28 +3,12 @@
 
 mod common;
 
+use common::{asynclint, write, BLOCKING};
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 use std::fs;
-use std::path::Path;
-
-fn asynclint() -> Command {
-    Command::cargo_bin("asynclint").unwrap()
-}
-
-const BLOCKING: &str = "use std::fs;\n\
-                        \n\
-                        pub async fn load(path: &str) -> std::io::Result<String> {\n\
-                        \x20   let text = fs::read_to_string(path)?;\n\
-                        \x20   Ok(text)\n\
-                        }\n";
-
-fn write(dir: &Path, name: &str, text: &str) {
-    let path = dir.join(name);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
-}
 
 fn json_of(out: &[u8]) -> Value {
     serde_json::from_slice(out).unwrap()

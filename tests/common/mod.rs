@@ -79,3 +79,23 @@ pub fn code_blocks_under(markdown: &str, heading: &str) -> Vec<String> {
     }
     blocks
 }
+
+/// The built `asynclint` binary.
+pub fn asynclint() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("asynclint").unwrap()
+}
+
+/// An async fn with one blocking call (a `blocking-in-async` finding at 4:16).
+pub const BLOCKING: &str = "use std::fs;\n\
+                            \n\
+                            pub async fn load(path: &str) -> std::io::Result<String> {\n\
+                            \x20   let text = fs::read_to_string(path)?;\n\
+                            \x20   Ok(text)\n\
+                            }\n";
+
+/// Writes `text` to `dir/name`, creating directories.
+pub fn write(dir: &std::path::Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}

@@ -5,8 +5,8 @@
 //! unrelated edits above a finding do not bring it back.
 
 use crate::engine::{Finding, Report};
+use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::path::Path;
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -42,7 +42,7 @@ fn normalize_line(text: &str) -> String {
 
 /// The baseline key of every finding, in report order.
 pub fn keys(report: &Report) -> Vec<Entry> {
-    let mut seen: HashMap<(String, String, String), usize> = HashMap::new();
+    let mut seen: HashMap<(String, String, String), usize> = HashMap::default();
     report
         .findings
         .iter()
@@ -104,7 +104,7 @@ pub fn read(path: &Path) -> Result<Baseline, String> {
 
 /// Removes the findings the baseline knows from `report`.
 pub fn apply(report: &mut Report, baseline: &Baseline) -> Applied {
-    let mut known: HashMap<&Entry, usize> = HashMap::new();
+    let mut known: HashMap<&Entry, usize> = HashMap::default();
     for e in &baseline.findings {
         *known.entry(e).or_insert(0) += 1;
     }

@@ -12,8 +12,8 @@ use crate::source::{LineIndex, Position};
 use crate::suppress::Suppressions;
 use crate::walk::Walker;
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -585,8 +585,8 @@ fn unused_suppressions(s: &Suppressions, ran: &[&str]) -> Vec<Diagnostic> {
 /// directory is looked up once, each manifest read once.
 #[derive(Default)]
 struct RuntimeCache {
-    by_dir: std::sync::Mutex<std::collections::HashMap<PathBuf, Runtime>>,
-    by_manifest: std::sync::Mutex<std::collections::HashMap<PathBuf, Runtime>>,
+    by_dir: std::sync::Mutex<HashMap<PathBuf, Runtime>>,
+    by_manifest: std::sync::Mutex<HashMap<PathBuf, Runtime>>,
 }
 
 impl RuntimeCache {

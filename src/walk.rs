@@ -9,7 +9,7 @@ use crate::semantic::index::{await_kinds, returns_future, CallCounts, FnEntry, F
 use crate::semantic::macros::{parse_body, MacroBody};
 use crate::semantic::scope::{Context, Frame, Origin, Scopes};
 use crate::semantic::{calls, tasks, testcode, Cx, FileInfo, NodeRange, Sink};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, FnArg, Pat, Signature, Stmt};
 
@@ -90,8 +90,8 @@ impl<'a> Walker<'a> {
             fn_kind: FnKind::Free,
             sink: Sink::default(),
             fns: Vec::new(),
-            calls: HashMap::new(),
-            values: HashSet::new(),
+            calls: HashMap::default(),
+            values: HashSet::default(),
             fn_stack: Vec::new(),
         }
     }

@@ -8,7 +8,7 @@ use crate::semantic::macros::{parse_body, MacroBody};
 use crate::semantic::text::one_line;
 use crate::semantic::{Cx, Runtime};
 use crate::source::TextRange;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use syn::visit::{self, Visit};
 use syn::Expr;
 
@@ -59,7 +59,8 @@ impl Rule for FailFastDetachedTasks {
                 .last()
                 .is_some_and(|s| ENTRY_ATTRS.iter().any(|n| s.ident == n))
         });
-        if entry || cx.in_test_code() {
+        // The handles come from spawn calls in this body.
+        if entry || cx.in_test_code() || !cx.file.block_mentions(f.body, &["spawn"]) {
             return;
         }
         let mut scan = Scan {
@@ -99,7 +100,7 @@ impl Scan<'_, '_> {
             ),
         )
         .with_label("returns early on the first error");
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for s in spawns {
             if seen.insert((s.start, s.end)) {
                 d = d.with_secondary(s, "task spawned here");

@@ -13,7 +13,7 @@ use crate::semantic::shared_state::{
     takes_from_lock, AtomicOp,
 };
 use crate::semantic::{Cx, FileInfo, NodeRange};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use syn::visit::Visit;
 use syn::{Block, Expr, Stmt};
 
@@ -53,7 +53,7 @@ impl Rule for NonAtomicUpdate {
             }
             let rest = &block.stmts[i + 1..];
             // The names the read is bound to, unless a later `let` shadows them.
-            let mut names = HashSet::new();
+            let mut names = HashSet::default();
             pattern_names(&local.pat, &mut names);
             let shadowed = NameUses::of_stmts(rest).declared;
             names.retain(|n| !shadowed.contains(n));
@@ -118,7 +118,7 @@ impl Rule for NonAtomicUpdate {
             let inner = own_exprs(|v| v.visit_expr(&store.1.args[0]));
             if let Some(load) = inner.iter().find_map(|e| atomic_op(e, "load")) {
                 if compact(cx.file, &load.1.receiver) == recv {
-                    report_atomic(cx, load, store, &HashSet::new(), true);
+                    report_atomic(cx, load, store, &HashSet::default(), true);
                 }
             }
             return;
@@ -205,7 +205,7 @@ fn second_write<'a>(
     field: Option<&syn::Member>,
 ) -> Option<(&'a Expr, &'a Expr)> {
     // Guards bound from a new acquisition, by name, with the acquiring expression.
-    let mut guards: HashMap<String, &'a Expr> = HashMap::new();
+    let mut guards: HashMap<String, &'a Expr> = HashMap::default();
     let is_lock = |e: &Expr| lock_acquired(file, e).is_some_and(|l| compact(file, l) == recv);
     let into_lock = |place: &'a Expr, guards: &HashMap<String, &'a Expr>| {
         let (p, member) = place_base(place);
@@ -218,7 +218,7 @@ fn second_write<'a>(
     for stmt in rest {
         if let Stmt::Local(l) = stmt {
             if let Some(init) = l.init.as_ref().filter(|init| is_lock(&init.expr)) {
-                let mut bound = HashSet::new();
+                let mut bound = HashSet::default();
                 pattern_names(&l.pat, &mut bound);
                 guards.extend(bound.into_iter().map(|n| (n, &*init.expr)));
             }

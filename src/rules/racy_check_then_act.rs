@@ -93,10 +93,9 @@ struct Access {
 fn check_body(cx: &mut Cx, body: &Block) {
     // A check and a write need a lock, a cell or a concurrent map: skip bodies that
     // name none.
-    let text = cx.file.slice(cx.file.range(body.brace_token.span.join()));
-    let shared = ["lock", "read(", "write(", "borrow", "entry("]
-        .iter()
-        .any(|n| text.contains(n));
+    let shared = cx
+        .file
+        .block_mentions(body, &["lock", "read(", "write(", "borrow", "entry("]);
     if !shared && !cx.file.mentions_concurrent_map {
         return;
     }

@@ -9,7 +9,7 @@ use crate::semantic::index::{FnKey, IndexQuery};
 use crate::semantic::locals::can_share;
 use crate::semantic::text::one_line;
 use crate::semantic::{Cx, Runtime};
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use syn::spanned::Spanned;
 use syn::{Block, Expr, Local, Pat, Stmt};
 
@@ -97,7 +97,7 @@ fn step<'s>(stmt: &'s Stmt, verbs: &[&str]) -> Option<Step<'s>> {
     {
         return None;
     }
-    let mut declared = HashSet::new();
+    let mut declared = HashSet::default();
     pattern_names(pat, &mut declared);
     Some(Step {
         pat,

@@ -11,7 +11,7 @@ use crate::semantic::futures::{
 use crate::semantic::index::IndexQuery;
 use crate::semantic::macros::{parse_body, MacroBody};
 use crate::semantic::Cx;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, Pat, Stmt};
 
@@ -74,8 +74,7 @@ impl Rule for UnawaitedFuture {
     /// this needs the rest of the block, so it is checked per fn.
     fn check_fn(&self, cx: &mut Cx, f: &FnNode) {
         // Collected futures need a `.collect()`: most fns have none.
-        let body = cx.file.range(f.body.brace_token.span.join());
-        if !cx.file.slice(body).contains("collect") {
+        if !cx.file.block_mentions(f.body, &["collect"]) {
             return;
         }
         let declared = NameUses::of_block(f.body).declared;

@@ -7,7 +7,7 @@ use crate::semantic::macros::{parse_body, MacroBody};
 use crate::semantic::uses::{local_uses, LocalUses};
 use crate::semantic::Cx;
 use crate::source::TextRange;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, Pat, Stmt};
 
@@ -105,23 +105,21 @@ impl Rule for UnboundedChannel {
     }
 
     fn check_fn(&self, cx: &mut Cx, f: &FnNode) {
-        if !cx.file.has_async {
+        if !cx.file.has_async || cx.in_test_code() {
             return;
         }
-        let body = cx.file.range(f.body.brace_token.span.join());
-        let text = cx.file.slice(body);
-        if !text.contains("unbounded") && !text.contains("channel") {
+        if !cx.file.block_mentions(f.body, &["unbounded", "channel"]) {
             return;
         }
         let mut finder = Finder {
             cx,
             found: Vec::new(),
-            single: HashSet::new(),
+            single: HashSet::default(),
         };
         finder.visit_block(f.body);
         let Finder { found, single, .. } = finder;
         for (range, path, segments) in found {
-            if !single.contains(&range) && !cx.in_test_code() {
+            if !single.contains(&range) {
                 cx.report(diagnostic(range, &path, &segments));
             }
         }

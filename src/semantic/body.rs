@@ -7,7 +7,7 @@ use super::calls;
 use super::chain::{self, strip};
 use super::macros::{parse_body, MacroBody};
 use quote::ToTokens;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use syn::visit::{self, Visit};
 use syn::{BinOp, Block, Expr, ExprAwait, Pat, Stmt};
 

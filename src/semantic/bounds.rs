@@ -15,7 +15,7 @@ use super::scope::Frame as ContextFrame;
 use super::{tasks, Cx};
 use crate::source::TextRange;
 use quote::ToTokens;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, ExprMethodCall, Pat, Signature};
@@ -546,7 +546,7 @@ pub fn fanouts(cx: &Cx, sig: &Signature, body: &Block) -> Vec<Fanout> {
     };
     for input in &sig.inputs {
         if let syn::FnArg::Typed(pt) = input {
-            let mut names = HashSet::new();
+            let mut names = HashSet::default();
             super::body::pattern_names(&pt.pat, &mut names);
             // `sources: [Source; 4]`: an array parameter has a fixed length;
             // `handles: Vec<JoinHandle<T>>` holds tasks that run already.
@@ -569,7 +569,7 @@ pub fn fanouts(cx: &Cx, sig: &Signature, body: &Block) -> Vec<Fanout> {
         }
     }
     w.visit_block(body);
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     let mut out = w.out;
     out.retain(|f| seen.insert((f.range, std::mem::discriminant(&f.kind))));
     out
@@ -1018,7 +1018,7 @@ impl Walk<'_, '_> {
             });
             return;
         }
-        let mut names = HashSet::new();
+        let mut names = HashSet::default();
         super::body::pattern_names(pat, &mut names);
         for name in names {
             self.binds.push(Bind {
@@ -1470,7 +1470,7 @@ impl Walk<'_, '_> {
     /// Binds the names of a pattern whose value the syntax does not describe: a
     /// collection bound here is of unknown size.
     fn bind_unknown(&mut self, pat: &Pat) {
-        let mut names = HashSet::new();
+        let mut names = HashSet::default();
         super::body::pattern_names(pat, &mut names);
         for name in names {
             self.binds.push(Bind {
@@ -1501,7 +1501,7 @@ impl Walk<'_, '_> {
             counted: scan.counted,
         }));
         self.with_frame(frame, |w| {
-            let mut names = HashSet::new();
+            let mut names = HashSet::default();
             super::body::pattern_names(&f.pat, &mut names);
             for name in names {
                 w.binds.push(Bind {

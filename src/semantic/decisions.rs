@@ -10,7 +10,7 @@
 use super::body::{pattern_names, NameUses};
 use super::{FileInfo, NodeRange};
 use crate::source::TextRange;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use syn::visit::{self, Visit};
 use syn::{Block, Expr};
 
@@ -122,7 +122,7 @@ impl<'ast> Visit<'ast> for V<'_> {
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
         if let Some(init) = &l.init {
-            let mut names = HashSet::new();
+            let mut names = HashSet::default();
             pattern_names(&l.pat, &mut names);
             self.out.lets.push((init.expr.text_range(self.file), names));
             if init.diverge.is_some() {

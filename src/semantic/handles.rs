@@ -10,7 +10,7 @@ use super::macros::{parse_body, MacroBody};
 use super::tasks::{spawn_call, spawn_fn_kind, SpawnKind};
 use super::Cx;
 use crate::source::TextRange;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use syn::{Expr, Local, Pat, Stmt};
 
 /// Adapters whose closure produces the elements of an iterator.
@@ -32,7 +32,7 @@ impl SpawnedHandles {
     /// A `let`: its names no longer hold what they held; a single name bound to
     /// handles (or to a closure returning one) is recorded.
     pub fn bind_local(&mut self, cx: &Cx, l: &Local) {
-        let mut names = HashSet::new();
+        let mut names = HashSet::default();
         pattern_names(&l.pat, &mut names);
         for n in &names {
             self.handles.remove(n);

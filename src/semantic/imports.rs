@@ -4,7 +4,7 @@
 //! unknown (never guessed), a name imported twice with different targets is unknown,
 //! and glob imports introduce nothing.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use syn::{Item, Stmt, UseTree};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +33,9 @@ pub struct UseMap {
     local: HashMap<String, ()>,
     /// First segments of every imported path, for "does this file use crate X".
     roots: Vec<String>,
+    /// The last segments of paths imported under another name (`spawn` for
+    /// `use tokio::spawn as go;`): words a text pre-check would not find at the use.
+    renamed: Vec<String>,
 }
 
 impl UseMap {
@@ -148,6 +151,9 @@ impl UseMap {
             self.roots.push(root.to_string());
         }
         let path = path.trim_start_matches("::").to_string();
+        if let Some(last) = path.rsplit("::").next().filter(|l| *l != name) {
+            self.renamed.push(last.to_string());
+        }
         match self.names.get(&name) {
             None => {
                 let entry = if self.local.contains_key(&name) {
@@ -172,6 +178,12 @@ impl UseMap {
     }
 
     /// Whether the file imports anything from crate `root` (e.g. `tokio`).
+    /// Whether a path whose last segment contains `word` is imported under a name
+    /// that does not contain it.
+    pub fn renames(&self, word: &str) -> bool {
+        self.renamed.iter().any(|r| r.contains(word))
+    }
+
     pub fn imports_crate(&self, root: &str) -> bool {
         self.roots
             .binary_search_by(|r| r.as_str().cmp(root))

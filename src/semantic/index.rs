@@ -12,7 +12,7 @@ use super::chain::strip;
 use super::scope::Frame;
 use super::Cx;
 use crate::diagnostic::Diagnostic;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::OnceLock;
 use syn::visit::Visit;
 

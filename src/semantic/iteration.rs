@@ -4,7 +4,7 @@
 //! to the next.
 
 use super::body::{self, NameUses};
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, ExprAwait, ExprForLoop, Pat};
 
@@ -28,7 +28,7 @@ pub struct Iteration<'a> {
 }
 
 pub fn iteration(f: &ExprForLoop) -> Iteration<'_> {
-    let mut loop_vars = HashSet::new();
+    let mut loop_vars = HashSet::default();
     body::pattern_names(&f.pat, &mut loop_vars);
     let uses = NameUses::of_block(&f.body);
     let mut declared = uses.declared.clone();

@@ -6,7 +6,7 @@ use super::body::{pattern_names, place_root, NameUses};
 use super::chain::{self, strip};
 use super::scope::Origin;
 use super::Cx;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use syn::{Expr, Local, Pat, Stmt};
 
 /// Whether several calls may use the local `name` at the same time (in one `join!`):
@@ -28,7 +28,7 @@ fn can_share_at(cx: &Cx, before: &[Stmt], name: &str, depth: usize) -> Option<bo
     }
     for (i, stmt) in before.iter().enumerate().rev() {
         if let Stmt::Local(l) = stmt {
-            let mut names = HashSet::new();
+            let mut names = HashSet::default();
             pattern_names(&l.pat, &mut names);
             if names.contains(name) {
                 return Some(let_is_shared(l, name, |root| {

@@ -3,8 +3,8 @@
 //! expressions. A body that does not parse is skipped silently.
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 use syn::parse::{ParseStream, Parser};
 use syn::{Expr, Pat, Token};
@@ -85,7 +85,7 @@ thread_local! {
 /// Runs `f` with macro bodies parsed once each; the cache lives exactly as long as
 /// `f`, during which the syntax trees it is keyed by must stay alive and unmoved.
 pub fn with_cache<R>(f: impl FnOnce() -> R) -> R {
-    CACHE.with(|c| *c.borrow_mut() = Some(HashMap::new()));
+    CACHE.with(|c| *c.borrow_mut() = Some(HashMap::default()));
     super::bounds::clear_memo();
     let result = f();
     CACHE.with(|c| *c.borrow_mut() = None);

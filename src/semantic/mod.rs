@@ -30,8 +30,8 @@ use crate::diagnostic::Diagnostic;
 use crate::source::{LineIndex, TextRange};
 use imports::UseMap;
 use index::{Deferred, IndexQuery};
+use rustc_hash::FxHashSet as HashSet;
 use scope::{Context, Origin, Scopes};
-use std::collections::HashSet;
 use syn::spanned::Spanned;
 use syn::Expr;
 
@@ -60,7 +60,7 @@ pub struct FileInfo<'t> {
     /// module file).
     pub is_test_file: bool,
     /// The declared types of the file's struct fields, by field name, as written.
-    pub field_types: std::collections::HashMap<String, String>,
+    pub field_types: rustc_hash::FxHashMap<String, String>,
     /// Declared types of the struct fields the file defines.
     pub fields: types::FieldTypes,
     /// The names of the file's `static mut` items.
@@ -90,13 +90,13 @@ impl<'t> FileInfo<'t> {
         let uses = UseMap::from_file(file);
         let plain_locks_are_sync = uses.imports_crate("parking_lot")
             || uses.imports_crate("spin")
-            || text.contains("parking_lot::");
-        let mentions_tokio = uses.imports_crate("tokio") || text.contains("tokio::");
+            || text::mentions(text, "parking_lot::");
+        let mentions_tokio = uses.imports_crate("tokio") || text::mentions(text, "tokio::");
         let runtime = if mentions_tokio {
             Runtime::Tokio
-        } else if uses.imports_crate("async_std") || text.contains("async_std::") {
+        } else if uses.imports_crate("async_std") || text::mentions(text, "async_std::") {
             Runtime::AsyncStd
-        } else if uses.imports_crate("smol") || text.contains("smol::") {
+        } else if uses.imports_crate("smol") || text::mentions(text, "smol::") {
             Runtime::Smol
         } else {
             crate_runtime
@@ -111,19 +111,30 @@ impl<'t> FileInfo<'t> {
             runtime,
             mentions_tokio,
             // No `async` anywhere in the text: no async code to find.
-            has_async: text.contains("async") && scope::file_has_async(file),
+            has_async: text::mentions(text, "async") && scope::file_has_async(file),
             is_test_file: testcode::is_test_path(path),
             field_types: scope::field_types(file),
             static_muts: statics::static_mut_names(file),
             plain_locks_are_sync,
-            uses_cells: text.contains("RefCell") || text.contains("watch::"),
-            uses_borrow_mut_trait: text.contains("BorrowMut"),
-            mentions_concurrent_map: text.contains("DashMap") || text.contains("DashSet"),
+            uses_cells: text::mentions(text, "RefCell") || text::mentions(text, "watch::"),
+            uses_borrow_mut_trait: text::mentions(text, "BorrowMut"),
+            mentions_concurrent_map: text::mentions(text, "DashMap")
+                || text::mentions(text, "DashSet"),
         }
     }
 
     pub fn range(&self, span: proc_macro2::Span) -> TextRange {
         self.lines.range_of(self.text, span)
+    }
+
+    /// Whether the text of `block` mentions any of `needles`, or the file imports
+    /// a name containing one under another name: a pre-check before a sub-walk that
+    /// can only find something where one of them is named.
+    pub fn block_mentions(&self, block: &syn::Block, needles: &[&str]) -> bool {
+        let text = self.slice(self.range(block.brace_token.span.join()));
+        needles
+            .iter()
+            .any(|n| text::mentions(text, n) || self.uses.renames(n))
     }
 
     pub fn slice(&self, range: TextRange) -> &'t str {
@@ -326,6 +337,10 @@ impl NodeRange for TextRange {
     }
 }
 
+// The range of an expression from its first and last tokens, found without
+// printing the expression to tokens (`Spanned::span` does that, which costs as
+// much as the expression is long); rarer forms fall back to it.
+
 fn expr_start(expr: &Expr, file: &FileInfo) -> usize {
     match expr {
         // Outer attributes (`#[cfg(..)] tokio::spawn(..)`) are not part of the range.
@@ -335,6 +350,20 @@ fn expr_start(expr: &Expr, file: &FileInfo) -> usize {
         Expr::Try(t) => expr_start(&t.expr, file),
         Expr::Field(f) => expr_start(&f.base, file),
         Expr::Path(p) if p.qself.is_none() => p.path.text_range(file).start,
+        Expr::Lit(l) if l.attrs.is_empty() => file.range(l.lit.span()).start,
+        Expr::Macro(m) if m.attrs.is_empty() => m.mac.path.text_range(file).start,
+        Expr::Reference(r) if r.attrs.is_empty() => file.range(r.and_token.span).start,
+        Expr::Binary(b) if b.attrs.is_empty() => expr_start(&b.left, file),
+        Expr::Index(i) if i.attrs.is_empty() => expr_start(&i.expr, file),
+        Expr::Paren(p) if p.attrs.is_empty() => file.range(p.paren_token.span.open()).start,
+        Expr::Tuple(t) if t.attrs.is_empty() => file.range(t.paren_token.span.open()).start,
+        Expr::Array(a) if a.attrs.is_empty() => file.range(a.bracket_token.span.open()).start,
+        Expr::Struct(s) if s.attrs.is_empty() && s.qself.is_none() => s.path.text_range(file).start,
+        Expr::Block(b) if b.attrs.is_empty() && b.label.is_none() => {
+            file.range(b.block.brace_token.span.open()).start
+        }
+        Expr::If(i) if i.attrs.is_empty() => file.range(i.if_token.span).start,
+        Expr::Match(m) if m.attrs.is_empty() => file.range(m.match_token.span).start,
         _ => file.range(expr.span()).start,
     }
 }
@@ -347,6 +376,24 @@ fn expr_end(expr: &Expr, file: &FileInfo) -> usize {
         Expr::Try(t) => file.range(t.question_token.spans[0]).end,
         Expr::Field(f) => file.range(f.member.span()).end,
         Expr::Path(p) if p.qself.is_none() => p.path.text_range(file).end,
+        Expr::Lit(l) => file.range(l.lit.span()).end,
+        Expr::Macro(m) => file.range(m.mac.delimiter.span().close()).end,
+        Expr::Reference(r) => expr_end(&r.expr, file),
+        Expr::Unary(u) => expr_end(&u.expr, file),
+        Expr::Binary(b) => expr_end(&b.right, file),
+        Expr::Index(i) => file.range(i.bracket_token.span.close()).end,
+        Expr::Paren(p) => file.range(p.paren_token.span.close()).end,
+        Expr::Tuple(t) => file.range(t.paren_token.span.close()).end,
+        Expr::Array(a) => file.range(a.bracket_token.span.close()).end,
+        Expr::Struct(s) => file.range(s.brace_token.span.close()).end,
+        Expr::Block(b) => file.range(b.block.brace_token.span.close()).end,
+        Expr::If(i) => match &i.else_branch {
+            Some((_, e)) => expr_end(e, file),
+            None => file.range(i.then_branch.brace_token.span.close()).end,
+        },
+        Expr::Match(m) => file.range(m.brace_token.span.close()).end,
+        Expr::Async(a) => file.range(a.block.brace_token.span.close()).end,
+        Expr::Closure(c) => expr_end(&c.body, file),
         _ => file.range(expr.span()).end,
     }
 }
@@ -376,5 +423,69 @@ impl TestCx {
             enclosing_fn: None,
             sink: &mut self.sink,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::visit::Visit;
+
+    /// The token-based ranges of expressions equal what printing them gives, on
+    /// every expression of every fixture.
+    #[test]
+    fn expression_ranges_match_their_spans() {
+        struct Check<'f, 't> {
+            file: &'f FileInfo<'t>,
+            checked: usize,
+        }
+        impl<'ast> Visit<'ast> for Check<'_, '_> {
+            fn visit_expr(&mut self, e: &'ast Expr) {
+                let printed = self.file.range(e.span());
+                let ours = e.text_range(self.file);
+                // Calls and paths leave outer attributes out on purpose.
+                let has_attrs = attrs_of(e);
+                if !has_attrs {
+                    assert_eq!(
+                        ours,
+                        printed,
+                        "{}: `{}`",
+                        self.file.path,
+                        self.file.slice(printed)
+                    );
+                    self.checked += 1;
+                }
+                syn::visit::visit_expr(self, e);
+            }
+        }
+        fn attrs_of(e: &Expr) -> bool {
+            let mut v = AttrFinder(false);
+            v.visit_expr(e);
+            v.0
+        }
+        struct AttrFinder(bool);
+        impl<'ast> Visit<'ast> for AttrFinder {
+            fn visit_attribute(&mut self, _: &'ast syn::Attribute) {
+                self.0 = true;
+            }
+        }
+        let mut checked = 0;
+        for entry in walkdir::WalkDir::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures")) {
+            let entry = entry.unwrap();
+            if entry.path().extension().is_none_or(|x| x != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            let ast = syn::parse_file(&text).unwrap();
+            let path = entry.path().display().to_string();
+            let file = FileInfo::new(&path, &text, &ast);
+            let mut c = Check {
+                file: &file,
+                checked: 0,
+            };
+            c.visit_file(&ast);
+            checked += c.checked;
+        }
+        assert!(checked > 5_000, "only {checked} expressions checked");
     }
 }

@@ -2,7 +2,7 @@
 //! the executor) and the local bindings in scope, with where their values came from.
 
 use crate::source::TextRange;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use syn::visit::{self, Visit};
 
 /// One level of the context stack, pushed by fns, closures and async blocks.
@@ -58,7 +58,7 @@ pub struct Scopes {
 
 impl Scopes {
     pub fn push(&mut self) {
-        self.stack.push(HashMap::new());
+        self.stack.push(HashMap::default());
     }
 
     pub fn pop(&mut self) {
@@ -67,7 +67,7 @@ impl Scopes {
 
     pub fn bind(&mut self, name: String, origin: Origin) {
         if self.stack.is_empty() {
-            self.stack.push(HashMap::new());
+            self.stack.push(HashMap::default());
         }
         if let Some(top) = self.stack.last_mut() {
             top.insert(name, origin);
@@ -214,7 +214,7 @@ pub fn field_types(file: &syn::File) -> HashMap<String, String> {
         }
         fn visit_block(&mut self, _: &'ast syn::Block) {}
     }
-    let mut f = F(HashMap::new());
+    let mut f = F(HashMap::default());
     f.visit_file(file);
     f.0.into_iter()
         .filter_map(|(name, ty)| ty.map(|t| (name, t)))

@@ -7,7 +7,7 @@ use super::body::{own_exprs, pattern_names};
 use super::chain::{self, strip};
 use super::guards::{async_guard_call, compact, guard_call, LockKind};
 use super::FileInfo;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use syn::visit::Visit;
 use syn::{BinOp, Expr, ExprMethodCall, Stmt};
 
@@ -126,7 +126,7 @@ pub fn guard_held(file: &FileInfo, before: &[Stmt]) -> bool {
     };
     before.iter().any(|s| match s {
         Stmt::Local(l) => l.init.as_ref().is_some_and(|init| {
-            let mut names = HashSet::new();
+            let mut names = HashSet::default();
             pattern_names(&l.pat, &mut names);
             lock_acquired(file, &init.expr).is_some() && !names.iter().any(|n| dropped(n))
         }),
@@ -135,7 +135,7 @@ pub fn guard_held(file: &FileInfo, before: &[Stmt]) -> bool {
 }
 
 fn binds(pat: &syn::Pat, name: &str) -> bool {
-    let mut names = HashSet::new();
+    let mut names = HashSet::default();
     pattern_names(pat, &mut names);
     names.contains(name)
 }

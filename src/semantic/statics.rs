@@ -2,7 +2,7 @@
 //! because nothing synchronizes it, so a write from code that runs concurrently
 //! (a task, a thread) is a data race.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use syn::visit::{self, Visit};
 
 /// The names of the `static mut` items a file declares, at any depth (modules, fn
@@ -20,7 +20,7 @@ pub fn static_mut_names(file: &syn::File) -> HashSet<String> {
             stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e));
         }
     }
-    let mut s = S(HashSet::new());
+    let mut s = S(HashSet::default());
     s.visit_file(file);
     s.0
 }

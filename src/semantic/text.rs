@@ -1,5 +1,11 @@
 //! Source text as diagnostics quote it: on one line, without comments.
 
+/// Whether `needle` occurs in `text`: a vectorized substring search, for the
+/// pre-checks that look for a word in a whole file or fn body before walking it.
+pub fn mentions(text: &str, needle: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some()
+}
+
 /// Source text on one line, without comments: runs of whitespace become one space,
 /// and none is left before `.` or `?` or inside parentheses.
 pub fn one_line(text: &str) -> String {

@@ -6,7 +6,7 @@ use super::guards::compact;
 use super::imports::UseMap;
 use super::{Cx, NodeRange};
 use crate::source::TextRange;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, Item, Type};
 

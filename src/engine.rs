@@ -241,6 +241,41 @@ fn lc_position(lc: proc_macro2::LineColumn) -> Position {
     }
 }
 
+/// How [`might_be_too_complex`] treats a byte.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// Identifier characters, digits, non-ASCII bytes: one more token-ish byte.
+    Other,
+    Space,
+    Punct,
+    Open,
+    Close,
+    /// `,` and `;` end a flat run.
+    Separator,
+    Slash,
+    Quote,
+}
+
+const CLASSES: [Class; 256] = {
+    let mut t = [Class::Other; 256];
+    let mut i = 0;
+    while i < 128 {
+        let c = i as u8;
+        t[i] = match c {
+            b'(' | b'[' | b'{' => Class::Open,
+            b')' | b']' | b'}' => Class::Close,
+            b',' | b';' => Class::Separator,
+            b'/' => Class::Slash,
+            b'"' => Class::Quote,
+            c if c.is_ascii_whitespace() => Class::Space,
+            c if c.is_ascii_punctuation() => Class::Punct,
+            _ => Class::Other,
+        };
+        i += 1;
+    }
+    t
+};
+
 /// A cheap scan of the bytes, skipping strings and comments, that finds every file
 /// [`too_complex`] could reject (it may also send others to the exact check).
 fn might_be_too_complex(text: &str) -> bool {
@@ -248,14 +283,45 @@ fn might_be_too_complex(text: &str) -> bool {
     let (mut i, mut depth, mut max_depth) = (0usize, 0isize, 0isize);
     let (mut puncts, mut flat) = (0usize, 0usize);
     while i < b.len() {
-        match b[i] {
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
+        match CLASSES[b[i] as usize] {
+            Class::Other => {
+                puncts = 0;
+                flat += 1;
+                if flat > MAX_FLAT_RUN {
+                    return true;
                 }
+            }
+            Class::Space => {}
+            Class::Punct => {
+                puncts += 1;
+                flat += 1;
+                if puncts > MAX_PUNCT_RUN || flat > MAX_FLAT_RUN {
+                    return true;
+                }
+            }
+            Class::Open => {
+                depth += 1;
+                max_depth = max_depth.max(depth);
+                puncts = 0;
+                flat = 0;
+                if max_depth as usize >= MAX_NESTING - 8 {
+                    return true;
+                }
+            }
+            Class::Close => {
+                depth -= 1;
+                puncts = 0;
+                flat = 0;
+            }
+            Class::Separator => {
+                puncts = 0;
+                flat = 0;
+            }
+            Class::Slash if b.get(i + 1) == Some(&b'/') => {
+                i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |n| i + n);
                 continue;
             }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
+            Class::Slash if b.get(i + 1) == Some(&b'*') => {
                 let mut nest = 0usize;
                 while i < b.len() {
                     if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
@@ -273,41 +339,24 @@ fn might_be_too_complex(text: &str) -> bool {
                 }
                 continue;
             }
-            b'"' => {
+            Class::Slash => {
+                puncts += 1;
+                flat += 1;
+                if puncts > MAX_PUNCT_RUN || flat > MAX_FLAT_RUN {
+                    return true;
+                }
+            }
+            Class::Quote => {
                 i += 1;
                 while i < b.len() && b[i] != b'"' {
                     i += if b[i] == b'\\' { 2 } else { 1 };
                 }
                 flat += 1;
                 puncts = 0;
+                if flat > MAX_FLAT_RUN {
+                    return true;
+                }
             }
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                max_depth = max_depth.max(depth);
-                puncts = 0;
-                flat = 0;
-            }
-            b')' | b']' | b'}' => {
-                depth -= 1;
-                puncts = 0;
-                flat = 0;
-            }
-            b',' | b';' => {
-                puncts = 0;
-                flat = 0;
-            }
-            c if c.is_ascii_whitespace() => {}
-            c if c.is_ascii_punctuation() => {
-                puncts += 1;
-                flat += 1;
-            }
-            _ => {
-                puncts = 0;
-                flat += 1;
-            }
-        }
-        if max_depth as usize >= MAX_NESTING - 8 || puncts > MAX_PUNCT_RUN || flat > MAX_FLAT_RUN {
-            return true;
         }
         i += 1;
     }
@@ -652,5 +701,117 @@ pub fn runtime_of_manifest(text: &str) -> Runtime {
         Runtime::Smol
     } else {
         Runtime::Unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The byte scan written plainly: the table-driven one must agree with it.
+    fn might_be_too_complex_reference(text: &str) -> bool {
+        let b = text.as_bytes();
+        let (mut i, mut depth, mut max_depth) = (0usize, 0isize, 0isize);
+        let (mut puncts, mut flat) = (0usize, 0usize);
+        while i < b.len() {
+            match b[i] {
+                b'/' if b.get(i + 1) == Some(&b'/') => {
+                    while i < b.len() && b[i] != b'\n' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                b'/' if b.get(i + 1) == Some(&b'*') => {
+                    let mut nest = 0usize;
+                    while i < b.len() {
+                        if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                            nest += 1;
+                            i += 2;
+                        } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                            nest -= 1;
+                            i += 2;
+                            if nest == 0 {
+                                break;
+                            }
+                        } else {
+                            i += 1;
+                        }
+                    }
+                    continue;
+                }
+                b'"' => {
+                    i += 1;
+                    while i < b.len() && b[i] != b'"' {
+                        i += if b[i] == b'\\' { 2 } else { 1 };
+                    }
+                    flat += 1;
+                    puncts = 0;
+                }
+                b'(' | b'[' | b'{' => {
+                    depth += 1;
+                    max_depth = max_depth.max(depth);
+                    puncts = 0;
+                    flat = 0;
+                }
+                b')' | b']' | b'}' => {
+                    depth -= 1;
+                    puncts = 0;
+                    flat = 0;
+                }
+                b',' | b';' => {
+                    puncts = 0;
+                    flat = 0;
+                }
+                c if c.is_ascii_whitespace() => {}
+                c if c.is_ascii_punctuation() => {
+                    puncts += 1;
+                    flat += 1;
+                }
+                _ => {
+                    puncts = 0;
+                    flat += 1;
+                }
+            }
+            if max_depth as usize >= MAX_NESTING - 8
+                || puncts > MAX_PUNCT_RUN
+                || flat > MAX_FLAT_RUN
+            {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+
+    /// The table-driven scan answers as the plain one does: on every fixture, on
+    /// deep nesting, long operator and token runs, and on every prefix of a text
+    /// that mixes comments, strings and brackets.
+    #[test]
+    fn byte_scan_agrees_with_the_plain_scan() {
+        let mut texts = vec![
+            "(".repeat(300),
+            format!("fn f() {{ {} }}", "[".repeat(247)),
+            format!("let x = 1 {};", "+ -".repeat(600)),
+            format!("let x = \"{}\";", "\\\"".repeat(50)),
+            "a".repeat(100_001),
+            format!("// {}\n{}", "(".repeat(400), "x"),
+            format!("/* /* {} */ */ ok", "{".repeat(400)),
+            format!("{}/ {}", "*".repeat(999), "*".repeat(5)),
+        ];
+        let mixed = "fn f() { let s = \"a(b\"; /* ( /* [ */ */ // {\n g([1, 2]) / 3 }";
+        texts.extend((0..=mixed.len()).map(|n| mixed[..n].to_string()));
+        for entry in walkdir::WalkDir::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures")) {
+            let entry = entry.unwrap();
+            if entry.file_type().is_file() {
+                texts.push(std::fs::read_to_string(entry.path()).unwrap());
+            }
+        }
+        let mut flagged = 0;
+        for text in &texts {
+            let fast = might_be_too_complex(text);
+            assert_eq!(fast, might_be_too_complex_reference(text), "{text:.80}");
+            flagged += usize::from(fast);
+        }
+        assert!(flagged >= 5, "only {flagged} texts flagged");
     }
 }

@@ -3,7 +3,7 @@
 use super::{FnNode, Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::async_body;
-use crate::semantic::guards::{acquisitions, await_offsets, one_line, Acquisition, LockKind};
+use crate::semantic::guards::{guard_view, one_line, Acquisition, LockKind};
 use crate::semantic::Cx;
 use crate::source::TextRange;
 use syn::{Block, Expr};
@@ -37,16 +37,21 @@ impl Rule for LockAcrossAwait {
 }
 
 fn check_body(cx: &mut Cx, body: &Block) {
-    let awaits = await_offsets(cx.file, body);
-    if awaits.is_empty() {
+    // Guards come from `lock`, `read`, `write` and `borrow` calls only.
+    if !cx
+        .file
+        .block_mentions(body, &["lock", "read", "write", "borrow"])
+    {
         return;
     }
-    for acq in acquisitions(cx, body) {
-        let held_at = awaits
+    let view = guard_view(cx, body);
+    for acq in &view.acquisitions {
+        let held_at = view
+            .awaits
             .iter()
             .find(|(at, _)| acq.held_from <= *at && *at < acq.held_until);
         if let Some((at, range)) = held_at {
-            report(cx, &acq, *at, *range);
+            report(cx, acq, *at, *range);
         }
     }
 }

@@ -6,7 +6,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::async_body;
 use crate::semantic::decisions::Decisions;
 use crate::semantic::guards::{
-    acquisitions, async_critical_sections, await_offsets, guard_ops, one_line, takes_guard,
+    async_critical_sections, guard_ops, guard_view, one_line, takes_guard,
 };
 use crate::semantic::types::concurrent_map_calls;
 use crate::semantic::Cx;
@@ -99,13 +99,13 @@ fn check_body(cx: &mut Cx, body: &Block) {
     if !shared && !cx.file.mentions_concurrent_map {
         return;
     }
-    let awaits = await_offsets(cx.file, body);
+    let view = guard_view(cx, body);
+    let (awaits, acqs) = (&view.awaits, &view.acquisitions);
     if awaits.is_empty() {
         return;
     }
-    let acqs = acquisitions(cx, body);
     let decisions = Decisions::of_body(cx.file, body);
-    let mut accesses: Vec<Access> = guard_ops(cx.file, body, &acqs)
+    let mut accesses: Vec<Access> = guard_ops(cx.file, body, acqs)
         .into_iter()
         .map(|op| {
             let a = &acqs[op.acquisition];

@@ -705,6 +705,59 @@ pub fn takes_guard(sig: &syn::Signature) -> bool {
 }
 
 /// Byte offsets of the `.await`s a body performs itself.
+/// The awaits of a body and, when it has any, the guards acquired in it: what the
+/// rules about guards and awaits start from.
+#[derive(Debug, Default)]
+pub struct GuardView {
+    /// Each `.await` the body performs itself: its offset and the awaited expression.
+    pub awaits: Vec<(usize, TextRange)>,
+    /// Empty when there are no awaits.
+    pub acquisitions: Vec<Acquisition>,
+}
+
+thread_local! {
+    /// The view of the body analysed last, by its address: `lock-across-await` and
+    /// `racy-check-then-act` ask for the same body one after the other. Cleared with
+    /// each file's caches.
+    static VIEW: std::cell::RefCell<Option<(usize, std::rc::Rc<GuardView>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+pub(crate) fn clear_memo() {
+    VIEW.with(|m| *m.borrow_mut() = None);
+}
+
+/// [`GuardView`] of `body`, computed once when several rules ask in a row.
+pub fn guard_view(cx: &Cx, body: &Block) -> std::rc::Rc<GuardView> {
+    let key = body as *const Block as usize;
+    let active = super::macros::cache_active();
+    if active {
+        let hit = VIEW.with(|m| {
+            m.borrow()
+                .as_ref()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone())
+        });
+        if let Some(hit) = hit {
+            return hit;
+        }
+    }
+    let awaits = await_offsets(cx.file, body);
+    let acquisitions = if awaits.is_empty() {
+        Vec::new()
+    } else {
+        acquisitions(cx, body)
+    };
+    let view = std::rc::Rc::new(GuardView {
+        awaits,
+        acquisitions,
+    });
+    if active {
+        VIEW.with(|m| *m.borrow_mut() = Some((key, view.clone())));
+    }
+    view
+}
+
 pub fn await_offsets(file: &FileInfo, body: &Block) -> Vec<(usize, TextRange)> {
     super::body::own_awaits(body)
         .into_iter()

@@ -87,9 +87,11 @@ thread_local! {
 pub fn with_cache<R>(f: impl FnOnce() -> R) -> R {
     CACHE.with(|c| *c.borrow_mut() = Some(HashMap::default()));
     super::bounds::clear_memo();
+    super::guards::clear_memo();
     let result = f();
     CACHE.with(|c| *c.borrow_mut() = None);
     super::bounds::clear_memo();
+    super::guards::clear_memo();
     result
 }
 

@@ -114,7 +114,11 @@ impl<'t> FileInfo<'t> {
             has_async: text::mentions(text, "async") && scope::file_has_async(file),
             is_test_file: testcode::is_test_path(path),
             field_types: scope::field_types(file),
-            static_muts: statics::static_mut_names(file),
+            static_muts: if statics::may_declare_static_mut(text) {
+                statics::static_mut_names(file)
+            } else {
+                HashSet::default()
+            },
             plain_locks_are_sync,
             uses_cells: text::mentions(text, "RefCell") || text::mentions(text, "watch::"),
             uses_borrow_mut_trait: text::mentions(text, "BorrowMut"),
@@ -134,7 +138,7 @@ impl<'t> FileInfo<'t> {
         let text = self.slice(self.range(block.brace_token.span.join()));
         needles
             .iter()
-            .any(|n| text::mentions(text, n) || self.uses.renames(n))
+            .any(|n| text.contains(n) || self.uses.renames(n))
     }
 
     pub fn slice(&self, range: TextRange) -> &'t str {

@@ -5,6 +5,19 @@
 use rustc_hash::FxHashSet as HashSet;
 use syn::visit::{self, Visit};
 
+/// Whether `text` may declare a `static mut`: `static`, whitespace, then the word
+/// `mut` (also `&'static mut T`, which only costs a walk).
+pub fn may_declare_static_mut(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memmem::find_iter(b, b"static").any(|i| {
+        let rest = b[i + "static".len()..].trim_ascii_start();
+        rest.starts_with(b"mut")
+            && !rest
+                .get(3)
+                .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+    })
+}
+
 /// The names of the `static mut` items a file declares, at any depth (modules, fn
 /// bodies, blocks).
 pub fn static_mut_names(file: &syn::File) -> HashSet<String> {
@@ -28,6 +41,21 @@ pub fn static_mut_names(file: &syn::File) -> HashSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_pre_check_finds_every_static_mut() {
+        assert!(may_declare_static_mut("static mut TOTAL: u64 = 0;"));
+        assert!(may_declare_static_mut(
+            "pub static\n    mut TOTAL: u64 = 0;"
+        ));
+        assert!(!may_declare_static_mut(
+            "static TOTAL: AtomicU64 = AtomicU64::new(0);"
+        ));
+        assert!(!may_declare_static_mut(
+            "static mutex: Mutex<()> = Mutex::new(());"
+        ));
+        assert!(!may_declare_static_mut("fn f(x: &'static str) {}"));
+    }
 
     #[test]
     fn finds_static_muts_in_modules_and_fn_bodies() {

@@ -50,23 +50,29 @@ static NO_OPTIONS: RuleOptions = RuleOptions {
     read_like: None,
 };
 
-macro_rules! cx {
-    ($w:ident, $i:expr) => {
-        Cx {
-            file: $w.file,
-            options: $w.options.get($i).copied().unwrap_or(&NO_OPTIONS),
-            context: &$w.context,
-            scopes: &$w.scopes,
-            select_depth: $w.select_depth,
-            under_deadline: $w.deadline_depth > 0,
-            in_test: $w.context.in_test() || $w.file.is_test_file,
-            enclosing_fn: $w.fn_stack.last(),
-            sink: &mut $w.sink,
-        }
-    };
-}
-
 impl<'a> Walker<'a> {
+    /// Hands each enabled rule the context at the current node: built once per node,
+    /// with each rule's own options.
+    fn for_each_rule(&mut self, mut f: impl FnMut(&'a dyn Rule, &mut Cx<'_>)) {
+        let rules = self.rules;
+        let options = self.options;
+        let mut cx = Cx {
+            file: self.file,
+            options: &NO_OPTIONS,
+            context: &self.context,
+            scopes: &self.scopes,
+            select_depth: self.select_depth,
+            under_deadline: self.deadline_depth > 0,
+            in_test: self.context.in_test() || self.file.is_test_file,
+            enclosing_fn: self.fn_stack.last(),
+            sink: &mut self.sink,
+        };
+        for (i, rule) in rules.iter().enumerate() {
+            cx.options = options.get(i).copied().unwrap_or(&NO_OPTIONS);
+            f(*rule, &mut cx);
+        }
+    }
+
     pub fn new(file: &'a FileInfo<'a>, rules: &'a [&'a dyn Rule]) -> Self {
         Walker::with_options(file, rules, &[])
     }
@@ -177,9 +183,7 @@ impl<'a> Walker<'a> {
             body,
             kind,
         };
-        for (i, rule) in self.rules.iter().enumerate() {
-            rule.check_fn(&mut cx!(self, i), &node);
-        }
+        self.for_each_rule(|rule, cx| rule.check_fn(cx, &node));
         self.visit_block(body);
         self.context.pop();
         self.scopes = outer_scopes;
@@ -378,9 +382,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
     fn visit_block(&mut self, b: &'ast Block) {
         self.with_scope(|w| {
-            for (i, rule) in w.rules.iter().enumerate() {
-                rule.check_block(&mut cx!(w, i), b);
-            }
+            w.for_each_rule(|rule, cx| rule.check_block(cx, b));
             for stmt in &b.stmts {
                 w.visit_stmt(stmt);
             }
@@ -388,9 +390,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_stmt(&mut self, s: &'ast Stmt) {
-        for (i, rule) in self.rules.iter().enumerate() {
-            rule.check_stmt(&mut cx!(self, i), s);
-        }
+        self.for_each_rule(|rule, cx| rule.check_stmt(cx, s));
         visit::visit_stmt(self, s);
     }
 
@@ -407,9 +407,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
     fn visit_expr(&mut self, e: &'ast Expr) {
         stacker::maybe_grow(RED_ZONE, GROW_BY, || {
-            for (i, rule) in self.rules.iter().enumerate() {
-                rule.check_expr(&mut cx!(self, i), e);
-            }
+            self.for_each_rule(|rule, cx| rule.check_expr(cx, e));
             match e {
                 Expr::Call(c) => {
                     if matches!(strip(&c.func), Expr::Closure(_)) {

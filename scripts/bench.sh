@@ -18,7 +18,7 @@ measure() {
   local best="" rss=0 t m
   for _ in $(seq "$runs"); do
     /usr/bin/time -f "%e %M" -o /tmp/asynclint-bench.time "$@" > /dev/null 2>&1 || true
-    read -r t m < /tmp/asynclint-bench.time
+    read -r t m < <(tail -n 1 /tmp/asynclint-bench.time)
     if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
     if [ "$m" -gt "$rss" ]; then rss=$m; fi
   done

@@ -26,6 +26,13 @@ const MAX_PUNCT_RUN: usize = 1_000;
 const MAX_FLAT_RUN: usize = 100_000;
 /// Stack for each worker thread: deep but legal code must not overflow it.
 const WORKER_STACK: usize = 256 * 1024 * 1024;
+/// Files at least this large (generated bindings, data tables) are analysed one at a
+/// time: the syntax tree of a 2 MB file takes about 300 MB, and two at once would
+/// double the peak.
+const LARGE_FILE: usize = 512 * 1024;
+
+/// Held while a large file is analysed.
+static LARGE_FILE_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// A file that could not be checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,6 +118,19 @@ impl Analysis {
         }
         for name in &self.values {
             index.add_value(name.clone());
+        }
+    }
+
+    /// Moves what this file knows into the crate index, leaving its diagnostics.
+    fn move_to(&mut self, index: &mut CrateIndex) {
+        for f in std::mem::take(&mut self.fns) {
+            index.add(f);
+        }
+        for (key, counts) in std::mem::take(&mut self.calls) {
+            index.add_calls(key, counts);
+        }
+        for name in std::mem::take(&mut self.values) {
+            index.add_value(name);
         }
     }
 
@@ -415,7 +435,11 @@ fn too_complex(tokens: &proc_macro2::TokenStream) -> Option<(proc_macro2::Span, 
 
 struct FileOutcome {
     path: String,
+    /// Kept for files with diagnostics or suppressions. A file with only deferred
+    /// diagnostics, most of which the index drops, is read again if one holds.
     text: Option<Arc<str>>,
+    /// A hash of the text, to tell that a file read again is the one checked.
+    digest: u64,
     result: Result<Analysis, FileError>,
     suppressions: Suppressions,
 }
@@ -430,6 +454,7 @@ fn read_and_analyze(
     let fail = |message: String, position: Option<Position>| FileOutcome {
         path: display.clone(),
         text: None,
+        digest: 0,
         result: Err(FileError {
             path: display.clone(),
             message,
@@ -458,15 +483,40 @@ fn read_and_analyze(
     };
     // Before the analysis, which clears this thread's span table at its end.
     let suppressions = Suppressions::parse(&text);
+    let turn = (text.len() >= LARGE_FILE)
+        .then(|| LARGE_FILE_TURN.lock().unwrap_or_else(|e| e.into_inner()));
     let result = analyze_source_with(&display, &text, rules, options, runtimes.for_file(path));
-    let keep_text = matches!(&result, Ok(a) if !a.diagnostics.is_empty() || !a.deferred.is_empty())
-        || !suppressions.is_empty();
+    drop(turn);
+    let keep_text =
+        matches!(&result, Ok(a) if !a.diagnostics.is_empty()) || !suppressions.is_empty();
     FileOutcome {
         suppressions,
         path: display,
+        digest: digest(&text),
         text: keep_text.then(|| Arc::from(text)),
         result,
     }
+}
+
+fn digest(text: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(text)
+}
+
+/// The text of a checked file whose diagnostics need it after all, read again; an
+/// error if it changed since it was checked.
+fn reread(path: &str, digest_then: u64) -> Result<Arc<str>, FileError> {
+    let error = |message: String| FileError {
+        path: path.to_string(),
+        message,
+        position: None,
+    };
+    let text =
+        std::fs::read_to_string(path).map_err(|e| error(format!("cannot read file: {e}")))?;
+    if digest(&text) != digest_then {
+        return Err(error("file changed while it was being checked".to_string()));
+    }
+    Ok(Arc::from(text))
 }
 
 /// Checks every `.rs` file under `paths`.
@@ -492,15 +542,34 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
         })
         .collect();
     let runtimes = RuntimeCache::default();
-    let pass_one = || -> Vec<FileOutcome> {
+    // Pass one: each file is analysed, and what it knows joins the crate-wide index
+    // as it finishes, so that memory holds one index, not one per file.
+    let pass_one = || -> (Vec<FileOutcome>, CrateIndex) {
         found
             .files
             .par_iter()
             .filter(|p| !config.is_excluded(p))
             .map(|p| read_and_analyze(p, rules, &rule_options, &runtimes))
-            .collect()
+            .fold(
+                || (Vec::new(), CrateIndex::default()),
+                |(mut outcomes, mut index), mut o| {
+                    if let Ok(a) = &mut o.result {
+                        a.move_to(&mut index);
+                    }
+                    outcomes.push(o);
+                    (outcomes, index)
+                },
+            )
+            .reduce(
+                || (Vec::new(), CrateIndex::default()),
+                |(mut outcomes, mut index), (more, other)| {
+                    outcomes.extend(more);
+                    index.merge(other);
+                    (outcomes, index)
+                },
+            )
     };
-    let outcomes = match rayon::ThreadPoolBuilder::new()
+    let (outcomes, index) = match rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
         .stack_size(WORKER_STACK)
         .build()
@@ -510,12 +579,6 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
     };
 
     // Pass two: the crate-wide index decides the diagnostics that depend on it.
-    let mut index = CrateIndex::default();
-    for o in &outcomes {
-        if let Ok(a) = &o.result {
-            a.add_to(&mut index);
-        }
-    }
     let ran: Vec<&str> = rules.iter().map(|r| r.meta().name).collect();
     let report_unused = ran.contains(&UNUSED_SUPPRESSION);
     for o in outcomes {
@@ -528,10 +591,6 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
         };
         report.files_checked += 1;
         report.lines_checked += analysis.lines;
-        let Some(text) = o.text else {
-            continue;
-        };
-        let lines = LineIndex::new(&text);
         let mut diagnostics = analysis.diagnostics;
         diagnostics.extend(
             analysis
@@ -540,6 +599,18 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
                 .filter(|d| d.holds(&index))
                 .map(|d| d.diagnostic),
         );
+        let text = match o.text {
+            Some(text) => text,
+            None if diagnostics.is_empty() => continue,
+            None => match reread(&o.path, o.digest) {
+                Ok(text) => text,
+                Err(e) => {
+                    report.errors.push(e);
+                    continue;
+                }
+            },
+        };
+        let lines = LineIndex::new(&text);
         diagnostics.retain(|d| {
             let line = lines.position(&text, d.range.start).line;
             !o.suppressions.suppresses(d.rule, line)
@@ -781,6 +852,25 @@ mod tests {
             i += 1;
         }
         false
+    }
+
+    /// A file read again for its diagnostics must be the file that was checked.
+    #[test]
+    fn a_file_changed_between_the_passes_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.rs");
+        std::fs::write(&path, "fn a() {}\n").unwrap();
+        let path = path.to_str().unwrap();
+        let checked = digest("fn a() {}\n");
+        assert_eq!(&*reread(path, checked).unwrap(), "fn a() {}\n");
+        std::fs::write(path, "fn b() {}\n").unwrap();
+        let e = reread(path, checked).unwrap_err();
+        assert!(e.message.contains("changed"), "{}", e.message);
+        std::fs::remove_file(path).unwrap();
+        assert!(reread(path, checked)
+            .unwrap_err()
+            .message
+            .contains("cannot read"));
     }
 
     /// The table-driven scan answers as the plain one does: on every fixture, on

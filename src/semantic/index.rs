@@ -134,6 +134,24 @@ impl CrateIndex {
         }
     }
 
+    /// Adds everything another index knows: the result does not depend on the order
+    /// in which indexes are merged.
+    pub fn merge(&mut self, other: CrateIndex) {
+        for (key, (a, s)) in other.fns {
+            let slot = self.fns.entry(key).or_default();
+            slot.0 += a;
+            slot.1 += s;
+        }
+        for (key, bodies) in other.bodies {
+            self.bodies.entry(key).or_default().extend(bodies);
+        }
+        for (key, counts) in other.calls {
+            self.add_calls(key, counts);
+        }
+        self.values.extend(other.values);
+        self.memory_only = OnceLock::new();
+    }
+
     pub fn add_calls(&mut self, key: FnKey, counts: CallCounts) {
         let slot = self.calls.entry(key).or_default();
         slot.bounded += counts.bounded;

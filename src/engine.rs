@@ -29,7 +29,7 @@ const WORKER_STACK: usize = 256 * 1024 * 1024;
 /// Files at least this large (generated bindings, data tables) are analysed one at a
 /// time: the syntax tree of a 2 MB file takes about 300 MB, and two at once would
 /// double the peak.
-const LARGE_FILE: usize = 512 * 1024;
+const LARGE_FILE: usize = 1024 * 1024;
 
 /// Held while a large file is analysed.
 static LARGE_FILE_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());

@@ -206,14 +206,7 @@ impl<'ast> Visit<'ast> for Scan<'_, '_> {
                     self.check_list_join(TextRange::new(start, end), &joiner, &args);
                 }
             }
-            MacroBody::Select(branches) => {
-                for b in branches.iter() {
-                    if let Some(f) = &b.future {
-                        self.visit_expr(f);
-                    }
-                    self.visit_expr(&b.handler);
-                }
-            }
+            select @ MacroBody::Select(_) => select.code().for_each(|e| self.visit_expr(e)),
             MacroBody::Opaque => {}
         }
     }

@@ -9,7 +9,7 @@ use crate::semantic::futures::{
     callee_name, collected_futures, future_source, mentions_ident, CollectedFutures, FutureSource,
 };
 use crate::semantic::index::IndexQuery;
-use crate::semantic::macros::{parse_body, MacroBody};
+use crate::semantic::macros::parse_body;
 use crate::semantic::Cx;
 use rustc_hash::FxHashSet as HashSet;
 use syn::visit::{self, Visit};
@@ -135,21 +135,8 @@ impl<'ast> Visit<'ast> for UnusedCollections<'_, '_> {
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        match &*parse_body(m) {
-            MacroBody::Exprs(exprs) => {
-                for e in exprs.iter() {
-                    <Self as Visit<'_>>::visit_expr(self, e);
-                }
-            }
-            MacroBody::Select(branches) => {
-                for b in branches.iter() {
-                    if let Some(f) = &b.future {
-                        <Self as Visit<'_>>::visit_expr(self, f);
-                    }
-                    <Self as Visit<'_>>::visit_expr(self, &b.handler);
-                }
-            }
-            MacroBody::Opaque => {}
+        for e in parse_body(m).code() {
+            <Self as Visit<'_>>::visit_expr(self, e);
         }
     }
 }

@@ -10,7 +10,7 @@
 //! a local can be followed to its declaration and to the pushes that fill it.
 
 use super::chain::{self, strip, Chain};
-use super::macros::{parse_body, MacroBody};
+use super::macros::parse_body;
 use super::scope::Frame as ContextFrame;
 use super::{tasks, Cx};
 use crate::source::TextRange;
@@ -430,18 +430,7 @@ impl<'ast> Visit<'ast> for BodyScan {
         self.idents.insert(i.to_string());
     }
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        match &*parse_body(m) {
-            MacroBody::Exprs(exprs) => exprs.iter().for_each(|e| self.visit_expr(e)),
-            MacroBody::Select(branches) => {
-                for b in branches.iter() {
-                    if let Some(f) = &b.future {
-                        self.visit_expr(f);
-                    }
-                    self.visit_expr(&b.handler);
-                }
-            }
-            MacroBody::Opaque => {}
-        }
+        parse_body(m).code().for_each(|e| self.visit_expr(e));
     }
     fn visit_expr(&mut self, e: &'ast Expr) {
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e));
@@ -1451,18 +1440,7 @@ impl<'ast> Visit<'ast> for Walk<'_, '_> {
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        match &*parse_body(m) {
-            MacroBody::Exprs(exprs) => exprs.iter().for_each(|e| self.visit_expr(e)),
-            MacroBody::Select(branches) => {
-                for b in branches.iter() {
-                    if let Some(f) = &b.future {
-                        self.visit_expr(f);
-                    }
-                    self.visit_expr(&b.handler);
-                }
-            }
-            MacroBody::Opaque => {}
-        }
+        parse_body(m).code().for_each(|e| self.visit_expr(e));
     }
 }
 

@@ -19,6 +19,24 @@ pub enum MacroBody {
     Opaque,
 }
 
+impl MacroBody {
+    /// The expressions the macro runs as code, in source order: a list's elements, or
+    /// each `select!` branch's future and handler (guards and patterns are left to the
+    /// visitors that need them).
+    pub fn code(&self) -> impl Iterator<Item = &Expr> {
+        let (list, branches): (&[Expr], &[SelectBranch]) = match self {
+            MacroBody::Exprs(exprs) => (exprs, &[]),
+            MacroBody::Select(branches) => (&[], branches),
+            MacroBody::Opaque => (&[], &[]),
+        };
+        list.iter().chain(
+            branches
+                .iter()
+                .flat_map(|b| b.future.iter().chain(std::iter::once(&b.handler))),
+        )
+    }
+}
+
 pub struct SelectBranch {
     /// The pattern the output is matched against; `None` for `else =>` and friends.
     pub pat: Option<Pat>,

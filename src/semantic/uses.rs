@@ -123,14 +123,9 @@ impl<'ast> Visit<'ast> for U<'_> {
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
         match &*parse_body(m) {
             MacroBody::Exprs(exprs) => exprs.iter().for_each(|e| self.visit_expr(e)),
-            MacroBody::Select(branches) => self.repeated(|u| {
-                for b in branches.iter() {
-                    if let Some(f) = &b.future {
-                        u.visit_expr(f);
-                    }
-                    u.visit_expr(&b.handler);
-                }
-            }),
+            select @ MacroBody::Select(_) => {
+                self.repeated(|u| select.code().for_each(|e| u.visit_expr(e)))
+            }
             MacroBody::Opaque => {
                 let text = m.tokens.to_string();
                 if text

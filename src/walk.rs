@@ -544,44 +544,25 @@ fn is_mut_ref(ty: &syn::Type) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::RuleMeta;
+    use crate::semantic::probe_walk;
     use std::sync::Mutex;
 
-    /// Records, for each call to `probe(..)`, whether it is in async context and under
-    /// a deadline.
-    struct Probe(Mutex<Vec<(bool, bool)>>);
-
-    static META: RuleMeta = RuleMeta {
-        name: "probe",
-        severity: crate::diagnostic::Severity::Hint,
-        default_enabled: false,
-        summary: "",
-        doc: "",
-    };
-
-    impl Rule for Probe {
-        fn meta(&self) -> &'static RuleMeta {
-            &META
-        }
-        fn check_expr(&self, cx: &mut Cx, e: &Expr) {
-            if let Some(p) = chain::call_path(e) {
-                if p.is_ident("probe") {
-                    self.0
-                        .lock()
+    /// For each call to `probe(..)`: whether it is in async context and under a
+    /// deadline.
+    fn probe(src: &str) -> Vec<(bool, bool)> {
+        let seen = Mutex::new(Vec::new());
+        probe_walk(
+            src,
+            |cx, e| {
+                if chain::call_path(e).is_some_and(|p| p.is_ident("probe")) {
+                    seen.lock()
                         .unwrap()
                         .push((cx.in_async(), cx.under_deadline));
                 }
-            }
-        }
-    }
-
-    fn probe(src: &str) -> Vec<(bool, bool)> {
-        let file: syn::File = syn::parse_str(src).unwrap();
-        let info = FileInfo::new("t.rs", src, &file);
-        let p = Probe(Mutex::new(Vec::new()));
-        let rules: [&dyn Rule; 1] = [&p];
-        Walker::new(&info, &rules).walk_file(&file);
-        p.0.into_inner().unwrap()
+            },
+            |_, _| {},
+        );
+        seen.into_inner().unwrap()
     }
 
     #[test]

@@ -1496,45 +1496,28 @@ impl Walk<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{FnNode, Rule, RuleMeta};
-    use crate::semantic::FileInfo;
-    use crate::walk::Walker;
+    use crate::semantic::probe_walk;
     use std::sync::Mutex;
 
-    struct Probe(Mutex<Vec<(String, bool)>>);
-
-    static META: RuleMeta = RuleMeta {
-        name: "probe",
-        severity: crate::diagnostic::Severity::Hint,
-        default_enabled: false,
-        summary: "",
-        doc: "",
-    };
-
-    impl Rule for Probe {
-        fn meta(&self) -> &'static RuleMeta {
-            &META
-        }
-        fn check_fn(&self, cx: &mut Cx, f: &FnNode) {
-            for site in fanouts(cx, f.sig, f.body) {
-                let what = match &site.kind {
-                    FanoutKind::Spawn { .. } => "spawn",
-                    FanoutKind::Join { .. } => "join",
-                    FanoutKind::Push { .. } => "push",
-                };
-                let text = format!("{what} over {}", site.over.text);
-                self.0.lock().unwrap().push((text, site.bounded));
-            }
-        }
-    }
-
+    /// Every fan-out of every fn: what it starts over, and whether it is bounded.
     fn sites(src: &str) -> Vec<(String, bool)> {
-        let file: syn::File = syn::parse_str(src).unwrap();
-        let info = FileInfo::new("t.rs", src, &file);
-        let p = Probe(Mutex::new(Vec::new()));
-        let rules: [&dyn Rule; 1] = [&p];
-        Walker::new(&info, &rules).walk_file(&file);
-        p.0.into_inner().unwrap()
+        let seen = Mutex::new(Vec::new());
+        probe_walk(
+            src,
+            |_, _| {},
+            |cx, f| {
+                for site in fanouts(cx, f.sig, f.body) {
+                    let what = match &site.kind {
+                        FanoutKind::Spawn { .. } => "spawn",
+                        FanoutKind::Join { .. } => "join",
+                        FanoutKind::Push { .. } => "push",
+                    };
+                    let text = format!("{what} over {}", site.over.text);
+                    seen.lock().unwrap().push((text, site.bounded));
+                }
+            },
+        );
+        seen.into_inner().unwrap()
     }
 
     fn unbounded(src: &str) -> Vec<String> {

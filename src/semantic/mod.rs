@@ -402,6 +402,46 @@ fn expr_end(expr: &Expr, file: &FileInfo) -> usize {
     }
 }
 
+/// Walks `src` with one test rule that hands every expression to `on_expr` and
+/// every fn to `on_fn`, each with its context: how the shared layer's unit tests see
+/// what the walk knows at a node.
+#[cfg(test)]
+pub(crate) fn probe_walk(
+    src: &str,
+    on_expr: impl Fn(&mut Cx, &Expr) + Sync,
+    on_fn: impl Fn(&mut Cx, &crate::rules::FnNode) + Sync,
+) {
+    use crate::rules::{FnNode, Rule, RuleMeta};
+    static META: RuleMeta = RuleMeta {
+        name: "probe",
+        severity: crate::diagnostic::Severity::Hint,
+        default_enabled: false,
+        summary: "",
+        doc: "",
+    };
+    struct Probe<E, F>(E, F);
+    impl<E, F> Rule for Probe<E, F>
+    where
+        E: Fn(&mut Cx, &Expr) + Sync,
+        F: Fn(&mut Cx, &FnNode) + Sync,
+    {
+        fn meta(&self) -> &'static RuleMeta {
+            &META
+        }
+        fn check_expr(&self, cx: &mut Cx, e: &Expr) {
+            (self.0)(cx, e)
+        }
+        fn check_fn(&self, cx: &mut Cx, f: &FnNode) {
+            (self.1)(cx, f)
+        }
+    }
+    let file: syn::File = syn::parse_str(src).expect("test source parses");
+    let info = FileInfo::new("t.rs", src, &file);
+    let probe = Probe(on_expr, on_fn);
+    let rules: [&dyn Rule; 1] = [&probe];
+    crate::walk::Walker::new(&info, &rules).walk_file(&file);
+}
+
 /// The parts a [`Cx`] borrows, for unit tests of the shared layer that call an
 /// analysis with a context outside a walk.
 #[cfg(test)]

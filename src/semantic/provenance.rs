@@ -85,41 +85,8 @@ pub fn trace(cx: &Cx, expr: &Expr) -> Option<Traced> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{Rule, RuleMeta};
-    use crate::semantic::FileInfo;
-    use crate::walk::Walker;
+    use crate::semantic::probe_walk;
     use std::sync::Mutex;
-
-    /// Root call, methods, locals.
-    type Seen = (String, Vec<String>, Vec<String>);
-
-    /// Records the trace of every `probe(x)` argument.
-    struct Probe(Mutex<Vec<Option<Seen>>>);
-
-    static META: RuleMeta = RuleMeta {
-        name: "probe",
-        severity: crate::diagnostic::Severity::Hint,
-        default_enabled: false,
-        summary: "",
-        doc: "",
-    };
-
-    impl Rule for Probe {
-        fn meta(&self) -> &'static RuleMeta {
-            &META
-        }
-        fn check_expr(&self, cx: &mut Cx, e: &Expr) {
-            if let Expr::Call(c) = e {
-                if chain::call_path(e).is_some_and(|p| p.is_ident("probe")) {
-                    let t = trace(cx, &c.args[0]).map(|t| {
-                        let locals = t.locals.iter().map(|(n, _)| n.clone()).collect();
-                        (t.root_call, t.methods, locals)
-                    });
-                    self.0.lock().unwrap().push(t);
-                }
-            }
-        }
-    }
 
     #[test]
     fn traces_through_locals_to_the_root_call() {
@@ -132,12 +99,25 @@ mod tests {
                probe(param.get(u));\n\
                probe(self.http.get(u));\n\
              }";
-        let file: syn::File = syn::parse_str(src).unwrap();
-        let info = FileInfo::new("t.rs", src, &file);
-        let p = Probe(Mutex::new(Vec::new()));
-        let rules: [&dyn Rule; 1] = [&p];
-        Walker::new(&info, &rules).walk_file(&file);
-        let got = p.0.into_inner().unwrap();
+        // The trace of every `probe(x)` argument: root call, methods, locals.
+        let seen = Mutex::new(Vec::new());
+        probe_walk(
+            src,
+            |cx, e| {
+                if let Expr::Call(c) = e {
+                    if chain::call_path(e).is_some_and(|p| p.is_ident("probe")) {
+                        let t = trace(cx, &c.args[0]).map(|t| {
+                            let locals: Vec<String> =
+                                t.locals.iter().map(|(n, _)| n.clone()).collect();
+                            (t.root_call, t.methods, locals)
+                        });
+                        seen.lock().unwrap().push(t);
+                    }
+                }
+            },
+            |_, _| {},
+        );
+        let got = seen.into_inner().unwrap();
         let (root, methods, locals) = got[0].clone().unwrap();
         assert_eq!(root, "reqwest::Client::builder");
         assert_eq!(methods, ["build", "unwrap", "get", "header", "send"]);

@@ -491,34 +491,9 @@ enum Frame {
     Loop(HashSet<String>),
 }
 
-thread_local! {
-    /// The fan-outs of the fn analysed last, by its body's address: both unbounded rules
-    /// ask for the same fn one after the other. Cleared with each file's caches.
-    static MEMO: std::cell::RefCell<Option<(usize, std::rc::Rc<Vec<Fanout>>)>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-pub(crate) fn clear_memo() {
-    MEMO.with(|m| *m.borrow_mut() = None);
-}
-
 /// [`fanouts`], computed once per fn when several rules ask within one file's analysis.
 pub fn fanouts_shared(cx: &Cx, sig: &Signature, body: &Block) -> std::rc::Rc<Vec<Fanout>> {
-    if !super::macros::cache_active() {
-        return std::rc::Rc::new(fanouts(cx, sig, body));
-    }
-    let key = body as *const Block as usize;
-    if let Some(hit) = MEMO.with(|m| {
-        m.borrow()
-            .as_ref()
-            .filter(|(k, _)| *k == key)
-            .map(|(_, v)| v.clone())
-    }) {
-        return hit;
-    }
-    let result = std::rc::Rc::new(fanouts(cx, sig, body));
-    MEMO.with(|m| *m.borrow_mut() = Some((key, result.clone())));
-    result
+    super::macros::per_body(body, || fanouts(cx, sig, body))
 }
 
 /// Every fan-out over a collection of unknown size in the fn `body`, bounded or not.

@@ -715,47 +715,20 @@ pub struct GuardView {
     pub acquisitions: Vec<Acquisition>,
 }
 
-thread_local! {
-    /// The view of the body analysed last, by its address: `lock-across-await` and
-    /// `racy-check-then-act` ask for the same body one after the other. Cleared with
-    /// each file's caches.
-    static VIEW: std::cell::RefCell<Option<(usize, std::rc::Rc<GuardView>)>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-pub(crate) fn clear_memo() {
-    VIEW.with(|m| *m.borrow_mut() = None);
-}
-
 /// [`GuardView`] of `body`, computed once when several rules ask in a row.
 pub fn guard_view(cx: &Cx, body: &Block) -> std::rc::Rc<GuardView> {
-    let key = body as *const Block as usize;
-    let active = super::macros::cache_active();
-    if active {
-        let hit = VIEW.with(|m| {
-            m.borrow()
-                .as_ref()
-                .filter(|(k, _)| *k == key)
-                .map(|(_, v)| v.clone())
-        });
-        if let Some(hit) = hit {
-            return hit;
+    super::macros::per_body(body, || {
+        let awaits = await_offsets(cx.file, body);
+        let acquisitions = if awaits.is_empty() {
+            Vec::new()
+        } else {
+            acquisitions(cx, body)
+        };
+        GuardView {
+            awaits,
+            acquisitions,
         }
-    }
-    let awaits = await_offsets(cx.file, body);
-    let acquisitions = if awaits.is_empty() {
-        Vec::new()
-    } else {
-        acquisitions(cx, body)
-    };
-    let view = std::rc::Rc::new(GuardView {
-        awaits,
-        acquisitions,
-    });
-    if active {
-        VIEW.with(|m| *m.borrow_mut() = Some((key, view.clone())));
-    }
-    view
+    })
 }
 
 pub fn await_offsets(file: &FileInfo, body: &Block) -> Vec<(usize, TextRange)> {

@@ -4,6 +4,7 @@
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use rustc_hash::FxHashMap as HashMap;
+use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::rc::Rc;
 use syn::parse::{ParseStream, Parser};
@@ -94,6 +95,41 @@ pub fn is_select_macro(mac: &syn::Macro) -> bool {
         .is_some_and(|s| is_select(&s.ident.to_string()))
 }
 
+/// A per-body result: its type, the body's address, the value.
+type BodyResult = (TypeId, usize, Rc<dyn Any>);
+
+thread_local! {
+    /// The result of each per-body analysis asked for last ([`per_body`]), by its type
+    /// and the body's address. Cleared with each file's caches.
+    static PER_BODY: RefCell<Vec<BodyResult>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `analyse()` of `body`, computed once when several rules ask for it in a row (the
+/// fan-outs of a fn, the guards of a body) within one file's analysis: the last result
+/// of each kind is kept.
+pub fn per_body<T: 'static>(body: &syn::Block, analyse: impl FnOnce() -> T) -> Rc<T> {
+    if !cache_active() {
+        return Rc::new(analyse());
+    }
+    let (kind, key) = (TypeId::of::<T>(), body as *const syn::Block as usize);
+    let hit = PER_BODY.with(|m| {
+        m.borrow()
+            .iter()
+            .find(|(k, at, _)| *k == kind && *at == key)
+            .map(|(_, _, v)| v.clone())
+    });
+    if let Some(hit) = hit.and_then(|v| v.downcast::<T>().ok()) {
+        return hit;
+    }
+    let result = Rc::new(analyse());
+    PER_BODY.with(|m| {
+        let mut m = m.borrow_mut();
+        m.retain(|(k, _, _)| *k != kind);
+        m.push((kind, key, result.clone() as Rc<dyn Any>));
+    });
+    result
+}
+
 thread_local! {
     /// Bodies already parsed while one file is analysed, by the macro's address in its
     /// syntax tree: the walk and the rules' sub-walks share one parse of each body.
@@ -104,12 +140,10 @@ thread_local! {
 /// `f`, during which the syntax trees it is keyed by must stay alive and unmoved.
 pub fn with_cache<R>(f: impl FnOnce() -> R) -> R {
     CACHE.with(|c| *c.borrow_mut() = Some(HashMap::default()));
-    super::bounds::clear_memo();
-    super::guards::clear_memo();
+    PER_BODY.with(|m| m.borrow_mut().clear());
     let result = f();
     CACHE.with(|c| *c.borrow_mut() = None);
-    super::bounds::clear_memo();
-    super::guards::clear_memo();
+    PER_BODY.with(|m| m.borrow_mut().clear());
     result
 }
 
@@ -264,6 +298,29 @@ pub fn too_deep(tokens: &TokenStream, limit: usize) -> Option<proc_macro2::Span>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rules asking in a row about one body share one analysis per kind, inside a
+    /// file's cache scope only.
+    #[test]
+    fn per_body_results_are_shared_within_a_file() {
+        let a: syn::Block = syn::parse_str("{ a(); }").unwrap();
+        let b: syn::Block = syn::parse_str("{ b(); }").unwrap();
+        let runs = std::cell::Cell::new(0);
+        let count = || {
+            runs.set(runs.get() + 1);
+            runs.get()
+        };
+        assert_eq!((*per_body(&a, count), *per_body(&a, count)), (1, 2));
+        with_cache(|| {
+            assert_eq!(*per_body(&a, count), 3);
+            assert_eq!(*per_body(&a, count), 3);
+            assert_eq!(*per_body(&a, || "other kind"), "other kind");
+            assert_eq!(*per_body(&a, count), 3);
+            assert_eq!(*per_body(&b, count), 4);
+            assert_eq!(*per_body(&a, count), 5);
+        });
+        assert_eq!(*per_body(&a, count), 6);
+    }
 
     fn body(src: &str) -> MacroBody {
         let mac: syn::Macro = syn::parse_str(src).unwrap();

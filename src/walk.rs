@@ -3,7 +3,7 @@
 //! enabled rules. The tree is walked once, however many rules run.
 
 use crate::config::RuleOptions;
-use crate::rules::{FnKind, FnNode, Rule};
+use crate::rules::{FnKind, FnNode, Hooks, Rule};
 use crate::semantic::chain::{self, strip};
 use crate::semantic::index::{await_kinds, returns_future, CallCounts, FnEntry, FnKey};
 use crate::semantic::macros::{parse_body, MacroBody};
@@ -20,9 +20,9 @@ const GROW_BY: usize = 4 * 1024 * 1024;
 
 pub struct Walker<'a> {
     file: &'a FileInfo<'a>,
-    rules: &'a [&'a dyn Rule],
-    /// Each rule's configured options, parallel to `rules`.
-    options: &'a [&'a RuleOptions],
+    /// For each hook (indexed by [`Hook`]), the rules that implement it, with their
+    /// configured options: a node is handed only to the rules that look at its kind.
+    by_hook: [Vec<(&'a dyn Rule, &'a RuleOptions)>; 4],
     context: Context,
     scopes: Scopes,
     select_depth: usize,
@@ -45,17 +45,24 @@ pub struct Walker<'a> {
     fn_stack: Vec<FnEntry>,
 }
 
+/// The hooks of [`Rule`], as indexes into [`Walker::by_hook`].
+#[derive(Clone, Copy)]
+enum Hook {
+    Expr,
+    Stmt,
+    Fn,
+    Block,
+}
+
 static NO_OPTIONS: RuleOptions = RuleOptions {
     extra_calls: Vec::new(),
     read_like: None,
 };
 
 impl<'a> Walker<'a> {
-    /// Hands each enabled rule the context at the current node: built once per node,
-    /// with each rule's own options.
-    fn for_each_rule(&mut self, mut f: impl FnMut(&'a dyn Rule, &mut Cx<'_>)) {
-        let rules = self.rules;
-        let options = self.options;
+    /// Hands each enabled rule that implements `hook` the context at the current
+    /// node: built once per node, with each rule's own options.
+    fn for_each_rule(&mut self, hook: Hook, mut f: impl FnMut(&'a dyn Rule, &mut Cx<'_>)) {
         let mut cx = Cx {
             file: self.file,
             options: &NO_OPTIONS,
@@ -67,9 +74,9 @@ impl<'a> Walker<'a> {
             enclosing_fn: self.fn_stack.last(),
             sink: &mut self.sink,
         };
-        for (i, rule) in rules.iter().enumerate() {
-            cx.options = options.get(i).copied().unwrap_or(&NO_OPTIONS);
-            f(*rule, &mut cx);
+        for &(rule, options) in &self.by_hook[hook as usize] {
+            cx.options = options;
+            f(rule, &mut cx);
         }
     }
 
@@ -84,10 +91,17 @@ impl<'a> Walker<'a> {
         rules: &'a [&'a dyn Rule],
         options: &'a [&'a RuleOptions],
     ) -> Self {
+        let by_hook = [Hooks::EXPR, Hooks::STMT, Hooks::FN, Hooks::BLOCK].map(|hook| {
+            rules
+                .iter()
+                .enumerate()
+                .filter(|(_, rule)| rule.hooks().contains(hook))
+                .map(|(i, rule)| (*rule, options.get(i).copied().unwrap_or(&NO_OPTIONS)))
+                .collect()
+        });
         Walker {
             file,
-            rules,
-            options,
+            by_hook,
             context: Context::default(),
             scopes: Scopes::default(),
             select_depth: 0,
@@ -183,7 +197,7 @@ impl<'a> Walker<'a> {
             body,
             kind,
         };
-        self.for_each_rule(|rule, cx| rule.check_fn(cx, &node));
+        self.for_each_rule(Hook::Fn, |rule, cx| rule.check_fn(cx, &node));
         self.visit_block(body);
         self.context.pop();
         self.scopes = outer_scopes;
@@ -382,7 +396,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
     fn visit_block(&mut self, b: &'ast Block) {
         self.with_scope(|w| {
-            w.for_each_rule(|rule, cx| rule.check_block(cx, b));
+            w.for_each_rule(Hook::Block, |rule, cx| rule.check_block(cx, b));
             for stmt in &b.stmts {
                 w.visit_stmt(stmt);
             }
@@ -390,7 +404,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_stmt(&mut self, s: &'ast Stmt) {
-        self.for_each_rule(|rule, cx| rule.check_stmt(cx, s));
+        self.for_each_rule(Hook::Stmt, |rule, cx| rule.check_stmt(cx, s));
         visit::visit_stmt(self, s);
     }
 
@@ -407,7 +421,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
     fn visit_expr(&mut self, e: &'ast Expr) {
         stacker::maybe_grow(RED_ZONE, GROW_BY, || {
-            self.for_each_rule(|rule, cx| rule.check_expr(cx, e));
+            self.for_each_rule(Hook::Expr, |rule, cx| rule.check_expr(cx, e));
             match e {
                 Expr::Call(c) => {
                     if matches!(strip(&c.func), Expr::Closure(_)) {

@@ -1,6 +1,6 @@
 //! `await-in-loop`: independent calls awaited one per iteration of a `for` loop.
 
-use super::{Rule, RuleMeta};
+use super::{Hooks, Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::{
     call_of, loop_exits, loop_source, through_deadline, unwrap_adapters, AwaitedCall, LoopSource,
@@ -33,6 +33,9 @@ const BATCHING: &[&str] = &["chunks", "chunks_exact", "rchunks", "windows", "chu
 impl Rule for AwaitInLoop {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn hooks(&self) -> Hooks {
+        Hooks::EXPR
     }
 
     fn check_expr(&self, cx: &mut Cx, expr: &Expr) {

@@ -1,6 +1,6 @@
 //! `block-on-in-async`: driving a future to completion synchronously from async code.
 
-use super::{Rule, RuleMeta};
+use super::{Hooks, Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::tasks::{executor_of, Executor};
 use crate::semantic::Cx;
@@ -32,6 +32,9 @@ const RUNTIME_NEW: &str = "tokio::runtime::Runtime::new";
 impl Rule for BlockOnInAsync {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn hooks(&self) -> Hooks {
+        Hooks::EXPR
     }
 
     fn check_expr(&self, cx: &mut Cx, expr: &Expr) {

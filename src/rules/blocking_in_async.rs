@@ -1,6 +1,6 @@
 //! `blocking-in-async`: a blocking call on the executor thread.
 
-use super::{Rule, RuleMeta};
+use super::{Hooks, Rule, RuleMeta};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 use crate::semantic::chain::{self, strip};
 use crate::semantic::{Cx, Runtime};
@@ -271,6 +271,9 @@ const ARGON2_METHODS: &[&str] = &["hash_password", "verify_password"];
 impl Rule for BlockingInAsync {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn hooks(&self) -> Hooks {
+        Hooks::EXPR
     }
 
     fn check_expr(&self, cx: &mut Cx, expr: &Expr) {

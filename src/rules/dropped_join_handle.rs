@@ -1,6 +1,6 @@
 //! `dropped-join-handle`: a spawned task's handle thrown away.
 
-use super::{Rule, RuleMeta};
+use super::{Hooks, Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::chain::strip;
 use crate::semantic::tasks::{spawn_call, SpawnKind};
@@ -20,6 +20,9 @@ static META: RuleMeta = RuleMeta {
 impl Rule for DroppedJoinHandle {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn hooks(&self) -> Hooks {
+        Hooks::STMT
     }
 
     fn check_stmt(&self, cx: &mut Cx, stmt: &Stmt) {

@@ -1,6 +1,6 @@
 //! `fail-fast-detached-tasks`: a fail-fast join over spawned tasks' handles.
 
-use super::{FnNode, Rule, RuleMeta};
+use super::{FnNode, Hooks, Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::chain;
 use crate::semantic::handles::SpawnedHandles;
@@ -50,6 +50,9 @@ const ENTRY_ATTRS: &[&str] = &["main"];
 impl Rule for FailFastDetachedTasks {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn hooks(&self) -> Hooks {
+        Hooks::FN
     }
 
     fn check_fn(&self, cx: &mut Cx, f: &FnNode) {

@@ -2,7 +2,7 @@
 //! token where the caller's should have been passed down, or a spawned loop that
 //! nothing can stop.
 
-use super::{FnKind, FnNode, Rule, RuleMeta};
+use super::{FnKind, FnNode, Hooks, Rule, RuleMeta};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 use crate::semantic::body::{is_endless_loop, is_stub_body, own_awaits, NameUses};
 use crate::semantic::chain;
@@ -38,6 +38,9 @@ struct TokenParam {
 impl Rule for IgnoredCancellation {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn hooks(&self) -> Hooks {
+        Hooks::STMT | Hooks::FN
     }
 
     fn check_fn(&self, cx: &mut Cx, f: &FnNode) {

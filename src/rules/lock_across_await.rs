@@ -1,6 +1,6 @@
 //! `lock-across-await`: a synchronous lock guard or `RefCell` borrow alive at an `.await`.
 
-use super::{FnNode, Rule, RuleMeta};
+use super::{FnNode, Hooks, Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::async_body;
 use crate::semantic::guards::{guard_view, one_line, Acquisition, LockKind};
@@ -21,6 +21,9 @@ static META: RuleMeta = RuleMeta {
 impl Rule for LockAcrossAwait {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn hooks(&self) -> Hooks {
+        Hooks::EXPR | Hooks::FN
     }
 
     fn check_fn(&self, cx: &mut Cx, f: &FnNode) {

@@ -1,6 +1,6 @@
 //! `missing-timeout`: an awaited call to another machine with no deadline.
 
-use super::{Rule, RuleMeta};
+use super::{Hooks, Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::chain::strip;
 use crate::semantic::index::report_unless_callers_bound;
@@ -101,6 +101,9 @@ const LOOPBACK: &[&str] = &[
 impl Rule for MissingTimeout {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn hooks(&self) -> Hooks {
+        Hooks::EXPR
     }
 
     fn check_expr(&self, cx: &mut Cx, expr: &Expr) {

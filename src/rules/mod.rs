@@ -57,9 +57,39 @@ pub struct FnNode<'a> {
     pub kind: FnKind,
 }
 
+/// A set of the `check_*` hooks of [`Rule`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hooks(u8);
+
+impl Hooks {
+    pub const EXPR: Hooks = Hooks(1);
+    pub const STMT: Hooks = Hooks(1 << 1);
+    pub const FN: Hooks = Hooks(1 << 2);
+    pub const BLOCK: Hooks = Hooks(1 << 3);
+    pub const NONE: Hooks = Hooks(0);
+    pub const ALL: Hooks = Hooks(0b1111);
+
+    pub const fn contains(self, other: Hooks) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl std::ops::BitOr for Hooks {
+    type Output = Hooks;
+    fn bitor(self, other: Hooks) -> Hooks {
+        Hooks(self.0 | other.0)
+    }
+}
+
 /// A rule: the walk calls its hooks at every node of the kinds it cares about.
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
+    /// The hooks this rule implements. The walk calls a rule only at the kinds of node
+    /// it names here; the default, all of them, is always correct, and a rule that
+    /// names only its own hooks saves the walk a call per node for each other kind.
+    fn hooks(&self) -> Hooks {
+        Hooks::ALL
+    }
     fn check_expr(&self, _cx: &mut Cx, _expr: &Expr) {}
     fn check_stmt(&self, _cx: &mut Cx, _stmt: &Stmt) {}
     fn check_fn(&self, _cx: &mut Cx, _f: &FnNode) {}
@@ -91,4 +121,55 @@ pub static RULES: &[&dyn Rule] = &[
 
 pub fn find(name: &str) -> Option<&'static dyn Rule> {
     RULES.iter().copied().find(|r| r.meta().name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `check_*` methods a rule's source implements in its `impl Rule for`.
+    fn implemented_hooks(source: &str) -> Hooks {
+        let file = syn::parse_file(source).expect("rule source parses");
+        let mut hooks = Hooks::NONE;
+        for item in &file.items {
+            let syn::Item::Impl(i) = item else { continue };
+            let is_rule_impl = i
+                .trait_
+                .as_ref()
+                .is_some_and(|(path, _)| path.is_ident("Rule"));
+            if !is_rule_impl {
+                continue;
+            }
+            for it in &i.items {
+                let syn::ImplItem::Fn(f) = it else { continue };
+                hooks = hooks
+                    | match f.sig.ident.to_string().as_str() {
+                        "check_expr" => Hooks::EXPR,
+                        "check_stmt" => Hooks::STMT,
+                        "check_fn" => Hooks::FN,
+                        "check_block" => Hooks::BLOCK,
+                        _ => Hooks::NONE,
+                    };
+            }
+        }
+        hooks
+    }
+
+    /// A rule that declares fewer hooks than it implements would never see the nodes
+    /// of the missing kinds; one that declares more costs the walk calls that do
+    /// nothing. Each rule's declaration must match its source.
+    #[test]
+    fn every_rule_declares_exactly_the_hooks_it_implements() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rules");
+        for rule in RULES {
+            let name = rule.meta().name;
+            let path = dir.join(format!("{}.rs", name.replace('-', "_")));
+            let source = std::fs::read_to_string(&path).expect("each rule has its own module");
+            assert_eq!(rule.hooks(), implemented_hooks(&source), "{name}");
+        }
+        // The check sees the difference.
+        let expr_only = "struct R; impl Rule for R { fn check_expr(&self) {} }";
+        assert_eq!(implemented_hooks(expr_only), Hooks::EXPR);
+        assert_ne!(implemented_hooks(expr_only), Hooks::EXPR | Hooks::FN);
+    }
 }

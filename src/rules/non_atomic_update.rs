@@ -1,7 +1,7 @@
 //! `non-atomic-update`: a read-modify-write of shared state split into a read and a
 //! separate write, so concurrent updates in between are lost.
 
-use super::{Rule, RuleMeta};
+use super::{Hooks, Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::{
     is_compound_assign, own_exprs, pattern_names, place_base, place_root, NameUses,
@@ -35,6 +35,9 @@ const OVERWRITE_METHODS: &[&str] = &["insert", "replace", "set"];
 impl Rule for NonAtomicUpdate {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn hooks(&self) -> Hooks {
+        Hooks::EXPR | Hooks::BLOCK
     }
 
     fn check_block(&self, cx: &mut Cx, block: &Block) {

@@ -1,7 +1,7 @@
 //! `racy-check-then-act`: shared state checked under one lock, then written under
 //! another with an `.await` in between.
 
-use super::{FnNode, Rule, RuleMeta};
+use super::{FnNode, Hooks, Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::async_body;
 use crate::semantic::decisions::Decisions;
@@ -55,6 +55,9 @@ const FILL_IF_ABSENT: &[&str] = &[
 impl Rule for RacyCheckThenAct {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn hooks(&self) -> Hooks {
+        Hooks::EXPR | Hooks::FN
     }
 
     fn check_fn(&self, cx: &mut Cx, f: &FnNode) {

@@ -2,7 +2,7 @@
 //! cancel safe is created afresh on every pass, so whatever it had done when another
 //! branch won is thrown away.
 
-use super::{Rule, RuleMeta};
+use super::{Hooks, Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::always_exits;
 use crate::semantic::chain::{receiver_ident, strip};
@@ -74,6 +74,9 @@ const FNS: &[(&str, Loss)] = &[
 impl Rule for SelectCancelUnsafe {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn hooks(&self) -> Hooks {
+        Hooks::EXPR
     }
 
     fn check_expr(&self, cx: &mut Cx, expr: &Expr) {

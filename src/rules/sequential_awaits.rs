@@ -1,6 +1,6 @@
 //! `sequential-awaits`: independent reads awaited one after another.
 
-use super::{FnNode, Rule, RuleMeta};
+use super::{FnNode, Hooks, Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::{awaited_call, own_awaits_in, pattern_names, NameUses};
 use crate::semantic::calls::{chain_writes, is_read_like, is_sequential_op, READ_LIKE_VERBS};
@@ -27,6 +27,9 @@ static META: RuleMeta = RuleMeta {
 impl Rule for SequentialAwaits {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn hooks(&self) -> Hooks {
+        Hooks::EXPR | Hooks::FN
     }
 
     fn check_fn(&self, cx: &mut Cx, f: &FnNode) {

@@ -1,7 +1,7 @@
 //! `unawaited-future`: a future created and dropped without ever being polled, so
 //! its body never runs.
 
-use super::{FnNode, Rule, RuleMeta};
+use super::{FnNode, Hooks, Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::NameUses;
 use crate::semantic::chain::{path_ident, strip};
@@ -49,6 +49,9 @@ impl Discard {
 impl Rule for UnawaitedFuture {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn hooks(&self) -> Hooks {
+        Hooks::STMT | Hooks::FN
     }
 
     fn check_stmt(&self, cx: &mut Cx, stmt: &Stmt) {

@@ -1,6 +1,6 @@
 //! `unbounded-channel`: a channel with no capacity limit, in code that uses async.
 
-use super::{FnNode, Rule, RuleMeta};
+use super::{FnNode, Hooks, Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::chain::{call_path, strip};
 use crate::semantic::macros::{parse_body, MacroBody};
@@ -102,6 +102,9 @@ const RECVS: &[&str] = &[
 impl Rule for UnboundedChannel {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn hooks(&self) -> Hooks {
+        Hooks::FN
     }
 
     fn check_fn(&self, cx: &mut Cx, f: &FnNode) {

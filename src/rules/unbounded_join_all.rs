@@ -1,6 +1,6 @@
 //! `unbounded-join-all`: futures for a whole collection started at once.
 
-use super::{FnNode, Rule, RuleMeta};
+use super::{FnNode, Hooks, Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::bounds::{fanouts_shared, Fanout, FanoutKind, JoinHow};
 use crate::semantic::Cx;
@@ -27,6 +27,9 @@ const LIMIT_ADVICE: &str =
 impl Rule for UnboundedJoinAll {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn hooks(&self) -> Hooks {
+        Hooks::FN
     }
 
     fn check_fn(&self, cx: &mut Cx, f: &FnNode) {

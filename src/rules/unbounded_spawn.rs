@@ -1,7 +1,7 @@
 //! `unbounded-spawn`: one task per item of a collection, with nothing limiting how
 //! many run at once.
 
-use super::{FnNode, Rule, RuleMeta};
+use super::{FnNode, Hooks, Rule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::bounds::{fanouts_shared, Fanout, FanoutKind};
 use crate::semantic::Cx;
@@ -19,6 +19,9 @@ static META: RuleMeta = RuleMeta {
 impl Rule for UnboundedSpawn {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn hooks(&self) -> Hooks {
+        Hooks::FN
     }
 
     fn check_fn(&self, cx: &mut Cx, f: &FnNode) {

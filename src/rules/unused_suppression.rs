@@ -4,7 +4,7 @@
 //! then is it known which suppressions matched; the rule is registered so that it can
 //! be selected, ignored, configured and explained like any other.
 
-use super::{Rule, RuleMeta};
+use super::{Hooks, Rule, RuleMeta};
 use crate::diagnostic::Severity;
 
 pub struct UnusedSuppression;
@@ -20,5 +20,8 @@ static META: RuleMeta = RuleMeta {
 impl Rule for UnusedSuppression {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn hooks(&self) -> Hooks {
+        Hooks::NONE
     }
 }

@@ -7,7 +7,7 @@ use crate::discover;
 use crate::rules::Rule;
 use crate::semantic::index::{CallCounts, CrateIndex, Deferred, FnEntry, FnKey};
 use crate::semantic::macros::too_deep;
-use crate::semantic::{FileInfo, Runtime};
+use crate::semantic::{module_structs, FileInfo, ItemFacts, Runtime};
 use crate::source::{LineIndex, Position};
 use crate::suppress::Suppressions;
 use crate::walk::Walker;
@@ -30,6 +30,9 @@ const WORKER_STACK: usize = 256 * 1024 * 1024;
 /// time: the syntax tree of a 2 MB file takes about 300 MB, and two at once would
 /// double the peak.
 const LARGE_FILE: usize = 1024 * 1024;
+/// Files at least this large are parsed and walked one top-level item at a time
+/// ([`walk_item_by_item`]): a 2.5 MB table file then peaks at half the memory.
+const ITEM_BY_ITEM: usize = LARGE_FILE;
 
 /// Held while a large file is analysed.
 static LARGE_FILE_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -134,6 +137,19 @@ impl Analysis {
         }
     }
 
+    /// Everything the analysis holds, as text in a fixed order: for holding two
+    /// analyses of one file to being the same.
+    pub fn canonical(&self) -> String {
+        let mut calls: Vec<String> = self.calls.iter().map(|c| format!("{c:?}")).collect();
+        calls.sort();
+        let mut values: Vec<&String> = self.values.iter().collect();
+        values.sort();
+        format!(
+            "{:#?}\n{:#?}\n{:#?}\n{calls:#?}\n{values:?}\n{}",
+            self.diagnostics, self.deferred, self.fns, self.lines
+        )
+    }
+
     /// The diagnostics `check` reports for this file checked alone: the deferred ones
     /// decided by an index of this file only.
     pub fn resolve_alone(&self) -> Vec<Diagnostic> {
@@ -161,9 +177,23 @@ pub fn analyze_source_with(
     options: &[&RuleOptions],
     crate_runtime: Runtime,
 ) -> Result<Analysis, FileError> {
+    let item_by_item = text.len() >= ITEM_BY_ITEM;
     // Callers on small stacks (tests, fuzzers, embedders) get a large one.
     stacker::maybe_grow(WORKER_STACK / 8, WORKER_STACK, || {
-        analyze(path, text, rules, options, crate_runtime)
+        analyze(path, text, rules, options, crate_runtime, item_by_item)
+    })
+}
+
+/// [`analyze_source`] the way large files are analysed, whatever the size of `text`:
+/// parsed and walked one top-level item at a time. The result is the same; tests and
+/// the fuzz target hold the two paths to that.
+pub fn analyze_source_item_by_item(
+    path: &str,
+    text: &str,
+    rules: &[&dyn Rule],
+) -> Result<Analysis, FileError> {
+    stacker::maybe_grow(WORKER_STACK / 8, WORKER_STACK, || {
+        analyze(path, text, rules, &[], Runtime::Unknown, true)
     })
 }
 
@@ -173,6 +203,7 @@ fn analyze(
     rules: &[&dyn Rule],
     options: &[&RuleOptions],
     crate_runtime: Runtime,
+    item_by_item: bool,
 ) -> Result<Analysis, FileError> {
     let error = |message: String, position: Option<Position>| FileError {
         path: path.to_string(),
@@ -198,34 +229,71 @@ fn analyze(
             ));
         }
     }
-    let parsed = syn::parse2::<syn::File>(tokens);
-    let result = match parsed {
-        Err(e) => {
-            let pos = lc_position(e.span().start());
-            Err(error(
-                format!("{e} at {}:{}", pos.line, pos.column),
-                Some(pos),
-            ))
-        }
-        Ok(ast) => {
+    let parsed = if item_by_item {
+        walk_item_by_item(path, text, tokens, rules, options, crate_runtime)
+    } else {
+        syn::parse2::<syn::File>(tokens).map(|ast| {
             let info = FileInfo::with_crate_runtime(path, text, &ast, crate_runtime);
             let mut walker = Walker::with_options(&info, rules, options);
             // Macro bodies are parsed once for the walk and every rule's sub-walk.
             crate::semantic::macros::with_cache(|| walker.walk_file(&ast));
             drop(ast);
-            Ok(Analysis {
-                diagnostics: walker.sink.diagnostics,
-                deferred: walker.sink.deferred,
-                fns: walker.fns,
-                calls: walker.calls,
-                values: walker.values,
-                lines: info.lines.line_count(),
-            })
-        }
+            analysis_of(walker, &info)
+        })
     };
+    let result = parsed.map_err(|e| {
+        let pos = lc_position(e.span().start());
+        error(format!("{e} at {}:{}", pos.line, pos.column), Some(pos))
+    });
     // Spans live in a per-thread table that would otherwise grow with every file.
     proc_macro2::extra::invalidate_current_thread_spans();
     result
+}
+
+/// Parses and walks a file one top-level item at a time, so that only one item's
+/// syntax tree is alive at once: a first pass over the items gathers the file-wide
+/// facts (imports, struct fields, `static mut`s), a second parses each item again,
+/// walks it and drops it. Findings are those of the whole-file walk.
+fn walk_item_by_item(
+    path: &str,
+    text: &str,
+    tokens: proc_macro2::TokenStream,
+    rules: &[&dyn Rule],
+    options: &[&RuleOptions],
+    crate_runtime: Runtime,
+) -> syn::Result<Analysis> {
+    use syn::parse::{ParseStream, Parser};
+    let walk = |input: ParseStream| {
+        input.call(syn::Attribute::parse_inner)?;
+        let mut facts = ItemFacts::new(text);
+        let mut structs = Vec::new();
+        let first = input.fork();
+        while !first.is_empty() {
+            let item: syn::Item = first.parse()?;
+            facts.add(&item);
+            module_structs(&item, &mut structs);
+        }
+        let info = FileInfo::from_facts(path, text, facts, &structs, crate_runtime);
+        let mut walker = Walker::with_options(&info, rules, options);
+        while !input.is_empty() {
+            let item: syn::Item = input.parse()?;
+            // The macro-body cache is keyed by address: it must not outlive the item.
+            crate::semantic::macros::with_cache(|| walker.walk_item(&item));
+        }
+        Ok(analysis_of(walker, &info))
+    };
+    walk.parse2(tokens)
+}
+
+fn analysis_of(walker: Walker, info: &FileInfo) -> Analysis {
+    Analysis {
+        diagnostics: walker.sink.diagnostics,
+        deferred: walker.sink.deferred,
+        fns: walker.fns,
+        calls: walker.calls,
+        values: walker.values,
+        lines: info.lines.line_count(),
+    }
 }
 
 /// The text as the lexer should see it: a byte-order mark and a `#!` line become
@@ -903,5 +971,65 @@ mod tests {
             flagged += usize::from(fast);
         }
         assert!(flagged >= 5, "only {flagged} texts flagged");
+    }
+
+    /// Large files are parsed and walked item by item; the result must be the
+    /// whole-file walk's, findings, index facts and parse errors alike. Checked on
+    /// every fixture, on this crate's own sources, and on texts where a fact from one
+    /// item changes what another means.
+    #[test]
+    fn item_by_item_walk_gives_the_whole_file_result() {
+        let mut texts = vec![
+            String::new(),
+            "#![allow(unused)]\n".to_string(),
+            "#![allow(unused)]\nasync fn f() { tokio::spawn(g()); }\nasync fn g() {}\n".into(),
+            // The import and the struct come after the code that needs them.
+            "async fn f(s: &S) { let _g = s.m.lock(); h().await; }\n\
+             async fn h() {}\nmod inner { pub struct T { pub n: u8 } }\n\
+             struct S { m: Mutex<u8> }\nuse std::sync::Mutex;\n"
+                .into(),
+            "fn f() { static mut N: u32 = 0; }\nasync fn g() { std::thread::spawn(|| unsafe { N += 1 }); }\n".into(),
+            "fn f() { tokio::select! { _ = a() => {}, _ = b() => {} } }\nasync fn a() {}\nasync fn b() {}\n".into(),
+            "fn f() {}\nfn g( {}\n".into(),
+            "fn f() {}\n#[cfg(x)]\n".into(),
+        ];
+        let root = env!("CARGO_MANIFEST_DIR");
+        for dir in ["fixtures", "src", "tests"] {
+            for entry in walkdir::WalkDir::new(Path::new(root).join(dir)) {
+                let entry = entry.unwrap();
+                if entry.path().extension().is_some_and(|e| e == "rs") {
+                    texts.push(std::fs::read_to_string(entry.path()).unwrap());
+                }
+            }
+        }
+        let rules = crate::rules::RULES;
+        let (mut files, mut findings, mut errors) = (0, 0, 0);
+        for text in &texts {
+            let whole = analyze(
+                Path::new("a.rs").to_str().unwrap(),
+                text,
+                rules,
+                &[],
+                Runtime::Unknown,
+                false,
+            );
+            let items = analyze_source_item_by_item("a.rs", text, rules);
+            match (&whole, &items) {
+                (Ok(w), Ok(i)) => {
+                    assert_eq!(w.canonical(), i.canonical(), "{text:.200}");
+                    findings += w.diagnostics.len() + w.deferred.len();
+                }
+                (Err(w), Err(i)) => {
+                    assert_eq!(w.message, i.message);
+                    errors += 1;
+                }
+                _ => panic!("one path failed: {text:.200}"),
+            }
+            files += 1;
+        }
+        assert!(
+            files > 100 && findings > 100 && errors >= 2,
+            "{files} {findings} {errors}"
+        );
     }
 }

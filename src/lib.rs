@@ -19,4 +19,4 @@ pub mod source;
 pub mod suppress;
 pub mod walk;
 
-pub use engine::{analyze_source, Analysis, FileError};
+pub use engine::{analyze_source, analyze_source_item_by_item, Analysis, FileError};

@@ -120,6 +120,12 @@ impl<'a> Walker<'a> {
         self.visit_file(file);
     }
 
+    /// Walks one top-level item of a file read item by item: the same walk as
+    /// [`Walker::walk_file`] gives that item.
+    pub fn walk_item(&mut self, item: &syn::Item) {
+        self.visit_item(item);
+    }
+
     /// Adds a fn to the index: async if it is an `async fn` (not turned into a sync fn
     /// by `#[tokio::main]` / `#[tokio::test]`-style attributes) or returns a future.
     fn record_fn(&mut self, attrs: &[syn::Attribute], sig: &Signature, body: Option<&Block>) {

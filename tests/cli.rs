@@ -266,3 +266,47 @@ fn output_is_deterministic_across_runs_and_thread_counts() {
     assert_eq!(one, run("2"));
     assert_eq!(run("2"), run("2"));
 }
+
+/// Files of a megabyte or more are parsed and walked one item at a time. Their
+/// findings, imports declared below the code, and parse errors are those of any file.
+#[test]
+fn large_files_are_checked_item_by_item_with_the_same_results() {
+    let row = format!("    {}\n", "1234, ".repeat(18));
+    let rows = 10_000;
+    let table = format!(
+        "static TABLE: [u16; {}] = [\n{}];\n",
+        rows * 18,
+        row.repeat(rows)
+    );
+    assert!(table.len() > 1024 * 1024);
+    let table_lines = rows + 2;
+    let code = "pub async fn load(path: &str) -> std::io::Result<String> {\n\
+                \x20   let text = fs::read_to_string(path)?;\n\
+                \x20   Ok(text)\n\
+                }\n\
+                use std::fs;\n";
+    let dir = project(&[
+        ("src/table.rs", &format!("{table}{code}")),
+        ("src/broken.rs", &format!("{table}fn main( {{\n")),
+    ]);
+    let out = asynclint()
+        .args(["check", "src", "--format", "json"])
+        .current_dir(dir.path())
+        .assert()
+        .code(2)
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let diagnostics = v["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1, "{v}");
+    assert_eq!(diagnostics[0]["rule"], "blocking-in-async");
+    assert_eq!(diagnostics[0]["path"], "src/table.rs");
+    assert_eq!(diagnostics[0]["line"], table_lines + 2);
+    assert_eq!(v["errors"][0]["path"], "src/broken.rs");
+    let message = v["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("{}:", table_lines + 1)),
+        "{message}"
+    );
+}

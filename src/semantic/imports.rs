@@ -42,9 +42,19 @@ impl UseMap {
     pub fn from_file(file: &syn::File) -> Self {
         let mut map = UseMap::default();
         map.collect_items(&file.items);
-        map.roots.sort();
-        map.roots.dedup();
-        map
+        map.finish()
+    }
+
+    /// Adds the imports and definitions of one top-level item, for a file read item
+    /// by item; [`UseMap::finish`] once every item is in.
+    pub fn add_item(&mut self, item: &Item) {
+        self.collect_items(std::slice::from_ref(item));
+    }
+
+    pub fn finish(mut self) -> Self {
+        self.roots.sort();
+        self.roots.dedup();
+        self
     }
 
     fn collect_items(&mut self, items: &[Item]) {

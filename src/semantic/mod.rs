@@ -76,6 +76,56 @@ pub struct FileInfo<'t> {
     pub mentions_concurrent_map: bool,
 }
 
+/// The file-wide facts that come from its items, gathered one item at a time, so that
+/// a large file can be parsed and dropped item by item.
+pub struct ItemFacts {
+    uses: UseMap,
+    /// Whether the text names `async` at all: if not, no item need be looked into.
+    may_have_async: bool,
+    has_async: bool,
+    /// Whether the text may declare a `static mut`.
+    may_have_static_mut: bool,
+    static_muts: HashSet<String>,
+}
+
+impl ItemFacts {
+    pub fn new(text: &str) -> Self {
+        ItemFacts {
+            uses: UseMap::default(),
+            may_have_async: text::mentions(text, "async"),
+            has_async: false,
+            may_have_static_mut: statics::may_declare_static_mut(text),
+            static_muts: HashSet::default(),
+        }
+    }
+
+    /// Adds the facts of one top-level item.
+    pub fn add(&mut self, item: &syn::Item) {
+        self.uses.add_item(item);
+        if self.may_have_async && !self.has_async {
+            self.has_async = scope::item_has_async(item);
+        }
+        if self.may_have_static_mut {
+            statics::add_static_mut_names(item, &mut self.static_muts);
+        }
+    }
+}
+
+/// Adds clones of the structs `item` declares outside fn bodies (itself, or those of
+/// an inline module, at any depth) to `out`: what [`FileInfo::from_facts`] reads
+/// field types from.
+pub fn module_structs(item: &syn::Item, out: &mut Vec<syn::Item>) {
+    match item {
+        syn::Item::Struct(_) => out.push(item.clone()),
+        syn::Item::Mod(m) => {
+            for item in m.content.iter().flat_map(|(_, items)| items) {
+                module_structs(item, out);
+            }
+        }
+        _ => {}
+    }
+}
+
 impl<'t> FileInfo<'t> {
     pub fn new(path: &'t str, text: &'t str, file: &syn::File) -> Self {
         FileInfo::with_crate_runtime(path, text, file, Runtime::Unknown)
@@ -87,7 +137,24 @@ impl<'t> FileInfo<'t> {
         file: &syn::File,
         crate_runtime: Runtime,
     ) -> Self {
-        let uses = UseMap::from_file(file);
+        let mut facts = ItemFacts::new(text);
+        for item in &file.items {
+            facts.add(item);
+        }
+        FileInfo::from_facts(path, text, facts, &file.items, crate_runtime)
+    }
+
+    /// The facts of a file whose items were gathered one by one into `facts`;
+    /// `structs` holds (at least) every struct declared outside fn bodies, in
+    /// modules or not.
+    pub fn from_facts(
+        path: &'t str,
+        text: &'t str,
+        facts: ItemFacts,
+        structs: &[syn::Item],
+        crate_runtime: Runtime,
+    ) -> Self {
+        let uses = facts.uses.finish();
         let plain_locks_are_sync = uses.imports_crate("parking_lot")
             || uses.imports_crate("spin")
             || text::mentions(text, "parking_lot::");
@@ -106,19 +173,14 @@ impl<'t> FileInfo<'t> {
             path,
             text,
             lines,
-            fields: types::FieldTypes::from_file(file, &uses),
+            fields: types::FieldTypes::from_items(structs, &uses),
             uses,
             runtime,
             mentions_tokio,
-            // No `async` anywhere in the text: no async code to find.
-            has_async: text::mentions(text, "async") && scope::file_has_async(file),
+            has_async: facts.has_async,
             is_test_file: testcode::is_test_path(path),
-            field_types: scope::field_types(file),
-            static_muts: if statics::may_declare_static_mut(text) {
-                statics::static_mut_names(file)
-            } else {
-                HashSet::default()
-            },
+            field_types: scope::field_types(structs),
+            static_muts: facts.static_muts,
             plain_locks_are_sync,
             uses_cells: text::mentions(text, "RefCell") || text::mentions(text, "watch::"),
             uses_borrow_mut_trait: text::mentions(text, "BorrowMut"),

@@ -168,6 +168,11 @@ impl Context {
 /// Whether a file has any async code at all: an `async fn`, an `async` block or an
 /// async closure anywhere in it (macro bodies are not looked into).
 pub fn file_has_async(file: &syn::File) -> bool {
+    file.items.iter().any(item_has_async)
+}
+
+/// [`file_has_async`] for one item.
+pub fn item_has_async(item: &syn::Item) -> bool {
     struct A(bool);
     impl<'ast> Visit<'ast> for A {
         fn visit_signature(&mut self, s: &'ast syn::Signature) {
@@ -190,14 +195,14 @@ pub fn file_has_async(file: &syn::File) -> bool {
         }
     }
     let mut a = A(false);
-    a.visit_file(file);
+    a.visit_item(item);
     a.0
 }
 
 /// The declared types of the named struct fields of a file, by field name, as written
 /// (`handles` → `Vec < JoinHandle < () > >`). A name declared with two different types
 /// is left out: a field access cannot say which struct it reads.
-pub fn field_types(file: &syn::File) -> HashMap<String, String> {
+pub fn field_types(items: &[syn::Item]) -> HashMap<String, String> {
     use quote::ToTokens;
     struct F(HashMap<String, Option<String>>);
     impl<'ast> Visit<'ast> for F {
@@ -215,7 +220,9 @@ pub fn field_types(file: &syn::File) -> HashMap<String, String> {
         fn visit_block(&mut self, _: &'ast syn::Block) {}
     }
     let mut f = F(HashMap::default());
-    f.visit_file(file);
+    for item in items {
+        f.visit_item(item);
+    }
     f.0.into_iter()
         .filter_map(|(name, ty)| ty.map(|t| (name, t)))
         .collect()
@@ -283,7 +290,7 @@ mod tests {
              struct B { n: u16 }",
         )
         .unwrap();
-        let f = field_types(&file);
+        let f = field_types(&file.items);
         assert!(f["handles"].contains("JoinHandle"));
         assert!(!f.contains_key("n"));
     }

@@ -21,8 +21,17 @@ pub fn may_declare_static_mut(text: &str) -> bool {
 /// The names of the `static mut` items a file declares, at any depth (modules, fn
 /// bodies, blocks).
 pub fn static_mut_names(file: &syn::File) -> HashSet<String> {
-    struct S(HashSet<String>);
-    impl<'ast> Visit<'ast> for S {
+    let mut names = HashSet::default();
+    for item in &file.items {
+        add_static_mut_names(item, &mut names);
+    }
+    names
+}
+
+/// Adds the names of the `static mut` items `item` declares, at any depth, to `names`.
+pub fn add_static_mut_names(item: &syn::Item, names: &mut HashSet<String>) {
+    struct S<'n>(&'n mut HashSet<String>);
+    impl<'ast> Visit<'ast> for S<'_> {
         fn visit_item_static(&mut self, s: &'ast syn::ItemStatic) {
             if matches!(s.mutability, syn::StaticMutability::Mut(_)) {
                 self.0.insert(s.ident.to_string());
@@ -33,9 +42,7 @@ pub fn static_mut_names(file: &syn::File) -> HashSet<String> {
             stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e));
         }
     }
-    let mut s = S(HashSet::default());
-    s.visit_file(file);
-    s.0
+    S(names).visit_item(item);
 }
 
 #[cfg(test)]

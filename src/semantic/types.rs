@@ -43,8 +43,13 @@ pub struct FieldTypes {
 
 impl FieldTypes {
     pub fn from_file(file: &syn::File, uses: &UseMap) -> Self {
+        FieldTypes::from_items(&file.items, uses)
+    }
+
+    /// The field types of the structs among `items` and the modules they contain.
+    pub fn from_items(items: &[Item], uses: &UseMap) -> Self {
         let mut f = FieldTypes::default();
-        f.collect(&file.items, uses);
+        f.collect(items, uses);
         f
     }
 

@@ -264,7 +264,7 @@ fn walk_item_by_item(
 ) -> syn::Result<Analysis> {
     use syn::parse::{ParseStream, Parser};
     let walk = |input: ParseStream| {
-        input.call(syn::Attribute::parse_inner)?;
+        let inner_attrs = input.call(syn::Attribute::parse_inner)?;
         let mut facts = ItemFacts::new(text);
         let mut structs = Vec::new();
         let first = input.fork();
@@ -275,6 +275,7 @@ fn walk_item_by_item(
         }
         let info = FileInfo::from_facts(path, text, facts, &structs, crate_runtime);
         let mut walker = Walker::with_options(&info, rules, options);
+        crate::semantic::macros::with_cache(|| walker.walk_attributes(&inner_attrs));
         while !input.is_empty() {
             let item: syn::Item = input.parse()?;
             // The macro-body cache is keyed by address: it must not outlive the item.
@@ -992,6 +993,8 @@ mod tests {
             "fn f() { tokio::select! { _ = a() => {}, _ = b() => {} } }\nasync fn a() {}\nasync fn b() {}\n".into(),
             "fn f() {}\nfn g( {}\n".into(),
             "fn f() {}\n#[cfg(x)]\n".into(),
+            // Inner attributes are walked too: the call in the value is indexed.
+            "#![doc = docs(\"../README.md\")]\nmod a;\n".into(),
         ];
         let root = env!("CARGO_MANIFEST_DIR");
         for dir in ["fixtures", "src", "tests"] {

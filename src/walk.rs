@@ -120,6 +120,14 @@ impl<'a> Walker<'a> {
         self.visit_file(file);
     }
 
+    /// Walks the inner attributes of a file read item by item (`#![doc = ..]`), as
+    /// [`Walker::walk_file`] does before its items.
+    pub fn walk_attributes(&mut self, attrs: &[syn::Attribute]) {
+        for attr in attrs {
+            self.visit_attribute(attr);
+        }
+    }
+
     /// Walks one top-level item of a file read item by item: the same walk as
     /// [`Walker::walk_file`] gives that item.
     pub fn walk_item(&mut self, item: &syn::Item) {

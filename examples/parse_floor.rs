@@ -41,10 +41,17 @@ fn main() {
         .build()
         .expect("thread pool");
     let (files, lines, exprs, failed) = pool.install(|| {
-        found
+        // Scheduled as `asynclint check` schedules files: largest first, one per task.
+        let mut by_size: Vec<(u64, &PathBuf)> = found
             .files
             .par_iter()
-            .map(|path| {
+            .map(|p| (std::fs::metadata(p).map_or(0, |m| m.len()), p))
+            .collect();
+        by_size.sort_unstable_by(|a, b| b.cmp(a));
+        by_size
+            .par_iter()
+            .with_max_len(1)
+            .map(|(_, path)| {
                 let Ok(text) = std::fs::read_to_string(path) else {
                     return (0, 0, 0, 1);
                 };

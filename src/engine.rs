@@ -614,11 +614,21 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
     // Pass one: each file is analysed, and what it knows joins the crate-wide index
     // as it finishes, so that memory holds one index, not one per file.
     let pass_one = || -> (Vec<FileOutcome>, CrateIndex) {
-        found
+        // Largest files first: a large file started last would leave the other
+        // threads idle while it finishes.
+        let mut files: Vec<(u64, &PathBuf)> = found
             .files
             .par_iter()
             .filter(|p| !config.is_excluded(p))
-            .map(|p| read_and_analyze(p, rules, &rule_options, &runtimes))
+            .map(|p| (std::fs::metadata(p).map_or(0, |m| m.len()), p))
+            .collect();
+        files.sort_unstable_by(|a, b| b.cmp(a));
+        files
+            .par_iter()
+            // One file per task: with longer runs a thread would be left alone with
+            // the run that holds the large files.
+            .with_max_len(1)
+            .map(|(_, p)| read_and_analyze(p, rules, &rule_options, &runtimes))
             .fold(
                 || (Vec::new(), CrateIndex::default()),
                 |(mut outcomes, mut index), mut o| {

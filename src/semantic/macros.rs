@@ -194,14 +194,20 @@ fn parse_expr_list(tokens: TokenStream) -> Vec<Expr> {
     let mut out = Vec::new();
     let mut piece: Vec<TokenTree> = Vec::new();
     let mut flush = |piece: &mut Vec<TokenTree>| {
-        if !piece.is_empty() {
-            let ts: TokenStream = piece.drain(..).collect();
-            if let Ok(e) = syn::parse2::<Expr>(ts) {
-                // String literals stay: a format string reads the names it captures.
-                let plain_lit = matches!(&e, Expr::Lit(l) if !matches!(l.lit, syn::Lit::Str(_)));
-                if !plain_lit {
-                    out.push(e);
-                }
+        let parsed = match &piece[..] {
+            [] => return,
+            [single] => match single_token_expr(single) {
+                Some(e) => e,
+                None => syn::parse2::<Expr>(piece.drain(..).collect()).ok(),
+            },
+            _ => syn::parse2::<Expr>(piece.drain(..).collect()).ok(),
+        };
+        piece.clear();
+        if let Some(e) = parsed {
+            // String literals stay: a format string reads the names it captures.
+            let plain_lit = matches!(&e, Expr::Lit(l) if !matches!(l.lit, syn::Lit::Str(_)));
+            if !plain_lit {
+                out.push(e);
             }
         }
     };
@@ -215,6 +221,40 @@ fn parse_expr_list(tokens: TokenStream) -> Vec<Expr> {
     }
     flush(&mut piece);
     out
+}
+
+/// Words that are not plain paths as an expression (`true`, `return`, `_`, ...) or
+/// that name a path root (`self`, `crate`): left to the parser.
+const NOT_A_PLAIN_NAME: &[&str] = &[
+    "Self", "_", "abstract", "as", "async", "await", "become", "box", "break", "const", "continue",
+    "crate", "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if",
+    "impl", "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub",
+    "ref", "return", "safe", "self", "static", "struct", "super", "trait", "true", "try", "type",
+    "typeof", "union", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+];
+
+/// A one-token macro argument as the expression the parser would make of it, without
+/// a parser: a name (`x`) is a path, a literal a literal. `None` for any other token,
+/// which goes to the parser; `Some(None)` for a token that is no expression.
+fn single_token_expr(token: &TokenTree) -> Option<Option<Expr>> {
+    match token {
+        TokenTree::Ident(ident) => {
+            let name = ident.to_string();
+            if NOT_A_PLAIN_NAME.contains(&name.as_str()) || name.starts_with("r#") {
+                return None;
+            }
+            Some(Some(Expr::Path(syn::ExprPath {
+                attrs: Vec::new(),
+                qself: None,
+                path: syn::Path::from(ident.clone()),
+            })))
+        }
+        TokenTree::Literal(lit) => Some(Some(Expr::Lit(syn::ExprLit {
+            attrs: Vec::new(),
+            lit: syn::Lit::new(lit.clone()),
+        }))),
+        _ => None,
+    }
 }
 
 fn parse_select(input: ParseStream) -> syn::Result<Vec<SelectBranch>> {
@@ -320,6 +360,68 @@ mod tests {
             assert_eq!(*per_body(&a, count), 5);
         });
         assert_eq!(*per_body(&a, count), 6);
+    }
+
+    /// The parser-free reading of one-token arguments gives what the parser gives:
+    /// checked on every token of the fixtures and of this crate's sources, and on
+    /// every keyword.
+    #[test]
+    fn single_tokens_read_as_the_parser_reads_them() {
+        use quote::ToTokens;
+        let kind = |e: &Expr| match e {
+            Expr::Path(_) => "path",
+            Expr::Lit(_) => "lit",
+            _ => "other",
+        };
+        let mut texts: Vec<String> = NOT_A_PLAIN_NAME.iter().map(|k| k.to_string()).collect();
+        texts.extend(
+            [
+                "r#type", "r#x", "'a'", "b'a'", "1u8", "-1", "1e3", "br\"x\"", "c\"x\"",
+            ]
+            .map(String::from),
+        );
+        let root = env!("CARGO_MANIFEST_DIR");
+        for dir in ["fixtures", "src"] {
+            for entry in walkdir::WalkDir::new(std::path::Path::new(root).join(dir)) {
+                let entry = entry.unwrap();
+                if entry.path().extension().is_some_and(|e| e == "rs") {
+                    texts.push(std::fs::read_to_string(entry.path()).unwrap());
+                }
+            }
+        }
+        fn tokens(stream: TokenStream, out: &mut Vec<TokenTree>) {
+            for tt in stream {
+                if let TokenTree::Group(g) = &tt {
+                    tokens(g.stream(), out);
+                }
+                out.push(tt);
+            }
+        }
+        let (mut fast, mut total) = (0, 0);
+        for text in &texts {
+            let mut all = Vec::new();
+            tokens(text.parse().unwrap(), &mut all);
+            for token in &all {
+                total += 1;
+                let Some(quick) = single_token_expr(token) else {
+                    continue;
+                };
+                fast += 1;
+                let parsed = syn::parse2::<Expr>(token.clone().into()).ok();
+                let show = |e: &Option<Expr>| {
+                    e.as_ref().map(|e| {
+                        let first = e.to_token_stream().into_iter().next().unwrap();
+                        (
+                            kind(e),
+                            e.to_token_stream().to_string(),
+                            format!("{:?}", first.span()),
+                        )
+                    })
+                };
+                assert_eq!(show(&quick), show(&parsed), "{token}");
+            }
+        }
+        assert!(fast > 10_000 && total > fast, "{fast} of {total}");
     }
 
     fn body(src: &str) -> MacroBody {

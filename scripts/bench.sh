@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: asynclint (every rule on) against the parse floor (read + syn parse + one
-# walk, no rules) over the corpus, with 1 and 2 threads. Prints wall time (best of
-# RUNS), lines per second, the ratio asynclint / floor, and peak memory.
+# walk, no rules) over the corpus, with 1 and 2 threads. Prints wall and user time
+# (best of RUNS, the two tools taking turns), lines per second, the wall-time ratio
+# asynclint / floor, and peak memory.
 #
 #   scripts/bench.sh [RUNS]        # default 3; builds release binaries first
 set -euo pipefail
@@ -13,22 +14,26 @@ lines=$(target/release/examples/parse_floor --threads 2 "${dirs[@]}" | sed -E 's
 files=$(find "${dirs[@]}" -name '*.rs' | wc -l)
 echo "corpus: ${#dirs[@]} packages, $files .rs files, $lines lines (parsed)"
 
-# best wall time and peak RSS of a command over $runs runs
-measure() {
-  local best="" rss=0 t m
-  for _ in $(seq "$runs"); do
-    /usr/bin/time -f "%e %M" -o /tmp/asynclint-bench.time "$@" > /dev/null 2>&1 || true
-    read -r t m < <(tail -n 1 /tmp/asynclint-bench.time)
-    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
-    if [ "$m" -gt "$rss" ]; then rss=$m; fi
-  done
-  echo "$best $rss"
+# one timed run: prints wall seconds, user seconds and peak RSS (KB)
+timed() {
+  /usr/bin/time -f "%e %U %M" -o /tmp/asynclint-bench.time "$@" > /dev/null 2>&1 || true
+  tail -n 1 /tmp/asynclint-bench.time
 }
 
-printf '%-9s %-10s %9s %12s %8s %10s\n' threads tool seconds lines/s ratio "peak MB"
+# keeps the smaller of $1 and $2
+min() { awk "BEGIN{print ($1 < $2) ? $1 : $2}"; }
+
+printf '%-8s %-10s %8s %8s %12s %8s %10s\n' threads tool wall user lines/s ratio "peak MB"
 for threads in 1 2; do
-  read -r floor floor_rss < <(measure target/release/examples/parse_floor --threads "$threads" "${dirs[@]}")
-  read -r lint lint_rss < <(measure target/release/asynclint check --threads "$threads" -q "${dirs[@]}")
-  printf '%-9s %-10s %9s %12.0f %8s %10d\n' "$threads" floor "$floor" "$(awk "BEGIN{print $lines/$floor}")" "1.00" "$((floor_rss / 1024))"
-  printf '%-9s %-10s %9s %12.0f %8.2f %10d\n' "$threads" asynclint "$lint" "$(awk "BEGIN{print $lines/$lint}")" "$(awk "BEGIN{print $lint/$floor}")" "$((lint_rss / 1024))"
+  # The two tools run in turn, $runs times each, so that a machine whose speed
+  # drifts slows both alike; each keeps its best time and its highest peak.
+  fw=1e9 fu=1e9 fm=0 lw=1e9 lu=1e9 lm=0
+  for _ in $(seq "$runs"); do
+    read -r w u m < <(timed target/release/examples/parse_floor --threads "$threads" "${dirs[@]}")
+    fw=$(min "$w" "$fw"); fu=$(min "$u" "$fu"); [ "$m" -gt "$fm" ] && fm=$m
+    read -r w u m < <(timed target/release/asynclint check --threads "$threads" -q "${dirs[@]}")
+    lw=$(min "$w" "$lw"); lu=$(min "$u" "$lu"); [ "$m" -gt "$lm" ] && lm=$m
+  done
+  printf '%-8s %-10s %8s %8s %12.0f %8s %10d\n' "$threads" floor "$fw" "$fu" "$(awk "BEGIN{print $lines/$fw}")" "1.00" "$((fm / 1024))"
+  printf '%-8s %-10s %8s %8s %12.0f %8.2f %10d\n' "$threads" asynclint "$lw" "$lu" "$(awk "BEGIN{print $lines/$lw}")" "$(awk "BEGIN{print $lw/$fw}")" "$((lm / 1024))"
 done

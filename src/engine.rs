@@ -623,30 +623,33 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
             .map(|p| (std::fs::metadata(p).map_or(0, |m| m.len()), p))
             .collect();
         files.sort_unstable_by(|a, b| b.cmp(a));
+        // Each worker folds the files it analyses into its own index: one slot per
+        // worker (and one for a caller outside the pool), never contended, merged
+        // once at the end.
+        let workers = rayon::current_num_threads();
+        let slots: Vec<std::sync::Mutex<(Vec<FileOutcome>, CrateIndex)>> =
+            (0..=workers).map(|_| Default::default()).collect();
         files
             .par_iter()
             // One file per task: with longer runs a thread would be left alone with
             // the run that holds the large files.
             .with_max_len(1)
-            .map(|(_, p)| read_and_analyze(p, rules, &rule_options, &runtimes))
-            .fold(
-                || (Vec::new(), CrateIndex::default()),
-                |(mut outcomes, mut index), mut o| {
-                    if let Ok(a) = &mut o.result {
-                        a.move_to(&mut index);
-                    }
-                    outcomes.push(o);
-                    (outcomes, index)
-                },
-            )
-            .reduce(
-                || (Vec::new(), CrateIndex::default()),
-                |(mut outcomes, mut index), (more, other)| {
-                    outcomes.extend(more);
-                    index.merge(other);
-                    (outcomes, index)
-                },
-            )
+            .for_each(|(_, p)| {
+                let mut o = read_and_analyze(p, rules, &rule_options, &runtimes);
+                let slot = rayon::current_thread_index().map_or(workers, |i| i.min(workers));
+                let mut slot = slots[slot].lock().unwrap_or_else(|e| e.into_inner());
+                if let Ok(a) = &mut o.result {
+                    a.move_to(&mut slot.1);
+                }
+                slot.0.push(o);
+            });
+        let mut all = (Vec::new(), CrateIndex::default());
+        for slot in slots {
+            let (outcomes, index) = slot.into_inner().unwrap_or_else(|e| e.into_inner());
+            all.0.extend(outcomes);
+            all.1.merge(index);
+        }
+        all
     };
     let (outcomes, index) = match rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)

@@ -18,6 +18,20 @@ fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
+/// `asynclint check <target> --format json` in `dir`: asserts the exit code and
+/// returns the parsed report.
+fn check_json(dir: &std::path::Path, target: &str, code: i32) -> Value {
+    let out = asynclint()
+        .args(["check", target, "--format", "json"])
+        .current_dir(dir)
+        .assert()
+        .code(code)
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
 #[test]
 fn clean_code_exits_zero() {
     let dir = project(&[("src/lib.rs", CLEAN)]);
@@ -54,15 +68,7 @@ fn findings_exit_one_with_rustc_style_output() {
 #[test]
 fn errors_win_over_findings_and_other_files_are_still_checked() {
     let dir = project(&[("src/lib.rs", BLOCKING), ("src/broken.rs", "fn main( {\n")]);
-    let out = asynclint()
-        .args(["check", "src", "--format", "json"])
-        .current_dir(dir.path())
-        .assert()
-        .code(2)
-        .get_output()
-        .stdout
-        .clone();
-    let v: Value = serde_json::from_slice(&out).unwrap();
+    let v = check_json(dir.path(), "src", 2);
     assert_eq!(v["diagnostics"].as_array().unwrap().len(), 1);
     assert_eq!(v["errors"][0]["path"], "src/broken.rs");
     assert!(v["errors"][0]["message"].as_str().unwrap().contains("1:"));
@@ -73,15 +79,7 @@ fn json_has_the_contract_shape() {
     // The file uses tokio, so the drop-in replacement is offered as a fix.
     let text = BLOCKING.replace("use std::fs;", "use std::fs; use tokio::io::AsyncReadExt;");
     let dir = project(&[("src/lib.rs", &text)]);
-    let out = asynclint()
-        .args(["check", "src/lib.rs", "--format", "json"])
-        .current_dir(dir.path())
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let v: Value = serde_json::from_slice(&out).unwrap();
+    let v = check_json(dir.path(), "src/lib.rs", 1);
     assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(v["files_checked"], 1);
     assert_eq!(v["errors"], Value::Array(vec![]));
@@ -222,15 +220,7 @@ fn hidden_and_build_directories_are_skipped_but_named_files_are_checked() {
         ),
         ("src/target/mod.rs", BLOCKING),
     ]);
-    let out = asynclint()
-        .args(["check", ".", "--format", "json"])
-        .current_dir(dir.path())
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let v: Value = serde_json::from_slice(&out).unwrap();
+    let v = check_json(dir.path(), ".", 1);
     assert_eq!(
         v["files_checked"], 2,
         "src/lib.rs and the src/target module"
@@ -289,15 +279,7 @@ fn large_files_are_checked_item_by_item_with_the_same_results() {
         ("src/table.rs", &format!("{table}{code}")),
         ("src/broken.rs", &format!("{table}fn main( {{\n")),
     ]);
-    let out = asynclint()
-        .args(["check", "src", "--format", "json"])
-        .current_dir(dir.path())
-        .assert()
-        .code(2)
-        .get_output()
-        .stdout
-        .clone();
-    let v: Value = serde_json::from_slice(&out).unwrap();
+    let v = check_json(dir.path(), "src", 2);
     let diagnostics = v["diagnostics"].as_array().unwrap();
     assert_eq!(diagnostics.len(), 1, "{v}");
     assert_eq!(diagnostics[0]["rule"], "blocking-in-async");

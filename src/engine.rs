@@ -267,11 +267,25 @@ fn walk_item_by_item(
         let inner_attrs = input.call(syn::Attribute::parse_inner)?;
         let mut facts = ItemFacts::new(text);
         let mut structs = Vec::new();
-        let first = input.fork();
-        while !first.is_empty() {
-            let item: syn::Item = first.parse()?;
-            facts.add(&item);
-            module_structs(&item, &mut structs);
+        let gather = |facts: &mut ItemFacts, structs: &mut Vec<syn::Item>, skip: bool| {
+            let first = input.fork();
+            while !first.is_empty() {
+                if skip {
+                    if let Ok(name) = first.step(|c| skip_plain_static(*c)) {
+                        facts.add_defined(name);
+                        continue;
+                    }
+                }
+                let item: syn::Item = first.parse()?;
+                facts.add(&item);
+                module_structs(&item, structs);
+            }
+            Ok::<(), syn::Error>(())
+        };
+        if let Err(e) = gather(&mut facts, &mut structs, true) {
+            // A skipped item may hold an earlier error: the first one is reported.
+            gather(&mut ItemFacts::new(text), &mut Vec::new(), false)?;
+            return Err(e);
         }
         let info = FileInfo::from_facts(path, text, facts, &structs, crate_runtime);
         let mut walker = Walker::with_options(&info, rules, options);
@@ -284,6 +298,82 @@ fn walk_item_by_item(
         Ok(analysis_of(walker, &info))
     };
     walk.parse2(tokens)
+}
+
+/// Steps over a `static` or `const` item (`pub static TABLE: [u16; 3] = [1, 2, 3];`)
+/// whose tokens name neither `async` nor `static` (lifetimes aside) and returns its
+/// name: all the facts pass takes from such an item. Large generated files are mostly
+/// such tables; scanning their tokens costs a fraction of parsing them. Any other item
+/// is an error, and the caller parses it.
+fn skip_plain_static(cursor: syn::buffer::Cursor) -> syn::Result<(String, syn::buffer::Cursor)> {
+    use proc_macro2::Delimiter;
+    let no = |c: syn::buffer::Cursor| Err(syn::Error::new(c.span(), "not a plain static"));
+    /// Whether the tokens up to the end of `c` (or the first top-level `;`, when
+    /// `stop_at_semi`) name `async` or `static`; the cursor after that `;`.
+    fn plain(mut c: syn::buffer::Cursor, stop_at_semi: bool) -> Option<syn::buffer::Cursor> {
+        loop {
+            if c.eof() {
+                return (!stop_at_semi).then_some(c);
+            }
+            if let Some((_, next)) = c.lifetime() {
+                // `'static` names no static item.
+                c = next;
+            } else if let Some((p, next)) = c.punct() {
+                if stop_at_semi && p.as_char() == ';' {
+                    return Some(next);
+                }
+                c = next;
+            } else if let Some((ident, next)) = c.ident() {
+                if ident == "async" || ident == "static" {
+                    return None;
+                }
+                c = next;
+            } else if let Some((inside, _, _, next)) = c.any_group() {
+                plain(inside, false)?;
+                c = next;
+            } else if let Some((_, next)) = c.token_tree() {
+                c = next;
+            } else {
+                return None;
+            }
+        }
+    }
+    let mut c = cursor;
+    // Outer attributes.
+    while let Some((p, next)) = c.punct() {
+        let Some((inside, _, after)) = next
+            .group(Delimiter::Bracket)
+            .filter(|_| p.as_char() == '#')
+        else {
+            return no(cursor);
+        };
+        if plain(inside, false).is_none() {
+            return no(cursor);
+        }
+        c = after;
+    }
+    // Visibility.
+    if let Some((ident, next)) = c.ident().filter(|(i, _)| i == "pub") {
+        drop(ident);
+        c = match next.group(Delimiter::Parenthesis) {
+            Some((_, _, after)) => after,
+            None => next,
+        };
+    }
+    let Some((keyword, next)) = c.ident().filter(|(i, _)| i == "static" || i == "const") else {
+        return no(cursor);
+    };
+    drop(keyword);
+    let Some((name, next)) = next.ident() else {
+        return no(cursor);
+    };
+    let Some((_, next)) = next.punct().filter(|(p, _)| p.as_char() == ':') else {
+        return no(cursor);
+    };
+    match plain(next, true) {
+        Some(after) => Ok((name.to_string(), after)),
+        None => no(cursor),
+    }
 }
 
 fn analysis_of(walker: Walker, info: &FileInfo) -> Analysis {
@@ -1006,6 +1096,18 @@ mod tests {
             "fn f() { tokio::select! { _ = a() => {}, _ = b() => {} } }\nasync fn a() {}\nasync fn b() {}\n".into(),
             "fn f() {}\nfn g( {}\n".into(),
             "fn f() {}\n#[cfg(x)]\n".into(),
+            // Tables the facts pass skips, and items it must not skip.
+            "#[rustfmt::skip]\npub(crate) static T: [&'static str; 2] = [\"a\", \"b\"];\n\
+             const _: () = ();\nconst N: usize = 2;\nstatic mut M: u32 = 0;\n\
+             const fn c() -> u8 { 0 }\npub const async_thing: u8 = 1;\n\
+             static H: fn() = || { let _f = async {}; };\n\
+             const X: u8 = { static mut Y: u8 = 0; 0 };\n\
+             async fn g() { std::thread::spawn(|| unsafe { M += 1; Y += 1 }); }\n"
+                .into(),
+            // A broken table before a broken fn: the first error is the one reported.
+            "static T: [u8; 2] = [1, 2 3];\nfn f() { let = ; }\n".into(),
+            "static T: [u8; 2] = [1, 2 3];\nfn f() {}\n".into(),
+            "static T: [u8; 2] = [1, 2]\n".into(),
             // Inner attributes are walked too: the call in the value is indexed.
             "#![doc = docs(\"../README.md\")]\nmod a;\n".into(),
         ];
@@ -1047,5 +1149,46 @@ mod tests {
             files > 100 && findings > 100 && errors >= 2,
             "{files} {findings} {errors}"
         );
+    }
+
+    /// The facts pass steps over plain tables only: never over an item from which it
+    /// needs more than the name.
+    #[test]
+    fn only_plain_statics_and_consts_are_skipped() {
+        use syn::parse::{ParseStream, Parser};
+        let skipped = |src: &str| {
+            (|input: ParseStream| {
+                let name = input.step(|c| skip_plain_static(*c)).ok();
+                // The rest of the input is left for the parser.
+                while !input.is_empty() {
+                    input.parse::<proc_macro2::TokenTree>()?;
+                }
+                Ok(name)
+            })
+            .parse_str(src)
+            .unwrap()
+        };
+        let plain = [
+            ("static T: [u16; 3] = [1, 2, 3];", "T"),
+            ("pub static T: &[&'static str] = &[\"a\"]; fn f() {}", "T"),
+            ("#[rustfmt::skip] pub(crate) const N: usize = 1 + 2;", "N"),
+            ("const _: () = ();", "_"),
+        ];
+        for (src, name) in plain {
+            assert_eq!(skipped(src).as_deref(), Some(name), "{src}");
+        }
+        let parsed = [
+            "static mut T: u8 = 0;",
+            "const fn f() -> u8 { 0 }",
+            "const F: fn() = || { let _ = async {}; };",
+            "const X: u8 = { static mut Y: u8 = 0; 0 };",
+            "static T: [u8; 2] = [1, 2]",
+            "#[cfg(x)] fn f() {}",
+            "pub struct S;",
+            "use std::fs;",
+        ];
+        for src in parsed {
+            assert_eq!(skipped(src), None, "{src}");
+        }
     }
 }

@@ -51,6 +51,11 @@ impl UseMap {
         self.collect_items(std::slice::from_ref(item));
     }
 
+    /// Adds an item the file defines at its top level, known by name only.
+    pub fn add_defined(&mut self, name: String) {
+        self.define(name);
+    }
+
     pub fn finish(mut self) -> Self {
         self.roots.sort();
         self.roots.dedup();

@@ -99,6 +99,13 @@ impl ItemFacts {
         }
     }
 
+    /// Adds a top-level item known only by its name: a `static` or `const` whose
+    /// tokens name neither `async` nor `static`, which is all [`ItemFacts::add`]
+    /// would take from it.
+    pub fn add_defined(&mut self, name: String) {
+        self.uses.add_defined(name);
+    }
+
     /// Adds the facts of one top-level item.
     pub fn add(&mut self, item: &syn::Item) {
         self.uses.add_item(item);

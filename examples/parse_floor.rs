@@ -42,16 +42,10 @@ fn main() {
         .expect("thread pool");
     let (files, lines, exprs, failed) = pool.install(|| {
         // Scheduled as `asynclint check` schedules files: largest first, one per task.
-        let mut by_size: Vec<(u64, &PathBuf)> = found
-            .files
-            .par_iter()
-            .map(|p| (std::fs::metadata(p).map_or(0, |m| m.len()), p))
-            .collect();
-        by_size.sort_unstable_by(|a, b| b.cmp(a));
-        by_size
+        asynclint::discover::largest_first(&found.files)
             .par_iter()
             .with_max_len(1)
-            .map(|(_, path)| {
+            .map(|path| {
                 let Ok(text) = std::fs::read_to_string(path) else {
                     return (0, 0, 0, 1);
                 };

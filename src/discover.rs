@@ -1,5 +1,6 @@
 //! Finding the files to check.
 
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
@@ -75,4 +76,16 @@ fn skip_dir(e: &walkdir::DirEntry) -> bool {
     // A Cargo build directory, not a source module that happens to be named `target`.
     name == "target"
         && (e.path().join("CACHEDIR.TAG").exists() || e.path().join(".rustc_info.json").exists())
+}
+
+/// `files` in the order to analyse them, largest first: a large file started last
+/// would leave the other threads idle while it finishes. Sizes are read in the
+/// current rayon pool; an unreadable file counts as empty.
+pub fn largest_first<'p>(files: impl IntoParallelIterator<Item = &'p PathBuf>) -> Vec<&'p PathBuf> {
+    let mut by_size: Vec<(u64, &PathBuf)> = files
+        .into_par_iter()
+        .map(|p| (std::fs::metadata(p).map_or(0, |m| m.len()), p))
+        .collect();
+    by_size.sort_unstable_by(|a, b| b.cmp(a));
+    by_size.into_iter().map(|(_, p)| p).collect()
 }

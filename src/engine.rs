@@ -353,17 +353,15 @@ fn skip_plain_static(cursor: syn::buffer::Cursor) -> syn::Result<(String, syn::b
         c = after;
     }
     // Visibility.
-    if let Some((ident, next)) = c.ident().filter(|(i, _)| i == "pub") {
-        drop(ident);
+    if let Some((_, next)) = c.ident().filter(|(i, _)| i == "pub") {
         c = match next.group(Delimiter::Parenthesis) {
             Some((_, _, after)) => after,
             None => next,
         };
     }
-    let Some((keyword, next)) = c.ident().filter(|(i, _)| i == "static" || i == "const") else {
+    let Some((_, next)) = c.ident().filter(|(i, _)| i == "static" || i == "const") else {
         return no(cursor);
     };
-    drop(keyword);
     let Some((name, next)) = next.ident() else {
         return no(cursor);
     };
@@ -704,15 +702,8 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
     // Pass one: each file is analysed, and what it knows joins the crate-wide index
     // as it finishes, so that memory holds one index, not one per file.
     let pass_one = || -> (Vec<FileOutcome>, CrateIndex) {
-        // Largest files first: a large file started last would leave the other
-        // threads idle while it finishes.
-        let mut files: Vec<(u64, &PathBuf)> = found
-            .files
-            .par_iter()
-            .filter(|p| !config.is_excluded(p))
-            .map(|p| (std::fs::metadata(p).map_or(0, |m| m.len()), p))
-            .collect();
-        files.sort_unstable_by(|a, b| b.cmp(a));
+        let files =
+            discover::largest_first(found.files.par_iter().filter(|p| !config.is_excluded(p)));
         // Each worker folds the files it analyses into its own index: one slot per
         // worker (and one for a caller outside the pool), never contended, merged
         // once at the end.
@@ -724,7 +715,7 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
             // One file per task: with longer runs a thread would be left alone with
             // the run that holds the large files.
             .with_max_len(1)
-            .for_each(|(_, p)| {
+            .for_each(|p| {
                 let mut o = read_and_analyze(p, rules, &rule_options, &runtimes);
                 let slot = rayon::current_thread_index().map_or(workers, |i| i.min(workers));
                 let mut slot = slots[slot].lock().unwrap_or_else(|e| e.into_inner());
@@ -1123,14 +1114,7 @@ mod tests {
         let rules = crate::rules::RULES;
         let (mut files, mut findings, mut errors) = (0, 0, 0);
         for text in &texts {
-            let whole = analyze(
-                Path::new("a.rs").to_str().unwrap(),
-                text,
-                rules,
-                &[],
-                Runtime::Unknown,
-                false,
-            );
+            let whole = analyze("a.rs", text, rules, &[], Runtime::Unknown, false);
             let items = analyze_source_item_by_item("a.rs", text, rules);
             match (&whole, &items) {
                 (Ok(w), Ok(i)) => {

@@ -4,7 +4,7 @@ use crate::config::Config;
 use crate::diagnostic::Severity;
 use crate::engine::{self, Options, Report};
 use crate::render::{github, human, json, sarif};
-use crate::rules::{self, Rule, RULES};
+use crate::rules::{self, Group, Rule, Selector, RULES};
 use crate::{baseline, fix};
 use clap::{Parser, Subcommand, ValueEnum};
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
@@ -61,11 +61,15 @@ struct CheckArgs {
     /// Record the current findings in this baseline file (and exit 0).
     #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
     write_baseline: Option<PathBuf>,
-    /// Run only these rules (comma-separated; `all` selects every rule).
-    #[arg(long, value_delimiter = ',')]
+    /// Run only these rules or groups (comma-separated: rule names, `correctness`,
+    /// `latency`, `resources`, `robustness`, `pedantic`, or `all`).
+    #[arg(long, value_delimiter = ',', value_name = "RULE|GROUP")]
     select: Vec<String>,
-    /// Do not run these rules (comma-separated).
-    #[arg(long, value_delimiter = ',')]
+    /// Run these rules or groups as well as the configured ones.
+    #[arg(long, value_delimiter = ',', value_name = "RULE|GROUP")]
+    extend_select: Vec<String>,
+    /// Do not run these rules or groups (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "RULE|GROUP")]
     ignore: Vec<String>,
     /// When to use colours in human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
@@ -131,29 +135,19 @@ fn fail(message: &str) -> i32 {
 }
 
 fn select_rules(args: &CheckArgs, config: &Config) -> Result<Vec<&'static dyn Rule>, String> {
-    let check_names = |names: &[String]| -> Result<(), String> {
-        for n in names {
-            if n != "all" && rules::find(n).is_none() {
-                return Err(format!(
-                    "unknown rule `{n}` (run `asynclint rules` for the list)"
-                ));
-            }
-        }
-        Ok(())
+    let parse = |names: &[String]| -> Result<Vec<Selector>, String> {
+        names.iter().map(|n| Selector::parse(n)).collect()
     };
-    check_names(&args.select)?;
-    check_names(&args.ignore)?;
+    let select = parse(&args.select)?;
+    let extend = parse(&args.extend_select)?;
+    let ignore = parse(&args.ignore)?;
     let selected = |r: &dyn Rule| {
-        let name = r.meta().name;
-        let on = if args.select.is_empty() {
-            config
-                .rule(name)
-                .and_then(|c| c.enabled)
-                .unwrap_or(r.meta().default_enabled)
+        let on = if select.is_empty() {
+            config.enabled(r).unwrap_or(r.meta().default_enabled())
         } else {
-            args.select.iter().any(|s| s == "all" || s == name)
+            select.iter().any(|s| s.matches(r))
         };
-        on && !args.ignore.iter().any(|s| s == "all" || s == name)
+        (on || extend.iter().any(|s| s.matches(r))) && !ignore.iter().any(|s| s.matches(r))
     };
     Ok(RULES.iter().copied().filter(|r| selected(*r)).collect())
 }
@@ -290,16 +284,24 @@ pub fn exit_code(report: &Report) -> i32 {
 fn list_rules() -> i32 {
     let width = RULES.iter().map(|r| r.meta().name.len()).max().unwrap_or(0);
     let mut out = std::io::stdout().lock();
-    for r in RULES {
-        let m = r.meta();
+    for group in Group::ALL {
         let _ = writeln!(
             out,
-            "{:width$}  {:7}  {:3}  {}",
-            m.name,
-            m.severity.as_str(),
-            if m.default_enabled { "on" } else { "off" },
-            m.summary,
+            "{} ({}): {}",
+            group.name(),
+            if group.default_enabled() { "on" } else { "off" },
+            group.summary()
         );
+        for r in RULES.iter().filter(|r| r.meta().group == group) {
+            let m = r.meta();
+            let _ = writeln!(
+                out,
+                "  {:width$}  {:7}  {}",
+                m.name,
+                m.severity.as_str(),
+                m.summary,
+            );
+        }
     }
     EXIT_CLEAN
 }
@@ -310,8 +312,6 @@ fn explain(name: &str) -> i32 {
             print!("{}", r.meta().doc);
             EXIT_CLEAN
         }
-        None => fail(&format!(
-            "unknown rule `{name}` (run `asynclint rules` for the list)"
-        )),
+        None => fail(&rules::unknown_name(name)),
     }
 }

@@ -45,7 +45,11 @@ pub struct Config {
     /// Exclude globs match paths relative to this directory.
     pub root: PathBuf,
     exclude: Option<GlobSet>,
+    /// By rule name and by group name.
     pub rules: BTreeMap<String, RuleConfig>,
+    /// `[tests] check = "all"`: report everything in test code, not only what makes
+    /// a test wrong.
+    pub check_all_tests: bool,
 }
 
 /// A configuration problem, with where it is.
@@ -80,6 +84,23 @@ struct RawConfig {
     exclude: Vec<Spanned<String>>,
     #[serde(default)]
     rules: BTreeMap<Spanned<String>, Spanned<RawRule>>,
+    #[serde(default)]
+    tests: Option<RawTests>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawTests {
+    check: Option<RawTestCheck>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum RawTestCheck {
+    /// Only what makes a test wrong (the default).
+    Harmful,
+    /// Everything, as in library code.
+    All,
 }
 
 #[derive(Deserialize, Default)]
@@ -231,11 +252,8 @@ impl Config {
         let mut rules = BTreeMap::new();
         for (name, rule) in raw.rules {
             let name_str = name.get_ref().clone();
-            if rules::find(&name_str).is_none() {
-                return Err(at(
-                    name.span(),
-                    format!("unknown rule `{name_str}` (run `asynclint rules` for the list)"),
-                ));
+            if rules::find(&name_str).is_none() && rules::Group::from_name(&name_str).is_none() {
+                return Err(at(name.span(), rules::unknown_name(&name_str)));
             }
             let allowed = RULE_OPTIONS
                 .iter()
@@ -291,6 +309,7 @@ impl Config {
             root,
             exclude: Some(exclude),
             rules,
+            check_all_tests: matches!(raw.tests.and_then(|t| t.check), Some(RawTestCheck::All)),
         }))
     }
 
@@ -309,6 +328,25 @@ impl Config {
 
     pub fn rule(&self, name: &str) -> Option<&RuleConfig> {
         self.rules.get(name)
+    }
+
+    /// Whether the config turns a rule on or off: its own entry, else its group's.
+    pub fn enabled(&self, rule: &dyn rules::Rule) -> Option<bool> {
+        let m = rule.meta();
+        self.rules
+            .get(m.name)
+            .and_then(|c| c.enabled)
+            .or_else(|| self.rules.get(m.group.name()).and_then(|c| c.enabled))
+    }
+
+    /// The severity the config gives a rule's findings: its own entry's, else its
+    /// group's.
+    pub fn severity(&self, name: &str) -> Option<Severity> {
+        let own = self.rules.get(name).and_then(|c| c.severity);
+        own.or_else(|| {
+            let group = rules::find(name)?.meta().group;
+            self.rules.get(group.name()).and_then(|c| c.severity)
+        })
     }
 }
 
@@ -355,7 +393,12 @@ mod tests {
         assert_eq!((e.line, e.column), (Some(2), Some(1)));
         assert!(e.message.contains("unknown field `enabld`"), "{e}");
         let e = load("[rules.blocking-in-sync]\n", "asynclint.toml").unwrap_err();
-        assert!(e.message.contains("unknown rule `blocking-in-sync`"), "{e}");
+        assert!(
+            e.message.contains(
+                "unknown rule or group `blocking-in-sync`: did you mean `blocking-in-async`?"
+            ),
+            "{e}"
+        );
         assert_eq!(e.line, Some(1));
         let e = load("exclude = [\"src/[\"]\n", "asynclint.toml").unwrap_err();
         assert!(e.message.contains("bad glob"), "{e}");

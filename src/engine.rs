@@ -165,22 +165,42 @@ impl Analysis {
 /// Parses one source text and runs `rules` over it: the library's entry point for one
 /// file. Never panics; input syn cannot parse comes back as an error with a position.
 pub fn analyze_source(path: &str, text: &str, rules: &[&dyn Rule]) -> Result<Analysis, FileError> {
-    analyze_source_with(path, text, rules, &[], Runtime::Unknown)
+    analyze_source_with(path, text, rules, &FileSettings::default())
 }
 
-/// [`analyze_source`] with each rule's configured options (parallel to `rules`) and
-/// the runtime the file's crate depends on.
+/// What a file is checked with besides its rules: each rule's configured options,
+/// the crate's runtime, the test-code policy.
+#[derive(Clone, Copy)]
+pub struct FileSettings<'a> {
+    /// Each rule's configured options, parallel to the rules; missing: defaults.
+    pub options: &'a [&'a RuleOptions],
+    /// The runtime the file's crate depends on (from its `Cargo.toml`).
+    pub runtime: Runtime,
+    /// Report everything in test code (`[tests] check = "all"`).
+    pub check_all_tests: bool,
+}
+
+impl Default for FileSettings<'_> {
+    fn default() -> Self {
+        FileSettings {
+            options: &[],
+            runtime: Runtime::Unknown,
+            check_all_tests: false,
+        }
+    }
+}
+
+/// [`analyze_source`] with the file's settings.
 pub fn analyze_source_with(
     path: &str,
     text: &str,
     rules: &[&dyn Rule],
-    options: &[&RuleOptions],
-    crate_runtime: Runtime,
+    settings: &FileSettings,
 ) -> Result<Analysis, FileError> {
     let item_by_item = text.len() >= ITEM_BY_ITEM;
     // Callers on small stacks (tests, fuzzers, embedders) get a large one.
     stacker::maybe_grow(WORKER_STACK / 8, WORKER_STACK, || {
-        analyze(path, text, rules, options, crate_runtime, item_by_item)
+        analyze(path, text, rules, settings, item_by_item)
     })
 }
 
@@ -193,7 +213,7 @@ pub fn analyze_source_item_by_item(
     rules: &[&dyn Rule],
 ) -> Result<Analysis, FileError> {
     stacker::maybe_grow(WORKER_STACK / 8, WORKER_STACK, || {
-        analyze(path, text, rules, &[], Runtime::Unknown, true)
+        analyze(path, text, rules, &FileSettings::default(), true)
     })
 }
 
@@ -201,8 +221,7 @@ fn analyze(
     path: &str,
     text: &str,
     rules: &[&dyn Rule],
-    options: &[&RuleOptions],
-    crate_runtime: Runtime,
+    settings: &FileSettings,
     item_by_item: bool,
 ) -> Result<Analysis, FileError> {
     let error = |message: String, position: Option<Position>| FileError {
@@ -230,11 +249,11 @@ fn analyze(
         }
     }
     let parsed = if item_by_item {
-        walk_item_by_item(path, text, tokens, rules, options, crate_runtime)
+        walk_item_by_item(path, text, tokens, rules, settings)
     } else {
         syn::parse2::<syn::File>(tokens).map(|ast| {
-            let info = FileInfo::with_crate_runtime(path, text, &ast, crate_runtime);
-            let mut walker = Walker::with_options(&info, rules, options);
+            let info = FileInfo::with_crate_runtime(path, text, &ast, settings.runtime);
+            let mut walker = Walker::with_settings(&info, rules, settings);
             // Macro bodies are parsed once for the walk and every rule's sub-walk.
             crate::semantic::macros::with_cache(|| walker.walk_file(&ast));
             drop(ast);
@@ -259,8 +278,7 @@ fn walk_item_by_item(
     text: &str,
     tokens: proc_macro2::TokenStream,
     rules: &[&dyn Rule],
-    options: &[&RuleOptions],
-    crate_runtime: Runtime,
+    settings: &FileSettings,
 ) -> syn::Result<Analysis> {
     use syn::parse::{ParseStream, Parser};
     let walk = |input: ParseStream| {
@@ -287,8 +305,8 @@ fn walk_item_by_item(
             gather(&mut ItemFacts::new(text), &mut Vec::new(), false)?;
             return Err(e);
         }
-        let info = FileInfo::from_facts(path, text, facts, &structs, crate_runtime);
-        let mut walker = Walker::with_options(&info, rules, options);
+        let info = FileInfo::from_facts(path, text, facts, &structs, settings.runtime);
+        let mut walker = Walker::with_settings(&info, rules, settings);
         crate::semantic::macros::with_cache(|| walker.walk_attributes(&inner_attrs));
         while !input.is_empty() {
             let item: syn::Item = input.parse()?;
@@ -604,7 +622,7 @@ struct FileOutcome {
 fn read_and_analyze(
     path: &Path,
     rules: &[&dyn Rule],
-    options: &[&RuleOptions],
+    settings: &FileSettings,
     runtimes: &RuntimeCache,
 ) -> FileOutcome {
     let display = path.display().to_string();
@@ -642,7 +660,11 @@ fn read_and_analyze(
     let suppressions = Suppressions::parse(&text);
     let turn = (text.len() >= LARGE_FILE)
         .then(|| LARGE_FILE_TURN.lock().unwrap_or_else(|e| e.into_inner()));
-    let result = analyze_source_with(&display, &text, rules, options, runtimes.for_file(path));
+    let settings = FileSettings {
+        runtime: runtimes.for_file(path),
+        ..*settings
+    };
+    let result = analyze_source_with(&display, &text, rules, &settings);
     drop(turn);
     let keep_text =
         matches!(&result, Ok(a) if !a.diagnostics.is_empty()) || !suppressions.is_empty();
@@ -699,6 +721,11 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
         })
         .collect();
     let runtimes = RuntimeCache::default();
+    let settings = FileSettings {
+        options: &rule_options,
+        runtime: Runtime::Unknown,
+        check_all_tests: config.check_all_tests,
+    };
     // Pass one: each file is analysed, and what it knows joins the crate-wide index
     // as it finishes, so that memory holds one index, not one per file.
     let pass_one = || -> (Vec<FileOutcome>, CrateIndex) {
@@ -716,7 +743,7 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
             // the run that holds the large files.
             .with_max_len(1)
             .for_each(|p| {
-                let mut o = read_and_analyze(p, rules, &rule_options, &runtimes);
+                let mut o = read_and_analyze(p, rules, &settings, &runtimes);
                 let slot = rayon::current_thread_index().map_or(workers, |i| i.min(workers));
                 let mut slot = slots[slot].lock().unwrap_or_else(|e| e.into_inner());
                 if let Ok(a) = &mut o.result {
@@ -783,7 +810,7 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
         }
         let mut any = false;
         for mut d in diagnostics {
-            if let Some(severity) = config.rule(d.rule).and_then(|r| r.severity) {
+            if let Some(severity) = config.severity(d.rule) {
                 d.severity = severity;
             }
             let start = lines.position(&text, d.range.start);
@@ -1114,7 +1141,7 @@ mod tests {
         let rules = crate::rules::RULES;
         let (mut files, mut findings, mut errors) = (0, 0, 0);
         for text in &texts {
-            let whole = analyze("a.rs", text, rules, &[], Runtime::Unknown, false);
+            let whole = analyze("a.rs", text, rules, &FileSettings::default(), false);
             let items = analyze_source_item_by_item("a.rs", text, rules);
             match (&whole, &items) {
                 (Ok(w), Ok(i)) => {

@@ -3,7 +3,7 @@
 //! enabled rules. The tree is walked once, however many rules run.
 
 use crate::config::RuleOptions;
-use crate::rules::{FnKind, FnNode, Hooks, Rule};
+use crate::rules::{FnKind, FnNode, Hooks, Rule, TestCode};
 use crate::semantic::chain::{self, strip};
 use crate::semantic::index::{await_kinds, returns_future, CallCounts, FnEntry, FnKey};
 use crate::semantic::macros::{parse_body, MacroBody};
@@ -43,6 +43,8 @@ pub struct Walker<'a> {
     pub values: HashSet<String>,
     /// The fns enclosing this node, innermost last.
     fn_stack: Vec<FnEntry>,
+    /// Call rules whose [`TestCode`] is `Skip` in test code too.
+    check_all_tests: bool,
 }
 
 /// The hooks of [`Rule`], as indexes into [`Walker::by_hook`].
@@ -63,6 +65,8 @@ impl<'a> Walker<'a> {
     /// Hands each enabled rule that implements `hook` the context at the current
     /// node: built once per node, with each rule's own options.
     fn for_each_rule(&mut self, hook: Hook, mut f: impl FnMut(&'a dyn Rule, &mut Cx<'_>)) {
+        let in_test = self.context.in_test() || self.file.is_test_file;
+        let skip_test_only = in_test && !self.check_all_tests;
         let mut cx = Cx {
             file: self.file,
             options: &NO_OPTIONS,
@@ -70,11 +74,14 @@ impl<'a> Walker<'a> {
             scopes: &self.scopes,
             select_depth: self.select_depth,
             under_deadline: self.deadline_depth > 0,
-            in_test: self.context.in_test() || self.file.is_test_file,
+            in_test,
             enclosing_fn: self.fn_stack.last(),
             sink: &mut self.sink,
         };
         for &(rule, options) in &self.by_hook[hook as usize] {
+            if skip_test_only && rule.meta().tests == TestCode::Skip {
+                continue;
+            }
             cx.options = options;
             f(rule, &mut cx);
         }
@@ -82,6 +89,18 @@ impl<'a> Walker<'a> {
 
     pub fn new(file: &'a FileInfo<'a>, rules: &'a [&'a dyn Rule]) -> Self {
         Walker::with_options(file, rules, &[])
+    }
+
+    /// A walker with the file's settings: each rule's options and the test-code
+    /// policy.
+    pub fn with_settings(
+        file: &'a FileInfo<'a>,
+        rules: &'a [&'a dyn Rule],
+        settings: &crate::engine::FileSettings<'a>,
+    ) -> Self {
+        let mut w = Walker::with_options(file, rules, settings.options);
+        w.check_all_tests = settings.check_all_tests;
+        w
     }
 
     /// A walker whose rules see their configured options (`options[i]` for
@@ -113,6 +132,7 @@ impl<'a> Walker<'a> {
             calls: HashMap::default(),
             values: HashSet::default(),
             fn_stack: Vec::new(),
+            check_all_tests: false,
         }
     }
 

@@ -135,12 +135,76 @@ fn unknown_rules_are_errors() {
         .args(["explain", "no-such-rule"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("unknown rule `no-such-rule`"));
+        .stderr(predicate::str::contains(
+            "unknown rule or group `no-such-rule`",
+        ));
     asynclint()
         .args(["check", ".", "--select", "blocking-in-sync"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("unknown rule `blocking-in-sync`"));
+        .stderr(predicate::str::contains(
+            "unknown rule or group `blocking-in-sync`: did you mean `blocking-in-async`?",
+        ));
+    asynclint()
+        .args(["check", ".", "--ignore", "latncy"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `latency`?"));
+}
+
+/// Groups select their rules; `pedantic` is off unless selected; `--ignore` of a
+/// group wins over a selected rule of it.
+#[test]
+fn groups_select_and_ignore_their_rules() {
+    let dir = project(&[(
+        "a.rs",
+        "async fn f(xs: Vec<u8>) {\n    std::thread::sleep(d);\n    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();\n    let consumer = tokio::spawn(consume(rx));\n    for x in xs {\n        tx.send(x).unwrap();\n    }\n    drop(tx);\n    consumer.await.unwrap();\n}\n",
+    )]);
+    let rules_of = |args: &[&str]| -> Vec<String> {
+        let out = asynclint()
+            .args(["check", "--format", "json"])
+            .arg(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut r: Vec<String> = v["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}:{}",
+                    d["rule"].as_str().unwrap(),
+                    d["group"].as_str().unwrap()
+                )
+            })
+            .collect();
+        r.sort();
+        r
+    };
+    assert_eq!(
+        rules_of(&[]),
+        ["blocking-in-async:latency", "unbounded-channel:resources"]
+    );
+    assert_eq!(
+        rules_of(&["--select", "latency"]),
+        ["blocking-in-async:latency"]
+    );
+    assert_eq!(
+        rules_of(&["--select", "all", "--ignore", "resources"]),
+        ["blocking-in-async:latency"]
+    );
+    assert_eq!(
+        rules_of(&[
+            "--select",
+            "unbounded-channel",
+            "--extend-select",
+            "latency"
+        ]),
+        ["blocking-in-async:latency", "unbounded-channel:resources"]
+    );
+    assert!(rules_of(&["--select", "pedantic"]).is_empty());
 }
 
 #[test]

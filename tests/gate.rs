@@ -78,7 +78,9 @@ fn config_typos_are_errors_that_name_file_line_and_key() {
         .current_dir(p)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("unknown rule `blocking-in-asnyc`"));
+        .stderr(predicate::str::contains(
+            "unknown rule or group `blocking-in-asnyc`: did you mean `blocking-in-async`?",
+        ));
 }
 
 #[test]

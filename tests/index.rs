@@ -17,7 +17,8 @@ struct CallsAsyncAsStatement;
 static META: RuleMeta = RuleMeta {
     name: "test-calls-async",
     severity: Severity::Warning,
-    default_enabled: true,
+    group: asynclint::rules::Group::Correctness,
+    tests: asynclint::rules::TestCode::Report,
     summary: "test rule",
     doc: "",
 };

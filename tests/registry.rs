@@ -85,6 +85,17 @@ fn every_page_has_the_standard_sections_and_is_the_embedded_doc() {
             "{}: page states another severity",
             m.name
         );
+        assert!(
+            page.contains(&format!("**Group:** {}\n", m.group.name())),
+            "{}: page states another group",
+            m.name
+        );
+        let default = if m.default_enabled() { "on" } else { "off" };
+        assert!(
+            page.contains(&format!("**Default:** {default}\n")),
+            "{}: page states another default",
+            m.name
+        );
     }
 }
 

@@ -14,6 +14,8 @@ struct Output<'a> {
 #[derive(Serialize)]
 struct Diag<'a> {
     rule: &'a str,
+    /// The rule's group (`correctness`, `latency`, ...).
+    group: &'a str,
     severity: &'a str,
     path: &'a str,
     line: usize,
@@ -63,6 +65,7 @@ pub fn render(report: &Report) -> String {
                 let d = &f.diagnostic;
                 Diag {
                     rule: d.rule,
+                    group: crate::rules::find(d.rule).map_or("", |r| r.meta().group.name()),
                     severity: d.severity.as_str(),
                     path: &f.path,
                     line: f.start.line,

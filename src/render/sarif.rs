@@ -105,7 +105,10 @@ pub fn render(report: &Report, rules: &[&dyn Rule]) -> String {
                     "markdown": m.doc,
                 },
                 "defaultConfiguration": { "level": level(m.severity) },
-                "properties": { "tags": ["async", "concurrency"] },
+                "properties": {
+                    "tags": ["async", "concurrency", m.group.name()],
+                    "group": m.group.name(),
+                },
             })
         })
         .collect();

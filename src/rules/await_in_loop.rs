@@ -1,6 +1,6 @@
 //! `await-in-loop`: independent calls awaited one per iteration of a `for` loop.
 
-use super::{Hooks, Rule, RuleMeta};
+use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::{
     call_of, loop_exits, loop_source, through_deadline, unwrap_adapters, AwaitedCall, LoopSource,
@@ -21,7 +21,8 @@ pub struct AwaitInLoop;
 static META: RuleMeta = RuleMeta {
     name: "await-in-loop",
     severity: Severity::Warning,
-    default_enabled: true,
+    group: Group::Latency,
+    tests: TestCode::Skip,
     summary: "a `for` loop awaits independent calls one after another: N items take N round-trips",
     doc: include_str!("../../rules/await-in-loop.md"),
 };

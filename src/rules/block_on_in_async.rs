@@ -1,6 +1,6 @@
 //! `block-on-in-async`: driving a future to completion synchronously from async code.
 
-use super::{Hooks, Rule, RuleMeta};
+use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::tasks::{executor_of, Executor};
 use crate::semantic::Cx;
@@ -11,7 +11,8 @@ pub struct BlockOnInAsync;
 static META: RuleMeta = RuleMeta {
     name: "block-on-in-async",
     severity: Severity::Error,
-    default_enabled: true,
+    group: Group::Correctness,
+    tests: TestCode::Report,
     summary: "`block_on` (or a new runtime) inside async code deadlocks the executor or panics",
     doc: include_str!("../../rules/block-on-in-async.md"),
 };

@@ -1,6 +1,6 @@
 //! `blocking-in-async`: a blocking call on the executor thread.
 
-use super::{Hooks, Rule, RuleMeta};
+use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 use crate::semantic::chain::{self, strip};
 use crate::semantic::{Cx, Runtime};
@@ -12,7 +12,8 @@ pub struct BlockingInAsync;
 static META: RuleMeta = RuleMeta {
     name: "blocking-in-async",
     severity: Severity::Warning,
-    default_enabled: true,
+    group: Group::Latency,
+    tests: TestCode::Own,
     summary: "a blocking call (sync I/O, sleep, a thread join, slow hashing) inside async code stalls the executor thread",
     doc: include_str!("../../rules/blocking-in-async.md"),
 };

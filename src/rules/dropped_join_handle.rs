@@ -1,6 +1,6 @@
 //! `dropped-join-handle`: a spawned task's handle thrown away.
 
-use super::{Hooks, Rule, RuleMeta};
+use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::chain::strip;
 use crate::semantic::tasks::{spawn_call, SpawnKind};
@@ -12,7 +12,8 @@ pub struct DroppedJoinHandle;
 static META: RuleMeta = RuleMeta {
     name: "dropped-join-handle",
     severity: Severity::Warning,
-    default_enabled: true,
+    group: Group::Correctness,
+    tests: TestCode::Own,
     summary: "a spawned task's handle is discarded: its panics and errors vanish and nothing waits for it",
     doc: include_str!("../../rules/dropped-join-handle.md"),
 };

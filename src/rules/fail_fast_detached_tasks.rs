@@ -1,6 +1,6 @@
 //! `fail-fast-detached-tasks`: a fail-fast join over spawned tasks' handles.
 
-use super::{FnNode, Hooks, Rule, RuleMeta};
+use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::chain;
 use crate::semantic::handles::SpawnedHandles;
@@ -17,7 +17,8 @@ pub struct FailFastDetachedTasks;
 static META: RuleMeta = RuleMeta {
     name: "fail-fast-detached-tasks",
     severity: Severity::Warning,
-    default_enabled: true,
+    group: Group::Resources,
+    tests: TestCode::Skip,
     summary: "a fail-fast join (`try_join_all`, `try_join!`) over spawned tasks returns at the first error and leaves the other tasks running detached",
     doc: include_str!("../../rules/fail-fast-detached-tasks.md"),
 };
@@ -63,7 +64,7 @@ impl Rule for FailFastDetachedTasks {
                 .is_some_and(|s| ENTRY_ATTRS.iter().any(|n| s.ident == n))
         });
         // The handles come from spawn calls in this body.
-        if entry || cx.in_test_code() || !cx.file.block_mentions(f.body, &["spawn"]) {
+        if entry || !cx.file.block_mentions(f.body, &["spawn"]) {
             return;
         }
         let mut scan = Scan {

@@ -2,7 +2,7 @@
 //! token where the caller's should have been passed down, or a spawned loop that
 //! nothing can stop.
 
-use super::{FnKind, FnNode, Hooks, Rule, RuleMeta};
+use super::{FnKind, FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 use crate::semantic::body::{is_endless_loop, is_stub_body, own_awaits, NameUses};
 use crate::semantic::chain;
@@ -19,7 +19,8 @@ pub struct IgnoredCancellation;
 static META: RuleMeta = RuleMeta {
     name: "ignored-cancellation",
     severity: Severity::Warning,
-    default_enabled: true,
+    group: Group::Robustness,
+    tests: TestCode::Skip,
     summary: "a cancellation token ignored or recreated, or a spawned loop that can never stop: work outlives its caller",
     doc: include_str!("../../rules/ignored-cancellation.md"),
 };
@@ -99,10 +100,6 @@ impl Rule for IgnoredCancellation {
     }
 
     fn check_stmt(&self, cx: &mut Cx, stmt: &Stmt) {
-        // A test's runtime, and every task on it, ends with the test.
-        if cx.in_test {
-            return;
-        }
         // Only a task whose handle is thrown away: a kept handle can be aborted.
         let Some((call, detached)) = discarded_handle(stmt) else {
             return;

@@ -1,6 +1,6 @@
 //! `lock-across-await`: a synchronous lock guard or `RefCell` borrow alive at an `.await`.
 
-use super::{FnNode, Hooks, Rule, RuleMeta};
+use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::async_body;
 use crate::semantic::guards::{guard_view, one_line, Acquisition, LockKind};
@@ -13,7 +13,8 @@ pub struct LockAcrossAwait;
 static META: RuleMeta = RuleMeta {
     name: "lock-across-await",
     severity: Severity::Warning,
-    default_enabled: true,
+    group: Group::Correctness,
+    tests: TestCode::Report,
     summary: "a synchronous lock guard or `RefCell` borrow is held across an `.await`",
     doc: include_str!("../../rules/lock-across-await.md"),
 };

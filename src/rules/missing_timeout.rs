@@ -1,6 +1,6 @@
 //! `missing-timeout`: an awaited call to another machine with no deadline.
 
-use super::{Hooks, Rule, RuleMeta};
+use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::chain::strip;
 use crate::semantic::index::report_unless_callers_bound;
@@ -14,7 +14,8 @@ pub struct MissingTimeout;
 static META: RuleMeta = RuleMeta {
     name: "missing-timeout",
     severity: Severity::Warning,
-    default_enabled: true,
+    group: Group::Robustness,
+    tests: TestCode::Skip,
     summary: "an awaited network call with no deadline: one silent peer and the task waits forever",
     doc: include_str!("../../rules/missing-timeout.md"),
 };
@@ -108,9 +109,8 @@ impl Rule for MissingTimeout {
 
     fn check_expr(&self, cx: &mut Cx, expr: &Expr) {
         let Expr::Await(a) = expr else { return };
-        // Under a deadline; in test code, whose peers are servers the test started; in
-        // generated code (the fix belongs in the generator).
-        if cx.under_deadline || cx.in_test || cx.file.is_generated() {
+        // Under a deadline; in generated code (the fix belongs in the generator).
+        if cx.under_deadline || cx.file.is_generated() {
             return;
         }
         let call = strip(&a.base);

@@ -28,11 +28,165 @@ pub struct RuleMeta {
     /// The stable id, used in output, config and suppressions.
     pub name: &'static str,
     pub severity: Severity,
-    pub default_enabled: bool,
+    /// What kind of harm the rule reports; `pedantic` rules are off by default.
+    pub group: Group,
+    /// What the rule reports in test code.
+    pub tests: TestCode,
     /// One line for `asynclint rules`.
     pub summary: &'static str,
     /// The rule's page, `rules/<name>.md`.
     pub doc: &'static str,
+}
+
+impl RuleMeta {
+    /// Whether the rule runs when neither the command line nor the config says.
+    pub fn default_enabled(&self) -> bool {
+        self.group.default_enabled()
+    }
+}
+
+/// The kind of harm a rule reports. Groups are selected like rule names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Group {
+    /// The code does not do what it says: lost work or errors, a deadlock, a hang, a
+    /// panic, a test that checks nothing.
+    Correctness,
+    /// It works, slowly: waits add up, the executor stalls.
+    Latency,
+    /// It works until load arrives: memory, tasks or connections without a bound.
+    Resources,
+    /// It works until a slow peer or a shutdown arrives.
+    Robustness,
+    /// Literally right and often deliberate; for teams that want the policy. Off.
+    Pedantic,
+}
+
+impl Group {
+    pub const ALL: [Group; 5] = [
+        Group::Correctness,
+        Group::Latency,
+        Group::Resources,
+        Group::Robustness,
+        Group::Pedantic,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Correctness => "correctness",
+            Group::Latency => "latency",
+            Group::Resources => "resources",
+            Group::Robustness => "robustness",
+            Group::Pedantic => "pedantic",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Group> {
+        Group::ALL.into_iter().find(|g| g.name() == name)
+    }
+
+    pub fn default_enabled(self) -> bool {
+        self != Group::Pedantic
+    }
+
+    /// One line for `asynclint rules`.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Group::Correctness => "the code does not do what it says: lost errors, deadlocks, hangs, panics, tests that check nothing",
+            Group::Latency => "the code works, but waits add up or the executor stalls",
+            Group::Resources => "the code works until load arrives: tasks, memory or work without a bound",
+            Group::Robustness => "the code works until a slow peer or a shutdown arrives",
+            Group::Pedantic => "literally right and often deliberate; off by default",
+        }
+    }
+}
+
+/// What a rule reports in test code (`#[cfg(test)]` items, test fns, files under
+/// `tests/` and `benches/`). In tests only what makes the test itself wrong is worth
+/// a finding; `[tests] check = "all"` in the config reports everything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestCode {
+    /// Everything it finds: its findings make a test wrong (a future that never runs,
+    /// a deadlock).
+    Report,
+    /// Nothing: latency and resource advice does not apply to a test. The walk does
+    /// not call the rule in test code.
+    Skip,
+    /// The rule asks [`crate::semantic::Cx::in_test_code`] and reports the harmful
+    /// subset itself (an assertion inside a detached task, a wait that blocks a task
+    /// the test spawned).
+    Own,
+}
+
+/// A rule name, a group name or `all`, as `--select`, `--ignore` and the config take
+/// them.
+#[derive(Clone, Copy)]
+pub enum Selector {
+    All,
+    Group(Group),
+    Rule(&'static dyn Rule),
+}
+
+impl std::fmt::Debug for Selector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Selector::All => f.write_str("all"),
+            Selector::Group(g) => f.write_str(g.name()),
+            Selector::Rule(r) => f.write_str(r.meta().name),
+        }
+    }
+}
+
+impl Selector {
+    /// Reads a selector; an unknown name is an error that suggests the closest known
+    /// one.
+    pub fn parse(name: &str) -> Result<Selector, String> {
+        if name == "all" {
+            return Ok(Selector::All);
+        }
+        if let Some(g) = Group::from_name(name) {
+            return Ok(Selector::Group(g));
+        }
+        if let Some(r) = find(name) {
+            return Ok(Selector::Rule(r));
+        }
+        Err(unknown_name(name))
+    }
+
+    pub fn matches(&self, rule: &dyn Rule) -> bool {
+        match self {
+            Selector::All => true,
+            Selector::Group(g) => rule.meta().group == *g,
+            Selector::Rule(r) => r.meta().name == rule.meta().name,
+        }
+    }
+
+    /// How specific the selector is: a rule name beats a group, a group beats `all`.
+    pub fn specificity(&self) -> u8 {
+        match self {
+            Selector::All => 0,
+            Selector::Group(_) => 1,
+            Selector::Rule(_) => 2,
+        }
+    }
+}
+
+/// The message for a name that is neither a rule, a group nor `all`.
+pub fn unknown_name(name: &str) -> String {
+    let known = RULES
+        .iter()
+        .map(|r| r.meta().name)
+        .chain(Group::ALL.iter().map(|g| g.name()))
+        .chain(["all"]);
+    let best = known
+        .map(|k| (strsim::damerau_levenshtein(name, k), k))
+        .min_by_key(|(d, _)| *d)
+        .filter(|(d, k)| *d <= (k.len() / 3).max(2));
+    match best {
+        Some((_, k)) => format!(
+            "unknown rule or group `{name}`: did you mean `{k}`? (`asynclint rules` lists them)"
+        ),
+        None => format!("unknown rule or group `{name}` (`asynclint rules` lists them)"),
+    }
 }
 
 /// Where a fn is defined: its signature is the author's own choice only for free fns

@@ -1,7 +1,7 @@
 //! `non-atomic-update`: a read-modify-write of shared state split into a read and a
 //! separate write, so concurrent updates in between are lost.
 
-use super::{Hooks, Rule, RuleMeta};
+use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::{
     is_compound_assign, own_exprs, pattern_names, place_base, place_root, NameUses,
@@ -22,7 +22,8 @@ pub struct NonAtomicUpdate;
 static META: RuleMeta = RuleMeta {
     name: "non-atomic-update",
     severity: Severity::Warning,
-    default_enabled: true,
+    group: Group::Correctness,
+    tests: TestCode::Report,
     summary: "shared state read and then written in two steps (atomic load/store, two lock acquisitions, `static mut`): concurrent updates are lost",
     doc: include_str!("../../rules/non-atomic-update.md"),
 };

@@ -1,7 +1,7 @@
 //! `racy-check-then-act`: shared state checked under one lock, then written under
 //! another with an `.await` in between.
 
-use super::{FnNode, Hooks, Rule, RuleMeta};
+use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::async_body;
 use crate::semantic::decisions::Decisions;
@@ -18,7 +18,8 @@ pub struct RacyCheckThenAct;
 static META: RuleMeta = RuleMeta {
     name: "racy-check-then-act",
     severity: Severity::Warning,
-    default_enabled: true,
+    group: Group::Correctness,
+    tests: TestCode::Report,
     summary: "shared state checked under one lock and written under another with an `.await` between: tasks interleave",
     doc: include_str!("../../rules/racy-check-then-act.md"),
 };

@@ -2,7 +2,7 @@
 //! cancel safe is created afresh on every pass, so whatever it had done when another
 //! branch won is thrown away.
 
-use super::{Hooks, Rule, RuleMeta};
+use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::always_exits;
 use crate::semantic::chain::{receiver_ident, strip};
@@ -17,7 +17,8 @@ pub struct SelectCancelUnsafe;
 static META: RuleMeta = RuleMeta {
     name: "select-cancel-unsafe",
     severity: Severity::Warning,
-    default_enabled: true,
+    group: Group::Correctness,
+    tests: TestCode::Report,
     summary: "a future that is not cancel safe is re-created in a `select!` inside a loop: when another branch wins, its progress or its value is lost",
     doc: include_str!("../../rules/select-cancel-unsafe.md"),
 };

@@ -1,6 +1,6 @@
 //! `sequential-awaits`: independent reads awaited one after another.
 
-use super::{FnNode, Hooks, Rule, RuleMeta};
+use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::{awaited_call, own_awaits_in, pattern_names, NameUses};
 use crate::semantic::calls::{chain_writes, is_read_like, is_sequential_op, READ_LIKE_VERBS};
@@ -18,7 +18,8 @@ pub struct SequentialAwaits;
 static META: RuleMeta = RuleMeta {
     name: "sequential-awaits",
     severity: Severity::Warning,
-    default_enabled: true,
+    group: Group::Latency,
+    tests: TestCode::Skip,
     summary:
         "independent reads awaited one after another: their latencies add up instead of overlapping",
     doc: include_str!("../../rules/sequential-awaits.md"),
@@ -33,15 +34,12 @@ impl Rule for SequentialAwaits {
     }
 
     fn check_fn(&self, cx: &mut Cx, f: &FnNode) {
-        if f.sig.asyncness.is_some() && !cx.in_test_code() {
+        if f.sig.asyncness.is_some() {
             check_block(cx, f.body);
         }
     }
 
     fn check_expr(&self, cx: &mut Cx, e: &Expr) {
-        if cx.in_test_code() {
-            return;
-        }
         let block = match e {
             // Checked before the walk enters it, so `can_await` is the outside's.
             Expr::Async(a) => &a.block,

@@ -1,7 +1,7 @@
 //! `unawaited-future`: a future created and dropped without ever being polled, so
 //! its body never runs.
 
-use super::{FnNode, Hooks, Rule, RuleMeta};
+use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::NameUses;
 use crate::semantic::chain::{path_ident, strip};
@@ -20,7 +20,8 @@ pub struct UnawaitedFuture;
 static META: RuleMeta = RuleMeta {
     name: "unawaited-future",
     severity: Severity::Error,
-    default_enabled: true,
+    group: Group::Correctness,
+    tests: TestCode::Report,
     summary: "a future is created and dropped without being awaited: its body never runs",
     doc: include_str!("../../rules/unawaited-future.md"),
 };

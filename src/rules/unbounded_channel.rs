@@ -1,6 +1,6 @@
 //! `unbounded-channel`: a channel with no capacity limit, in code that uses async.
 
-use super::{FnNode, Hooks, Rule, RuleMeta};
+use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::chain::{call_path, strip};
 use crate::semantic::macros::{parse_body, MacroBody};
@@ -16,7 +16,8 @@ pub struct UnboundedChannel;
 static META: RuleMeta = RuleMeta {
     name: "unbounded-channel",
     severity: Severity::Warning,
-    default_enabled: true,
+    group: Group::Resources,
+    tests: TestCode::Skip,
     summary: "an unbounded channel never pushes back on a fast producer: the queue grows until memory runs out",
     doc: include_str!("../../rules/unbounded-channel.md"),
 };
@@ -108,7 +109,7 @@ impl Rule for UnboundedChannel {
     }
 
     fn check_fn(&self, cx: &mut Cx, f: &FnNode) {
-        if !cx.file.has_async || cx.in_test_code() {
+        if !cx.file.has_async {
             return;
         }
         if !cx.file.block_mentions(f.body, &["unbounded", "channel"]) {

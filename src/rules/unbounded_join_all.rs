@@ -1,6 +1,6 @@
 //! `unbounded-join-all`: futures for a whole collection started at once.
 
-use super::{FnNode, Hooks, Rule, RuleMeta};
+use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::bounds::{fanouts_shared, Fanout, FanoutKind, JoinHow};
 use crate::semantic::Cx;
@@ -10,7 +10,8 @@ pub struct UnboundedJoinAll;
 static META: RuleMeta = RuleMeta {
     name: "unbounded-join-all",
     severity: Severity::Warning,
-    default_enabled: true,
+    group: Group::Resources,
+    tests: TestCode::Skip,
     summary: "`join_all` / `FuturesUnordered` over a collection of any size runs every future at once, with no limit",
     doc: include_str!("../../rules/unbounded-join-all.md"),
 };
@@ -33,9 +34,6 @@ impl Rule for UnboundedJoinAll {
     }
 
     fn check_fn(&self, cx: &mut Cx, f: &FnNode) {
-        if cx.in_test_code() {
-            return;
-        }
         if !cx.file.block_mentions(f.body, NEEDLES) {
             return;
         }

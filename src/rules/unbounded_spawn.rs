@@ -1,7 +1,7 @@
 //! `unbounded-spawn`: one task per item of a collection, with nothing limiting how
 //! many run at once.
 
-use super::{FnNode, Hooks, Rule, RuleMeta};
+use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::bounds::{fanouts_shared, Fanout, FanoutKind};
 use crate::semantic::Cx;
@@ -11,7 +11,8 @@ pub struct UnboundedSpawn;
 static META: RuleMeta = RuleMeta {
     name: "unbounded-spawn",
     severity: Severity::Warning,
-    default_enabled: true,
+    group: Group::Resources,
+    tests: TestCode::Skip,
     summary: "a task spawned per item of a collection, with no limit on how many run at once",
     doc: include_str!("../../rules/unbounded-spawn.md"),
 };
@@ -25,9 +26,6 @@ impl Rule for UnboundedSpawn {
     }
 
     fn check_fn(&self, cx: &mut Cx, f: &FnNode) {
-        if cx.in_test_code() {
-            return;
-        }
         if !cx.file.block_mentions(f.body, &["spawn"]) {
             return;
         }

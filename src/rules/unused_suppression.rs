@@ -4,7 +4,7 @@
 //! then is it known which suppressions matched; the rule is registered so that it can
 //! be selected, ignored, configured and explained like any other.
 
-use super::{Hooks, Rule, RuleMeta};
+use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::Severity;
 
 pub struct UnusedSuppression;
@@ -12,7 +12,8 @@ pub struct UnusedSuppression;
 static META: RuleMeta = RuleMeta {
     name: crate::engine::UNUSED_SUPPRESSION,
     severity: Severity::Warning,
-    default_enabled: true,
+    group: Group::Robustness,
+    tests: TestCode::Report,
     summary: "an `asynclint: allow(..)` comment that suppresses nothing, or names no rule",
     doc: include_str!("../../rules/unused-suppression.md"),
 };

@@ -484,7 +484,8 @@ pub(crate) fn probe_walk(
     static META: RuleMeta = RuleMeta {
         name: "probe",
         severity: crate::diagnostic::Severity::Hint,
-        default_enabled: false,
+        group: crate::rules::Group::Pedantic,
+        tests: crate::rules::TestCode::Report,
         summary: "",
         doc: "",
     };

@@ -59,6 +59,9 @@ pub struct Diagnostic {
     /// Text under the primary span.
     pub label: Option<String>,
     pub labels: Vec<Label>,
+    /// Facts that explain the finding and are not at a span of this file: the chain
+    /// of calls that leads to the harm, where a value was built.
+    pub notes: Vec<String>,
     /// The structural fix, in this code's terms.
     pub help: Option<String>,
     pub fix: Option<Fix>,
@@ -78,6 +81,7 @@ impl Diagnostic {
             message: message.into(),
             label: None,
             labels: Vec::new(),
+            notes: Vec::new(),
             help: None,
             fix: None,
         }
@@ -93,6 +97,11 @@ impl Diagnostic {
             range,
             message: message.into(),
         });
+        self
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
         self
     }
 

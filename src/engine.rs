@@ -4,6 +4,9 @@
 use crate::config::{Config, RuleOptions};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover;
+use crate::model::{FnDef, Model, ModelBuilder};
+pub use crate::package::runtime_of_manifest;
+use crate::package::PackageCache;
 use crate::rules::Rule;
 use crate::semantic::index::{CallCounts, CrateIndex, Deferred, FnEntry, FnKey};
 use crate::semantic::macros::too_deep;
@@ -108,9 +111,22 @@ pub struct Analysis {
     pub calls: HashMap<FnKey, CallCounts>,
     pub values: HashSet<String>,
     pub lines: usize,
+    /// What the crate model learns of the file's fns.
+    pub defs: Vec<FnDef>,
+    /// Structs of the file that hold a synchronous guard.
+    pub guard_structs: Vec<String>,
+    pub krate: u32,
 }
 
 impl Analysis {
+    /// Adds what this file knows of its fns to the crate model.
+    pub fn add_to_model(&self, model: &mut ModelBuilder) {
+        model.add_fns(self.defs.iter().cloned());
+        for s in &self.guard_structs {
+            model.add_guard_struct(self.krate, s.clone());
+        }
+    }
+
     /// Adds what this file knows (fns, calls, fns passed as values) to the crate index.
     pub fn add_to(&self, index: &mut CrateIndex) {
         for f in &self.fns {
@@ -124,8 +140,13 @@ impl Analysis {
         }
     }
 
-    /// Moves what this file knows into the crate index, leaving its diagnostics.
-    fn move_to(&mut self, index: &mut CrateIndex) {
+    /// Moves what this file knows into the crate index and model, leaving its
+    /// diagnostics.
+    fn move_to(&mut self, index: &mut CrateIndex, model: &mut ModelBuilder) {
+        model.add_fns(std::mem::take(&mut self.defs));
+        for s in std::mem::take(&mut self.guard_structs) {
+            model.add_guard_struct(self.krate, s);
+        }
         for f in std::mem::take(&mut self.fns) {
             index.add(f);
         }
@@ -145,8 +166,8 @@ impl Analysis {
         let mut values: Vec<&String> = self.values.iter().collect();
         values.sort();
         format!(
-            "{:#?}\n{:#?}\n{:#?}\n{calls:#?}\n{values:?}\n{}",
-            self.diagnostics, self.deferred, self.fns, self.lines
+            "{:#?}\n{:#?}\n{:#?}\n{calls:#?}\n{values:?}\n{}\n{:#?}\n{:?}",
+            self.diagnostics, self.deferred, self.fns, self.lines, self.defs, self.guard_structs
         )
     }
 
@@ -155,9 +176,15 @@ impl Analysis {
     pub fn resolve_alone(&self) -> Vec<Diagnostic> {
         let mut index = CrateIndex::default();
         self.add_to(&mut index);
-        let deferred = self.deferred.iter().filter(|d| d.holds(&index));
+        let mut builder = ModelBuilder::default();
+        self.add_to_model(&mut builder);
+        let model = Model::build(builder);
         let mut all = self.diagnostics.clone();
-        all.extend(deferred.map(|d| d.diagnostic.clone()));
+        all.extend(
+            self.deferred
+                .iter()
+                .filter_map(|d| model.decide(d.clone(), &index)),
+        );
         all
     }
 }
@@ -178,6 +205,15 @@ pub struct FileSettings<'a> {
     pub runtime: Runtime,
     /// Report everything in test code (`[tests] check = "all"`).
     pub check_all_tests: bool,
+    /// The package the file belongs to, numbered by the engine.
+    pub krate: u32,
+    /// The file's module path in its package.
+    pub module: &'a [String],
+    /// The package's library name.
+    pub lib_name: Option<&'a str>,
+    /// Calls the configuration names as blocking (`blocking-in-async`'s
+    /// `extra-calls`), for the crate model.
+    pub extra_blocking: &'a [String],
 }
 
 impl Default for FileSettings<'_> {
@@ -186,6 +222,10 @@ impl Default for FileSettings<'_> {
             options: &[],
             runtime: Runtime::Unknown,
             check_all_tests: false,
+            krate: 0,
+            module: &[],
+            lib_name: None,
+            extra_blocking: &[],
         }
     }
 }
@@ -252,7 +292,8 @@ fn analyze(
         walk_item_by_item(path, text, tokens, rules, settings)
     } else {
         syn::parse2::<syn::File>(tokens).map(|ast| {
-            let info = FileInfo::with_crate_runtime(path, text, &ast, settings.runtime);
+            let mut info = FileInfo::with_crate_runtime(path, text, &ast, settings.runtime);
+            place(&mut info, settings);
             let mut walker = Walker::with_settings(&info, rules, settings);
             // Macro bodies are parsed once for the walk and every rule's sub-walk.
             crate::semantic::macros::with_cache(|| walker.walk_file(&ast));
@@ -305,7 +346,8 @@ fn walk_item_by_item(
             gather(&mut ItemFacts::new(text), &mut Vec::new(), false)?;
             return Err(e);
         }
-        let info = FileInfo::from_facts(path, text, facts, &structs, settings.runtime);
+        let mut info = FileInfo::from_facts(path, text, facts, &structs, settings.runtime);
+        place(&mut info, settings);
         let mut walker = Walker::with_settings(&info, rules, settings);
         crate::semantic::macros::with_cache(|| walker.walk_attributes(&inner_attrs));
         while !input.is_empty() {
@@ -400,7 +442,17 @@ fn analysis_of(walker: Walker, info: &FileInfo) -> Analysis {
         calls: walker.calls,
         values: walker.values,
         lines: info.lines.line_count(),
+        defs: walker.recorder.fns,
+        guard_structs: walker.recorder.guard_structs,
+        krate: info.krate,
     }
+}
+
+/// Gives a file the place its settings say it has in its package.
+fn place(info: &mut FileInfo, settings: &FileSettings) {
+    info.krate = settings.krate;
+    info.module = settings.module.to_vec();
+    info.lib_name = settings.lib_name.map(str::to_string);
 }
 
 /// The text as the lexer should see it: a byte-order mark and a `#!` line become
@@ -623,7 +675,7 @@ fn read_and_analyze(
     path: &Path,
     rules: &[&dyn Rule],
     settings: &FileSettings,
-    runtimes: &RuntimeCache,
+    packages: &PackageCache,
 ) -> FileOutcome {
     let display = path.display().to_string();
     let fail = |message: String, position: Option<Position>| FileOutcome {
@@ -660,8 +712,13 @@ fn read_and_analyze(
     let suppressions = Suppressions::parse(&text);
     let turn = (text.len() >= LARGE_FILE)
         .then(|| LARGE_FILE_TURN.lock().unwrap_or_else(|e| e.into_inner()));
+    let package = packages.for_file(path);
+    let module = package.module_of(path);
     let settings = FileSettings {
-        runtime: runtimes.for_file(path),
+        runtime: package.runtime,
+        krate: package.id,
+        module: &module,
+        lib_name: package.lib_name.as_deref(),
         ..*settings
     };
     let result = analyze_source_with(&display, &text, rules, &settings);
@@ -720,22 +777,33 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
                 .map_or(&no_options, |c| &c.options)
         })
         .collect();
-    let runtimes = RuntimeCache::default();
+    let packages = PackageCache::default();
+    let extra_blocking: Vec<String> = config
+        .rule("blocking-in-async")
+        .map(|r| {
+            r.options
+                .extra_calls
+                .iter()
+                .map(|c| c.path.clone())
+                .collect()
+        })
+        .unwrap_or_default();
     let settings = FileSettings {
         options: &rule_options,
-        runtime: Runtime::Unknown,
         check_all_tests: config.check_all_tests,
+        extra_blocking: &extra_blocking,
+        ..FileSettings::default()
     };
     // Pass one: each file is analysed, and what it knows joins the crate-wide index
     // as it finishes, so that memory holds one index, not one per file.
-    let pass_one = || -> (Vec<FileOutcome>, CrateIndex) {
+    let pass_one = || -> (Vec<FileOutcome>, CrateIndex, ModelBuilder) {
         let files =
             discover::largest_first(found.files.par_iter().filter(|p| !config.is_excluded(p)));
         // Each worker folds the files it analyses into its own index: one slot per
         // worker (and one for a caller outside the pool), never contended, merged
         // once at the end.
         let workers = rayon::current_num_threads();
-        let slots: Vec<std::sync::Mutex<(Vec<FileOutcome>, CrateIndex)>> =
+        let slots: Vec<std::sync::Mutex<(Vec<FileOutcome>, CrateIndex, ModelBuilder)>> =
             (0..=workers).map(|_| Default::default()).collect();
         files
             .par_iter()
@@ -743,23 +811,25 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
             // the run that holds the large files.
             .with_max_len(1)
             .for_each(|p| {
-                let mut o = read_and_analyze(p, rules, &settings, &runtimes);
+                let mut o = read_and_analyze(p, rules, &settings, &packages);
                 let slot = rayon::current_thread_index().map_or(workers, |i| i.min(workers));
                 let mut slot = slots[slot].lock().unwrap_or_else(|e| e.into_inner());
                 if let Ok(a) = &mut o.result {
-                    a.move_to(&mut slot.1);
+                    let slot = &mut *slot;
+                    a.move_to(&mut slot.1, &mut slot.2);
                 }
                 slot.0.push(o);
             });
-        let mut all = (Vec::new(), CrateIndex::default());
+        let mut all = (Vec::new(), CrateIndex::default(), ModelBuilder::default());
         for slot in slots {
-            let (outcomes, index) = slot.into_inner().unwrap_or_else(|e| e.into_inner());
+            let (outcomes, index, model) = slot.into_inner().unwrap_or_else(|e| e.into_inner());
             all.0.extend(outcomes);
             all.1.merge(index);
+            all.2.merge(model);
         }
         all
     };
-    let (outcomes, index) = match rayon::ThreadPoolBuilder::new()
+    let (outcomes, index, mut model) = match rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
         .stack_size(WORKER_STACK)
         .build()
@@ -768,7 +838,15 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
         Err(_) => pass_one(),
     };
 
-    // Pass two: the crate-wide index decides the diagnostics that depend on it.
+    for p in packages.all() {
+        if let Some(lib) = &p.lib_name {
+            model.set_lib(p.id, lib.clone());
+        }
+    }
+    let model = Model::build(model);
+
+    // Pass two: the crate-wide index and model decide the diagnostics that depend on
+    // them.
     let ran: Vec<&str> = rules.iter().map(|r| r.meta().name).collect();
     let report_unused = ran.contains(&UNUSED_SUPPRESSION);
     for o in outcomes {
@@ -786,8 +864,7 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
             analysis
                 .deferred
                 .into_iter()
-                .filter(|d| d.holds(&index))
-                .map(|d| d.diagnostic),
+                .filter_map(|d| model.decide(d, &index)),
         );
         let text = match o.text {
             Some(text) => text,
@@ -889,80 +966,6 @@ fn unused_suppressions(s: &Suppressions, ran: &[&str]) -> Vec<Diagnostic> {
             )
         })
         .collect()
-}
-
-/// The runtime each crate depends on, read from the nearest `Cargo.toml`: each
-/// directory is looked up once, each manifest read once.
-#[derive(Default)]
-struct RuntimeCache {
-    by_dir: std::sync::Mutex<HashMap<PathBuf, Runtime>>,
-    by_manifest: std::sync::Mutex<HashMap<PathBuf, Runtime>>,
-}
-
-impl RuntimeCache {
-    fn for_file(&self, file: &Path) -> Runtime {
-        let Some(dir) = file.parent() else {
-            return Runtime::Unknown;
-        };
-        if let Some(r) = self.by_dir.lock().ok().and_then(|m| m.get(dir).copied()) {
-            return r;
-        }
-        let runtime = match dir
-            .ancestors()
-            .map(|d| d.join("Cargo.toml"))
-            .find(|m| m.is_file())
-        {
-            None => Runtime::Unknown,
-            Some(manifest) => {
-                let known = self
-                    .by_manifest
-                    .lock()
-                    .ok()
-                    .and_then(|m| m.get(&manifest).copied());
-                known.unwrap_or_else(|| {
-                    let r = std::fs::read_to_string(&manifest)
-                        .map_or(Runtime::Unknown, |text| runtime_of_manifest(&text));
-                    if let Ok(mut m) = self.by_manifest.lock() {
-                        m.insert(manifest, r);
-                    }
-                    r
-                })
-            }
-        };
-        if let Ok(mut m) = self.by_dir.lock() {
-            m.insert(dir.to_path_buf(), runtime);
-        }
-        runtime
-    }
-}
-
-/// Which async runtime a manifest depends on (tokio first).
-pub fn runtime_of_manifest(text: &str) -> Runtime {
-    let Ok(value) = text.parse::<toml::Table>() else {
-        return Runtime::Unknown;
-    };
-    let mut deps: Vec<String> = Vec::new();
-    let mut collect = |t: Option<&toml::Value>| {
-        if let Some(t) = t.and_then(|v| v.as_table()) {
-            for (name, spec) in t {
-                let package = spec.get("package").and_then(|p| p.as_str()).unwrap_or(name);
-                deps.push(package.to_string());
-            }
-        }
-    };
-    for section in ["dependencies", "dev-dependencies"] {
-        collect(value.get(section));
-        collect(value.get("workspace").and_then(|w| w.get(section)));
-    }
-    if deps.iter().any(|d| d == "tokio") {
-        Runtime::Tokio
-    } else if deps.iter().any(|d| d == "async-std") {
-        Runtime::AsyncStd
-    } else if deps.iter().any(|d| d == "smol") {
-        Runtime::Smol
-    } else {
-        Runtime::Unknown
-    }
 }
 
 #[cfg(test)]

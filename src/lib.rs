@@ -12,6 +12,8 @@ pub mod diagnostic;
 pub mod discover;
 pub mod engine;
 pub mod fix;
+pub mod model;
+pub mod package;
 pub mod render;
 pub mod rules;
 pub mod semantic;

@@ -3,13 +3,17 @@
 //! enabled rules. The tree is walked once, however many rules run.
 
 use crate::config::RuleOptions;
+use crate::model::record::{At, Recorder};
 use crate::rules::{FnKind, FnNode, Hooks, Rule, TestCode};
+use crate::semantic::callee::Scope;
 use crate::semantic::chain::{self, strip};
 use crate::semantic::index::{await_kinds, returns_future, CallCounts, FnEntry, FnKey};
 use crate::semantic::macros::{parse_body, MacroBody};
 use crate::semantic::scope::{Context, Frame, Origin, Scopes};
 use crate::semantic::{calls, tasks, testcode, Cx, FileInfo, NodeRange, Sink};
+use crate::source::TextRange;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::sync::Arc;
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, FnArg, Pat, Signature, Stmt};
 
@@ -31,6 +35,9 @@ pub struct Walker<'a> {
     deadline_depth: usize,
     /// Set by a call for the closure argument it is about to visit: where it runs.
     next_closure: Option<Frame>,
+    /// Set by a single-future executor's `block_on` called from sync code for the
+    /// `async` block it is given.
+    next_block_own_executor: bool,
     /// What a fn item met at this point is: set inside `impl` and `trait` items.
     fn_kind: FnKind,
     pub sink: Sink,
@@ -43,8 +50,18 @@ pub struct Walker<'a> {
     pub values: HashSet<String>,
     /// The fns enclosing this node, innermost last.
     fn_stack: Vec<FnEntry>,
+    /// Their texts: attributes and signature, body.
+    fn_texts: Vec<(TextRange, TextRange)>,
     /// Call rules whose [`TestCode`] is `Skip` in test code too.
     check_all_tests: bool,
+    /// What the crate model learns of this file's fns.
+    pub recorder: Recorder,
+    /// The crate, module and `impl` type of this point.
+    scope: Arc<Scope>,
+    /// The trait of the `impl` this point is in.
+    trait_name: Option<String>,
+    /// Calls the configuration names as blocking.
+    extra_blocking: &'a [String],
 }
 
 /// The hooks of [`Rule`], as indexes into [`Walker::by_hook`].
@@ -76,6 +93,9 @@ impl<'a> Walker<'a> {
             under_deadline: self.deadline_depth > 0,
             in_test,
             enclosing_fn: self.fn_stack.last(),
+            enclosing_fn_text: self.fn_texts.last().copied(),
+            check_all_tests: self.check_all_tests,
+            scope: &self.scope,
             sink: &mut self.sink,
         };
         for &(rule, options) in &self.by_hook[hook as usize] {
@@ -100,6 +120,7 @@ impl<'a> Walker<'a> {
     ) -> Self {
         let mut w = Walker::with_options(file, rules, settings.options);
         w.check_all_tests = settings.check_all_tests;
+        w.extra_blocking = settings.extra_blocking;
         w
     }
 
@@ -126,13 +147,23 @@ impl<'a> Walker<'a> {
             select_depth: 0,
             deadline_depth: 0,
             next_closure: None,
+            next_block_own_executor: false,
             fn_kind: FnKind::Free,
             sink: Sink::default(),
             fns: Vec::new(),
             calls: HashMap::default(),
             values: HashSet::default(),
             fn_stack: Vec::new(),
+            fn_texts: Vec::new(),
             check_all_tests: false,
+            recorder: Recorder::default(),
+            scope: Arc::new(Scope {
+                krate: file.krate,
+                module: file.module.clone(),
+                self_ty: None,
+            }),
+            trait_name: None,
+            extra_blocking: &[],
         }
     }
 
@@ -180,9 +211,21 @@ impl<'a> Walker<'a> {
     fn enter_fn(&mut self, attrs: &[syn::Attribute], sig: &Signature, body: &Block) {
         let is_async = sig.asyncness.is_some();
         self.record_fn(attrs, sig, Some(body));
+        let in_test =
+            self.context.in_test() || self.file.is_test_file || testcode::is_test_item(attrs);
+        let trait_name = self.trait_name.clone();
+        self.record(|r, at| r.open_fn(at, attrs, sig, body, trait_name, in_test));
         if let Some(entry) = self.fns.last().cloned() {
             self.fn_stack.push(entry);
         }
+        let body_range = self.file.range(body.brace_token.span.join());
+        let head_start = attrs
+            .first()
+            .map(|a| self.file.range(a.pound_token.span).start)
+            .unwrap_or_else(|| self.file.range(sig.fn_token.span).start)
+            .min(body_range.start);
+        self.fn_texts
+            .push((TextRange::new(head_start, body_range.start), body_range));
         // A nested fn sees none of the enclosing fn's locals.
         let outer_scopes = std::mem::take(&mut self.scopes);
         let outer_select = std::mem::replace(&mut self.select_depth, 0);
@@ -240,6 +283,8 @@ impl<'a> Walker<'a> {
         self.fn_kind = kind;
         self.context.leave_test(test);
         self.fn_stack.pop();
+        self.fn_texts.pop();
+        self.recorder.close_fn();
     }
 
     /// Counts a call of `name` with `arity` arguments, under a deadline or not.
@@ -255,6 +300,27 @@ impl<'a> Walker<'a> {
         } else {
             counts.unbounded += 1;
         }
+    }
+
+    /// Hands the recorder what it needs of this point of the walk.
+    fn record(&mut self, f: impl FnOnce(&mut Recorder, &At)) {
+        let at = At {
+            file: self.file,
+            scopes: &self.scopes,
+            context: &self.context,
+            scope: &self.scope,
+            extra_blocking: self.extra_blocking,
+        };
+        f(&mut self.recorder, &at);
+    }
+
+    /// Walks `f` with the scope changed by `change` (a module entered, an `impl`).
+    fn with_scope_of(&mut self, change: impl FnOnce(&mut Scope), f: impl FnOnce(&mut Self)) {
+        let mut inner = (*self.scope).clone();
+        change(&mut inner);
+        let outer = std::mem::replace(&mut self.scope, Arc::new(inner));
+        f(self);
+        self.scope = outer;
     }
 
     fn with_fn_kind(&mut self, kind: FnKind, f: impl FnOnce(&mut Self)) {
@@ -392,8 +458,15 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
         let test = testcode::is_test_item(&m.attrs);
         self.context.enter_test(test);
-        visit::visit_item_mod(self, m);
+        let name = m.ident.to_string();
+        self.with_scope_of(|s| s.module.push(name), |w| visit::visit_item_mod(w, m));
         self.context.leave_test(test);
+    }
+
+    fn visit_item_struct(&mut self, s: &'ast syn::ItemStruct) {
+        let file = self.file;
+        self.recorder.record_struct(file, s);
+        visit::visit_item_struct(self, s);
     }
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
@@ -412,12 +485,30 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         };
         let test = testcode::is_test_item(&i.attrs);
         self.context.enter_test(test);
-        self.with_fn_kind(kind, |w| visit::visit_item_impl(w, i));
+        let self_ty = match &*i.self_ty {
+            syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        };
+        let trait_name = i
+            .trait_
+            .as_ref()
+            .and_then(|(p, _)| p.segments.last().map(|s| s.ident.to_string()));
+        let outer_trait = std::mem::replace(&mut self.trait_name, trait_name);
+        self.with_scope_of(
+            |s| s.self_ty = self_ty,
+            |w| w.with_fn_kind(kind, |w| visit::visit_item_impl(w, i)),
+        );
+        self.trait_name = outer_trait;
         self.context.leave_test(test);
     }
 
     fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
-        self.with_fn_kind(FnKind::TraitDefault, |w| visit::visit_item_trait(w, t));
+        let outer_trait = self.trait_name.replace(t.ident.to_string());
+        self.with_scope_of(
+            |s| s.self_ty = None,
+            |w| w.with_fn_kind(FnKind::TraitDefault, |w| visit::visit_item_trait(w, t)),
+        );
+        self.trait_name = outer_trait;
     }
 
     fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
@@ -456,7 +547,23 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     fn visit_expr(&mut self, e: &'ast Expr) {
         stacker::maybe_grow(RED_ZONE, GROW_BY, || {
             self.for_each_rule(Hook::Expr, |rule, cx| rule.check_expr(cx, e));
+            if matches!(e, Expr::Call(_) | Expr::MethodCall(_)) {
+                self.record(|r, at| r.call(at, e));
+            }
             match e {
+                Expr::Await(a) => {
+                    self.recorder.await_start(&a.base);
+                    self.visit_expr(&a.base);
+                    self.record(|r, at| r.await_end(at, &a.base));
+                }
+                Expr::Assign(a) => {
+                    self.recorder.assign(&a.left);
+                    visit::visit_expr(self, e);
+                }
+                Expr::Binary(b) if crate::semantic::body::is_compound_assign(&b.op) => {
+                    self.recorder.assign(&b.left);
+                    visit::visit_expr(self, e);
+                }
                 Expr::Call(c) => {
                     if matches!(strip(&c.func), Expr::Closure(_)) {
                         // `(|| ..)()` runs right here.
@@ -470,8 +577,16 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                     let deadline = chain::call_path(e)
                         .and_then(|p| self.file.uses.resolve(p))
                         .is_some_and(|p| calls::DEADLINE_FNS.contains(&p.as_str()));
+                    let own_executor = !self.context.in_async()
+                        && chain::call_path(e)
+                            .and_then(|p| self.file.uses.resolve(p))
+                            .is_some_and(|p| tasks::is_single_future_executor(&p));
                     self.deadline_depth += usize::from(deadline);
+                    if own_executor && c.args.len() == 1 {
+                        self.next_block_own_executor = matches!(strip(&c.args[0]), Expr::Async(_));
+                    }
                     self.visit_args(e, c.args.iter());
+                    self.next_block_own_executor = false;
                     self.deadline_depth -= usize::from(deadline);
                 }
                 Expr::MethodCall(m) => {
@@ -517,7 +632,11 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_expr_async(&mut self, a: &'ast syn::ExprAsync) {
-        self.context.push(Frame::AsyncBlock);
+        if std::mem::take(&mut self.next_block_own_executor) {
+            self.context.push_own_executor_block();
+        } else {
+            self.context.push(Frame::AsyncBlock);
+        }
         self.visit_block(&a.block);
         self.context.pop();
     }
@@ -549,6 +668,15 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        let joins = m.path.segments.last().is_some_and(|s| {
+            matches!(
+                s.ident.to_string().as_str(),
+                "join" | "try_join" | "select" | "select_biased"
+            )
+        });
+        if joins {
+            self.record(|r, at| r.opaque_await(at));
+        }
         match &*parse_body(m) {
             MacroBody::Exprs(exprs) => {
                 for e in exprs.iter() {

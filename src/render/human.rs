@@ -107,7 +107,7 @@ fn to_codespan(f: &Finding, text: &str) -> CsDiagnostic<()> {
             .iter()
             .map(|l| Label::secondary((), l.range.start..l.range.end).with_message(&l.message)),
     );
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
     if let Some(h) = &d.help {
         notes.push(format!("help: {h}"));
     }

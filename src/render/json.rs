@@ -23,6 +23,8 @@ struct Diag<'a> {
     end_line: usize,
     end_column: usize,
     message: &'a str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     help: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -73,6 +75,7 @@ pub fn render(report: &Report) -> String {
                     end_line: f.end.line,
                     end_column: f.end.column,
                     message: &d.message,
+                    notes: &d.notes,
                     help: d.help.as_deref(),
                     fix: d.fix.as_ref().map(|fix| Fix {
                         applicability: fix.applicability,

@@ -118,6 +118,10 @@ pub fn render(report: &Report, rules: &[&dyn Rule]) -> String {
         .map(|f| {
             let d = &f.diagnostic;
             let mut text = sentence(&d.message);
+            for n in &d.notes {
+                text.push_str(" Note: ");
+                text.push_str(&sentence(n));
+            }
             if let Some(h) = &d.help {
                 text.push_str(" Help: ");
                 text.push_str(&sentence(h));

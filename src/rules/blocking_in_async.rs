@@ -2,10 +2,14 @@
 
 use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
-use crate::semantic::chain::{self, strip};
+use crate::model::chain_text;
+use crate::semantic::blocking::{blocking_op, Blocking, Instead, Waits};
+use crate::semantic::chain::strip;
+use crate::semantic::index::{IndexQuery, ModelQuery};
+use crate::semantic::testcode::blocks_spawned_task;
 use crate::semantic::{Cx, Runtime};
 use crate::source::TextRange;
-use syn::{Expr, ExprCall, ExprMethodCall};
+use syn::{Expr, ExprCall, ExprMethodCall, Pat, Stmt};
 
 pub struct BlockingInAsync;
 
@@ -18,267 +22,16 @@ static META: RuleMeta = RuleMeta {
     doc: include_str!("../../rules/blocking-in-async.md"),
 };
 
-/// What the call waits for: the message says it in these words.
-#[derive(Clone, Copy)]
-enum Waits {
-    Sleep,
-    Disk,
-    Network,
-    Process,
-    Input,
-    Message,
-    Thread,
-    Http,
-    Cpu,
-    /// Named in the configuration's `extra-calls`.
-    Configured,
-}
-
-impl Waits {
-    fn phrase(self) -> &'static str {
-        match self {
-            Waits::Sleep => "puts the whole executor thread to sleep",
-            Waits::Disk => "waits for the disk on the executor thread",
-            Waits::Network => "waits for the network on the executor thread",
-            Waits::Process => "waits for a child process on the executor thread",
-            Waits::Input => "waits for terminal input on the executor thread",
-            Waits::Message => "waits for a message on the executor thread",
-            Waits::Thread => "waits for an OS thread to finish on the executor thread",
-            Waits::Http => "performs a blocking HTTP request on the executor thread",
-            Waits::Cpu => "runs deliberately slow CPU work on the executor thread",
-            Waits::Configured => {
-                "is a blocking call (per the configuration) made on the executor thread"
-            }
-        }
-    }
-}
-
-/// The way out of a blocking call.
-#[derive(Clone, Copy)]
-enum Instead {
-    /// Same arguments, same result type: `tokio::fs::<name>(..).await`.
-    AsyncFs(&'static str),
-    /// `tokio::time::sleep(d).await`.
-    Sleep,
-    /// An async API that is not a drop-in (different types), named for the help.
-    Api(&'static str),
-    /// No async equivalent: move the work to the blocking pool.
-    SpawnBlocking,
-}
-
-struct BlockingFn {
-    /// Full path; a trailing `*` matches every path with that prefix.
-    path: &'static str,
-    waits: Waits,
-    instead: Instead,
-}
-
-const fn entry(path: &'static str, waits: Waits, instead: Instead) -> BlockingFn {
-    BlockingFn {
-        path,
-        waits,
-        instead,
-    }
-}
-
-/// Blocking free functions and associated fns, resolved through `use`.
-static BLOCKING_FNS: &[BlockingFn] = &[
-    entry("std::thread::sleep", Waits::Sleep, Instead::Sleep),
-    entry("std::fs::read", Waits::Disk, Instead::AsyncFs("read")),
-    entry(
-        "std::fs::read_to_string",
-        Waits::Disk,
-        Instead::AsyncFs("read_to_string"),
-    ),
-    entry("std::fs::write", Waits::Disk, Instead::AsyncFs("write")),
-    entry("std::fs::copy", Waits::Disk, Instead::AsyncFs("copy")),
-    entry("std::fs::rename", Waits::Disk, Instead::AsyncFs("rename")),
-    entry(
-        "std::fs::create_dir",
-        Waits::Disk,
-        Instead::AsyncFs("create_dir"),
-    ),
-    entry(
-        "std::fs::create_dir_all",
-        Waits::Disk,
-        Instead::AsyncFs("create_dir_all"),
-    ),
-    entry(
-        "std::fs::remove_file",
-        Waits::Disk,
-        Instead::AsyncFs("remove_file"),
-    ),
-    entry(
-        "std::fs::remove_dir",
-        Waits::Disk,
-        Instead::AsyncFs("remove_dir"),
-    ),
-    entry(
-        "std::fs::remove_dir_all",
-        Waits::Disk,
-        Instead::AsyncFs("remove_dir_all"),
-    ),
-    entry(
-        "std::fs::metadata",
-        Waits::Disk,
-        Instead::AsyncFs("metadata"),
-    ),
-    entry(
-        "std::fs::symlink_metadata",
-        Waits::Disk,
-        Instead::AsyncFs("symlink_metadata"),
-    ),
-    entry(
-        "std::fs::canonicalize",
-        Waits::Disk,
-        Instead::AsyncFs("canonicalize"),
-    ),
-    entry(
-        "std::fs::hard_link",
-        Waits::Disk,
-        Instead::AsyncFs("hard_link"),
-    ),
-    entry(
-        "std::fs::read_link",
-        Waits::Disk,
-        Instead::AsyncFs("read_link"),
-    ),
-    entry(
-        "std::fs::set_permissions",
-        Waits::Disk,
-        Instead::AsyncFs("set_permissions"),
-    ),
-    entry(
-        "std::fs::try_exists",
-        Waits::Disk,
-        Instead::AsyncFs("try_exists"),
-    ),
-    entry(
-        "std::fs::read_dir",
-        Waits::Disk,
-        Instead::Api("tokio::fs::read_dir"),
-    ),
-    entry(
-        "std::fs::File::open",
-        Waits::Disk,
-        Instead::Api("tokio::fs::File::open"),
-    ),
-    entry(
-        "std::fs::File::create",
-        Waits::Disk,
-        Instead::Api("tokio::fs::File::create"),
-    ),
-    entry(
-        "std::net::TcpStream::connect",
-        Waits::Network,
-        Instead::Api("tokio::net::TcpStream::connect"),
-    ),
-    entry(
-        "std::net::TcpStream::connect_timeout",
-        Waits::Network,
-        Instead::Api("tokio::net::TcpStream::connect"),
-    ),
-    entry(
-        "std::net::TcpListener::bind",
-        Waits::Network,
-        Instead::Api("tokio::net::TcpListener::bind"),
-    ),
-    entry(
-        "std::net::UdpSocket::bind",
-        Waits::Network,
-        Instead::Api("tokio::net::UdpSocket::bind"),
-    ),
-    entry(
-        "reqwest::blocking::*",
-        Waits::Http,
-        Instead::Api("reqwest's async API (`reqwest::get`, `reqwest::Client`)"),
-    ),
-    entry(
-        "ureq::*",
-        Waits::Http,
-        Instead::Api("an async HTTP client such as `reqwest::Client`"),
-    ),
-    entry("bcrypt::hash", Waits::Cpu, Instead::SpawnBlocking),
-    entry(
-        "bcrypt::hash_with_result",
-        Waits::Cpu,
-        Instead::SpawnBlocking,
-    ),
-    entry("bcrypt::hash_with_salt", Waits::Cpu, Instead::SpawnBlocking),
-    entry("bcrypt::verify", Waits::Cpu, Instead::SpawnBlocking),
-    entry("scrypt::scrypt", Waits::Cpu, Instead::SpawnBlocking),
-    entry("pbkdf2::pbkdf2*", Waits::Cpu, Instead::SpawnBlocking),
-];
-
-/// Blocking methods, recognised by the call their receiver chain starts from (directly,
-/// or through a local bound from it in the same fn).
-struct BlockingMethod {
-    root: &'static str,
-    /// `Some(i)`: the receiver must be element `i` of a tuple pattern (`let (tx, rx)`).
-    tuple_index: Option<usize>,
-    methods: &'static [&'static str],
-    waits: Waits,
-    instead: Instead,
-}
-
-static BLOCKING_METHODS: &[BlockingMethod] = &[
-    BlockingMethod {
-        root: "std::process::Command::new",
-        tuple_index: None,
-        methods: &["output", "status", "wait", "wait_with_output"],
-        waits: Waits::Process,
-        instead: Instead::Api("tokio::process::Command"),
-    },
-    BlockingMethod {
-        root: "std::fs::OpenOptions::new",
-        tuple_index: None,
-        methods: &["open"],
-        waits: Waits::Disk,
-        instead: Instead::Api("tokio::fs::OpenOptions"),
-    },
-    BlockingMethod {
-        root: "std::io::stdin",
-        tuple_index: None,
-        methods: &["read_line", "read_to_string", "read_to_end"],
-        waits: Waits::Input,
-        instead: Instead::Api("tokio::io::stdin() with `AsyncBufReadExt::read_line`"),
-    },
-    BlockingMethod {
-        root: "std::sync::mpsc::channel",
-        tuple_index: Some(1),
-        methods: &["recv", "recv_timeout"],
-        waits: Waits::Message,
-        instead: Instead::Api("tokio::sync::mpsc (`rx.recv().await`)"),
-    },
-    BlockingMethod {
-        root: "std::sync::mpsc::sync_channel",
-        tuple_index: Some(1),
-        methods: &["recv", "recv_timeout"],
-        waits: Waits::Message,
-        instead: Instead::Api("tokio::sync::mpsc (`rx.recv().await`)"),
-    },
-    BlockingMethod {
-        root: "std::thread::spawn",
-        tuple_index: None,
-        methods: &["join"],
-        waits: Waits::Thread,
-        instead: Instead::Api("tokio::task::spawn_blocking, whose handle can be `.await`ed"),
-    },
-];
-
-/// argon2's password-hash trait methods, recognised in files that import argon2.
-const ARGON2_METHODS: &[&str] = &["hash_password", "verify_password"];
-
 impl Rule for BlockingInAsync {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
     fn hooks(&self) -> Hooks {
-        Hooks::EXPR
+        Hooks::EXPR | Hooks::STMT
     }
 
     fn check_expr(&self, cx: &mut Cx, expr: &Expr) {
-        if !cx.in_async() {
+        if !cx.in_async() || !cx.context.on_shared_executor() {
             return;
         }
         match expr {
@@ -287,10 +40,136 @@ impl Rule for BlockingInAsync {
             _ => {}
         }
     }
+
+    /// A value whose `Drop` blocks, bound in async code: dropped at the end of the
+    /// block, on the executor thread.
+    fn check_stmt(&self, cx: &mut Cx, stmt: &Stmt) {
+        if !cx.in_async() || !cx.context.on_shared_executor() || cx.test_policy_applies() {
+            return;
+        }
+        let Stmt::Local(local) = stmt else { return };
+        let Some(init) = &local.init else { return };
+        let Some(ty) = constructed_type(&init.expr) else {
+            return;
+        };
+        let Pat::Ident(name) = strip_pat(&local.pat) else {
+            return;
+        };
+        let d = Diagnostic::new(
+            META.name,
+            META.severity,
+            cx.range(&cx.file.range(name.ident.span())),
+            format!(
+                "`{}` is a `{ty}`, whose `Drop` blocks: dropping it at the end of this block stalls the executor thread and every task scheduled on it",
+                name.ident
+            ),
+        )
+        .with_label("dropped on the executor thread")
+        .with_help(format!(
+            "drop it off the executor (`{}(move || drop({}))`), or give `{ty}` an async `close` that callers await before it is dropped",
+            spawn_blocking_path(cx.file.runtime),
+            name.ident
+        ));
+        let query = IndexQuery::Model(ModelQuery::DropBlocks {
+            krate: cx.file.krate,
+            ty,
+        });
+        cx.report_if_explained(query, d, explain_chain);
+    }
+}
+
+/// The blocking pool of the crate's runtime.
+fn spawn_blocking_path(runtime: Runtime) -> &'static str {
+    match runtime {
+        Runtime::AsyncStd => "async_std::task::spawn_blocking",
+        Runtime::Smol => "smol::unblock",
+        _ => "tokio::task::spawn_blocking",
+    }
+}
+
+/// The type a binding's initializer constructs: `T::new(..)`, `T::open(..)?`,
+/// `T { .. }`.
+fn constructed_type(e: &Expr) -> Option<String> {
+    let mut e = strip(e);
+    loop {
+        match e {
+            Expr::Try(t) => e = strip(&t.expr),
+            Expr::MethodCall(m) if matches!(m.method.to_string().as_str(), "unwrap" | "expect") => {
+                e = strip(&m.receiver)
+            }
+            _ => break,
+        }
+    }
+    let path = match e {
+        Expr::Call(_) => {
+            let p = crate::semantic::chain::call_path(e)?;
+            let n = p.segments.len();
+            (n >= 2).then(|| p.segments[n - 2].ident.to_string())?
+        }
+        Expr::Struct(s) => s.path.segments.last()?.ident.to_string(),
+        _ => return None,
+    };
+    path.starts_with(|c: char| c.is_ascii_uppercase())
+        .then_some(path)
+}
+
+fn strip_pat(p: &Pat) -> &Pat {
+    match p {
+        Pat::Type(t) => strip_pat(&t.pat),
+        p => p,
+    }
+}
+
+/// Completes a finding that depends on another fn with the chain of calls that
+/// reaches the blocking operation.
+fn explain_chain(d: &mut Diagnostic, chain: &[String]) {
+    if let Some(op) = chain.last() {
+        d.message = d.message.replace("{op}", op);
+    }
+    if chain.len() > 1 {
+        d.notes
+            .push(format!("it blocks through {}", chain_text(chain)));
+    }
+}
+
+/// A call in async code of a fn of the crate that blocks, directly or through its own
+/// sync callees: reported at the call, with the chain.
+fn check_crate_call(cx: &mut Cx, expr: &Expr) {
+    if cx.test_policy_applies() {
+        return;
+    }
+    let Some(callee) = cx.callee(expr) else {
+        return;
+    };
+    let written = match expr {
+        Expr::Call(c) => format!("{}(..)", cx.text(&*c.func)),
+        Expr::MethodCall(m) => format!(".{}(..)", m.method),
+        _ => return,
+    };
+    let call_text = cx.short_text(expr).unwrap_or_else(|| written.clone());
+    let d = Diagnostic::new(
+        META.name,
+        META.severity,
+        cx.range(expr),
+        format!(
+            "`{written}` blocks the executor thread: it ends in `{{op}}`, stalling every other task scheduled on it"
+        ),
+    )
+    .with_label("calls a blocking fn from async code")
+    .with_help(format!(
+        "run it on the blocking pool, `{}(move || {call_text}).await`, or make it async and use the async equivalent of the blocking call inside",
+        spawn_blocking_path(cx.file.runtime)
+    ));
+    cx.report_if_explained(
+        IndexQuery::Model(ModelQuery::Blocks(callee)),
+        d,
+        explain_chain,
+    );
 }
 
 fn check_call(cx: &mut Cx, expr: &Expr, call: &ExprCall) {
     let Some(path) = cx.call_path(expr) else {
+        check_crate_call(cx, expr);
         return;
     };
     if let Some(extra) = cx.options.extra_calls.iter().find(|c| c.path == path) {
@@ -308,15 +187,13 @@ fn check_call(cx: &mut Cx, expr: &Expr, call: &ExprCall) {
         cx.report(d);
         return;
     }
-    let Some(entry) = BLOCKING_FNS
-        .iter()
-        .find(|e| match e.path.strip_suffix('*') {
-            Some(prefix) => path.starts_with(prefix),
-            None => e.path == path,
-        })
-    else {
+    let Some(Blocking::Fn(entry)) = blocking_op(cx.file, cx.scopes, expr) else {
+        check_crate_call(cx, expr);
         return;
     };
+    if !harms_here(cx, expr, entry.waits) {
+        return;
+    }
     let Expr::Path(callee) = strip(&call.func) else {
         return;
     };
@@ -365,44 +242,39 @@ fn check_call(cx: &mut Cx, expr: &Expr, call: &ExprCall) {
 }
 
 fn check_method(cx: &mut Cx, expr: &Expr, mc: &ExprMethodCall) {
-    let method = mc.method.to_string();
-    if ARGON2_METHODS.contains(&method.as_str()) && cx.file.uses.imports_crate("argon2") {
-        let written = format!(".{method}(..)");
-        let d = diagnostic(cx, expr, &written, Waits::Cpu).with_help(
-            "move the hashing to the blocking pool: `tokio::task::spawn_blocking(move || argon2.hash_password(..)).await`",
-        );
-        cx.report(d);
-        return;
-    }
-    let Some(entry) = BLOCKING_METHODS
-        .iter()
-        .find(|e| e.methods.contains(&method.as_str()) && receiver_comes_from(cx, &mc.receiver, e))
-    else {
+    let Some(op) = blocking_op(cx.file, cx.scopes, expr) else {
+        check_crate_call(cx, expr);
         return;
     };
-    let written = format!(".{method}()");
-    let d = diagnostic(cx, expr, &written, entry.waits).with_help(match entry.instead {
-        Instead::Api(api) => api_help(api),
-        _ => "move it off the executor with `tokio::task::spawn_blocking`".to_string(),
-    });
+    if !harms_here(cx, expr, op.waits()) {
+        return;
+    }
+    let method = mc.method.to_string();
+    let d = match op {
+        Blocking::Argon2 => diagnostic(cx, expr, &format!(".{method}(..)"), Waits::Cpu).with_help(
+            "move the hashing to the blocking pool: `tokio::task::spawn_blocking(move || argon2.hash_password(..)).await`",
+        ),
+        Blocking::Method(_) | Blocking::Typed(_) => {
+            diagnostic(cx, expr, &format!(".{method}()"), op.waits()).with_help(
+                match op.instead() {
+                    Instead::Api(api) => api_help(api),
+                    _ => "move it off the executor with `tokio::task::spawn_blocking`".to_string(),
+                },
+            )
+        }
+        Blocking::Fn(_) => return,
+    };
     cx.report(d);
 }
 
-/// Whether the method's receiver chain starts at `entry.root`, directly
-/// (`Command::new("ls").output()`) or through a local (`let mut cmd = Command::new(..)`).
-fn receiver_comes_from(cx: &Cx, receiver: &Expr, entry: &BlockingMethod) -> bool {
-    let c = chain::chain(receiver);
-    if entry.tuple_index.is_none() {
-        if let Some(path) = cx.call_path(c.root) {
-            return path == entry.root;
-        }
+/// In test code, only a wait that parks the thread a task the test spawned must run on
+/// makes the test wrong; a one-off read of a temp file does not.
+fn harms_here(cx: &Cx, expr: &Expr, waits: Waits) -> bool {
+    if !cx.test_policy_applies() {
+        return true;
     }
-    let Some(origin) = cx.receiver_origin(c.root) else {
-        return false;
-    };
-    origin.root_call.as_deref() == Some(entry.root)
-        && origin.tuple_index == entry.tuple_index
-        && !origin.awaited
+    matches!(waits, Waits::Sleep | Waits::Message | Waits::Thread)
+        && blocks_spawned_task(cx, cx.range(expr).start)
 }
 
 fn diagnostic(cx: &Cx, expr: &Expr, written: &str, waits: Waits) -> Diagnostic {

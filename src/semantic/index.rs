@@ -7,6 +7,7 @@
 //! only if the merged index answers the question the way the rule asked.
 
 use super::body::{awaited_call, own_awaits};
+use super::callee::Callee;
 use super::calls::ASYNC_LOCK_METHODS;
 use super::chain::strip;
 use super::scope::Frame;
@@ -193,24 +194,90 @@ pub enum IndexQuery {
     /// Keep the diagnostic if at least `at_least` of these awaited calls may wait for
     /// I/O: they are not known to wait only for memory
     /// ([`CrateIndex::waits_only_for_memory`]).
-    MayWaitForIo { calls: Vec<FnKey>, at_least: usize },
+    MayWaitForIo {
+        calls: Vec<FnKey>,
+        at_least: usize,
+    },
     /// Keep the diagnostic unless every call of the fn in the crate is under a
     /// deadline (the callers bound it).
     NotAlwaysBounded(FnKey),
     /// The same, and keep it only if the fn is not handed to other code as a value
     /// either (a sync fn returning a boxed future, given to a pool as its callback).
     NotBoundedNorHandedOff(FnKey),
+    /// A question for the crate model (function summaries).
+    Model(ModelQuery),
+    /// Every one holds.
+    All(Vec<IndexQuery>),
+    /// At least one holds.
+    Any(Vec<IndexQuery>),
+    Not(Box<IndexQuery>),
 }
+
+/// A question about a callee for the crate model: what the fn a call names does,
+/// known once every file is read and the facts are propagated.
+#[derive(Clone, Debug)]
+pub enum ModelQuery {
+    /// The callee blocks the thread (directly or through its sync callees).
+    Blocks(Callee),
+    /// Dropping a value of this type runs a `Drop` impl that blocks.
+    DropBlocks { krate: u32, ty: String },
+    /// The callee does its work when called and returns a future for the reply.
+    Eager(Callee),
+    /// The callee spawns (or detaches) the future it is given as argument `arg`.
+    SpawnsArg { callee: Callee, arg: usize },
+    /// The callee returns a synchronous lock guard (or a struct holding one).
+    ReturnsGuard(Callee),
+    /// Awaiting the callee waits only for in-process locks, permits and channels.
+    InProcessOnly(Callee),
+    /// The callee writes state shared through `&self`.
+    MutatesShared(Callee),
+    /// The callee awaits an operation that loses data when cancelled.
+    CancelUnsafe(Callee),
+    /// The callee needs the tokio runtime (its I/O, timers or spawn).
+    UsesTokio(Callee),
+    /// The callee (a method) locks this field of `self`.
+    Locks { callee: Callee, field: String },
+    /// The callee's result (an async fn's output) is a `Result`.
+    ReturnsResult(Callee),
+    /// The call names exactly one fn of the crate.
+    Resolves(Callee),
+}
+
+/// Fills in what only the model knows: the chain of calls that leads to the harm
+/// (`load_config`, `read_file`, `std::fs::read_to_string`).
+pub type Explain = fn(&mut Diagnostic, &[String]);
 
 #[derive(Clone, Debug)]
 pub struct Deferred {
     pub query: IndexQuery,
     pub diagnostic: Diagnostic,
+    /// Called with the chain of the first model query that has one.
+    pub explain: Option<Explain>,
 }
 
 impl Deferred {
+    /// Whether the index answers yes; model questions are answered by `model`.
+    pub fn holds_with(&self, index: &CrateIndex, model: &dyn Fn(&ModelQuery) -> bool) -> bool {
+        query_holds(&self.query, index, model)
+    }
+
+    /// [`Deferred::holds_with`] for a query that asks the index only.
     pub fn holds(&self, index: &CrateIndex) -> bool {
-        match &self.query {
+        self.holds_with(index, &|_| false)
+    }
+}
+
+fn query_holds(
+    query: &IndexQuery,
+    index: &CrateIndex,
+    model: &dyn Fn(&ModelQuery) -> bool,
+) -> bool {
+    {
+        match query {
+            IndexQuery::Model(q) => model(q),
+            IndexQuery::All(qs) => qs.iter().all(|q| query_holds(q, index, model)),
+            IndexQuery::Any(qs) => qs.iter().any(|q| query_holds(q, index, model)),
+            IndexQuery::Not(q) => !query_holds(q, index, model),
             IndexQuery::IsAsync(key) => index.lookup(key) == Asyncness::Async,
             IndexQuery::MayWaitForIo { calls, at_least } => {
                 calls

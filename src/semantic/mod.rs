@@ -3,8 +3,10 @@
 //! Rules see the code through [`Cx`]: the file, name resolution through `use`, the
 //! async context, local bindings and their origins, and the sinks for diagnostics.
 
+pub mod blocking;
 pub mod body;
 pub mod bounds;
+pub mod callee;
 pub mod calls;
 pub mod chain;
 pub mod decisions;
@@ -36,11 +38,12 @@ use syn::spanned::Spanned;
 use syn::Expr;
 
 /// The async runtime a file is written against, from what it imports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Runtime {
     Tokio,
     AsyncStd,
     Smol,
+    #[default]
     Unknown,
 }
 
@@ -74,6 +77,13 @@ pub struct FileInfo<'t> {
     pub uses_borrow_mut_trait: bool,
     /// Whether the file names a concurrent map type (`DashMap`, `DashSet`).
     pub mentions_concurrent_map: bool,
+    /// The package the file belongs to, as the engine numbers packages.
+    pub krate: u32,
+    /// The file's module path in its package (`["net", "conn"]` for
+    /// `src/net/conn.rs`).
+    pub module: Vec<String>,
+    /// The package's library name, under which its other targets import it.
+    pub lib_name: Option<String>,
 }
 
 /// The file-wide facts that come from its items, gathered one item at a time, so that
@@ -193,6 +203,9 @@ impl<'t> FileInfo<'t> {
             uses_borrow_mut_trait: text::mentions(text, "BorrowMut"),
             mentions_concurrent_map: text::mentions(text, "DashMap")
                 || text::mentions(text, "DashSet"),
+            krate: 0,
+            module: Vec::new(),
+            lib_name: None,
         }
     }
 
@@ -249,6 +262,13 @@ pub struct Cx<'a> {
     pub in_test: bool,
     /// The innermost fn item or method around this node, as the crate index knows it.
     pub enclosing_fn: Option<&'a index::FnEntry>,
+    /// `[tests] check = "all"`: rules report in test code what they report elsewhere.
+    pub check_all_tests: bool,
+    /// The innermost fn around this node: the range of its attributes and signature,
+    /// and the range of its body.
+    pub enclosing_fn_text: Option<(TextRange, TextRange)>,
+    /// The crate, module and `impl` type of this node: what names in calls mean here.
+    pub scope: &'a std::sync::Arc<callee::Scope>,
     pub(crate) sink: &'a mut Sink,
 }
 
@@ -257,6 +277,12 @@ impl<'a> Cx<'a> {
     /// file only tests compile (`tests/`, `*_tests.rs`, ...).
     pub fn in_test_code(&self) -> bool {
         self.context.in_test() || self.file.is_test_file
+    }
+
+    /// Whether the test-code policy applies here: test code, and the configuration
+    /// does not ask for everything in tests.
+    pub fn test_policy_applies(&self) -> bool {
+        self.in_test && !self.check_all_tests
     }
 
     /// Whether this code runs on the async executor.
@@ -301,6 +327,21 @@ impl<'a> Cx<'a> {
 
     pub fn binding(&self, name: &str) -> Option<&'a Origin> {
         self.scopes.lookup(name)
+    }
+
+    /// The callee of a call as the crate model knows it, for questions about what the
+    /// fn it names does (`None` for calls into other crates and of closures).
+    pub fn callee(&self, call: &Expr) -> Option<callee::Callee> {
+        callee::callee_of(
+            &callee::Names {
+                uses: &self.file.uses,
+                scopes: self.scopes,
+                fields: &self.file.fields,
+                lib: self.file.lib_name.as_deref(),
+            },
+            self.scope,
+            call,
+        )
     }
 
     /// The origin of the local a method receiver names, if it is one.
@@ -356,7 +397,26 @@ impl<'a> Cx<'a> {
 
     /// Report `diagnostic` only if the crate-wide index answers `query` with yes.
     pub fn report_if(&mut self, query: IndexQuery, diagnostic: Diagnostic) {
-        self.sink.deferred.push(Deferred { query, diagnostic });
+        self.sink.deferred.push(Deferred {
+            query,
+            diagnostic,
+            explain: None,
+        });
+    }
+
+    /// Report `diagnostic` only if the crate-wide model answers `query` with yes;
+    /// `explain` then completes it with the chain of calls the answer follows.
+    pub fn report_if_explained(
+        &mut self,
+        query: IndexQuery,
+        diagnostic: Diagnostic,
+        explain: index::Explain,
+    ) {
+        self.sink.deferred.push(Deferred {
+            query,
+            diagnostic,
+            explain: Some(explain),
+        });
     }
 }
 
@@ -521,6 +581,7 @@ pub(crate) struct TestCx {
     scopes: Scopes,
     sink: Sink,
     options: crate::config::RuleOptions,
+    scope: std::sync::Arc<callee::Scope>,
 }
 
 #[cfg(test)]
@@ -535,6 +596,9 @@ impl TestCx {
             options: &self.options,
             in_test: false,
             enclosing_fn: None,
+            check_all_tests: false,
+            enclosing_fn_text: None,
+            scope: &self.scope,
             sink: &mut self.sink,
         }
     }

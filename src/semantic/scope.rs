@@ -94,6 +94,9 @@ pub struct Context {
     frames: Vec<Frame>,
     /// How many test fns and `#[cfg(test)]` modules or items enclose this point.
     tests: usize,
+    /// Indexes of the async-block frames driven by an executor of their own
+    /// (`futures::executor::block_on(async { .. })` in sync code).
+    own_executor: Vec<usize>,
 }
 
 impl Context {
@@ -118,6 +121,31 @@ impl Context {
 
     pub fn pop(&mut self) {
         self.frames.pop();
+        if self.own_executor.last() == Some(&self.frames.len()) {
+            self.own_executor.pop();
+        }
+    }
+
+    /// Enters an `async` block that a single-future executor drives on the calling
+    /// thread: async code, but no other task shares its thread.
+    pub fn push_own_executor_block(&mut self) {
+        self.own_executor.push(self.frames.len());
+        self.frames.push(Frame::AsyncBlock);
+    }
+
+    /// Whether the async code at this point runs on an executor other tasks share: not
+    /// in an `async` block a single-future executor (`futures::executor::block_on`,
+    /// `pollster::block_on`) drives from sync code.
+    pub fn on_shared_executor(&self) -> bool {
+        for (i, f) in self.frames.iter().enumerate().rev() {
+            match f {
+                Frame::AsyncFn | Frame::AsyncClosure => return true,
+                Frame::AsyncBlock => return !self.own_executor.contains(&i),
+                Frame::SyncFn | Frame::OffExecutor | Frame::UnknownClosure => return false,
+                Frame::InlineClosure => continue,
+            }
+        }
+        false
     }
 
     /// Whether the code at this point runs on the async executor.
@@ -153,6 +181,20 @@ impl Context {
             self.frames.last(),
             Some(Frame::AsyncFn | Frame::AsyncBlock | Frame::AsyncClosure)
         )
+    }
+
+    /// Whether the code at this point runs when the innermost enclosing sync fn is
+    /// called: directly in its body or in closures it runs in place — not in an async
+    /// block it returns, nor in a closure it hands to a thread or stores.
+    pub fn runs_with_sync_fn(&self) -> bool {
+        for f in self.frames.iter().rev() {
+            match f {
+                Frame::SyncFn => return true,
+                Frame::InlineClosure => continue,
+                _ => return false,
+            }
+        }
+        false
     }
 
     pub fn innermost(&self) -> Option<Frame> {

@@ -111,6 +111,24 @@ fn classify_root(path: &str) -> Option<Executor> {
     }
 }
 
+/// Executors that drive one future to completion on the calling thread, sharing it
+/// with no other task.
+pub const SINGLE_FUTURE_EXECUTORS: &[&str] = &[
+    "futures::executor::block_on",
+    "futures_executor::block_on",
+    "futures_lite::future::block_on",
+    "async_std::task::block_on",
+    "pollster::block_on",
+    "smol::block_on",
+    "async_io::block_on",
+    "extreme::run",
+];
+
+/// Whether a resolved path is a single-future executor's `block_on`.
+pub fn is_single_future_executor(path: &str) -> bool {
+    SINGLE_FUTURE_EXECUTORS.contains(&path)
+}
+
 /// What dropping a handle does for a spawning free fn given by its resolved path
 /// (`tokio::spawn`), also when it is passed by name: `ids.map(tokio::spawn)`.
 pub fn spawn_fn_kind(path: &str) -> Option<SpawnKind> {

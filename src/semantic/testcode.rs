@@ -76,6 +76,19 @@ pub fn is_test_path(path: &str) -> bool {
     false
 }
 
+/// Whether a wait at `at` in a test blocks a task the test needs: the test spawned a
+/// task before this point (on its own runtime) and now parks the thread that task
+/// must run on, so the test waits for nothing, or hangs. A test on a multi-thread
+/// runtime has other threads for its tasks.
+pub fn blocks_spawned_task(cx: &super::Cx, at: usize) -> bool {
+    let Some((head, body)) = cx.enclosing_fn_text else {
+        return false;
+    };
+    let before = cx.file.slice(crate::source::TextRange::new(body.start, at));
+    let multi_thread = cx.file.slice(head).contains("multi_thread");
+    !multi_thread && (before.contains("spawn(") || before.contains("spawn_local("))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

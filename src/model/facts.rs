@@ -1,0 +1,107 @@
+//! What pass one records of each fn: its place, its signature, what its own body
+//! shows, and the calls it makes.
+
+use crate::semantic::callee::{Callee, Scope};
+use std::sync::Arc;
+
+/// One fn or method of the checked code, as its own text shows it.
+#[derive(Clone, Debug)]
+pub struct FnDef {
+    /// Crate, module and `impl` type.
+    pub scope: Arc<Scope>,
+    /// The trait an `impl Trait for Type` implements (`Drop`).
+    pub trait_name: Option<String>,
+    pub name: String,
+    /// Parameters, not counting `self`.
+    pub params: usize,
+    pub has_self: bool,
+    /// `async fn` (not turned into a sync fn by `#[tokio::main]`-style attributes).
+    pub is_async: bool,
+    pub in_test: bool,
+    /// The value it returns (for an async fn: the future's output) is a `Result`.
+    pub returns_result: bool,
+    /// The last segment of the declared return type, when it is a path.
+    pub returns_type: Option<String>,
+    pub future: FutureShape,
+    pub local: Local,
+    pub sites: Vec<Site>,
+    /// Where it is defined: file and line, for notes that name it.
+    pub file: Arc<str>,
+    pub line: u32,
+}
+
+impl FnDef {
+    /// `Type::name` for methods and associated fns, `name` for free fns.
+    pub fn display_name(&self) -> String {
+        match &self.scope.self_ty {
+            Some(t) => format!("{t}::{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// What a fn's own body shows, before anything is known of its callees.
+#[derive(Clone, Debug, Default)]
+pub struct Local {
+    /// A known blocking operation it performs while it runs (a sync fn only): its
+    /// name, for the chain in messages.
+    pub blocks: Option<String>,
+    /// Future-typed parameters it spawns (or detaches): the indexes.
+    pub spawns_params: Vec<u8>,
+    /// It returns a synchronous lock guard or `RefMut` (or a struct holding one).
+    pub returns_guard: bool,
+    /// What its own `.await`s wait for (an async fn or a fn returning a future).
+    pub awaits: Vec<Await>,
+    /// It writes state reachable from `&self` through interior mutability.
+    pub mutates_shared: bool,
+    /// It awaits an operation that loses data when cancelled (`read_exact`,
+    /// `write_all`, `io::copy`): its name.
+    pub cancel_unsafe: Option<String>,
+    /// It calls the tokio runtime's I/O, timers or spawn, or a client built on them.
+    pub uses_tokio: bool,
+    /// Fields of `self` it locks (sync or async locks).
+    pub locks: Vec<String>,
+}
+
+/// What one `.await` of a fn's own body waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Await {
+    /// An async lock, semaphore or in-process channel operation.
+    InProcess,
+    /// The call recorded as this site.
+    Site(u32),
+    /// Anything else: a library call, a future in a local, a macro that awaits.
+    Other,
+}
+
+/// What calling a fn gives, when it returns a future.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FutureShape {
+    /// Not a future.
+    NotFuture,
+    /// An `async fn`, or a body that only binds clones and returns an `async` block:
+    /// nothing happens until the future is polled.
+    Lazy,
+    /// Work happens at call time (a message sent, a request started), and the future
+    /// only waits for the reply.
+    Eager,
+    /// It returns what the call recorded as its tail site returns.
+    Delegates,
+    /// A future made some other way.
+    Unknown,
+}
+
+/// One call a fn makes to what may be a fn of the same crate.
+#[derive(Clone, Debug)]
+pub struct Site {
+    pub callee: Callee,
+    /// The call runs when the enclosing fn runs: in a sync fn's own body or a closure
+    /// it runs in place (not in an async block, a spawned closure or a stored one).
+    pub sync: bool,
+    /// The call's result is awaited right there.
+    pub awaited: bool,
+    /// The call's result (through `?`/`unwrap`) is what the fn returns.
+    pub tail: bool,
+    /// Parameters it passes on: `(argument, parameter)` indexes.
+    pub passes: Vec<(u8, u8)>,
+}

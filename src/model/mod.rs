@@ -1,0 +1,422 @@
+//! The crate-wide model: what each fn of the checked crates does.
+//!
+//! Pass one records, for every fn and method, a [`FnDef`]: its place (crate, module,
+//! `impl` type), what its signature says, what its own body shows (a blocking call
+//! made while it runs, a spawn of a future parameter, a guard returned, ...), and the
+//! calls it makes, each naming its callee as the syntax does. Once every file is read,
+//! [`Model::build`] resolves each call to the one fn of the same crate it names (an
+//! ambiguous name resolves to nothing, never to a guess) and propagates the facts over
+//! the call graph to a fixpoint. Rules ask the model through deferred queries
+//! ([`crate::semantic::index::ModelQuery`]); none re-derives what it knows.
+
+mod facts;
+mod propagate;
+pub mod record;
+mod resolve;
+
+pub use facts::{Await, FnDef, FutureShape, Local, Site};
+pub use propagate::{FutureKind, Summary, Via};
+
+use crate::diagnostic::Diagnostic;
+use crate::semantic::callee::Callee;
+use crate::semantic::index::{CrateIndex, Deferred, IndexQuery, ModelQuery};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+/// What pass one gathers for the model, merged across files in any order.
+#[derive(Default, Debug)]
+pub struct ModelBuilder {
+    fns: Vec<FnDef>,
+    /// Structs that hold a synchronous guard: `(crate, name)`.
+    guard_structs: HashSet<(u32, String)>,
+    /// Each crate's library name.
+    libs: HashMap<u32, String>,
+}
+
+impl ModelBuilder {
+    pub fn add_fns(&mut self, fns: impl IntoIterator<Item = FnDef>) {
+        self.fns.extend(fns);
+    }
+
+    pub fn add_guard_struct(&mut self, krate: u32, name: String) {
+        self.guard_structs.insert((krate, name));
+    }
+
+    pub fn set_lib(&mut self, krate: u32, name: String) {
+        self.libs.insert(krate, name);
+    }
+
+    pub fn merge(&mut self, other: ModelBuilder) {
+        self.fns.extend(other.fns);
+        self.guard_structs.extend(other.guard_structs);
+        self.libs.extend(other.libs);
+    }
+}
+
+/// The resolved, propagated model.
+pub struct Model {
+    fns: Vec<FnDef>,
+    summaries: Vec<Summary>,
+    tables: resolve::Tables,
+    /// `impl Drop for T` whose `drop` blocks: `(crate, T)` → the fn.
+    blocking_drops: HashMap<(u32, String), u32>,
+}
+
+impl Model {
+    pub fn build(builder: ModelBuilder) -> Model {
+        let ModelBuilder {
+            mut fns,
+            guard_structs,
+            libs,
+        } = builder;
+        // Files finish in any order: sort, so that every answer (and the chain a
+        // message names) is the same from run to run.
+        fns.sort_by(|a, b| {
+            (&a.file, a.line, &a.name, a.params).cmp(&(&b.file, b.line, &b.name, b.params))
+        });
+        for f in &mut fns {
+            if let Some(t) = &f.returns_type {
+                if guard_structs.contains(&(f.scope.krate, t.clone())) {
+                    f.local.returns_guard = true;
+                }
+            }
+        }
+        let tables = resolve::Tables::new(&fns, libs);
+        let resolved: Vec<Vec<Option<u32>>> = fns
+            .iter()
+            .map(|f| {
+                f.sites
+                    .iter()
+                    .map(|s| tables.resolve(&fns, &s.callee))
+                    .collect()
+            })
+            .collect();
+        let summaries = propagate::summaries(&fns, &resolved);
+        let blocking_drops = fns
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| {
+                f.trait_name.as_deref() == Some("Drop")
+                    && f.name == "drop"
+                    && summaries[*i].blocks.is_some()
+            })
+            .filter_map(|(i, f)| Some(((f.scope.krate, f.scope.self_ty.clone()?), i as u32)))
+            .collect();
+        Model {
+            fns,
+            summaries,
+            tables,
+            blocking_drops,
+        }
+    }
+
+    /// A model of nothing: every question about a callee is answered "unknown".
+    pub fn empty() -> Model {
+        Model::build(ModelBuilder::default())
+    }
+
+    pub fn len(&self) -> usize {
+        self.fns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fns.is_empty()
+    }
+
+    /// The fn a call names, if exactly one fn of its crate answers to it.
+    pub fn resolve(&self, c: &Callee) -> Option<usize> {
+        self.tables.resolve(&self.fns, c).map(|i| i as usize)
+    }
+
+    pub fn def(&self, i: usize) -> &FnDef {
+        &self.fns[i]
+    }
+
+    pub fn summary(&self, i: usize) -> &Summary {
+        &self.summaries[i]
+    }
+
+    fn summary_of(&self, c: &Callee) -> Option<&Summary> {
+        self.resolve(c).map(|i| &self.summaries[i])
+    }
+
+    /// Whether the model answers yes.
+    pub fn holds(&self, q: &ModelQuery) -> bool {
+        match q {
+            ModelQuery::Blocks(c) => self.summary_of(c).is_some_and(|s| s.blocks.is_some()),
+            ModelQuery::DropBlocks { krate, ty } => {
+                self.blocking_drops.contains_key(&(*krate, ty.clone()))
+            }
+            ModelQuery::Eager(c) => self
+                .summary_of(c)
+                .is_some_and(|s| s.future == FutureKind::Eager),
+            ModelQuery::SpawnsArg { callee, arg } => self
+                .summary_of(callee)
+                .is_some_and(|s| *arg < 64 && s.spawns & (1 << arg) != 0),
+            ModelQuery::ReturnsGuard(c) => self.summary_of(c).is_some_and(|s| s.guard),
+            ModelQuery::InProcessOnly(c) => self.summary_of(c).is_some_and(|s| s.in_process_only),
+            ModelQuery::MutatesShared(c) => self.summary_of(c).is_some_and(|s| s.mutates_shared),
+            ModelQuery::CancelUnsafe(c) => self
+                .summary_of(c)
+                .is_some_and(|s| s.cancel_unsafe.is_some()),
+            ModelQuery::UsesTokio(c) => self.summary_of(c).is_some_and(|s| s.uses_tokio),
+            ModelQuery::Locks { callee, field } => self
+                .summary_of(callee)
+                .is_some_and(|s| s.locks.iter().any(|l| l == field)),
+            ModelQuery::ReturnsResult(c) => {
+                self.resolve(c).is_some_and(|i| self.fns[i].returns_result)
+            }
+            ModelQuery::Resolves(c) => self.resolve(c).is_some(),
+        }
+    }
+
+    /// The chain of calls behind a yes, callee first: `["load_config", "read_file",
+    /// "std::fs::read_to_string"]`. Empty for questions without one.
+    pub fn chain(&self, q: &ModelQuery) -> Vec<String> {
+        type Pick = fn(&Summary) -> Option<&Via>;
+        let (start, pick): (Option<usize>, Pick) = match q {
+            ModelQuery::Blocks(c) => (self.resolve(c), |s| s.blocks.as_ref()),
+            ModelQuery::DropBlocks { krate, ty } => (
+                self.blocking_drops
+                    .get(&(*krate, ty.clone()))
+                    .map(|&i| i as usize),
+                |s| s.blocks.as_ref(),
+            ),
+            ModelQuery::CancelUnsafe(c) => (self.resolve(c), |s| s.cancel_unsafe.as_ref()),
+            _ => return Vec::new(),
+        };
+        let mut out = Vec::new();
+        let mut at = start;
+        while let Some(i) = at {
+            if out.len() > 64 {
+                break;
+            }
+            out.push(self.fns[i].display_name());
+            match pick(&self.summaries[i]) {
+                Some(Via::Call(next)) => at = Some(*next as usize),
+                Some(Via::Op(op)) => {
+                    out.push(op.clone());
+                    break;
+                }
+                None => break,
+            }
+        }
+        out
+    }
+
+    /// Decides a deferred diagnostic: `Some` (completed with the chain the answer
+    /// follows) if the index and the model say it holds.
+    pub fn decide(&self, d: Deferred, index: &CrateIndex) -> Option<Diagnostic> {
+        if !d.holds_with(index, &|q| self.holds(q)) {
+            return None;
+        }
+        let mut diagnostic = d.diagnostic;
+        if let Some(explain) = d.explain {
+            let chain = first_model_query(&d.query)
+                .map(|q| self.chain(q))
+                .unwrap_or_default();
+            explain(&mut diagnostic, &chain);
+        }
+        Some(diagnostic)
+    }
+}
+
+fn first_model_query(q: &IndexQuery) -> Option<&ModelQuery> {
+    match q {
+        IndexQuery::Model(m) => Some(m),
+        IndexQuery::All(qs) | IndexQuery::Any(qs) => qs.iter().find_map(first_model_query),
+        _ => None,
+    }
+}
+
+/// How a chain reads in a note: `load_config` → `read_file` → `std::fs::read`.
+pub fn chain_text(chain: &[String]) -> String {
+    chain
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(" → ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The model of one source text, checked as a crate of its own.
+    pub(crate) fn model_of(files: &[(&str, &str)]) -> Model {
+        let mut builder = ModelBuilder::default();
+        for (path, text) in files {
+            let a = crate::engine::analyze_source(path, text, &[]).expect("parses");
+            a.add_to_model(&mut builder);
+        }
+        Model::build(builder)
+    }
+
+    fn callee(
+        krate: u32,
+        module: &[&str],
+        target: crate::semantic::callee::Target,
+        args: usize,
+    ) -> Callee {
+        Callee {
+            scope: std::sync::Arc::new(crate::semantic::callee::Scope {
+                krate,
+                module: module.iter().map(|s| s.to_string()).collect(),
+                self_ty: None,
+            }),
+            target,
+            args,
+        }
+    }
+
+    fn path(p: &str, args: usize) -> Callee {
+        use crate::semantic::callee::Target;
+        callee(
+            0,
+            &[],
+            Target::Path(p.split("::").map(str::to_string).collect()),
+            args,
+        )
+    }
+
+    fn chain_of(m: &Model, p: &str, args: usize) -> Vec<String> {
+        m.chain(&ModelQuery::Blocks(path(p, args)))
+    }
+
+    /// Chains take the shortest way to the blocking call; cycles end; a diamond is
+    /// reached once; async fns do not pass blocking on; a name two fns share is
+    /// never resolved.
+    #[test]
+    fn blocking_propagates_over_sync_calls_to_a_fixpoint() {
+        let m = model_of(&[(
+            "a.rs",
+            "fn leaf() { std::thread::sleep(d); }\n\
+             fn mid() { leaf() }\n\
+             fn top() { mid(); }\n\
+             fn short() { leaf(); mid(); }\n\
+             fn left() { bottom() }\n\
+             fn right() { bottom() }\n\
+             fn diamond() { left(); right(); }\n\
+             fn bottom() { std::fs::read(p); }\n\
+             fn ping(n: u32) { if n > 0 { pong(n - 1) } }\n\
+             fn pong(n: u32) { ping(n) }\n\
+             fn spin(n: u32) { spin(n); leaf(); }\n\
+             async fn wrapper() { leaf(); }\n\
+             fn over_async() { wrapper(); }\n\
+             fn in_thread() { std::thread::spawn(|| leaf()); }\n\
+             fn in_block() -> impl Future<Output = ()> { async { leaf() } }\n\
+             mod a { pub fn dup() { std::thread::sleep(d); } }\n\
+             mod b { pub fn dup() {} }\n\
+             fn calls_dup() { dup() }\n",
+        )]);
+        assert_eq!(
+            chain_of(&m, "top", 0),
+            ["top", "mid", "leaf", "std::thread::sleep"]
+        );
+        assert_eq!(
+            chain_of(&m, "short", 0),
+            ["short", "leaf", "std::thread::sleep"]
+        );
+        assert_eq!(
+            chain_of(&m, "diamond", 0),
+            ["diamond", "left", "bottom", "std::fs::read"]
+        );
+        assert_eq!(
+            chain_of(&m, "spin", 1),
+            ["spin", "leaf", "std::thread::sleep"]
+        );
+        for quiet in [
+            "ping",
+            "pong",
+            "over_async",
+            "in_thread",
+            "in_block",
+            "calls_dup",
+        ] {
+            let args = usize::from(quiet == "ping" || quiet == "pong");
+            assert!(
+                !m.holds(&ModelQuery::Blocks(path(quiet, args))),
+                "{quiet} should not block"
+            );
+        }
+        assert!(m.holds(&ModelQuery::Blocks(path("a::dup", 0))));
+        assert!(!m.holds(&ModelQuery::Blocks(path("b::dup", 0))));
+        assert!(!m.holds(&ModelQuery::Blocks(path("dup", 0))));
+        assert!(m.holds(&ModelQuery::Resolves(path("mid", 0))));
+        assert!(!m.holds(&ModelQuery::Resolves(path("mid", 1))));
+    }
+
+    /// Spawn wrappers, lazy and eager futures, guards, in-process waits, shared
+    /// writes, tokio use and locked fields, each through a call of another fn.
+    #[test]
+    fn every_fact_propagates_through_calls() {
+        use crate::semantic::callee::Target;
+        let m = model_of(&[(
+            "a.rs",
+            "fn spawn_task<F: Future>(fut: F) { tokio::spawn(fut); }\n\
+             fn spawn_named<F: Future>(name: &str, fut: F) { spawn_task(async move { fut.await }); }\n\
+             fn not_a_wrapper<F: Future>(fut: F) -> F { fut }\n\
+             async fn lazy() {}\n\
+             impl Svc {\n\
+               fn lazy_too(&self) -> impl Future<Output = ()> { let me = self.clone(); async move { me.go().await } }\n\
+               fn eager(&self, m: Msg) -> impl Future<Output = Reply> { self.tx.send(m); async move { rx.await } }\n\
+               fn delegates(&self) -> impl Future<Output = Reply> { self.eager(m) }\n\
+             }\n\
+             struct S { state: std::sync::Mutex<u8>, n: AtomicU64 }\n\
+             impl S {\n\
+               fn guard(&self) -> std::sync::MutexGuard<'_, u8> { self.state.lock().unwrap() }\n\
+               fn guard_too(&self) -> std::sync::MutexGuard<'_, u8> { self.guard() }\n\
+               fn bump(&self) { self.n.fetch_add(1, Relaxed); }\n\
+               fn bump_twice(&self) { self.bump(); self.bump(); }\n\
+               fn read(&self) -> u64 { self.n.load(Relaxed) }\n\
+               fn locks(&self) { let g = self.state.lock().unwrap(); }\n\
+               fn locks_through(&self) { self.locks() }\n\
+             }\n\
+             impl Cache {\n\
+               async fn get(&self) -> u8 { *self.cache.lock().await }\n\
+               async fn get_both(&self) -> u8 { self.get().await + self.get().await }\n\
+               async fn fetch(&self) -> u8 { self.client.get(u).send().await }\n\
+             }\n\
+             async fn io() { tokio::net::TcpStream::connect(a).await; }\n\
+             fn uses_io() -> impl Future<Output = ()> { io() }\n",
+        )]);
+        let spawns = |p: &str, arity: usize, arg: usize| {
+            m.holds(&ModelQuery::SpawnsArg {
+                callee: path(p, arity),
+                arg,
+            })
+        };
+        assert!(spawns("spawn_task", 1, 0));
+        assert!(spawns("spawn_named", 2, 1));
+        assert!(!spawns("spawn_named", 2, 0));
+        assert!(!spawns("not_a_wrapper", 1, 0));
+        let method = |name: &str, args: usize| callee(0, &[], Target::Method(name.into()), args);
+        let typed = |name: &str, args: usize| {
+            callee(0, &[], Target::TypedMethod("S".into(), name.into()), args)
+        };
+        let svc = |name: &str, args: usize| {
+            callee(0, &[], Target::TypedMethod("Svc".into(), name.into()), args)
+        };
+        assert!(!m.holds(&ModelQuery::Eager(path("lazy", 0))));
+        assert!(!m.holds(&ModelQuery::Eager(svc("lazy_too", 0))));
+        assert!(m.holds(&ModelQuery::Eager(svc("eager", 1))));
+        assert!(m.holds(&ModelQuery::Eager(svc("delegates", 0))));
+        assert!(m.holds(&ModelQuery::ReturnsGuard(typed("guard", 0))));
+        assert!(m.holds(&ModelQuery::ReturnsGuard(typed("guard_too", 0))));
+        assert!(!m.holds(&ModelQuery::ReturnsGuard(typed("bump", 0))));
+        assert!(m.holds(&ModelQuery::MutatesShared(typed("bump_twice", 0))));
+        assert!(!m.holds(&ModelQuery::MutatesShared(typed("read", 0))));
+        let locks = |name: &str| ModelQuery::Locks {
+            callee: typed(name, 0),
+            field: "state".into(),
+        };
+        assert!(m.holds(&locks("locks_through")));
+        assert!(!m.holds(&locks("bump")));
+        let cache =
+            |name: &str| callee(0, &[], Target::TypedMethod("Cache".into(), name.into()), 0);
+        assert!(m.holds(&ModelQuery::InProcessOnly(cache("get_both"))));
+        assert!(!m.holds(&ModelQuery::InProcessOnly(cache("fetch"))));
+        assert!(!m.holds(&ModelQuery::InProcessOnly(method("fetch", 0))));
+        assert!(m.holds(&ModelQuery::UsesTokio(path("uses_io", 0))));
+        assert!(!m.holds(&ModelQuery::UsesTokio(path("lazy", 0))));
+    }
+}

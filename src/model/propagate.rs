@@ -1,0 +1,226 @@
+//! The facts of each fn, propagated over the resolved call graph to a fixpoint.
+
+use super::facts::{Await, FnDef, FutureShape};
+use crate::semantic::callee::Target;
+use std::collections::VecDeque;
+
+/// How a fact reaches a fn: its own operation, or a call of another fn that has it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Via {
+    Op(String),
+    Call(u32),
+}
+
+/// What calling a fn gives, when it returns a future.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum FutureKind {
+    #[default]
+    NotFuture,
+    Lazy,
+    Eager,
+    Unknown,
+}
+
+/// Everything the model knows of one fn.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    /// It blocks the thread while it runs (a sync fn), with the first step of the
+    /// shortest chain to the blocking operation.
+    pub blocks: Option<Via>,
+    pub future: FutureKind,
+    /// Bit `i`: it spawns (or detaches) the future it is given as parameter `i`.
+    pub spawns: u64,
+    pub guard: bool,
+    /// Its awaits wait only for in-process locks, permits and channels.
+    pub in_process_only: bool,
+    pub mutates_shared: bool,
+    pub cancel_unsafe: Option<Via>,
+    pub uses_tokio: bool,
+    /// Fields of `self` it locks, directly or through its own methods.
+    pub locks: Vec<String>,
+}
+
+/// Computes every fn's summary; `resolved[f][s]` is the fn site `s` of fn `f` calls.
+pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Summary> {
+    let n = fns.len();
+    let mut out: Vec<Summary> = fns
+        .iter()
+        .map(|f| Summary {
+            blocks: if f.is_async {
+                None
+            } else {
+                f.local.blocks.clone().map(Via::Op)
+            },
+            spawns: f
+                .local
+                .spawns_params
+                .iter()
+                .filter(|&&p| p < 64)
+                .fold(0u64, |m, &p| m | (1 << p)),
+            guard: f.local.returns_guard,
+            mutates_shared: f.has_self && f.local.mutates_shared,
+            cancel_unsafe: f.local.cancel_unsafe.clone().map(Via::Op),
+            uses_tokio: f.local.uses_tokio,
+            locks: f.local.locks.clone(),
+            ..Summary::default()
+        })
+        .collect();
+    // Who calls whom: `callers[f]` = (caller, site) pairs.
+    let mut callers: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
+    for (g, sites) in resolved.iter().enumerate() {
+        for (s, target) in sites.iter().enumerate() {
+            if let Some(f) = target {
+                callers[*f as usize].push((g as u32, s as u32));
+            }
+        }
+    }
+
+    // Blocking: breadth first from the fns that block themselves, up through sync
+    // callers whose call runs when they run: each gets the shortest chain.
+    let mut queue: VecDeque<u32> = (0..n as u32)
+        .filter(|&i| out[i as usize].blocks.is_some())
+        .collect();
+    while let Some(f) = queue.pop_front() {
+        for &(g, s) in &callers[f as usize] {
+            let (gd, site) = (&fns[g as usize], &fns[g as usize].sites[s as usize]);
+            if gd.is_async || !site.sync || out[g as usize].blocks.is_some() {
+                continue;
+            }
+            out[g as usize].blocks = Some(Via::Call(f));
+            queue.push_back(g);
+        }
+    }
+
+    // Facts that flow up every edge of some kind, to a fixpoint.
+    let flows_up = |out: &mut Vec<Summary>,
+                    edge: &dyn Fn(&FnDef, u32) -> bool,
+                    has: &dyn Fn(&Summary) -> bool,
+                    set: &dyn Fn(&mut Summary, u32)| {
+        let mut queue: VecDeque<u32> = (0..n as u32).filter(|&i| has(&out[i as usize])).collect();
+        while let Some(f) = queue.pop_front() {
+            for &(g, s) in &callers[f as usize] {
+                if !edge(&fns[g as usize], s) || has(&out[g as usize]) {
+                    continue;
+                }
+                set(&mut out[g as usize], f);
+                queue.push_back(g);
+            }
+        }
+    };
+    flows_up(&mut out, &|_, _| true, &|s| s.uses_tokio, &|s, _| {
+        s.uses_tokio = true
+    });
+    flows_up(
+        &mut out,
+        &|g, s| g.sites[s as usize].tail,
+        &|s| s.guard,
+        &|s, _| s.guard = true,
+    );
+    flows_up(
+        &mut out,
+        &|g, s| g.has_self && matches!(g.sites[s as usize].callee.target, Target::SelfMethod(_)),
+        &|s| s.mutates_shared,
+        &|s, _| s.mutates_shared = true,
+    );
+    flows_up(
+        &mut out,
+        &|g, s| g.sites[s as usize].awaited && (g.is_async || g.future != FutureShape::NotFuture),
+        &|s| s.cancel_unsafe.is_some(),
+        &|s, f| s.cancel_unsafe = Some(Via::Call(f)),
+    );
+
+    // Spawned parameters and locked fields: sets that grow along their edges.
+    let mut changed = true;
+    let mut rounds = 0;
+    while changed && rounds <= n {
+        changed = false;
+        rounds += 1;
+        for g in 0..n {
+            for (s, target) in resolved[g].iter().enumerate() {
+                let Some(f) = target else { continue };
+                let f = *f as usize;
+                let site = &fns[g].sites[s];
+                let mut add = 0u64;
+                for &(arg, param) in &site.passes {
+                    if arg < 64 && param < 64 && out[f].spawns & (1 << arg) != 0 {
+                        add |= 1 << param;
+                    }
+                }
+                if add & !out[g].spawns != 0 {
+                    out[g].spawns |= add;
+                    changed = true;
+                }
+                if f != g && matches!(site.callee.target, Target::SelfMethod(_)) {
+                    let new: Vec<String> = out[f]
+                        .locks
+                        .iter()
+                        .filter(|l| !out[g].locks.contains(l))
+                        .cloned()
+                        .collect();
+                    if !new.is_empty() {
+                        out[g].locks.extend(new);
+                        changed = true;
+                    }
+                }
+            }
+        }
+    }
+
+    // Futures: a fn that returns what another returns is what that one is.
+    for (g, s) in out.iter_mut().enumerate() {
+        s.future = future_kind(fns, resolved, g, 0);
+    }
+
+    // In-process only: the greatest set of async fns whose awaits are in-process
+    // operations or calls of fns of the set.
+    let mut inside: Vec<bool> = fns
+        .iter()
+        .map(|f| {
+            (f.is_async || f.future != FutureShape::NotFuture)
+                && f.local.awaits.iter().all(|a| *a != Await::Other)
+        })
+        .collect();
+    loop {
+        let mut removed = false;
+        for g in 0..n {
+            if !inside[g] {
+                continue;
+            }
+            let out_of_set = fns[g].local.awaits.iter().any(|a| match a {
+                Await::Site(s) => resolved[g][*s as usize].is_none_or(|f| !inside[f as usize]),
+                _ => false,
+            });
+            if out_of_set {
+                inside[g] = false;
+                removed = true;
+            }
+        }
+        if !removed {
+            break;
+        }
+    }
+    for (s, inside) in out.iter_mut().zip(inside) {
+        s.in_process_only = inside;
+    }
+    out
+}
+
+fn future_kind(fns: &[FnDef], resolved: &[Vec<Option<u32>>], g: usize, depth: usize) -> FutureKind {
+    match fns[g].future {
+        FutureShape::NotFuture => FutureKind::NotFuture,
+        FutureShape::Lazy => FutureKind::Lazy,
+        FutureShape::Eager => FutureKind::Eager,
+        FutureShape::Unknown => FutureKind::Unknown,
+        FutureShape::Delegates if depth < 16 => {
+            let tail = fns[g].sites.iter().position(|s| s.tail);
+            match tail.and_then(|s| resolved[g][s]) {
+                Some(f) => match future_kind(fns, resolved, f as usize, depth + 1) {
+                    FutureKind::NotFuture => FutureKind::Unknown,
+                    k => k,
+                },
+                None => FutureKind::Unknown,
+            }
+        }
+        FutureShape::Delegates => FutureKind::Unknown,
+    }
+}

@@ -1,0 +1,725 @@
+//! Recording each fn's [`FnDef`] during the one walk of a file: the walk tells the
+//! recorder where it is (fns entered and left, calls, awaits, structs), the recorder
+//! keeps what the model needs and nothing else.
+
+use super::facts::{Await, FnDef, FutureShape, Local, Site};
+use crate::semantic::blocking::blocking_op;
+use crate::semantic::callee::{callee_of, crate_path, param_in, passed_params, Names, Scope};
+use crate::semantic::calls::ASYNC_LOCK_METHODS;
+use crate::semantic::chain::{self, strip};
+use crate::semantic::guards::guard_call;
+use crate::semantic::index::returns_future;
+use crate::semantic::scope::{Context, Frame, Scopes};
+use crate::semantic::tasks::spawn_fn_kind;
+use crate::semantic::types::type_path;
+use crate::semantic::FileInfo;
+use std::sync::Arc;
+use syn::{Block, Expr, FnArg, Pat, Signature, Stmt};
+
+/// Where the walk is, as the recorder needs it.
+pub struct At<'a> {
+    pub file: &'a FileInfo<'a>,
+    pub scopes: &'a Scopes,
+    pub context: &'a Context,
+    pub scope: &'a Arc<Scope>,
+    /// Calls the configuration names as blocking, by full path.
+    pub extra_blocking: &'a [String],
+}
+
+impl At<'_> {
+    fn names(&self) -> Names<'_> {
+        Names {
+            uses: &self.file.uses,
+            scopes: self.scopes,
+            fields: &self.file.fields,
+            lib: self.file.lib_name.as_deref(),
+        }
+    }
+}
+
+/// The fns of one file, as the walk finds them.
+#[derive(Default)]
+pub struct Recorder {
+    pub fns: Vec<FnDef>,
+    /// Structs that hold a synchronous guard in a field.
+    pub guard_structs: Vec<String>,
+    open: Vec<Open>,
+}
+
+struct Open {
+    def: FnDef,
+    params: Vec<String>,
+    /// Address of the call whose value the fn returns.
+    tail: usize,
+    /// How many context frames were open inside the fn's own body.
+    depth: usize,
+    /// Awaits being walked: the address of the awaited expression, and whether a
+    /// recorded call claimed it.
+    awaits: Vec<(usize, bool)>,
+}
+
+/// Types of synchronous guards: held across an `.await`, they block other threads or
+/// make the future `!Send`.
+const SYNC_GUARD_TYPES: &[&str] = &[
+    "std::sync::MutexGuard",
+    "std::sync::RwLockReadGuard",
+    "std::sync::RwLockWriteGuard",
+    "std::sync::MappedMutexGuard",
+    "std::cell::Ref",
+    "std::cell::RefMut",
+    "core::cell::Ref",
+    "core::cell::RefMut",
+    "parking_lot::MutexGuard",
+    "parking_lot::RwLockReadGuard",
+    "parking_lot::RwLockWriteGuard",
+    "parking_lot::MappedMutexGuard",
+    "parking_lot::MappedRwLockReadGuard",
+    "parking_lot::MappedRwLockWriteGuard",
+    "parking_lot::ReentrantMutexGuard",
+    "spin::MutexGuard",
+    "spin::RwLockReadGuard",
+    "spin::RwLockWriteGuard",
+    "dashmap::mapref::one::Ref",
+    "dashmap::mapref::one::RefMut",
+];
+
+/// Whether a declared type is a synchronous guard.
+pub fn is_sync_guard_type(ty: &syn::Type, file: &FileInfo) -> bool {
+    type_path(ty, &file.uses).is_some_and(|p| SYNC_GUARD_TYPES.contains(&p.as_str()))
+}
+
+/// Calls that need the tokio runtime: its I/O, timers, processes, signals and spawn,
+/// and the clients built on them.
+const TOKIO_PREFIXES: &[&str] = &[
+    "tokio::net::",
+    "tokio::fs::",
+    "tokio::time::",
+    "tokio::process::",
+    "tokio::signal::",
+    "tokio::spawn",
+    "tokio::task::spawn",
+    "tokio::io::stdin",
+    "tokio::io::stdout",
+    "tokio::io::stderr",
+    "reqwest::get",
+    "reqwest::Client",
+    "reqwest::ClientBuilder",
+    "tonic::transport::",
+    "hyper_util::client::",
+    "hyper::Client",
+    "sqlx::",
+    "tokio_postgres::connect",
+    "redis::aio::",
+    "lapin::",
+    "rdkafka::",
+    "async_nats::",
+];
+
+/// Methods whose futures lose data when dropped before they complete, with the
+/// arguments that tell them from cancel-safe namesakes.
+const DATA_LOSS_METHODS: &[(&str, usize)] = &[
+    ("read_exact", 1),
+    ("read_line", 1),
+    ("read_to_string", 1),
+    ("read_to_end", 1),
+    ("write_all", 1),
+    ("write_all_buf", 1),
+];
+
+/// Methods that write through `&self` to state behind a lock, a cell or an atomic.
+const SHARED_WRITES: &[&str] = &[
+    "insert",
+    "push",
+    "push_back",
+    "push_front",
+    "remove",
+    "clear",
+    "extend",
+    "append",
+    "retain",
+    "truncate",
+    "drain",
+    "store",
+    "swap",
+    "fetch_add",
+    "fetch_sub",
+    "fetch_or",
+    "fetch_and",
+    "fetch_xor",
+    "fetch_max",
+    "fetch_min",
+    "fetch_update",
+    "compare_exchange",
+    "compare_exchange_weak",
+    "set",
+    "replace",
+    "take",
+    "entry",
+    "borrow_mut",
+    "get_mut",
+    "write",
+];
+
+impl Recorder {
+    /// Entering a fn: its signature and body, where it is, whether it is test code.
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_fn(
+        &mut self,
+        at: &At,
+        attrs: &[syn::Attribute],
+        sig: &Signature,
+        body: &Block,
+        trait_name: Option<String>,
+        in_test: bool,
+    ) {
+        let runs_itself = attrs.iter().any(|a| {
+            a.path()
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "main" || s.ident == "test")
+        });
+        let is_async = sig.asyncness.is_some() && !runs_itself;
+        let has_self = sig.receiver().is_some();
+        let params: Vec<String> = sig
+            .inputs
+            .iter()
+            .filter_map(|i| match i {
+                FnArg::Typed(t) => match &*t.pat {
+                    Pat::Ident(p) => Some(p.ident.to_string()),
+                    _ => Some(String::new()),
+                },
+                FnArg::Receiver(_) => None,
+            })
+            .collect();
+        let tail = tail_call(body);
+        let returns_type = match &sig.output {
+            syn::ReturnType::Type(_, ty) => last_type_segment(ty),
+            syn::ReturnType::Default => None,
+        };
+        let returns_guard = match &sig.output {
+            syn::ReturnType::Type(_, ty) => is_sync_guard_type(ty, at.file),
+            syn::ReturnType::Default => false,
+        } || tail_expr(body).is_some_and(|t| guard_call(at.file, t).is_some());
+        let future = if is_async {
+            FutureShape::Lazy
+        } else if returns_future(&sig.output) {
+            future_shape(body)
+        } else {
+            FutureShape::NotFuture
+        };
+        let line = at
+            .file
+            .lines
+            .position(at.file.text, at.file.range(sig.ident.span()).start)
+            .line;
+        self.open.push(Open {
+            def: FnDef {
+                scope: at.scope.clone(),
+                trait_name,
+                name: sig.ident.to_string(),
+                params: params.len(),
+                has_self,
+                is_async,
+                in_test,
+                returns_result: output_is_result(sig),
+                returns_type,
+                future,
+                local: Local {
+                    returns_guard,
+                    ..Local::default()
+                },
+                sites: Vec::new(),
+                file: Arc::from(at.file.path),
+                line: line as u32,
+            },
+            params,
+            tail,
+            depth: at.context.frames().len() + 1,
+            awaits: Vec::new(),
+        });
+    }
+
+    /// Leaving the fn entered last.
+    pub fn close_fn(&mut self) {
+        if let Some(open) = self.open.pop() {
+            self.fns.push(open.def);
+        }
+    }
+
+    /// A struct: it holds a synchronous guard if one of its fields is one.
+    pub fn record_struct(&mut self, file: &FileInfo, s: &syn::ItemStruct) {
+        if s.fields.iter().any(|f| is_sync_guard_type(&f.ty, file)) {
+            self.guard_structs.push(s.ident.to_string());
+        }
+    }
+
+    /// Whether an await at this point is one of the fn's own: in its body, or in the
+    /// `async` block a sync fn returns.
+    fn own_await(open: &Open, context: &Context) -> bool {
+        let frames = context.frames();
+        (frames.len() == open.depth && frames.last() == Some(&Frame::AsyncFn))
+            || (frames.len() == open.depth + 1
+                && frames.get(open.depth - 1) == Some(&Frame::SyncFn)
+                && frames.last() == Some(&Frame::AsyncBlock))
+    }
+
+    /// Before the walk enters an `.await`'s operand.
+    pub fn await_start(&mut self, base: &Expr) {
+        if let Some(open) = self.open.last_mut() {
+            open.awaits.push((addr(strip(base)), false));
+        }
+    }
+
+    /// After the walk left an `.await`'s operand: what it waited for, if no recorded
+    /// call claimed it.
+    pub fn await_end(&mut self, at: &At, base: &Expr) {
+        let Some(open) = self.open.last_mut() else {
+            return;
+        };
+        let Some((_, claimed)) = open.awaits.pop() else {
+            return;
+        };
+        if !Self::own_await(open, at.context) {
+            return;
+        }
+        let base = strip(base);
+        if let Some(op) = data_loss_op(at, base) {
+            open.def.local.cancel_unsafe.get_or_insert(op);
+        }
+        if claimed {
+            return;
+        }
+        let in_process = matches!(base, Expr::MethodCall(m)
+            if m.args.is_empty() && ASYNC_LOCK_METHODS.iter().any(|n| m.method == n));
+        open.def.local.awaits.push(if in_process {
+            Await::InProcess
+        } else {
+            Await::Other
+        });
+    }
+
+    /// A macro that awaits what the syntax does not show (`select!`, `join!`).
+    pub fn opaque_await(&mut self, at: &At) {
+        if let Some(open) = self.open.last_mut() {
+            if Self::own_await(open, at.context) {
+                open.def.local.awaits.push(Await::Other);
+            }
+        }
+    }
+
+    /// A call or method call.
+    pub fn call(&mut self, at: &At, e: &Expr) {
+        let Some(open) = self.open.last_mut() else {
+            return;
+        };
+        let sync = at.context.runs_with_sync_fn();
+        let local = &mut open.def.local;
+        let path = chain::call_path(e).and_then(|p| at.file.uses.resolve(p));
+        if sync && !open.def.is_async && local.blocks.is_none() {
+            if let Some(op) = blocking_op(at.file, at.scopes, e) {
+                local.blocks = Some(op.name_at(e));
+            } else if let Some(p) = path.as_ref().filter(|p| at.extra_blocking.contains(p)) {
+                local.blocks = Some(p.clone());
+            }
+        }
+        if let Some(p) = &path {
+            if TOKIO_PREFIXES.iter().any(|t| p.starts_with(t)) && !p.contains("::blocking::") {
+                local.uses_tokio = true;
+            }
+        }
+        let args: Vec<&Expr> = match e {
+            Expr::Call(c) => c.args.iter().collect(),
+            Expr::MethodCall(m) => m.args.iter().collect(),
+            _ => return,
+        };
+        // A spawn of a future parameter: this fn is a spawn wrapper.
+        let spawns = match e {
+            Expr::Call(_) => path.as_deref().and_then(spawn_fn_kind).is_some(),
+            Expr::MethodCall(m) => {
+                matches!(m.method.to_string().as_str(), "spawn" | "spawn_local")
+                    && !receiver_owns_tasks(at, &m.receiver)
+            }
+            _ => false,
+        };
+        if spawns {
+            if let Some(p) = args.first().and_then(|a| param_in(a, &open.params)) {
+                if let Ok(p) = u8::try_from(p) {
+                    if !local.spawns_params.contains(&p) {
+                        local.spawns_params.push(p);
+                    }
+                }
+            }
+        }
+        if let Expr::MethodCall(m) = e {
+            let on_self = rooted_at_self(&m.receiver);
+            let method = m.method.to_string();
+            if on_self && SHARED_WRITES.contains(&method.as_str()) && !is_self(&m.receiver) {
+                local.mutates_shared = true;
+            }
+            let locking = m.args.is_empty()
+                && matches!(
+                    method.as_str(),
+                    "lock"
+                        | "read"
+                        | "write"
+                        | "try_lock"
+                        | "lock_owned"
+                        | "read_owned"
+                        | "write_owned"
+                        | "try_read"
+                        | "try_write"
+                );
+            if locking {
+                if let Some(field) = self_field(&m.receiver) {
+                    if !local.locks.contains(&field) {
+                        local.locks.push(field);
+                    }
+                }
+            }
+        }
+        let Some(callee) = callee_of(&at.names(), at.scope, e) else {
+            return;
+        };
+        let here = addr(e);
+        let awaited = open.awaits.last().is_some_and(|(a, _)| *a == here);
+        let index = open.def.sites.len() as u32;
+        if awaited {
+            if let Some(last) = open.awaits.last_mut() {
+                last.1 = true;
+            }
+            if Self::own_await(open, at.context) {
+                open.def.local.awaits.push(Await::Site(index));
+            }
+        }
+        open.def.sites.push(Site {
+            callee,
+            sync,
+            awaited,
+            tail: here == open.tail,
+            passes: passed_params(&args, &open.params),
+        });
+    }
+
+    /// Writes through `self` outside method calls: `*self.n.lock().unwrap() += 1`,
+    /// `self.count.set(..)` is a call and seen there.
+    pub fn assign(&mut self, place: &Expr) {
+        let Some(open) = self.open.last_mut() else {
+            return;
+        };
+        if open.def.has_self && through_lock_on_self(place) {
+            open.def.local.mutates_shared = true;
+        }
+    }
+}
+
+fn addr(e: &Expr) -> usize {
+    e as *const Expr as usize
+}
+
+/// Whether a place or value is reached from `self`: `self.a.b`, `self.a.lock().b`.
+fn rooted_at_self(e: &Expr) -> bool {
+    let mut cur = strip(e);
+    for _ in 0..64 {
+        cur = match cur {
+            Expr::Field(f) => strip(&f.base),
+            Expr::MethodCall(m) => strip(&m.receiver),
+            Expr::Index(i) => strip(&i.expr),
+            Expr::Unary(u) => strip(&u.expr),
+            Expr::Reference(r) => strip(&r.expr),
+            Expr::Try(t) => strip(&t.expr),
+            Expr::Await(a) => strip(&a.base),
+            Expr::Path(p) => return p.path.is_ident("self"),
+            _ => return false,
+        };
+    }
+    false
+}
+
+fn is_self(e: &Expr) -> bool {
+    matches!(strip(e), Expr::Path(p) if p.path.is_ident("self"))
+}
+
+/// `self.state` in `self.state.lock()` (also through `&`, `.as_ref()`, `.clone()`).
+fn self_field(e: &Expr) -> Option<String> {
+    match strip(e) {
+        Expr::Field(f) if is_self(&f.base) => match &f.member {
+            syn::Member::Named(n) => Some(n.to_string()),
+            syn::Member::Unnamed(i) => Some(i.index.to_string()),
+        },
+        Expr::Reference(r) => self_field(&r.expr),
+        Expr::MethodCall(m)
+            if m.args.is_empty()
+                && matches!(m.method.to_string().as_str(), "as_ref" | "clone" | "deref") =>
+        {
+            self_field(&m.receiver)
+        }
+        _ => None,
+    }
+}
+
+/// Whether a place is written through a lock or cell reached from `self`:
+/// `*self.n.lock().unwrap()`, `self.state.write().await.field`.
+fn through_lock_on_self(place: &Expr) -> bool {
+    let mut cur = strip(place);
+    let mut locked = false;
+    loop {
+        match cur {
+            Expr::Unary(u) => cur = strip(&u.expr),
+            Expr::Field(f) => cur = strip(&f.base),
+            Expr::Index(i) => cur = strip(&i.expr),
+            Expr::Await(a) => cur = strip(&a.base),
+            Expr::Try(t) => cur = strip(&t.expr),
+            Expr::MethodCall(m) => {
+                if matches!(
+                    m.method.to_string().as_str(),
+                    "lock" | "write" | "borrow_mut" | "get_mut"
+                ) {
+                    locked = true;
+                }
+                cur = strip(&m.receiver);
+            }
+            Expr::Path(p) => return locked && p.path.is_ident("self"),
+            _ => return false,
+        }
+    }
+}
+
+/// Whether a `spawn` method's receiver is a set that owns its tasks (`JoinSet`,
+/// `TaskTracker`): spawning into it detaches nothing.
+fn receiver_owns_tasks(at: &At, receiver: &Expr) -> bool {
+    let text = at
+        .file
+        .slice(at.file.range(syn::spanned::Spanned::span(receiver)));
+    let owns = |s: &str| {
+        let s = s.to_ascii_lowercase();
+        s.contains("joinset")
+            || s.contains("tracker")
+            || s.contains("join_set")
+            || s.ends_with("set")
+    };
+    if owns(text) {
+        return true;
+    }
+    let ty = match strip(receiver) {
+        Expr::Path(p) => p
+            .path
+            .get_ident()
+            .and_then(|i| at.scopes.lookup(&i.to_string()))
+            .and_then(|o| o.ty.clone().or_else(|| o.root_call.clone())),
+        Expr::Field(f) if is_self(&f.base) => match &f.member {
+            syn::Member::Named(n) => at.file.fields.get(&n.to_string()).map(str::to_string),
+            _ => None,
+        },
+        _ => None,
+    };
+    ty.is_some_and(|t| owns(&t))
+}
+
+/// The operation an awaited expression performs, if it loses data when cancelled.
+fn data_loss_op(at: &At, base: &Expr) -> Option<String> {
+    match base {
+        Expr::MethodCall(m) => {
+            let name = m.method.to_string();
+            let multi_byte = name.starts_with("read_")
+                && m.args.is_empty()
+                && [
+                    "u16", "i16", "u32", "i32", "u64", "i64", "u128", "i128", "f32", "f64",
+                ]
+                .iter()
+                .any(|t| name[5..].trim_end_matches("_le") == *t);
+            (DATA_LOSS_METHODS
+                .iter()
+                .any(|(n, a)| name == *n && m.args.len() == *a)
+                || multi_byte)
+                .then_some(name)
+        }
+        Expr::Call(_) => {
+            let p = chain::call_path(base).and_then(|p| at.file.uses.resolve(p))?;
+            (p == "tokio::io::copy" || p == "tokio::io::copy_bidirectional").then_some(p)
+        }
+        _ => None,
+    }
+}
+
+/// The expression a body ends with, seen through `?` and `unwrap`/`expect`.
+fn tail_expr(body: &Block) -> Option<&Expr> {
+    let Some(Stmt::Expr(e, None)) = body.stmts.last() else {
+        return None;
+    };
+    let mut cur = strip(e);
+    loop {
+        match cur {
+            Expr::Try(t) => cur = strip(&t.expr),
+            Expr::MethodCall(m)
+                if matches!(m.method.to_string().as_str(), "unwrap" | "expect" | "into") =>
+            {
+                cur = strip(&m.receiver)
+            }
+            Expr::Block(b) if b.block.stmts.len() == 1 => match &b.block.stmts[0] {
+                Stmt::Expr(e, None) => cur = strip(e),
+                _ => return Some(cur),
+            },
+            _ => return Some(cur),
+        }
+    }
+}
+
+fn tail_call(body: &Block) -> usize {
+    match tail_expr(body) {
+        Some(e @ (Expr::Call(_) | Expr::MethodCall(_))) => addr(e),
+        _ => 0,
+    }
+}
+
+/// How a fn that returns a future makes it.
+fn future_shape(body: &Block) -> FutureShape {
+    let Some((Stmt::Expr(tail, None), before)) = body.stmts.split_last() else {
+        return FutureShape::Unknown;
+    };
+    let mut tail = strip(tail);
+    // `Box::pin(async move { .. })`, `async move { .. }.boxed()`.
+    loop {
+        match tail {
+            Expr::Call(c)
+                if c.args.len() == 1
+                    && chain::call_path(tail)
+                        .and_then(|p| p.segments.last())
+                        .is_some_and(|s| s.ident == "pin") =>
+            {
+                tail = strip(&c.args[0])
+            }
+            Expr::MethodCall(m)
+                if m.args.is_empty()
+                    && matches!(m.method.to_string().as_str(), "boxed" | "boxed_local") =>
+            {
+                tail = strip(&m.receiver)
+            }
+            _ => break,
+        }
+    }
+    match tail {
+        Expr::Async(_) => {
+            if before.iter().all(only_prepares) {
+                FutureShape::Lazy
+            } else {
+                FutureShape::Eager
+            }
+        }
+        Expr::Call(_) | Expr::MethodCall(_) if before.iter().all(only_prepares) => {
+            FutureShape::Delegates
+        }
+        Expr::Call(_) | Expr::MethodCall(_) => FutureShape::Eager,
+        _ => FutureShape::Unknown,
+    }
+}
+
+/// A statement that only prepares the future: binds a clone, a field, a reference.
+fn only_prepares(s: &Stmt) -> bool {
+    let Stmt::Local(l) = s else {
+        return matches!(s, Stmt::Item(_));
+    };
+    let Some(init) = &l.init else {
+        return true;
+    };
+    fn cheap(e: &Expr) -> bool {
+        match strip(e) {
+            Expr::Path(_) | Expr::Lit(_) | Expr::Field(_) => true,
+            Expr::Reference(r) => cheap(&r.expr),
+            Expr::MethodCall(m) => {
+                matches!(
+                    m.method.to_string().as_str(),
+                    "clone"
+                        | "to_owned"
+                        | "to_string"
+                        | "into"
+                        | "as_ref"
+                        | "as_str"
+                        | "as_deref"
+                        | "cloned"
+                        | "borrow"
+                ) && cheap(&m.receiver)
+            }
+            Expr::Call(c) => {
+                chain::call_path(e)
+                    .is_some_and(|p| p.segments.last().is_some_and(|s| s.ident == "clone"))
+                    && c.args.iter().all(cheap)
+            }
+            _ => false,
+        }
+    }
+    init.diverge.is_none() && cheap(&init.expr)
+}
+
+/// Whether what a fn returns (an async fn's output, or a future's `Output`) is a
+/// `Result`: the last segment of its type is `Result` or ends with it.
+fn output_is_result(sig: &Signature) -> bool {
+    let syn::ReturnType::Type(_, ty) = &sig.output else {
+        return false;
+    };
+    if sig.asyncness.is_some() {
+        return names_result(ty);
+    }
+    future_output(ty).is_some_and(names_result)
+}
+
+fn names_result(ty: &syn::Type) -> bool {
+    last_type_segment(ty).is_some_and(|s| s.ends_with("Result"))
+}
+
+/// `Output = T` of `impl Future<Output = T>` (also boxed or pinned).
+fn future_output(ty: &syn::Type) -> Option<&syn::Type> {
+    use syn::{GenericArgument, PathArguments, Type, TypeParamBound};
+    let bounds = match ty {
+        Type::ImplTrait(t) => &t.bounds,
+        Type::TraitObject(t) => &t.bounds,
+        Type::Path(p) => {
+            let last = p.path.segments.last()?;
+            let PathArguments::AngleBracketed(a) = &last.arguments else {
+                return None;
+            };
+            return a.args.iter().find_map(|arg| match arg {
+                GenericArgument::Type(t) => future_output(t),
+                _ => None,
+            });
+        }
+        _ => return None,
+    };
+    bounds.iter().find_map(|b| match b {
+        TypeParamBound::Trait(t) => {
+            let last = t.path.segments.last()?;
+            if last.ident != "Future" {
+                return None;
+            }
+            let PathArguments::AngleBracketed(a) = &last.arguments else {
+                return None;
+            };
+            a.args.iter().find_map(|arg| match arg {
+                GenericArgument::AssocType(at) if at.ident == "Output" => Some(&at.ty),
+                _ => None,
+            })
+        }
+        _ => None,
+    })
+}
+
+fn last_type_segment(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        syn::Type::Paren(p) => last_type_segment(&p.elem),
+        syn::Type::Group(g) => last_type_segment(&g.elem),
+        _ => None,
+    }
+}
+
+/// The path a callee would have, for rules that query the model with a crate path.
+pub fn crate_path_of(file: &FileInfo, scopes: &Scopes, path: &syn::Path) -> Option<Vec<String>> {
+    crate_path(
+        &Names {
+            uses: &file.uses,
+            scopes,
+            fields: &file.fields,
+            lib: file.lib_name.as_deref(),
+        },
+        path,
+    )
+}

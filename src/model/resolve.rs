@@ -1,0 +1,147 @@
+//! Resolving a call site to the one fn of its crate it names. A name with no
+//! candidate, or with two that the syntax cannot tell apart, resolves to nothing.
+
+use super::facts::FnDef;
+use crate::semantic::callee::{Callee, Target};
+use crate::semantic::calls::is_std_method_name;
+use rustc_hash::FxHashMap as HashMap;
+
+/// The fns of each crate by name.
+#[derive(Default)]
+pub(super) struct Tables {
+    by_crate: HashMap<u32, HashMap<Box<str>, Vec<u32>>>,
+    /// Each crate's library name (`my_crate` for `use my_crate::x;` in its binaries).
+    libs: HashMap<u32, String>,
+}
+
+impl Tables {
+    pub(super) fn new(fns: &[FnDef], libs: HashMap<u32, String>) -> Self {
+        let mut by_crate: HashMap<u32, HashMap<Box<str>, Vec<u32>>> = HashMap::default();
+        for (i, f) in fns.iter().enumerate() {
+            by_crate
+                .entry(f.scope.krate)
+                .or_default()
+                .entry(f.name.as_str().into())
+                .or_default()
+                .push(i as u32);
+        }
+        Tables { by_crate, libs }
+    }
+
+    fn named<'a>(&'a self, krate: u32, name: &str) -> &'a [u32] {
+        self.by_crate
+            .get(&krate)
+            .and_then(|m| m.get(name))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    pub(super) fn resolve(&self, fns: &[FnDef], c: &Callee) -> Option<u32> {
+        let scope = &c.scope;
+        let unique = |mut it: Box<dyn Iterator<Item = u32> + '_>| {
+            let first = it.next()?;
+            it.next().is_none().then_some(first)
+        };
+        // Methods of a type, taking `self` (`x.m(a)`) or called by path (`T::m(x, a)`,
+        // `T::new(a)`).
+        let of_type = |ty: &str, name: &str, by_path: bool| {
+            unique(Box::new(
+                self.named(scope.krate, name)
+                    .iter()
+                    .copied()
+                    .filter(move |&i| {
+                        let f = &fns[i as usize];
+                        f.scope.self_ty.as_deref() == Some(ty)
+                            && if by_path {
+                                (f.has_self && f.params + 1 == c.args)
+                                    || (!f.has_self && f.params == c.args)
+                            } else {
+                                f.has_self && f.params == c.args
+                            }
+                    }),
+            ))
+        };
+        match &c.target {
+            Target::SelfMethod(m) => of_type(scope.self_ty.as_deref()?, m, false),
+            Target::TypedMethod(ty, m) => of_type(ty, m, false),
+            Target::Method(m) => {
+                if is_std_method_name(m) {
+                    return None;
+                }
+                unique(Box::new(self.named(scope.krate, m).iter().copied().filter(
+                    |&i| {
+                        let f = &fns[i as usize];
+                        f.has_self && f.params == c.args && f.trait_name.is_none()
+                    },
+                )))
+            }
+            Target::Path(segs) => {
+                let mut segs: &[String] = segs;
+                let mut module: Option<Vec<String>> = None;
+                let first = segs.first()?.as_str();
+                if first == "crate" || self.libs.get(&scope.krate).is_some_and(|l| l == first) {
+                    module = Some(Vec::new());
+                    segs = &segs[1..];
+                } else if first == "self" {
+                    module = Some(scope.module.clone());
+                    segs = &segs[1..];
+                } else if first == "super" {
+                    let mut m = scope.module.clone();
+                    while segs.first().is_some_and(|s| s == "super") {
+                        m.pop();
+                        segs = &segs[1..];
+                    }
+                    module = Some(m);
+                } else if first == "Self" {
+                    return match segs {
+                        [_, name] => of_type(scope.self_ty.as_deref()?, name, true),
+                        _ => None,
+                    };
+                }
+                let (name, prefix) = segs.split_last()?;
+                if let Some(ty) = prefix.last() {
+                    if ty.starts_with(|c: char| c.is_ascii_uppercase()) {
+                        return of_type(ty, name, true);
+                    }
+                }
+                let free: Vec<u32> = self
+                    .named(scope.krate, name)
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        let f = &fns[i as usize];
+                        f.scope.self_ty.is_none() && !f.has_self && f.params == c.args
+                    })
+                    .collect();
+                if free.len() <= 1 {
+                    return free.first().copied();
+                }
+                // Several fns by that name: the one in the module the path names.
+                let expected: Vec<Vec<String>> = match module {
+                    Some(mut m) => {
+                        m.extend(prefix.iter().cloned());
+                        vec![m]
+                    }
+                    None => {
+                        let mut relative = scope.module.clone();
+                        relative.extend(prefix.iter().cloned());
+                        vec![relative, prefix.to_vec()]
+                    }
+                };
+                for m in &expected {
+                    let here: Vec<u32> = free
+                        .iter()
+                        .copied()
+                        .filter(|&i| fns[i as usize].scope.module == *m)
+                        .collect();
+                    if here.len() == 1 {
+                        return Some(here[0]);
+                    }
+                    if here.len() > 1 {
+                        return None;
+                    }
+                }
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! What the nearest `Cargo.toml` says of a file's package: which package it is (for
+//! the crate model), its library name, and the async runtime it depends on. Each
+//! directory is looked up once, each manifest read once.
+
+use crate::semantic::Runtime;
+use rustc_hash::FxHashMap as HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// A package, as the files in it see it.
+#[derive(Debug, Default)]
+pub struct Package {
+    /// A number for the package, the same in every run (a hash of its directory).
+    pub id: u32,
+    /// The directory of its `Cargo.toml`.
+    pub root: PathBuf,
+    pub runtime: Runtime,
+    /// `[lib] name`, else the package name with `-` as `_`.
+    pub lib_name: Option<String>,
+}
+
+impl Package {
+    /// The module path of a file of this package: `src/net/conn.rs` is `net::conn`,
+    /// `src/net/mod.rs` is `net`; a crate root (`src/lib.rs`, `src/main.rs`, a file of
+    /// `src/bin/`, `tests/`, `examples/`, `benches/`) is the root module.
+    pub fn module_of(&self, file: &Path) -> Vec<String> {
+        let Ok(rel) = file.strip_prefix(&self.root) else {
+            return Vec::new();
+        };
+        let parts: Vec<String> = rel
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        let Some((first, rest)) = parts.split_first() else {
+            return Vec::new();
+        };
+        if first != "src" || rest.first().is_some_and(|d| d == "bin") {
+            return Vec::new();
+        }
+        let mut module: Vec<String> = rest.to_vec();
+        if let Some(last) = module.pop() {
+            let stem = last.strip_suffix(".rs").unwrap_or(&last).to_string();
+            let root = module.is_empty() && (stem == "lib" || stem == "main");
+            if stem != "mod" && !root {
+                module.push(stem);
+            }
+        }
+        module
+    }
+}
+
+#[derive(Default)]
+pub struct PackageCache {
+    by_dir: Mutex<HashMap<PathBuf, Arc<Package>>>,
+    by_manifest: Mutex<HashMap<PathBuf, Arc<Package>>>,
+}
+
+impl PackageCache {
+    /// The package of the nearest `Cargo.toml` above `file` (a default, unnamed
+    /// package when there is none).
+    pub fn for_file(&self, file: &Path) -> Arc<Package> {
+        let Some(dir) = file.parent() else {
+            return Arc::default();
+        };
+        if let Some(p) = self.by_dir.lock().ok().and_then(|m| m.get(dir).cloned()) {
+            return p;
+        }
+        let package = match dir
+            .ancestors()
+            .map(|d| d.join("Cargo.toml"))
+            .find(|m| m.is_file())
+        {
+            None => Arc::default(),
+            Some(manifest) => {
+                let known = self
+                    .by_manifest
+                    .lock()
+                    .ok()
+                    .and_then(|m| m.get(&manifest).cloned());
+                known.unwrap_or_else(|| {
+                    let root = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
+                    let p = Arc::new(read_package(&manifest, root));
+                    if let Ok(mut m) = self.by_manifest.lock() {
+                        m.insert(manifest, p.clone());
+                    }
+                    p
+                })
+            }
+        };
+        if let Ok(mut m) = self.by_dir.lock() {
+            m.insert(dir.to_path_buf(), package.clone());
+        }
+        package
+    }
+
+    /// Every package looked up so far.
+    pub fn all(&self) -> Vec<Arc<Package>> {
+        self.by_manifest
+            .lock()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+fn read_package(manifest: &Path, root: PathBuf) -> Package {
+    use std::hash::BuildHasher;
+    let id = rustc_hash::FxBuildHasher.hash_one(&root) as u32;
+    let text = std::fs::read_to_string(manifest).unwrap_or_default();
+    let value = text.parse::<toml::Table>().unwrap_or_default();
+    let lib_name = value
+        .get("lib")
+        .and_then(|l| l.get("name"))
+        .and_then(|n| n.as_str())
+        .or_else(|| {
+            value
+                .get("package")
+                .and_then(|p| p.get("name"))
+                .and_then(|n| n.as_str())
+        })
+        .map(|n| n.replace('-', "_"));
+    Package {
+        id,
+        runtime: runtime_of_manifest(&text),
+        root,
+        lib_name,
+    }
+}
+
+/// Which async runtime a manifest depends on (tokio first).
+pub fn runtime_of_manifest(text: &str) -> Runtime {
+    let Ok(value) = text.parse::<toml::Table>() else {
+        return Runtime::Unknown;
+    };
+    let mut deps: Vec<String> = Vec::new();
+    let mut collect = |t: Option<&toml::Value>| {
+        if let Some(t) = t.and_then(|v| v.as_table()) {
+            for (name, spec) in t {
+                let package = spec.get("package").and_then(|p| p.as_str()).unwrap_or(name);
+                deps.push(package.to_string());
+            }
+        }
+    };
+    for section in ["dependencies", "dev-dependencies"] {
+        collect(value.get(section));
+        collect(value.get("workspace").and_then(|w| w.get(section)));
+    }
+    if deps.iter().any(|d| d == "tokio") {
+        Runtime::Tokio
+    } else if deps.iter().any(|d| d == "async-std") {
+        Runtime::AsyncStd
+    } else if deps.iter().any(|d| d == "smol") {
+        Runtime::Smol
+    } else {
+        Runtime::Unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_paths_follow_the_file_layout() {
+        let p = Package {
+            root: PathBuf::from("/w/app"),
+            ..Package::default()
+        };
+        let m = |f: &str| p.module_of(Path::new(f)).join("::");
+        assert_eq!(m("/w/app/src/lib.rs"), "");
+        assert_eq!(m("/w/app/src/main.rs"), "");
+        assert_eq!(m("/w/app/src/util.rs"), "util");
+        assert_eq!(m("/w/app/src/net/mod.rs"), "net");
+        assert_eq!(m("/w/app/src/net/conn.rs"), "net::conn");
+        assert_eq!(m("/w/app/src/bin/tool.rs"), "");
+        assert_eq!(m("/w/app/tests/it.rs"), "");
+        assert_eq!(m("/elsewhere/x.rs"), "");
+    }
+}

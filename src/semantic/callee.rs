@@ -1,0 +1,230 @@
+//! How a call names its callee, as far as the syntax tells: recorded in pass one, at
+//! the call site, and resolved to a fn of the same crate once every file is read.
+
+use super::calls::is_std_method_name;
+use super::chain::{self, strip};
+use super::imports::UseMap;
+use super::scope::Scopes;
+use super::types::FieldTypes;
+use std::sync::Arc;
+use syn::Expr;
+
+/// Where code sits: its crate, its module in the crate, the type of the `impl` it is
+/// in. What relative names in a call mean depends on it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Scope {
+    /// The package the file belongs to, numbered by the engine.
+    pub krate: u32,
+    /// The module path in the package (`["net", "conn"]` for `src/net/conn.rs`).
+    pub module: Vec<String>,
+    /// The last segment of the implementing type inside an `impl` (`Conn` for
+    /// `impl Drop for Conn`).
+    pub self_ty: Option<String>,
+}
+
+/// What a call names.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// `f(..)`, `util::f(..)`, `crate::a::f(..)`, `Type::f(..)`, `Self::f(..)`: the
+    /// path's segments, the first one expanded through the file's `use`s when one
+    /// introduces it.
+    Path(Vec<String>),
+    /// `self.m(..)`.
+    SelfMethod(String),
+    /// `x.m(..)` where the declared type of `x` is known: its last segment, the method.
+    TypedMethod(String, String),
+    /// `x.m(..)` on a receiver of unknown type.
+    Method(String),
+}
+
+/// A call's callee, as the call names it, with the scope that gives the name meaning.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Callee {
+    pub scope: Arc<Scope>,
+    pub target: Target,
+    /// Arguments, not counting a method call's receiver.
+    pub args: usize,
+}
+
+impl Callee {
+    /// The callee as the call writes it, for messages: `read_file`, `self.load`.
+    pub fn written(&self) -> String {
+        match &self.target {
+            Target::Path(segs) => segs.join("::"),
+            Target::SelfMethod(m) => format!("self.{m}"),
+            Target::TypedMethod(t, m) => format!("{t}::{m}"),
+            Target::Method(m) => m.clone(),
+        }
+    }
+}
+
+/// What the file knows that names in calls depend on.
+pub struct Names<'a> {
+    pub uses: &'a UseMap,
+    pub scopes: &'a Scopes,
+    pub fields: &'a FieldTypes,
+    /// The name under which other crates of the package import this one (its library
+    /// name), if known.
+    pub lib: Option<&'a str>,
+}
+
+/// The callee of a call or method call that may be a fn of the checked crate: paths
+/// that resolve into another crate (`std::fs::read`, `tokio::spawn`), calls of locals
+/// (closures), and methods of std names on receivers of unknown type are not.
+pub fn callee_of(names: &Names, scope: &Arc<Scope>, e: &Expr) -> Option<Callee> {
+    match strip(e) {
+        Expr::Call(c) => {
+            let Expr::Path(p) = strip(&c.func) else {
+                return None;
+            };
+            if p.qself.is_some() {
+                return None;
+            }
+            let path = &p.path;
+            let first = path.segments.first()?.ident.to_string();
+            if path.segments.len() == 1 && names.scopes.lookup(&first).is_some() {
+                // A local: a closure or a fn pointer.
+                return None;
+            }
+            let segments = crate_path(names, path)?;
+            Some(Callee {
+                scope: scope.clone(),
+                target: Target::Path(segments),
+                args: c.args.len(),
+            })
+        }
+        Expr::MethodCall(m) => {
+            let name = m.method.to_string();
+            let receiver = strip(&m.receiver);
+            let target = if is_self(receiver) {
+                Target::SelfMethod(name)
+            } else if let Some(ty) = receiver_type(names, receiver) {
+                Target::TypedMethod(ty, name)
+            } else if is_std_method_name(&name) {
+                return None;
+            } else {
+                Target::Method(name)
+            };
+            Some(Callee {
+                scope: scope.clone(),
+                target,
+                args: m.args.len(),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A path as the crate names it, or `None` when it leads into another crate.
+pub fn crate_path(names: &Names, path: &syn::Path) -> Option<Vec<String>> {
+    let written: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    if path.leading_colon.is_some() {
+        return None;
+    }
+    let first = written.first()?;
+    if matches!(first.as_str(), "crate" | "self" | "super" | "Self") {
+        return Some(written);
+    }
+    match names.uses.resolve(path) {
+        // Imported: `use crate::util::read;`, `use super::util;`, `use mylib::x;`.
+        Some(full) => {
+            let segs: Vec<String> = full.split("::").map(str::to_string).collect();
+            let root = segs.first()?.as_str();
+            let in_crate = matches!(root, "crate" | "self" | "super" | "Self")
+                || names.lib == Some(root)
+                // A type no `use` introduces: defined in this crate, or glob-imported.
+                || (segs.len() >= 2 && root.starts_with(|c: char| c.is_ascii_uppercase())
+                    && full == written.join("::"));
+            in_crate.then_some(segs)
+        }
+        // A local item or module (`mod util;` then `util::read(..)`), or a bare name
+        // no `use` introduces.
+        None => Some(written),
+    }
+}
+
+fn is_self(e: &Expr) -> bool {
+    matches!(strip(e), Expr::Path(p) if p.path.is_ident("self"))
+}
+
+/// The last segment of a receiver's declared type: a local or parameter with a type,
+/// or a field of `self` whose struct the file declares.
+fn receiver_type(names: &Names, receiver: &Expr) -> Option<String> {
+    let ty = match strip(receiver) {
+        Expr::Path(p) => {
+            let ident = p.path.get_ident()?;
+            names.scopes.lookup(&ident.to_string())?.ty.clone()?
+        }
+        Expr::Field(f) if is_self(&f.base) => match &f.member {
+            syn::Member::Named(n) => names.fields.get(&n.to_string())?.to_string(),
+            syn::Member::Unnamed(_) => return None,
+        },
+        Expr::Reference(r) => return receiver_type(names, &r.expr),
+        _ => return None,
+    };
+    let last = ty.rsplit("::").next()?.to_string();
+    last.starts_with(|c: char| c.is_ascii_uppercase())
+        .then_some(last)
+}
+
+/// The parameters a call passes on: `(argument index, parameter index)` for each
+/// argument that is one of `params` (through `&`, `Box::pin(..)`, `.instrument(..)`,
+/// or an `async move { p.await }` block).
+pub fn passed_params(args: &[&Expr], params: &[String]) -> Vec<(u8, u8)> {
+    let mut out = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        if let Some(p) = param_in(a, params) {
+            if let (Ok(i), Ok(p)) = (u8::try_from(i), u8::try_from(p)) {
+                out.push((i, p));
+            }
+        }
+    }
+    out
+}
+
+/// The parameter a future-valued expression is, or wraps.
+pub fn param_in(e: &Expr, params: &[String]) -> Option<usize> {
+    match strip(e) {
+        Expr::Path(p) => {
+            let ident = p.path.get_ident()?.to_string();
+            params.iter().position(|n| *n == ident)
+        }
+        Expr::Reference(r) => param_in(&r.expr, params),
+        Expr::MethodCall(m)
+            if matches!(
+                m.method.to_string().as_str(),
+                "instrument" | "in_current_span" | "boxed" | "with_current_subscriber"
+            ) =>
+        {
+            param_in(&m.receiver, params)
+        }
+        Expr::Call(c) => {
+            let p = chain::call_path(e)?;
+            let pins = p.segments.last().is_some_and(|s| s.ident == "pin");
+            if pins && c.args.len() == 1 {
+                param_in(&c.args[0], params)
+            } else {
+                None
+            }
+        }
+        Expr::Async(a) => {
+            // `async move { fut.await }` (also with `let _ = fut.await;`).
+            let awaited: Vec<usize> = a
+                .block
+                .stmts
+                .iter()
+                .filter_map(|s| match s {
+                    syn::Stmt::Expr(e, _) => Some(e),
+                    syn::Stmt::Local(l) => l.init.as_ref().map(|i| &*i.expr),
+                    _ => None,
+                })
+                .filter_map(|e| match strip(e) {
+                    Expr::Await(aw) => param_in(&aw.base, params),
+                    _ => None,
+                })
+                .collect();
+            (awaited.len() == 1).then(|| awaited[0])
+        }
+        _ => None,
+    }
+}

@@ -38,6 +38,9 @@ pub struct Walker<'a> {
     /// Set by a single-future executor's `block_on` called from sync code for the
     /// `async` block it is given.
     next_block_own_executor: bool,
+    /// `async` blocks bound in sync code and then handed to a `block_on` of the
+    /// code's own (a build tool's small executor): by address.
+    own_executor_blocks: HashSet<usize>,
     /// What a fn item met at this point is: set inside `impl` and `trait` items.
     fn_kind: FnKind,
     pub sink: Sink,
@@ -148,6 +151,7 @@ impl<'a> Walker<'a> {
             deadline_depth: 0,
             next_closure: None,
             next_block_own_executor: false,
+            own_executor_blocks: HashSet::default(),
             fn_kind: FnKind::Free,
             sink: Sink::default(),
             fns: Vec::new(),
@@ -299,6 +303,56 @@ impl<'a> Walker<'a> {
             counts.bounded += 1;
         } else {
             counts.unbounded += 1;
+        }
+    }
+
+    /// In sync code: `let f = async { .. };` followed by a free `block_on(.., f, ..)`
+    /// that is not tokio's drives `f` on this thread, alone or with its siblings.
+    fn note_blocks_driven_here(&mut self, b: &Block) {
+        let mut bound: Vec<(String, usize)> = Vec::new();
+        for stmt in &b.stmts {
+            if let Stmt::Local(l) = stmt {
+                if let (Pat::Ident(p), Some(init)) = (&l.pat, &l.init) {
+                    if let Expr::Async(a) = strip(&init.expr) {
+                        bound.push((p.ident.to_string(), a as *const _ as usize));
+                    }
+                }
+            }
+        }
+        if bound.is_empty() {
+            return;
+        }
+        for stmt in &b.stmts {
+            let e = match stmt {
+                Stmt::Expr(e, _) => e,
+                Stmt::Local(l) => match &l.init {
+                    Some(init) => &*init.expr,
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let Expr::Call(c) = strip(e) else { continue };
+            let Some(path) = chain::call_path(strip(e)) else {
+                continue;
+            };
+            let named_block_on = path.segments.last().is_some_and(|s| s.ident == "block_on");
+            let tokio = self
+                .file
+                .uses
+                .resolve(path)
+                .is_some_and(|p| p.starts_with("tokio::"));
+            if !named_block_on || tokio {
+                continue;
+            }
+            for arg in &c.args {
+                if let Some(i) = chain::path_ident(strip(arg)) {
+                    for (name, addr) in &bound {
+                        if i == name {
+                            self.own_executor_blocks.insert(*addr);
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -520,6 +574,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_block(&mut self, b: &'ast Block) {
+        if !self.context.in_async() {
+            self.note_blocks_driven_here(b);
+        }
         self.with_scope(|w| {
             w.for_each_rule(Hook::Block, |rule, cx| rule.check_block(cx, b));
             for stmt in &b.stmts {
@@ -632,7 +689,8 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_expr_async(&mut self, a: &'ast syn::ExprAsync) {
-        if std::mem::take(&mut self.next_block_own_executor) {
+        let driven_here = self.own_executor_blocks.remove(&(a as *const _ as usize));
+        if std::mem::take(&mut self.next_block_own_executor) || driven_here {
             self.context.push_own_executor_block();
         } else {
             self.context.push(Frame::AsyncBlock);

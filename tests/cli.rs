@@ -356,3 +356,40 @@ fn large_files_are_checked_item_by_item_with_the_same_results() {
         "{message}"
     );
 }
+
+/// In test code only what makes the test wrong is reported; `[tests] check = "all"`
+/// reports everything there too.
+#[test]
+fn test_code_policy_and_its_switch() {
+    let test_file = "#[tokio::test]\n\
+                     async fn reads_back() {\n\
+                     \x20   let dir = tempfile::tempdir().unwrap();\n\
+                     \x20   std::fs::write(dir.path().join(\"a\"), b\"x\").unwrap();\n\
+                     \x20   for id in ids() {\n\
+                     \x20       client.fetch(id).await;\n\
+                     \x20   }\n\
+                     }\n";
+    let dir = project(&[("tests/it.rs", test_file)]);
+    let quiet = check_json(dir.path(), ".", 0);
+    assert_eq!(quiet["diagnostics"].as_array().unwrap().len(), 0);
+    write(dir.path(), "asynclint.toml", "[tests]\ncheck = \"all\"\n");
+    let all = check_json(dir.path(), ".", 1);
+    let rules: Vec<&str> = all["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"blocking-in-async"), "{rules:?}");
+    assert!(rules.contains(&"await-in-loop"), "{rules:?}");
+    write(
+        dir.path(),
+        "asynclint.toml",
+        "[tests]\ncheck = \"everything\"\n",
+    );
+    asynclint()
+        .args(["check", "."])
+        .current_dir(dir.path())
+        .assert()
+        .code(2);
+}

@@ -866,6 +866,7 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
                 .into_iter()
                 .filter_map(|d| model.decide(d, &index)),
         );
+        crate::policy::one_finding_per_site(&mut diagnostics);
         let text = match o.text {
             Some(text) => text,
             None if diagnostics.is_empty() => continue,

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod fix;
 pub mod model;
 pub mod package;
+pub mod policy;
 pub mod render;
 pub mod rules;
 pub mod semantic;

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{annotations, check, render_human, root};
+use common::{annotations, check_as_user_of, render_human, root};
 use std::path::PathBuf;
 
 /// The fixture units: `.rs` files and crate directories, relative to the root.
@@ -21,6 +21,17 @@ fn fixture_units() -> Vec<PathBuf> {
     }
     units.sort();
     units
+}
+
+/// The rule a fixture belongs to: `fixtures/<rule>/...`.
+fn rule_of(unit: &std::path::Path) -> String {
+    unit.components()
+        .nth(1)
+        .unwrap()
+        .as_os_str()
+        .to_str()
+        .unwrap()
+        .to_string()
 }
 
 /// Every `.rs` file of the fixtures, also those inside crate directories.
@@ -53,7 +64,7 @@ fn fixtures_match_their_annotations_exactly() {
     let mut failures = Vec::new();
     let mut crates = 0;
     for unit in &units {
-        let report = check(std::slice::from_ref(unit));
+        let report = check_as_user_of(&rule_of(unit), std::slice::from_ref(unit));
         assert!(
             report.errors.is_empty(),
             "{} does not parse: {:?}",
@@ -108,14 +119,7 @@ fn fixtures_match_their_annotations_exactly() {
 #[test]
 fn bad_fixtures_fire_and_good_fixtures_are_annotation_free() {
     for file in fixture_files() {
-        let rule = file
-            .components()
-            .nth(1)
-            .unwrap()
-            .as_os_str()
-            .to_str()
-            .unwrap()
-            .to_string();
+        let rule = rule_of(&file);
         let text = std::fs::read_to_string(root().join(&file)).unwrap();
         let notes = annotations(&text);
         let in_good_crate = file
@@ -141,7 +145,7 @@ fn bad_fixtures_fire_and_good_fixtures_are_annotation_free() {
 fn rendered_output_snapshots() {
     std::env::set_current_dir(root()).unwrap();
     for file in fixture_units() {
-        let report = check(std::slice::from_ref(&file));
+        let report = check_as_user_of(&rule_of(&file), std::slice::from_ref(&file));
         let name = file
             .with_extension("")
             .to_string_lossy()

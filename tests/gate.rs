@@ -238,7 +238,7 @@ fn statistics_count_findings_per_rule() {
         .code(1)
         .stdout(predicate::str::contains("blocking-in-async (warning)"))
         .stdout(
-            predicate::str::is_match(r"(?m)^\s+\d+  dropped-join-handle \(warning\)$").unwrap(),
+            predicate::str::is_match(r"(?m)^\s+\d+  dropped-join-handle \((warning|error)\)$").unwrap(),
         );
 }
 

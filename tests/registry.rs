@@ -100,11 +100,11 @@ fn every_page_has_the_standard_sections_and_is_the_embedded_doc() {
 }
 
 /// Runs the whole pipeline (suppressions included) over one code block.
-fn rules_fired(code: &str) -> Vec<&'static str> {
+fn rules_fired(rule: &str, code: &str) -> Vec<&'static str> {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("example.rs");
     std::fs::write(&file, code).unwrap();
-    let report = common::check(&[file]);
+    let report = common::check_as_user_of(rule, &[file]);
     assert!(
         report.errors.is_empty(),
         "example does not parse: {:?}\n{code}",
@@ -125,7 +125,7 @@ fn page_examples_fire_exactly_their_rule() {
             m.name
         );
         for code in &bad {
-            let fired: BTreeSet<&str> = rules_fired(code).into_iter().collect();
+            let fired: BTreeSet<&str> = rules_fired(m.name, code).into_iter().collect();
             assert_eq!(
                 fired,
                 BTreeSet::from([m.name]),
@@ -134,7 +134,7 @@ fn page_examples_fire_exactly_their_rule() {
             );
         }
         for code in &good {
-            let fired = rules_fired(code);
+            let fired = rules_fired(m.name, code);
             assert!(
                 fired.is_empty(),
                 "{}: good example fires {fired:?}\n{code}",

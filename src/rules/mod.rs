@@ -4,6 +4,7 @@
 mod await_in_loop;
 mod block_on_in_async;
 mod blocking_in_async;
+mod detached_task;
 mod dropped_join_handle;
 mod fail_fast_detached_tasks;
 mod ignored_cancellation;
@@ -255,6 +256,7 @@ pub trait Rule: Sync {
 /// Every rule, in the order `asynclint rules` lists them.
 pub static RULES: &[&dyn Rule] = &[
     &dropped_join_handle::DroppedJoinHandle,
+    &detached_task::DetachedTask,
     &unawaited_future::UnawaitedFuture,
     &await_in_loop::AwaitInLoop,
     &sequential_awaits::SequentialAwaits,

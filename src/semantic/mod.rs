@@ -10,6 +10,7 @@ pub mod callee;
 pub mod calls;
 pub mod chain;
 pub mod decisions;
+pub mod detach;
 pub mod futures;
 pub mod guards;
 pub mod handles;

@@ -120,6 +120,16 @@ impl<'ast> Visit<'ast> for U<'_> {
         })
     }
 
+    /// `let _ = name;` drops the value, as `drop(name)` does.
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        if let (syn::Pat::Wild(_), Some(init)) = (&l.pat, &l.init) {
+            if self.is_name(&init.expr) && init.diverge.is_none() {
+                self.out.drops += 1;
+            }
+        }
+        visit::visit_local(self, l);
+    }
+
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
         match &*parse_body(m) {
             MacroBody::Exprs(exprs) => exprs.iter().for_each(|e| self.visit_expr(e)),

@@ -20,6 +20,21 @@ pub fn check(paths: &[PathBuf]) -> Report {
     engine::run(paths, &options)
 }
 
+/// Runs what a user of `rule` sees: the rules on by default, and `rule` itself (a
+/// pedantic rule is off by default). Fixtures and rule pages are checked this way.
+pub fn check_as_user_of(rule: &str, paths: &[PathBuf]) -> Report {
+    let options = Options {
+        rules: RULES
+            .iter()
+            .copied()
+            .filter(|r| r.meta().default_enabled() || r.meta().name == rule)
+            .collect(),
+        threads: 1,
+        config: Default::default(),
+    };
+    engine::run(paths, &options)
+}
+
 pub fn render_human(report: &Report) -> String {
     let mut out = NoColor::new(Vec::new());
     human::render(

@@ -1,0 +1,457 @@
+//! Spawned tasks whose handle is thrown away, and what is lost with it: an `Err` the
+//! task returns, a panic a test relies on, or nothing but the wait at shutdown. Shared
+//! by `dropped-join-handle` (a failure is lost) and `detached-task` (the pedantic
+//! rest), so that each discarded handle is judged once, the same way.
+
+use super::callee::{param_in, Callee};
+use super::chain::{self, strip};
+use super::index::{IndexQuery, ModelQuery};
+use super::tasks::{async_block_of, discarded_handle, spawn_call, SpawnKind};
+use super::uses::local_uses;
+use super::Cx;
+use crate::source::TextRange;
+use syn::visit::{self, Visit};
+use syn::{Block, Expr, Pat, Stmt};
+
+/// When a finding holds: always, never, or when the crate model says so.
+#[derive(Clone, Debug)]
+pub enum Cond {
+    Always,
+    Never,
+    If(IndexQuery),
+}
+
+impl Cond {
+    fn and(self, other: Cond) -> Cond {
+        match (self, other) {
+            (Cond::Never, _) | (_, Cond::Never) => Cond::Never,
+            (Cond::Always, c) | (c, Cond::Always) => c,
+            (Cond::If(a), Cond::If(b)) => Cond::If(IndexQuery::All(vec![a, b])),
+        }
+    }
+
+    fn not(self) -> Cond {
+        match self {
+            Cond::Always => Cond::Never,
+            Cond::Never => Cond::Always,
+            Cond::If(q) => Cond::If(IndexQuery::Not(Box::new(q))),
+        }
+    }
+}
+
+/// What a task's future returns, as far as its text or the crate model tells.
+#[derive(Clone, Debug)]
+pub enum Output {
+    /// A `Result`: the body uses `?`, returns `Err`/`Ok`, or ends in one.
+    Result,
+    /// A `Result` if the crate fn it ends in returns one.
+    ResultIf(Callee),
+    /// Nothing that can fail (`()`, or a value the syntax cannot tell).
+    Other,
+}
+
+/// A spawned task whose handle is discarded.
+pub struct Discard {
+    /// The spawning call (a spawn, or a call of the crate's spawn wrapper).
+    pub call: TextRange,
+    /// How the spawn is written (`tokio::spawn`, `rt.spawn`, `spawn_task`).
+    pub spawner: String,
+    pub kind: SpawnKind,
+    /// Where and how the handle is lost.
+    pub how: &'static str,
+    pub dropped_at: Option<TextRange>,
+    /// When the call spawns at all: always for a known spawn, if the model says
+    /// the callee spawns its argument for a wrapper.
+    pub spawns: Cond,
+    pub output: Output,
+    /// The task's code can panic on purpose (`assert!`, `panic!`, `unwrap`).
+    pub panics: bool,
+    /// The spawned future is a parameter of the enclosing fn: this fn is a spawn
+    /// wrapper or an executor adapter, and its callers are judged instead.
+    pub forwards_param: bool,
+}
+
+impl Discard {
+    /// When the discard loses a failure: the task's `Err` (or, in a test, its
+    /// panic), or the task itself (a smol `Task` dropped is cancelled).
+    pub fn loses_failure(&self, in_test: bool) -> Cond {
+        if self.kind == SpawnKind::CancelsOnDrop {
+            return self.spawns.clone();
+        }
+        if self.forwards_param {
+            return Cond::Never;
+        }
+        let lost = match &self.output {
+            Output::Result => Cond::Always,
+            Output::ResultIf(c) => {
+                Cond::If(IndexQuery::Model(ModelQuery::ReturnsResult(c.clone())))
+            }
+            Output::Other if in_test && self.panics => Cond::Always,
+            Output::Other => Cond::Never,
+        };
+        let lost = if in_test && self.panics {
+            Cond::Always
+        } else {
+            lost
+        };
+        self.spawns.clone().and(lost)
+    }
+
+    /// When the discard only detaches: the task handles its own failures.
+    pub fn only_detaches(&self, in_test: bool) -> Cond {
+        if self.kind == SpawnKind::CancelsOnDrop || self.forwards_param {
+            return Cond::Never;
+        }
+        let lost = match &self.output {
+            Output::Result => Cond::Always,
+            Output::ResultIf(c) => {
+                Cond::If(IndexQuery::Model(ModelQuery::ReturnsResult(c.clone())))
+            }
+            Output::Other => Cond::Never,
+        };
+        let lost = if in_test && self.panics {
+            Cond::Always
+        } else {
+            lost
+        };
+        self.spawns.clone().and(lost.not())
+    }
+}
+
+/// The discards a statement makes: `spawn(..);`, `let _ = spawn(..);`,
+/// `drop(spawn(..));`, `let _h = spawn(..);` (tokio: detached at the end of the
+/// scope), and the same through a crate fn that spawns its argument.
+pub fn discards_in_stmt(cx: &Cx, stmt: &Stmt) -> Vec<Discard> {
+    let (e, how) = match stmt {
+        Stmt::Expr(e, Some(_)) => match cx.drop_call_arg(e) {
+            Some(inner) => (inner, "dropped here"),
+            None => (strip(e), "handle discarded at the end of this statement"),
+        },
+        Stmt::Local(l) => {
+            let Some((e, detached)) = discarded_handle(stmt) else {
+                return Vec::new();
+            };
+            if detached {
+                return Vec::new();
+            }
+            let named = !matches!(strip_pat(&l.pat), Pat::Wild(_));
+            (
+                e,
+                if named {
+                    "handle dropped at the end of the scope"
+                } else {
+                    "`let _ =` drops the handle at once"
+                },
+            )
+        }
+        _ => return Vec::new(),
+    };
+    let named = matches!(stmt, Stmt::Local(l) if !matches!(strip_pat(&l.pat), Pat::Wild(_)));
+    discards_of_call(cx, e, how, None, named)
+}
+
+/// `let t = spawn(..);` whose only later uses are `drop(t)` / `let _ = t;`, or none.
+pub fn discards_in_block(cx: &Cx, block: &Block) -> Vec<Discard> {
+    let mut out = Vec::new();
+    for (i, stmt) in block.stmts.iter().enumerate() {
+        let Stmt::Local(l) = stmt else { continue };
+        let Pat::Ident(p) = strip_pat(&l.pat) else {
+            continue;
+        };
+        let name = p.ident.to_string();
+        if name.starts_with('_') {
+            continue;
+        }
+        let Some(init) = l.init.as_ref().filter(|i| i.diverge.is_none()) else {
+            continue;
+        };
+        let rest = &block.stmts[i + 1..];
+        let uses = local_uses(rest, &name);
+        if uses.in_opaque_macro || uses.mentions != uses.drops {
+            continue;
+        }
+        let dropped_at = rest.iter().find_map(|s| drop_of(cx, s, &name));
+        let how = if uses.mentions == 0 {
+            "handle bound to a name that is never used"
+        } else {
+            "handle dropped later without being awaited"
+        };
+        out.extend(discards_of_call(
+            cx,
+            strip(&init.expr),
+            how,
+            dropped_at,
+            true,
+        ));
+    }
+    out
+}
+
+fn drop_of(cx: &Cx, s: &Stmt, name: &str) -> Option<TextRange> {
+    match s {
+        Stmt::Expr(e, _) => {
+            let arg = cx.drop_call_arg(e)?;
+            chain::path_ident(arg).filter(|i| *i == name)?;
+            Some(cx.range(strip(e)))
+        }
+        Stmt::Local(l) if matches!(l.pat, Pat::Wild(_)) => {
+            let init = l.init.as_ref()?;
+            chain::path_ident(strip(&init.expr)).filter(|i| *i == name)?;
+            Some(cx.range(strip(&init.expr)))
+        }
+        _ => None,
+    }
+}
+
+fn discards_of_call(
+    cx: &Cx,
+    e: &Expr,
+    how: &'static str,
+    dropped_at: Option<TextRange>,
+    named: bool,
+) -> Vec<Discard> {
+    let params = enclosing_params(cx);
+    if let Some(spawn) = spawn_call(cx, e) {
+        // A smol task kept in a named local runs until the end of its scope, on purpose.
+        if named && spawn.kind == SpawnKind::CancelsOnDrop {
+            return Vec::new();
+        }
+        let future = spawned_arg(e);
+        return vec![Discard {
+            call: cx.range(e),
+            spawner: spawn.spawner,
+            kind: spawn.kind,
+            how,
+            dropped_at,
+            spawns: Cond::Always,
+            output: future.map_or(Output::Other, |f| output_of(cx, f)),
+            panics: future.is_some_and(can_panic),
+            forwards_param: future.is_some_and(|f| param_in(f, &params).is_some()),
+        }];
+    }
+    // A call of the crate's own spawn wrapper: each future-valued argument.
+    let args: Vec<&Expr> = match e {
+        Expr::Call(c) => c.args.iter().collect(),
+        Expr::MethodCall(m) => m.args.iter().collect(),
+        _ => return Vec::new(),
+    };
+    let Some(callee) = cx.callee(e) else {
+        return Vec::new();
+    };
+    let spawner = match e {
+        Expr::Call(c) => cx.text(&*c.func).to_string(),
+        Expr::MethodCall(m) => format!("{}.{}", cx.text(&*m.receiver), m.method),
+        _ => String::new(),
+    };
+    args.iter()
+        .enumerate()
+        .filter(|(_, a)| looks_like_future(a))
+        .map(|(i, a)| Discard {
+            call: cx.range(e),
+            spawner: spawner.clone(),
+            kind: SpawnKind::Detaches,
+            how,
+            dropped_at,
+            spawns: Cond::If(IndexQuery::Model(ModelQuery::SpawnsArg {
+                callee: callee.clone(),
+                arg: i,
+            })),
+            output: output_of(cx, a),
+            panics: can_panic(a),
+            forwards_param: param_in(a, &params).is_some(),
+        })
+        .collect()
+}
+
+fn strip_pat(p: &Pat) -> &Pat {
+    match p {
+        Pat::Type(t) => strip_pat(&t.pat),
+        p => p,
+    }
+}
+
+/// The parameter names of the enclosing fn, from its signature's text.
+fn enclosing_params(cx: &Cx) -> Vec<String> {
+    let Some((head, _)) = cx.enclosing_fn_text else {
+        return Vec::new();
+    };
+    let text = cx.file.slice(head);
+    let Some(open) = text
+        .find("fn ")
+        .and_then(|f| text[f..].find('(').map(|p| f + p))
+    else {
+        return Vec::new();
+    };
+    let inner = &text[open + 1..];
+    let mut depth = 0usize;
+    let mut params = Vec::new();
+    let mut current = String::new();
+    for c in inner.chars() {
+        match c {
+            '(' | '<' | '[' => depth += 1,
+            ')' if depth == 0 => break,
+            ')' | '>' | ']' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                params.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    params.push(current);
+    params
+        .iter()
+        .filter_map(|p| {
+            let name = p
+                .split(':')
+                .next()?
+                .trim()
+                .trim_start_matches("mut ")
+                .trim();
+            (!name.is_empty() && !name.contains("self")).then(|| name.to_string())
+        })
+        .collect()
+}
+
+/// The future (or closure) a spawn call runs.
+fn spawned_arg(e: &Expr) -> Option<&Expr> {
+    match strip(e) {
+        Expr::Call(c) => c.args.first(),
+        Expr::MethodCall(m) => m.args.first(),
+        _ => None,
+    }
+}
+
+/// An argument that can be a future: an async block, a call, a pinned or
+/// instrumented future, a closure (for a blocking-pool wrapper).
+fn looks_like_future(e: &Expr) -> bool {
+    match strip(e) {
+        Expr::Async(_) | Expr::Call(_) | Expr::Closure(_) => true,
+        Expr::MethodCall(m) => !matches!(
+            m.method.to_string().as_str(),
+            "clone" | "to_string" | "to_owned" | "into" | "as_ref" | "len"
+        ),
+        _ => false,
+    }
+}
+
+/// What a spawned future (or blocking closure) returns.
+pub fn output_of(cx: &Cx, e: &Expr) -> Output {
+    if let Some(block) = async_block_of(e) {
+        return block_output(cx, block);
+    }
+    match strip(e) {
+        Expr::Closure(c) => match strip(&c.body) {
+            Expr::Block(b) => block_output(cx, &b.block),
+            body => tail_output(cx, body),
+        },
+        call @ (Expr::Call(_) | Expr::MethodCall(_)) => match cx.callee(call) {
+            Some(c) => Output::ResultIf(c),
+            None => Output::Other,
+        },
+        _ => Output::Other,
+    }
+}
+
+fn block_output(cx: &Cx, block: &Block) -> Output {
+    let mut f = Fails(false);
+    for s in &block.stmts {
+        f.visit_stmt(s);
+    }
+    if f.0 {
+        return Output::Result;
+    }
+    match block.stmts.last() {
+        Some(Stmt::Expr(tail, None)) => tail_output(cx, tail),
+        _ => Output::Other,
+    }
+}
+
+fn tail_output(cx: &Cx, tail: &Expr) -> Output {
+    let tail = match strip(tail) {
+        Expr::Await(a) => strip(&a.base),
+        t => t,
+    };
+    if is_ok_or_err(tail) {
+        return Output::Result;
+    }
+    match tail {
+        Expr::Call(_) | Expr::MethodCall(_) => match cx.callee(tail) {
+            Some(c) => Output::ResultIf(c),
+            None => Output::Other,
+        },
+        _ => Output::Other,
+    }
+}
+
+fn is_ok_or_err(e: &Expr) -> bool {
+    chain::call_path(strip(e))
+        .and_then(|p| p.segments.last())
+        .is_some_and(|s| s.ident == "Ok" || s.ident == "Err")
+}
+
+/// Whether a body fails with a `Result` of its own: `?` or `return Ok/Err(..)` at its
+/// own level (not in nested closures, async blocks or items), or `bail!`/`ensure!`.
+struct Fails(bool);
+
+impl<'ast> Visit<'ast> for Fails {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        match e {
+            Expr::Try(_) => self.0 = true,
+            Expr::Return(r) => {
+                if r.expr.as_deref().is_some_and(is_ok_or_err) {
+                    self.0 = true;
+                }
+            }
+            Expr::Closure(_) | Expr::Async(_) => {}
+            Expr::Macro(m) => self.visit_macro(&m.mac),
+            _ => visit::visit_expr(self, e),
+        }
+    }
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        if m.path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "bail" || s.ident == "ensure")
+        {
+            self.0 = true;
+        }
+    }
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// Whether the task's code can panic on purpose: an assertion, `panic!`, `todo!`,
+/// `unreachable!`, `unwrap()`, `expect(..)`.
+pub fn can_panic(e: &Expr) -> bool {
+    struct P(bool);
+    impl<'ast> Visit<'ast> for P {
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            let name = m
+                .path
+                .segments
+                .last()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default();
+            if name.starts_with("assert")
+                || matches!(
+                    name.as_str(),
+                    "panic" | "todo" | "unreachable" | "unimplemented"
+                )
+            {
+                self.0 = true;
+            }
+            visit::visit_macro(self, m);
+        }
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            if m.method == "unwrap" || m.method == "expect" {
+                self.0 = true;
+            }
+            visit::visit_expr_method_call(self, m);
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut p = P(false);
+    p.visit_expr(e);
+    p.0
+}

@@ -211,6 +211,8 @@ pub struct FileSettings<'a> {
     pub module: &'a [String],
     /// The package's library name.
     pub lib_name: Option<&'a str>,
+    /// The package is a program of its own with no server (`package::Package::is_app`).
+    pub package_is_app: bool,
     /// Calls the configuration names as blocking (`blocking-in-async`'s
     /// `extra-calls`), for the crate model.
     pub extra_blocking: &'a [String],
@@ -225,6 +227,7 @@ impl Default for FileSettings<'_> {
             krate: 0,
             module: &[],
             lib_name: None,
+            package_is_app: false,
             extra_blocking: &[],
         }
     }
@@ -453,6 +456,7 @@ fn place(info: &mut FileInfo, settings: &FileSettings) {
     info.krate = settings.krate;
     info.module = settings.module.to_vec();
     info.lib_name = settings.lib_name.map(str::to_string);
+    info.package_is_app = settings.package_is_app;
 }
 
 /// The text as the lexer should see it: a byte-order mark and a `#!` line become
@@ -719,6 +723,7 @@ fn read_and_analyze(
         krate: package.id,
         module: &module,
         lib_name: package.lib_name.as_deref(),
+        package_is_app: package.is_app,
         ..*settings
     };
     let result = analyze_source_with(&display, &text, rules, &settings);

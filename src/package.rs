@@ -17,6 +17,10 @@ pub struct Package {
     pub runtime: Runtime,
     /// `[lib] name`, else the package name with `-` as `_`.
     pub lib_name: Option<String>,
+    /// A program of its own: no library target, and no server framework among its
+    /// dependencies (a command-line tool). Its async code runs as one sequential task
+    /// unless it spawns: blocking there stalls no one else.
+    pub is_app: bool,
 }
 
 impl Package {
@@ -118,12 +122,52 @@ fn read_package(manifest: &Path, root: PathBuf) -> Package {
                 .and_then(|n| n.as_str())
         })
         .map(|n| n.replace('-', "_"));
+    let has_lib = value.get("lib").is_some() || root.join("src/lib.rs").is_file();
+    let is_app = !has_lib && value.get("package").is_some() && !depends_on_server(&value);
     Package {
         id,
         runtime: runtime_of_manifest(&text),
         root,
         lib_name,
+        is_app,
     }
+}
+
+/// Crates that serve requests: every handler of a program that uses one shares the
+/// runtime with the others.
+const SERVER_CRATES: &[&str] = &[
+    "axum",
+    "actix-web",
+    "actix-http",
+    "warp",
+    "rocket",
+    "poem",
+    "salvo",
+    "tide",
+    "tower-http",
+    "ntex",
+    "trillium",
+    "viz",
+    "pingora",
+    "hyper",
+    "tonic",
+    "jsonrpsee",
+    "tokio-tungstenite",
+    "async-tungstenite",
+];
+
+fn depends_on_server(manifest: &toml::Table) -> bool {
+    ["dependencies", "dev-dependencies"].iter().any(|section| {
+        manifest
+            .get(*section)
+            .and_then(|d| d.as_table())
+            .is_some_and(|t| {
+                t.iter().any(|(name, spec)| {
+                    let package = spec.get("package").and_then(|p| p.as_str()).unwrap_or(name);
+                    SERVER_CRATES.contains(&package)
+                })
+            })
+    })
 }
 
 /// Which async runtime a manifest depends on (tokio first).

@@ -393,3 +393,31 @@ fn test_code_policy_and_its_switch() {
         .assert()
         .code(2);
 }
+
+/// A command-line program (no library, no server) runs its async code as one task:
+/// blocking there stalls no one, unless it spawned a task first.
+#[test]
+fn blocking_in_a_program_of_its_own_counts_only_once_it_spawns() {
+    let manifest = "[package]\nname = \"tool\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
+                    [dependencies]\nclap = \"4\"\ntokio = \"1\"\n";
+    let sequential = "pub async fn run(path: &str) -> String {\n\
+                      \x20   std::fs::read_to_string(path).unwrap()\n\
+                      }\n";
+    let dir = project(&[("Cargo.toml", manifest), ("src/main.rs", sequential)]);
+    let quiet = check_json(dir.path(), ".", 0);
+    assert_eq!(quiet["diagnostics"].as_array().unwrap().len(), 0);
+    let spawning = "pub async fn run(path: &str) -> String {\n\
+                    \x20   let progress = tokio::spawn(show_progress());\n\
+                    \x20   let text = std::fs::read_to_string(path).unwrap();\n\
+                    \x20   progress.abort();\n\
+                    \x20   text\n\
+                    }\n";
+    write(dir.path(), "src/main.rs", spawning);
+    let found = check_json(dir.path(), ".", 1);
+    assert_eq!(found["diagnostics"][0]["rule"], "blocking-in-async");
+    // The same sequential code in a library: its callers may be servers.
+    write(dir.path(), "src/main.rs", "fn main() {}\n");
+    write(dir.path(), "src/lib.rs", sequential);
+    let lib = check_json(dir.path(), ".", 1);
+    assert_eq!(lib["diagnostics"][0]["rule"], "blocking-in-async");
+}

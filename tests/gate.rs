@@ -238,7 +238,8 @@ fn statistics_count_findings_per_rule() {
         .code(1)
         .stdout(predicate::str::contains("blocking-in-async (warning)"))
         .stdout(
-            predicate::str::is_match(r"(?m)^\s+\d+  dropped-join-handle \((warning|error)\)$").unwrap(),
+            predicate::str::is_match(r"(?m)^\s+\d+  dropped-join-handle \((warning|error)\)$")
+                .unwrap(),
         );
 }
 
@@ -342,7 +343,8 @@ fn cargo_subcommand_checks_every_member() {
     write(
         p,
         "app/Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
+         [dependencies]\naxum = \"0.8\"\n",
     );
     write(p, "app/src/main.rs", "fn main() {}\n");
     write(p, "app/examples/demo.rs", BLOCKING);

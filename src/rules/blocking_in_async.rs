@@ -6,7 +6,7 @@ use crate::model::chain_text;
 use crate::semantic::blocking::{blocking_op, Blocking, Instead, Waits};
 use crate::semantic::chain::strip;
 use crate::semantic::index::{IndexQuery, ModelQuery};
-use crate::semantic::testcode::blocks_spawned_task;
+use crate::semantic::testcode::{blocks_spawned_task, runs_alone};
 use crate::semantic::{Cx, Runtime};
 use crate::source::TextRange;
 use syn::{Expr, ExprCall, ExprMethodCall, Pat, Stmt};
@@ -48,6 +48,13 @@ impl Rule for BlockingInAsync {
             return;
         }
         let Stmt::Local(local) = stmt else { return };
+        if runs_alone(
+            cx,
+            cx.range(&cx.file.range(syn::spanned::Spanned::span(&local.pat)))
+                .start,
+        ) {
+            return;
+        }
         let Some(init) = &local.init else { return };
         let Some(ty) = constructed_type(&init.expr) else {
             return;
@@ -135,7 +142,7 @@ fn explain_chain(d: &mut Diagnostic, chain: &[String]) {
 /// A call in async code of a fn of the crate that blocks, directly or through its own
 /// sync callees: reported at the call, with the chain.
 fn check_crate_call(cx: &mut Cx, expr: &Expr) {
-    if cx.test_policy_applies() {
+    if cx.test_policy_applies() || runs_alone(cx, cx.range(expr).start) {
         return;
     }
     let Some(callee) = cx.callee(expr) else {
@@ -267,14 +274,17 @@ fn check_method(cx: &mut Cx, expr: &Expr, mc: &ExprMethodCall) {
     cx.report(d);
 }
 
-/// In test code, only a wait that parks the thread a task the test spawned must run on
-/// makes the test wrong; a one-off read of a temp file does not.
+/// Whether blocking here stalls another task. In test code, only a wait that parks
+/// the thread a task the test spawned must run on makes the test wrong (a one-off
+/// read of a temp file does not). Code that runs alone on its runtime — an async
+/// `main` before it spawns, a command-line program's sequential code — stalls no one.
 fn harms_here(cx: &Cx, expr: &Expr, waits: Waits) -> bool {
-    if !cx.test_policy_applies() {
-        return true;
+    let at = cx.range(expr).start;
+    if cx.test_policy_applies() {
+        return matches!(waits, Waits::Sleep | Waits::Message | Waits::Thread)
+            && blocks_spawned_task(cx, at);
     }
-    matches!(waits, Waits::Sleep | Waits::Message | Waits::Thread)
-        && blocks_spawned_task(cx, cx.range(expr).start)
+    !runs_alone(cx, at)
 }
 
 fn diagnostic(cx: &Cx, expr: &Expr, written: &str, waits: Waits) -> Diagnostic {

@@ -321,6 +321,9 @@ pub fn blocking_op(file: &FileInfo, scopes: &Scopes, e: &Expr) -> Option<Blockin
             if ARGON2_METHODS.contains(&method.as_str()) && uses.imports_crate("argon2") {
                 return Some(Blocking::Argon2);
             }
+            if method == "to_socket_addrs" && mc.args.is_empty() {
+                return Some(Blocking::Typed(&NAME_LOOKUP));
+            }
             if let Some(m) = BLOCKING_METHODS.iter().find(|m| {
                 m.methods.contains(&method.as_str())
                     && receiver_comes_from(uses, scopes, &mc.receiver, m)
@@ -355,6 +358,14 @@ pub struct TypedBlocking {
     pub waits: Waits,
     pub instead: Instead,
 }
+
+/// `ToSocketAddrs::to_socket_addrs`: a host name is looked up in DNS, on this thread.
+static NAME_LOOKUP: TypedBlocking = TypedBlocking {
+    ty: "std::net::ToSocketAddrs",
+    methods: &["to_socket_addrs"],
+    waits: Waits::Network,
+    instead: Instead::Api("tokio::net::lookup_host"),
+};
 
 const IO_METHODS: &[&str] = &[
     "read",

@@ -64,7 +64,7 @@ pub struct Discard {
     /// the callee spawns its argument for a wrapper.
     pub spawns: Cond,
     pub output: Output,
-    /// The task's code can panic on purpose (`assert!`, `panic!`, `unwrap`).
+    /// The task's code checks something by panicking (`assert!`, `panic!`).
     pub panics: bool,
     /// The spawned future is a parameter of the enclosing fn: this fn is a spawn
     /// wrapper or an executor adapter, and its callers are judged instead.
@@ -72,8 +72,10 @@ pub struct Discard {
 }
 
 impl Discard {
-    /// When the discard loses a failure: the task's `Err` (or, in a test, its
-    /// panic), or the task itself (a smol `Task` dropped is cancelled).
+    /// When the discard loses a failure: the task's `Err`, or the task itself (a
+    /// smol `Task` dropped is cancelled). In test code only what makes the test
+    /// wrong counts: an assertion or `panic!` in the task, which can no longer fail
+    /// the test (a helper task's `Err` or `unwrap` shows up in what the test checks).
     pub fn loses_failure(&self, in_test: bool) -> Cond {
         if self.kind == SpawnKind::CancelsOnDrop {
             return self.spawns.clone();
@@ -81,20 +83,26 @@ impl Discard {
         if self.forwards_param {
             return Cond::Never;
         }
-        let lost = match &self.output {
+        let lost = if in_test {
+            if self.panics {
+                Cond::Always
+            } else {
+                Cond::Never
+            }
+        } else {
+            self.result_lost()
+        };
+        self.spawns.clone().and(lost)
+    }
+
+    fn result_lost(&self) -> Cond {
+        match &self.output {
             Output::Result => Cond::Always,
             Output::ResultIf(c) => {
                 Cond::If(IndexQuery::Model(ModelQuery::ReturnsResult(c.clone())))
             }
-            Output::Other if in_test && self.panics => Cond::Always,
             Output::Other => Cond::Never,
-        };
-        let lost = if in_test && self.panics {
-            Cond::Always
-        } else {
-            lost
-        };
-        self.spawns.clone().and(lost)
+        }
     }
 
     /// When the discard only detaches: the task handles its own failures.
@@ -102,17 +110,10 @@ impl Discard {
         if self.kind == SpawnKind::CancelsOnDrop || self.forwards_param {
             return Cond::Never;
         }
-        let lost = match &self.output {
-            Output::Result => Cond::Always,
-            Output::ResultIf(c) => {
-                Cond::If(IndexQuery::Model(ModelQuery::ReturnsResult(c.clone())))
-            }
-            Output::Other => Cond::Never,
-        };
         let lost = if in_test && self.panics {
             Cond::Always
         } else {
-            lost
+            self.result_lost()
         };
         self.spawns.clone().and(lost.not())
     }
@@ -421,37 +422,40 @@ impl<'ast> Visit<'ast> for Fails {
     fn visit_item(&mut self, _: &'ast syn::Item) {}
 }
 
-/// Whether the task's code can panic on purpose: an assertion, `panic!`, `todo!`,
-/// `unreachable!`, `unwrap()`, `expect(..)`.
+/// Whether the task ends by checking something: its last statement is an assertion
+/// (`assert!`, `assert_eq!`, ...). A check that is followed by a send or a reply is
+/// seen by the test anyway (a failed check means the reply never comes), and
+/// unwrap-like assertions (`assert_ok!`) are not checks.
 pub fn can_panic(e: &Expr) -> bool {
-    struct P(bool);
-    impl<'ast> Visit<'ast> for P {
-        fn visit_macro(&mut self, m: &'ast syn::Macro) {
-            let name = m
-                .path
-                .segments
-                .last()
-                .map(|s| s.ident.to_string())
-                .unwrap_or_default();
-            if name.starts_with("assert")
-                || matches!(
-                    name.as_str(),
-                    "panic" | "todo" | "unreachable" | "unimplemented"
-                )
-            {
-                self.0 = true;
-            }
-            visit::visit_macro(self, m);
-        }
-        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-            if m.method == "unwrap" || m.method == "expect" {
-                self.0 = true;
-            }
-            visit::visit_expr_method_call(self, m);
-        }
-        fn visit_item(&mut self, _: &'ast syn::Item) {}
-    }
-    let mut p = P(false);
-    p.visit_expr(e);
-    p.0
+    let body = match strip(e) {
+        Expr::Closure(c) => match strip(&c.body) {
+            Expr::Block(b) => Some(&b.block),
+            _ => None,
+        },
+        _ => async_block_of(e),
+    };
+    let Some(body) = body else {
+        return false;
+    };
+    let last = match body.stmts.last() {
+        Some(Stmt::Macro(m)) => Some(&m.mac),
+        Some(Stmt::Expr(Expr::Macro(m), _)) => Some(&m.mac),
+        _ => None,
+    };
+    last.and_then(|m| m.path.segments.last())
+        .is_some_and(|s| is_check(&s.ident.to_string()))
+}
+
+fn is_check(name: &str) -> bool {
+    matches!(
+        name,
+        "assert"
+            | "assert_eq"
+            | "assert_ne"
+            | "assert_matches"
+            | "debug_assert"
+            | "debug_assert_eq"
+            | "debug_assert_ne"
+            | "assert_approx_eq"
+    )
 }

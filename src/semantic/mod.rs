@@ -85,6 +85,9 @@ pub struct FileInfo<'t> {
     pub module: Vec<String>,
     /// The package's library name, under which its other targets import it.
     pub lib_name: Option<String>,
+    /// The package is a program of its own with no server: one sequential task
+    /// unless it spawns.
+    pub package_is_app: bool,
 }
 
 /// The file-wide facts that come from its items, gathered one item at a time, so that
@@ -207,6 +210,7 @@ impl<'t> FileInfo<'t> {
             krate: 0,
             module: Vec::new(),
             lib_name: None,
+            package_is_app: false,
         }
     }
 

@@ -76,6 +76,19 @@ pub fn is_test_path(path: &str) -> bool {
     false
 }
 
+/// Whether the code at `at` runs alone on its runtime, as far as the text shows: in
+/// test code, in an async `main` (`#[tokio::main]`, `#[actix_web::main]`, ..), or in
+/// a program with no server and no library, and no task was spawned before it in its
+/// fn. Blocking such code stalls no other task.
+pub fn runs_alone(cx: &super::Cx, at: usize) -> bool {
+    let entry = cx.enclosing_fn_text.is_some_and(|(head, _)| {
+        let head = cx.file.slice(head);
+        head.contains("::main]") || head.contains("#[main]")
+    });
+    let quiet_context = cx.test_policy_applies() || entry || cx.file.package_is_app;
+    quiet_context && !blocks_spawned_task(cx, at)
+}
+
 /// Whether a wait at `at` in a test blocks a task the test needs: the test spawned a
 /// task before this point (on its own runtime) and now parks the thread that task
 /// must run on, so the test waits for nothing, or hangs. A test on a multi-thread

@@ -206,9 +206,12 @@ impl<'a> Walker<'a> {
                 is_method,
             },
             is_async: (sig.asyncness.is_some() && !runs_itself) || returns_future(&sig.output),
-            awaits: body
-                .map(|b| await_kinds(sig.asyncness.is_some(), b))
-                .unwrap_or_default(),
+            // A required trait method's implementations are not known: it may wait
+            // for anything.
+            awaits: body.map_or_else(
+                || vec![crate::semantic::index::AwaitKind::Other],
+                |b| await_kinds(sig.asyncness.is_some(), b),
+            ),
         });
     }
 

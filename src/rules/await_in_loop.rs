@@ -6,11 +6,13 @@ use crate::semantic::body::{
     call_of, loop_exits, loop_source, through_deadline, unwrap_adapters, AwaitedCall, LoopSource,
     NameUses,
 };
+use crate::semantic::callee::Callee;
 use crate::semantic::calls::{
     is_one_connection, is_order_sensitive, is_pacing, is_sequential_op, is_serializing,
     JOIN_COMBINATORS,
 };
 use crate::semantic::chain::{self, strip};
+use crate::semantic::index::{IndexQuery, ModelQuery};
 use crate::semantic::iteration::{iteration, names_ordered_items, Iteration};
 use crate::semantic::Cx;
 use syn::spanned::Spanned;
@@ -89,18 +91,37 @@ impl Rule for AwaitInLoop {
             if is_serializing(&call.name) {
                 return;
             }
-            if independent(cx, &it, call) {
-                report(cx, f, &it, call);
-                return;
+            match independent(cx, &it, call) {
+                Independence::No => {}
+                Independence::Yes => {
+                    let callee = cx.callee(call.call);
+                    report(cx, f, &it, call, callee, false);
+                    return;
+                }
+                Independence::Accessor => {
+                    if let Some(callee) = cx.callee(call.call) {
+                        report(cx, f, &it, call, Some(callee), true);
+                        return;
+                    }
+                }
             }
         }
     }
 }
 
+/// Whether the calls of a loop could all run at once.
+enum Independence {
+    No,
+    Yes,
+    /// A method of the item itself (`item.refresh().await`): independent if it is a
+    /// fn of the crate that waits for I/O.
+    Accessor,
+}
+
 /// Whether `call` could run for every item at once: it takes its input from the loop
 /// variable, reads nothing the loop changes, and does not use one mutable value, one
 /// connection or transaction, or `&mut self` in turn.
-fn independent(cx: &Cx, it: &Iteration, call: &AwaitedCall) -> bool {
+fn independent(cx: &Cx, it: &Iteration, call: &AwaitedCall) -> Independence {
     // `client.get(url).send()` is a request, not a channel send.
     let request_send = call.name == "send"
         && call.args.is_empty()
@@ -113,7 +134,7 @@ fn independent(cx: &Cx, it: &Iteration, call: &AwaitedCall) -> bool {
         || waits
         || JOIN_COMBINATORS.contains(&call.name.as_str())
     {
-        return false;
+        return Independence::No;
     }
     // `shard.is_local()`, `collection.state()`: an accessor of the item itself.
     let accessor = call.args.is_empty()
@@ -136,50 +157,115 @@ fn independent(cx: &Cx, it: &Iteration, call: &AwaitedCall) -> bool {
                     })
             })
     };
-    !accessor
-        && uses.reads.iter().any(|n| it.from_item.contains(n))
+    let independent = uses.reads.iter().any(|n| it.from_item.contains(n))
         && !uses.reads.iter().any(|n| it.carried.contains(n))
         && !uses.mut_borrows.iter().any(from_outside)
-        && !uses.reads.iter().any(one_at_a_time)
+        && !uses.reads.iter().any(one_at_a_time);
+    match (independent, accessor) {
+        (false, _) => Independence::No,
+        (true, true) => Independence::Accessor,
+        (true, false) => Independence::Yes,
+    }
 }
 
-fn report(cx: &mut Cx, f: &ExprForLoop, it: &Iteration, call: &AwaitedCall) {
+fn report(
+    cx: &mut Cx,
+    f: &ExprForLoop,
+    it: &Iteration,
+    call: &AwaitedCall,
+    callee: Option<Callee>,
+    must_resolve: bool,
+) {
     let pat = one_line(cx.text(&cx.file.range(f.pat.span())));
     let iter = one_line(cx.text(&*f.expr));
     let call_text = one_line(cx.text(call.call));
     let iter_short = shorten(&iter);
     let call_short = shorten(&call_text);
-    // The call can be the closure body when it uses only the loop variables.
-    let uses = NameUses::of_expr(call.call);
-    let only_item = !uses
-        .reads
-        .iter()
-        .any(|n| it.from_item.contains(n) && !it.loop_vars.contains(n));
-    // `|url| http.get(&url)` would return a borrow of the closure's own argument.
-    let borrows_item = it
-        .loop_vars
-        .iter()
-        .any(|v| call_text.contains(&format!("&{v}")));
-    let mapped = if only_item && !borrows_item && call_short == call_text {
-        call_short.clone()
-    } else {
-        "async move { /* this iteration's work */ }".to_string()
-    };
     let d = Diagnostic::new(
         META.name,
         META.severity,
         cx.range(call.call),
         format!(
-            "`{call_short}` is awaited once per item of `{iter_short}`, each call waiting for the one before: N independent calls take N round-trips instead of about one"
+            "`{call_short}` is awaited once per item of `{iter_short}`, each call waiting for the one before: N independent calls take N times as long as one"
         ),
     )
     .with_label("awaited one item at a time")
     .with_secondary(cx.range(&*f.expr), format!("loop over `{iter_short}` here"))
-    .with_help(format!(
-        "start the calls together: `stream::iter({iter}).map(|{pat}| {mapped}).buffer_unordered(16)` (`futures::StreamExt`; `buffered` keeps the order), or `futures::future::join_all` for a handful; keep the loop only if each call must see the previous one's effect",
-        iter = shorten(&iter),
-    ));
-    cx.report(d);
+    .with_help(help(cx, f, it, call, &pat, &iter, &call_text));
+    match callee {
+        // A fn of the crate: not if it only waits for in-process locks, or writes
+        // state that every iteration shares.
+        Some(c) => {
+            let waits_for_io = IndexQuery::Not(Box::new(IndexQuery::Any(vec![
+                IndexQuery::Model(ModelQuery::InProcessOnly(c.clone())),
+                IndexQuery::Model(ModelQuery::MutatesShared(c.clone())),
+            ])));
+            let query = if must_resolve {
+                IndexQuery::All(vec![
+                    IndexQuery::Model(ModelQuery::Resolves(c)),
+                    waits_for_io,
+                ])
+            } else {
+                waits_for_io
+            };
+            cx.report_if(query, d)
+        }
+        None => cx.report(d),
+    }
+}
+
+/// The rewrite, written out when the loop body is just the awaited call (with `?`);
+/// otherwise the structure of the fix without code that would not compile.
+fn help(
+    cx: &Cx,
+    f: &ExprForLoop,
+    it: &Iteration,
+    call: &AwaitedCall,
+    pat: &str,
+    iter: &str,
+    call_text: &str,
+) -> String {
+    let keep = "keep the loop only if each call must see the previous one's effect";
+    let only_stmt = match f.body.stmts.as_slice() {
+        [syn::Stmt::Expr(e, _)] => Some(strip(e)),
+        _ => None,
+    };
+    let tried = match only_stmt {
+        Some(Expr::Try(t)) => {
+            matches!(strip(&t.expr), Expr::Await(a) if std::ptr::eq(strip(&a.base), call.call))
+        }
+        _ => false,
+    };
+    let plain =
+        matches!(only_stmt, Some(Expr::Await(a)) if std::ptr::eq(strip(&a.base), call.call));
+    // `|url| http.get(&url)` would return a borrow of the closure's own argument.
+    let borrows_item = it
+        .loop_vars
+        .iter()
+        .any(|v| call_text.contains(&format!("&{v}")));
+    let fits =
+        iter.chars().count() <= 60 && call_text.chars().count() <= 60 && !call_text.contains('\n');
+    let _ = cx;
+    if (plain || tried) && fits {
+        let mapped = if borrows_item {
+            format!("async move {{ {call_text}.await }}")
+        } else {
+            call_text.to_string()
+        };
+        if tried {
+            format!(
+                "start the calls together: `futures::stream::iter({iter}).map(|{pat}| {mapped}).buffer_unordered(16).try_collect::<Vec<_>>().await?` (`futures::{{StreamExt, TryStreamExt}}`; `buffered` keeps the order), or `futures::future::try_join_all` for a handful; {keep}"
+            )
+        } else {
+            format!(
+                "start the calls together: `futures::stream::iter({iter}).map(|{pat}| {mapped}).buffer_unordered(16).collect::<Vec<_>>().await` (`futures::StreamExt`; `buffered` keeps the order), or `futures::future::join_all` for a handful; {keep}"
+            )
+        }
+    } else {
+        format!(
+            "start the calls together: move one iteration's work into an `async move {{ .. }}` block per item and drive the blocks with a bound, `futures::stream::iter(..).map(..).buffer_unordered(16)` (`buffered` keeps the order), collecting what the loop collected; {keep}"
+        )
+    }
 }
 
 fn one_line(s: &str) -> String {

@@ -8,8 +8,9 @@ use crate::semantic::chain::{path_ident, strip};
 use crate::semantic::futures::{
     callee_name, collected_futures, future_source, mentions_ident, CollectedFutures, FutureSource,
 };
-use crate::semantic::index::IndexQuery;
+use crate::semantic::index::{IndexQuery, ModelQuery};
 use crate::semantic::macros::parse_body;
+use crate::semantic::uses::local_uses;
 use crate::semantic::Cx;
 use rustc_hash::FxHashSet as HashSet;
 use syn::visit::{self, Visit};
@@ -35,6 +36,8 @@ enum Discard {
     LetUnderscore,
     /// `drop(save(x));`
     Drop,
+    /// `let f = save(x); .. drop(f);` (or `let _ = f;`, or never used).
+    BoundThenDropped,
 }
 
 impl Discard {
@@ -43,6 +46,7 @@ impl Discard {
             Discard::Statement => "dropped at the end of this statement, never polled",
             Discard::LetUnderscore => "`let _ =` drops it on the spot, never polled",
             Discard::Drop => "dropped here, never polled",
+            Discard::BoundThenDropped => "bound here, then dropped without being polled",
         }
     }
 }
@@ -77,8 +81,12 @@ impl Rule for UnawaitedFuture {
     /// `let futs: Vec<_> = ids.iter().map(..).collect();` with `futs` never read again:
     /// this needs the rest of the block, so it is checked per fn.
     fn check_fn(&self, cx: &mut Cx, f: &FnNode) {
-        // Collected futures need a `.collect()`: most fns have none.
-        if !cx.file.block_mentions(f.body, &["collect"]) {
+        // Collected futures need a `.collect()`, a bound future a `drop` or a `let _`:
+        // most fns have none.
+        if !cx
+            .file
+            .block_mentions(f.body, &["collect", "drop", "let _"])
+        {
             return;
         }
         let declared = NameUses::of_block(f.body).declared;
@@ -106,6 +114,7 @@ impl UnusedCollections<'_, '_> {
                 continue;
             };
             let Some(c) = collected_futures(self.cx, &init.expr) else {
+                self.check_bound_future(block, i, ident, &init.expr);
                 continue;
             };
             let callee = match strip(c.call) {
@@ -123,6 +132,32 @@ impl UnusedCollections<'_, '_> {
                 report_collected(self.cx, &init.expr, &c, Some(ident));
             }
         }
+    }
+}
+
+impl UnusedCollections<'_, '_> {
+    /// `let f = save(x);` whose only later uses drop it: `drop(f)`, `let _ = f;`.
+    fn check_bound_future(&mut self, block: &Block, i: usize, ident: &syn::Ident, init: &Expr) {
+        let name = ident.to_string();
+        if name.starts_with('_') {
+            return;
+        }
+        let init = strip(init);
+        let callee = match init {
+            Expr::Call(call) => path_ident(&call.func),
+            _ => None,
+        };
+        if callee.is_some_and(|i| self.declared.contains(&i.to_string())) {
+            return;
+        }
+        let Some(source) = future_source(self.cx, init) else {
+            return;
+        };
+        let uses = local_uses(&block.stmts[i + 1..], &name);
+        if uses.in_opaque_macro || uses.drops == 0 || uses.mentions != uses.drops {
+            return;
+        }
+        report_single(self.cx, init, source, Discard::BoundThenDropped);
     }
 }
 
@@ -179,7 +214,7 @@ fn report_single(cx: &mut Cx, value: &Expr, source: FutureSource, how: Discard) 
     let d = Diagnostic::new(META.name, META.severity, cx.range(value), message)
         .with_label(how.label())
         .with_help(help);
-    emit(cx, source, d);
+    emit(cx, value, source, d);
 }
 
 fn report_collected(cx: &mut Cx, value: &Expr, c: &CollectedFutures, binding: Option<&syn::Ident>) {
@@ -218,16 +253,29 @@ fn report_collected(cx: &mut Cx, value: &Expr, c: &CollectedFutures, binding: Op
         let range = cx.file.range(name.span());
         d = d.with_secondary(range, format!("`{name}` is not used after this"));
     }
-    emit(cx, c.source.clone(), d);
+    emit(cx, c.call, c.source.clone(), d);
 }
 
 /// Known futures are reported at once; the checked code's fns only if the crate
-/// index says the name and arity are async.
-fn emit(cx: &mut Cx, source: FutureSource, d: Diagnostic) {
-    match source {
-        FutureSource::Indexed(key) => cx.report_if(IndexQuery::IsAsync(key), d),
-        FutureSource::AsyncBlock | FutureSource::Known(_) => cx.report(d),
-    }
+/// index says the name and arity are async, and the crate model does not know the fn
+/// to do its work when called (an eager fn that returns a future for the reply).
+fn emit(cx: &mut Cx, value: &Expr, source: FutureSource, d: Diagnostic) {
+    let not_eager = |cx: &Cx| {
+        cx.callee(value)
+            .map(|c| IndexQuery::Not(Box::new(IndexQuery::Model(ModelQuery::Eager(c)))))
+    };
+    let is_async = match source {
+        FutureSource::Indexed(key) => IndexQuery::IsAsync(key),
+        FutureSource::IndexedPath { free, method } => {
+            IndexQuery::Any(vec![IndexQuery::IsAsync(free), IndexQuery::IsAsync(method)])
+        }
+        FutureSource::AsyncBlock | FutureSource::Known(_) => return cx.report(d),
+    };
+    let query = match not_eager(cx) {
+        Some(q) => IndexQuery::All(vec![is_async, q]),
+        None => is_async,
+    };
+    cx.report_if(query, d);
 }
 
 fn is_wildcard(pat: &Pat) -> bool {

@@ -18,6 +18,9 @@ pub enum FutureSource {
     /// A fn or method of the checked code: a future if the crate index says the name
     /// and arity are async (and not ambiguous).
     Indexed(FnKey),
+    /// `Type::method(&value, ..)`: an associated fn with these arguments, or a method
+    /// called with its receiver as the first argument.
+    IndexedPath { free: FnKey, method: FnKey },
 }
 
 /// What makes the future in `expr`, if anything can: `expr` itself is an async block,
@@ -47,14 +50,29 @@ fn is_local(cx: &Cx, ident: &syn::Ident) -> bool {
 /// A fn path called with `arity` arguments (or passed as a mapper: `.map(save)`).
 fn fn_source(cx: &Cx, path: &syn::Path, arity: usize) -> Option<FutureSource> {
     let name = path.segments.last()?.ident.to_string();
+    let n = path.segments.len();
+    let on_type = n >= 2
+        && path.segments[n - 2]
+            .ident
+            .to_string()
+            .starts_with(|c: char| c.is_ascii_uppercase());
+    let free = FnKey {
+        name: name.clone(),
+        arity,
+        is_method: false,
+    };
     match cx.resolve(path) {
         Some(full) if is_known_async_fn(&full) => Some(FutureSource::Known(full)),
         Some(full) if !is_checked_code_path(&full) => None,
-        _ => Some(FutureSource::Indexed(FnKey {
-            name,
-            arity,
-            is_method: false,
-        })),
+        _ if on_type && arity > 0 => Some(FutureSource::IndexedPath {
+            free,
+            method: FnKey {
+                name,
+                arity: arity - 1,
+                is_method: true,
+            },
+        }),
+        _ => Some(FutureSource::Indexed(free)),
     }
 }
 

@@ -391,6 +391,18 @@ fn names_future(ty: &syn::Type, depth: usize) -> bool {
         Type::TraitObject(t) => bounds_name_future(&t.bounds),
         Type::Paren(p) => names_future(&p.elem, depth + 1),
         Type::Group(g) => names_future(&g.elem, depth + 1),
+        // `Self::Future` of a trait whose method returns its associated future type.
+        Type::Path(p)
+            if p.qself.is_none()
+                && p.path.segments.len() == 2
+                && p.path.segments[0].ident == "Self"
+                && {
+                    let last = p.path.segments[1].ident.to_string();
+                    last.ends_with("Future") || last.ends_with("Fut")
+                } =>
+        {
+            true
+        }
         Type::Path(p) => p.path.segments.last().is_some_and(|seg| {
             seg.ident == "BoxFuture"
                 || seg.ident == "LocalBoxFuture"

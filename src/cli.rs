@@ -38,6 +38,8 @@ enum Command {
         /// The rule's name, e.g. `blocking-in-async`.
         rule: String,
     },
+    /// Exercises: fix async bugs until a behaviour test and asynclint agree.
+    Learn(crate::learn::cli::LearnArgs),
 }
 
 #[derive(Parser, Debug)]
@@ -126,6 +128,7 @@ where
         Command::Check(args) => check(args),
         Command::Rules => list_rules(),
         Command::Explain { rule } => explain(&rule),
+        Command::Learn(args) => crate::learn::cli::run(args),
     }
 }
 

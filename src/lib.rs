@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod engine;
 pub mod fix;
+pub mod learn;
 pub mod render;
 pub mod rules;
 pub mod semantic;

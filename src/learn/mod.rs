@@ -52,6 +52,10 @@ pub static FILES: &[Files] = exercises![
     "07-failures-swallowed",
     "08-orphaned-resources",
     "09-half-written-copies",
+    "10-silent-provider",
+    "11-stalled-by-the-disk",
+    "12-hashing-on-the-executor",
+    "13-stream-outlives-client",
 ];
 
 /// What `exercise.toml` says.

@@ -56,6 +56,10 @@ pub static FILES: &[Files] = exercises![
     "11-stalled-by-the-disk",
     "12-hashing-on-the-executor",
     "13-stream-outlives-client",
+    "14-fresh-token",
+    "15-migrations-all-at-once",
+    "16-duplicate-fetches",
+    "17-lock-taken-twice",
 ];
 
 /// What `exercise.toml` says.

@@ -60,6 +60,10 @@ pub static FILES: &[Files] = exercises![
     "15-migrations-all-at-once",
     "16-duplicate-fetches",
     "17-lock-taken-twice",
+    "18-guard-across-await",
+    "19-a-task-per-line",
+    "20-unbounded-queue",
+    "21-block-on-in-a-map",
 ];
 
 /// What `exercise.toml` says.

@@ -64,6 +64,9 @@ pub static FILES: &[Files] = exercises![
     "19-a-task-per-line",
     "20-unbounded-queue",
     "21-block-on-in-a-map",
+    "22-no-reactor",
+    "23-timed-out-but-running",
+    "24-a-merge-that-never-ends",
 ];
 
 /// What `exercise.toml` says.

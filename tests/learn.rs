@@ -289,6 +289,7 @@ fn run_test(exe: &Path, limit: Duration) -> (bool, String, Duration) {
     let out = tempfile::NamedTempFile::new().unwrap();
     let started = Instant::now();
     let mut child = Command::new(exe)
+        .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::null())
         .stdout(out.reopen().unwrap())
         .stderr(out.reopen().unwrap())

@@ -235,6 +235,7 @@ fn behaviour(exercise_dir: &Path, test: &Path, timeout: Duration) -> Result<(), 
     let err = out.try_clone().map_err(|e| e.to_string())?;
     let mut child = Command::new(test)
         .current_dir(exercise_dir)
+        .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err)

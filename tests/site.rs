@@ -4,9 +4,9 @@
 
 mod common;
 
+use assert_cmd::Command;
 use asynclint::docs::{self, Theme};
 use asynclint::rules::RULES;
-use assert_cmd::Command;
 use common::root;
 use std::path::{Path, PathBuf};
 
@@ -45,7 +45,10 @@ fn every_rule_has_a_page_and_every_link_resolves() {
         );
         let page = std::fs::read_to_string(site.join("rules").join(format!("{name}.html")))
             .unwrap_or_else(|_| panic!("no page for {name}"));
-        assert!(page.contains(&format!("<h1>{name}</h1>")), "{name}: heading");
+        assert!(
+            page.contains(&format!("<h1>{name}</h1>")),
+            "{name}: heading"
+        );
         assert!(page.contains("id=\"seed-analog\""), "{name}: seed analog");
         assert!(page.contains("id=\"practice\""), "{name}: practice");
         assert!(page.contains("<h2>References</h2>"), "{name}: references");
@@ -75,7 +78,12 @@ fn every_rule_has_a_page_and_every_link_resolves() {
     }
     assert!(broken.is_empty(), "broken links: {broken:#?}");
     let index = std::fs::read_to_string(site.join("index.html")).unwrap();
-    for title in ["What you await", "What you bound", "What you cancel", "What you share"] {
+    for title in [
+        "What you await",
+        "What you bound",
+        "What you cancel",
+        "What you share",
+    ] {
         assert!(index.contains(title), "index lacks the theme {title}");
     }
     assert!(index.contains("id=\"group-correctness\""));
@@ -140,4 +148,31 @@ fn the_site_works_in_a_real_browser() {
     let png = std::fs::read(&screenshot).expect("the screenshot of the index was not kept");
     assert!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
     eprintln!("screenshot of the index: {}", screenshot.display());
+}
+
+/// A page that names an exercise (`Exercise 19 (`asynclint learn start 19`)`) names one
+/// that practises its rule.
+#[test]
+fn exercises_named_on_pages_practise_that_rule() {
+    for rule in RULES {
+        let m = rule.meta();
+        for part in m.doc.split("asynclint learn start ").skip(1) {
+            let number: usize = part
+                .split(|c: char| !c.is_ascii_digit())
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("{}: `asynclint learn start` without a number", m.name));
+            let ex = asynclint::learn::get(number)
+                .unwrap_or_else(|| panic!("{}: there is no exercise {number}", m.name));
+            let on_page = m.doc.contains(&format!("Exercise {number}"))
+                || m.doc.contains(&format!("Exercises {number}"))
+                || m.doc.contains(&format!("and {number} (`asynclint"));
+            assert!(on_page, "{}: exercise {number} is not named", m.name);
+            assert_eq!(
+                ex.meta.rule, m.name,
+                "{}: exercise {number} practises another rule",
+                m.name
+            );
+        }
+    }
 }

@@ -55,14 +55,24 @@ impl Theme {
     /// The theme of a rule; `None` for a name this table does not know yet.
     pub fn of(rule: &str) -> Option<Theme> {
         Some(match rule {
-            "unawaited-future" | "dropped-join-handle" | "detached-task" | "ignored-task-result"
-            | "await-in-loop" | "sequential-awaits" | "blocking-in-async" | "block-on-in-async"
-            | "executor-mismatch" | "async-without-await" => Theme::Await,
+            "unawaited-future"
+            | "dropped-join-handle"
+            | "detached-task"
+            | "ignored-task-result"
+            | "await-in-loop"
+            | "sequential-awaits"
+            | "blocking-in-async"
+            | "block-on-in-async"
+            | "executor-mismatch"
+            | "async-without-await" => Theme::Await,
             "unbounded-join-all" | "unbounded-spawn" | "unbounded-channel" | "missing-timeout" => {
                 Theme::Bound
             }
-            "ignored-cancellation" | "fail-fast-detached-tasks" | "fail-fast-cancels-writes"
-            | "timeout-leaves-task-running" | "select-cancel-unsafe"
+            "ignored-cancellation"
+            | "fail-fast-detached-tasks"
+            | "fail-fast-cancels-writes"
+            | "timeout-leaves-task-running"
+            | "select-cancel-unsafe"
             | "sender-keeps-receiver-open" => Theme::Cancel,
             "lock-across-await" | "lock-reentry" | "racy-check-then-act" | "non-atomic-update" => {
                 Theme::Share
@@ -220,7 +230,9 @@ fn seed_analog(name: &str, exercises: &[&Exercise]) -> String {
     seeds.dedup();
     if seeds.is_empty() {
         return match name {
-            "unused-suppression" => "<p>None: this rule keeps asynclint's own suppressions honest.</p>\n".to_string(),
+            "unused-suppression" => {
+                "<p>None: this rule keeps asynclint's own suppressions honest.</p>\n".to_string()
+            }
             _ => "<p>No direct analog: this bug is particular to Rust's futures, which stop \
                   wherever they are dropped.</p>\n"
                 .to_string(),
@@ -286,7 +298,11 @@ fn exercise_page(ex: &Exercise) -> String {
         escape(&ex.meta.question),
         ex.number
     );
-    page(&format!("{} — asynclint exercise", ex.meta.title), "../", &body)
+    page(
+        &format!("{} — asynclint exercise", ex.meta.title),
+        "../",
+        &body,
+    )
 }
 
 fn write(path: &Path, text: &str) -> Result<(), String> {

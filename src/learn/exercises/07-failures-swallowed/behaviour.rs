@@ -20,7 +20,9 @@ impl Site for FakeSite {
     async fn rebuild_sitemap(&self) -> Result<(), RebuildError> {
         tokio::time::sleep(Duration::from_millis(100)).await;
         if self.sitemap_fails {
-            return Err(RebuildError::Failed("sitemap: storage refused the write".into()));
+            return Err(RebuildError::Failed(
+                "sitemap: storage refused the write".into(),
+            ));
         }
         Ok(())
     }
@@ -43,7 +45,9 @@ async fn a_healthy_rebuild_is_ok() {
 async fn a_failed_sitemap_is_an_error() {
     assert_eq!(
         rebuild(false, true).await,
-        Err(RebuildError::Failed("sitemap: storage refused the write".into())),
+        Err(RebuildError::Failed(
+            "sitemap: storage refused the write".into()
+        )),
         "the sitemap rebuild failed"
     );
 }

@@ -10,7 +10,10 @@ pub struct CloudError(pub String);
 pub trait Cloud: Send + Sync + 'static {
     fn create_database(&self, tenant: u64) -> impl Future<Output = Result<(), CloudError>> + Send;
     fn create_bucket(&self, tenant: u64) -> impl Future<Output = Result<(), CloudError>> + Send;
-    fn create_search_index(&self, tenant: u64) -> impl Future<Output = Result<(), CloudError>> + Send;
+    fn create_search_index(
+        &self,
+        tenant: u64,
+    ) -> impl Future<Output = Result<(), CloudError>> + Send;
     /// Deletes whatever the tenant has; deleting what does not exist is fine.
     fn delete_tenant(&self, tenant: u64) -> impl Future<Output = ()> + Send;
 }

@@ -69,7 +69,11 @@ async fn a_failed_copy_leaves_no_partial_file() {
 
 #[tokio::test(start_paused = true)]
 async fn a_good_upload_is_everywhere() {
-    let stores = [FakeStore::new(None), FakeStore::new(None), FakeStore::new(None)];
+    let stores = [
+        FakeStore::new(None),
+        FakeStore::new(None),
+        FakeStore::new(None),
+    ];
     store_everywhere(&stores[0], &stores[1], &stores[2], "upload", DATA)
         .await
         .unwrap();

@@ -7,7 +7,8 @@ pub struct StoreError(pub String);
 
 /// One store: a file is written chunk by chunk.
 pub trait Store {
-    fn write_chunk(&self, name: &str, chunk: &[u8]) -> impl Future<Output = Result<(), StoreError>>;
+    fn write_chunk(&self, name: &str, chunk: &[u8])
+        -> impl Future<Output = Result<(), StoreError>>;
     /// Removes the file; removing a file that is not there is fine.
     fn remove(&self, name: &str) -> impl Future<Output = ()>;
 }

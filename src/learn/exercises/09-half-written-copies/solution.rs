@@ -7,7 +7,8 @@ pub struct StoreError(pub String);
 
 /// One store: a file is written chunk by chunk.
 pub trait Store {
-    fn write_chunk(&self, name: &str, chunk: &[u8]) -> impl Future<Output = Result<(), StoreError>>;
+    fn write_chunk(&self, name: &str, chunk: &[u8])
+        -> impl Future<Output = Result<(), StoreError>>;
     /// Removes the file; removing a file that is not there is fine.
     fn remove(&self, name: &str) -> impl Future<Output = ()>;
 }
@@ -34,7 +35,11 @@ pub async fn store_everywhere<S: Store>(
         write_file(backup, name, data),
     );
     if let Err(failed) = a.and(b).and(c) {
-        tokio::join!(primary.remove(name), mirror.remove(name), backup.remove(name));
+        tokio::join!(
+            primary.remove(name),
+            mirror.remove(name),
+            backup.remove(name)
+        );
         return Err(failed);
     }
     Ok(())

@@ -31,9 +31,12 @@ async fn a_hung_provider_is_skipped() {
     let (_hung, hung_addr) = hung_provider().await;
     let healthy = provider("101.25").await;
     let started = Instant::now();
-    let quote = timeout(Duration::from_secs(60), get_quote("ACME", &[hung_addr, healthy]))
-        .await
-        .expect("get_quote still waits for the hung provider after a minute");
+    let quote = timeout(
+        Duration::from_secs(60),
+        get_quote("ACME", &[hung_addr, healthy]),
+    )
+    .await
+    .expect("get_quote still waits for the hung provider after a minute");
     assert_eq!(quote, Ok("101.25".to_string()));
     assert!(started.elapsed() <= PROVIDER_TIMEOUT + Duration::from_millis(100));
 }
@@ -42,10 +45,16 @@ async fn a_hung_provider_is_skipped() {
 async fn an_erroring_provider_is_skipped_and_all_failing_is_an_error() {
     let failing = provider("ERR").await;
     let healthy = provider("99.00").await;
-    assert_eq!(get_quote("ACME", &[failing, healthy]).await, Ok("99.00".to_string()));
+    assert_eq!(
+        get_quote("ACME", &[failing, healthy]).await,
+        Ok("99.00".to_string())
+    );
     let (_hung, hung_addr) = hung_provider().await;
-    let result = timeout(Duration::from_secs(60), get_quote("ACME", &[failing, hung_addr]))
-        .await
-        .expect("get_quote still waits for the hung provider after a minute");
+    let result = timeout(
+        Duration::from_secs(60),
+        get_quote("ACME", &[failing, hung_addr]),
+    )
+    .await
+    .expect("get_quote still waits for the hung provider after a minute");
     assert_eq!(result, Err(QuoteError::NoProvider));
 }

@@ -22,7 +22,10 @@ impl Database for FakeDatabase {
 fn named_pipe() -> PathBuf {
     let path = std::env::temp_dir().join(format!("template-{}.fifo", std::process::id()));
     let _ = std::fs::remove_file(&path);
-    let made = Command::new("mkfifo").arg(&path).status().expect("mkfifo runs");
+    let made = Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .expect("mkfifo runs");
     assert!(made.success(), "mkfifo failed");
     path
 }

@@ -10,5 +10,7 @@ pub trait Database {
 /// Renders report `report`.
 pub async fn render_report(template: &Path, db: &impl Database, report: u64) -> String {
     let (template, rows) = tokio::join!(tokio::fs::read_to_string(template), db.query_rows(report));
-    template.unwrap_or_default().replace("{rows}", &rows.join(", "))
+    template
+        .unwrap_or_default()
+        .replace("{rows}", &rows.join(", "))
 }

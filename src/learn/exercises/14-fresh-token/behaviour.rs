@@ -25,7 +25,10 @@ async fn the_shutdown_reaches_the_workers() {
     let shutdown = CancellationToken::new();
     let supervisor = tokio::spawn(run_workers(shutdown.clone(), queue.clone()));
     sleep(Duration::from_millis(550)).await;
-    assert!(queue.jobs.load(Ordering::SeqCst) >= 8, "the workers did not work");
+    assert!(
+        queue.jobs.load(Ordering::SeqCst) >= 8,
+        "the workers did not work"
+    );
 
     shutdown.cancel();
     timeout(Duration::from_secs(5), supervisor)
@@ -35,5 +38,9 @@ async fn the_shutdown_reaches_the_workers() {
         .unwrap();
     let done = queue.jobs.load(Ordering::SeqCst);
     sleep(Duration::from_secs(1)).await;
-    assert_eq!(queue.jobs.load(Ordering::SeqCst), done, "jobs ran after the shutdown");
+    assert_eq!(
+        queue.jobs.load(Ordering::SeqCst),
+        done,
+        "jobs ran after the shutdown"
+    );
 }

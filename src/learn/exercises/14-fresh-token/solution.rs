@@ -20,7 +20,10 @@ async fn worker(queue: Arc<impl Queue>, id: usize, token: CancellationToken) {
 }
 
 /// Runs two workers until `shutdown` is cancelled.
-pub async fn run_workers(shutdown: CancellationToken, queue: Arc<impl Queue>) -> Result<(), JoinError> {
+pub async fn run_workers(
+    shutdown: CancellationToken,
+    queue: Arc<impl Queue>,
+) -> Result<(), JoinError> {
     let token = shutdown.child_token();
     let first = tokio::spawn(worker(queue.clone(), 1, token.clone()));
     let second = tokio::spawn(worker(queue.clone(), 2, token.clone()));

@@ -44,5 +44,8 @@ async fn at_most_twenty_migrations_run_at_once() {
         "the pool has 20 connections, and {} migrations ran at once",
         db.max_in_flight.get()
     );
-    assert!(db.max_in_flight.get() > 1, "the migrations ran one at a time");
+    assert!(
+        db.max_in_flight.get() > 1,
+        "the migrations ran one at a time"
+    );
 }

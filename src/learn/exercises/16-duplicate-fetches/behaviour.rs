@@ -25,14 +25,21 @@ async fn concurrent_requests_share_one_fetch() {
     let catalogue = FakeCatalogue::default();
     let cache = Cache::new(catalogue.clone());
     let (a, b, c) = tokio::join!(cache.get(7), cache.get(7), cache.get(7));
-    assert_eq!((a.as_str(), b.as_str(), c.as_str()), ("product 7", "product 7", "product 7"));
+    assert_eq!(
+        (a.as_str(), b.as_str(), c.as_str()),
+        ("product 7", "product 7", "product 7")
+    );
     assert_eq!(
         catalogue.fetches.get(),
         1,
         "three concurrent requests for one uncached product"
     );
     assert_eq!(cache.get(7).await, "product 7");
-    assert_eq!(catalogue.fetches.get(), 1, "a cached product was fetched again");
+    assert_eq!(
+        catalogue.fetches.get(),
+        1,
+        "a cached product was fetched again"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -25,7 +25,13 @@ impl<C: Catalogue> Cache<C> {
 
     /// The description of `product`, fetched once and then served from memory.
     pub async fn get(&self, product: u64) -> String {
-        let cell = self.entries.lock().unwrap().entry(product).or_default().clone();
+        let cell = self
+            .entries
+            .lock()
+            .unwrap()
+            .entry(product)
+            .or_default()
+            .clone();
         cell.get_or_init(|| self.catalogue.fetch(product))
             .await
             .clone()

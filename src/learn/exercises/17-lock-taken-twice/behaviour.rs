@@ -31,6 +31,10 @@ async fn a_miss_returns_and_is_counted() {
     let (a, b) = tokio::join!(prices.price(5), prices.price(5));
     assert_eq!((a, b), (50, 50));
     assert_eq!(prices.price(4).await, 40);
-    assert_eq!(source.fetches.get(), 2, "each missing price is fetched once");
+    assert_eq!(
+        source.fetches.get(),
+        2,
+        "each missing price is fetched once"
+    );
     assert_eq!(prices.misses().await, 2);
 }

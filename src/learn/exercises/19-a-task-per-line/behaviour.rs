@@ -40,7 +40,11 @@ fn lines(n: usize) -> Vec<String> {
 #[tokio::test(start_paused = true)]
 async fn every_line_is_shipped_with_at_most_workers_in_flight() {
     let uploader = Arc::new(FakeUploader::default());
-    let result = timeout(Duration::from_secs(600), ship_lines(uploader.clone(), lines(1000))).await;
+    let result = timeout(
+        Duration::from_secs(600),
+        ship_lines(uploader.clone(), lines(1000)),
+    )
+    .await;
     assert_eq!(result, Ok(Ok(())));
     assert_eq!(uploader.shipped.load(Ordering::SeqCst), 1000);
     let most = uploader.max_in_flight.load(Ordering::SeqCst);
@@ -56,9 +60,12 @@ async fn when_every_upload_fails_it_returns_the_error() {
         fail_from: Some(0),
         ..Default::default()
     });
-    let result = timeout(Duration::from_secs(600), ship_lines(uploader.clone(), lines(1000)))
-        .await
-        .expect("every upload failed, and ship_lines is still waiting");
+    let result = timeout(
+        Duration::from_secs(600),
+        ship_lines(uploader.clone(), lines(1000)),
+    )
+    .await
+    .expect("every upload failed, and ship_lines is still waiting");
     assert!(matches!(result, Err(ShipError::Upload(_))), "{result:?}");
 }
 
@@ -68,9 +75,12 @@ async fn the_first_error_stops_the_uploads() {
         fail_from: Some(100),
         ..Default::default()
     });
-    let result = timeout(Duration::from_secs(600), ship_lines(uploader.clone(), lines(1000)))
-        .await
-        .expect("ship_lines hangs");
+    let result = timeout(
+        Duration::from_secs(600),
+        ship_lines(uploader.clone(), lines(1000)),
+    )
+    .await
+    .expect("ship_lines hangs");
     assert!(matches!(result, Err(ShipError::Upload(_))), "{result:?}");
     let started = uploader.started.load(Ordering::SeqCst);
     sleep(Duration::from_secs(10)).await;

@@ -55,5 +55,8 @@ impl Database for FastDatabase {
 
 #[tokio::test(start_paused = true)]
 async fn a_fast_load_returns_the_details() {
-    assert_eq!(load_user(Arc::new(FastDatabase), 7).await, Ok("user 7".to_string()));
+    assert_eq!(
+        load_user(Arc::new(FastDatabase), 7).await,
+        Ok("user 7".to_string())
+    );
 }

@@ -1,8 +1,8 @@
 //! Once both feeds are exhausted, `merge_feeds` returns all their items.
 
 use a_merge_that_never_ends::{merge_feeds, Feed};
-use std::sync::Mutex;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::timeout;
 

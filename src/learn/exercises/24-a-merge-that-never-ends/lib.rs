@@ -19,7 +19,10 @@ async fn pump(feed: Arc<impl Feed>, out: mpsc::Sender<String>) {
 }
 
 /// Every item of both feeds, in the order they arrived.
-pub async fn merge_feeds(live: Arc<impl Feed>, archive: Arc<impl Feed>) -> Result<Vec<String>, JoinError> {
+pub async fn merge_feeds(
+    live: Arc<impl Feed>,
+    archive: Arc<impl Feed>,
+) -> Result<Vec<String>, JoinError> {
     let (tx, mut rx) = mpsc::channel(16);
     let live_pump = tokio::spawn(pump(live, tx.clone()));
     let archive_pump = tokio::spawn(pump(archive, tx.clone()));

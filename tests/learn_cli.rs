@@ -32,7 +32,7 @@ fn a_learner_goes_through_one_exercise() {
         .arg("list")
         .assert()
         .success()
-        .stdout(predicate::str::contains("0 of 24 exercises done"))
+        .stdout(predicate::str::contains("0 of 25 exercises done"))
         .stdout(predicate::str::contains(
             "A running total that loses updates",
         ));
@@ -152,7 +152,7 @@ fn a_learner_goes_through_one_exercise() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "1 of 24 exercises done; current: 6",
+            "1 of 25 exercises done; current: 6",
         ))
         .stdout(predicate::str::is_match(r"\n  6  done +A running total").unwrap());
 }

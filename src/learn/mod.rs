@@ -67,6 +67,7 @@ pub static FILES: &[Files] = exercises![
     "22-no-reactor",
     "23-timed-out-but-running",
     "24-a-merge-that-never-ends",
+    "25-frames-lost-to-a-tick",
 ];
 
 /// What `exercise.toml` says.

@@ -38,6 +38,14 @@ enum Command {
         /// The rule's name, e.g. `blocking-in-async`.
         rule: String,
     },
+    /// Exercises: fix async bugs until a behaviour test and asynclint agree.
+    Learn(crate::learn::cli::LearnArgs),
+    /// Write the rule book as a static site (an index with search, a page per rule).
+    Docs {
+        /// The directory to write the site into.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Parser, Debug)]
@@ -126,6 +134,8 @@ where
         Command::Check(args) => check(args),
         Command::Rules => list_rules(),
         Command::Explain { rule } => explain(&rule),
+        Command::Learn(args) => crate::learn::cli::run(args),
+        Command::Docs { out } => crate::docs::run(&out),
     }
 }
 

@@ -572,7 +572,12 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         match &f.default {
             Some(body) => self.enter_fn(&f.attrs, &f.sig, body),
             // A required method still tells callers whether it is async.
-            None => self.record_fn(&f.attrs, &f.sig, None),
+            None => {
+                self.record_fn(&f.attrs, &f.sig, None);
+                let in_test = self.context.in_test() || self.file.is_test_file;
+                let trait_name = self.trait_name.clone();
+                self.record(|r, at| r.required_fn(at, &f.sig, trait_name, in_test));
+            }
         }
     }
 

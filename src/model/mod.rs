@@ -162,8 +162,14 @@ impl Model {
             ModelQuery::Locks { callee, field } => self
                 .summary_of(callee)
                 .is_some_and(|s| s.locks.iter().any(|l| l == field)),
+            // What a call returns is in the signature: a method every candidate of
+            // which (the trait's declaration and its impls) returns a `Result` does.
             ModelQuery::ReturnsResult(c) => {
-                self.resolve(c).is_some_and(|i| self.fns[i].returns_result)
+                let candidates = self.tables.method_candidates(&self.fns, c);
+                !candidates.is_empty()
+                    && candidates
+                        .iter()
+                        .all(|&i| self.fns[i as usize].returns_result)
             }
             ModelQuery::Resolves(c) => self.resolve(c).is_some(),
         }

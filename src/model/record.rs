@@ -239,6 +239,52 @@ impl Recorder {
         });
     }
 
+    /// A trait's required method (no body): what its signature says.
+    pub fn required_fn(
+        &mut self,
+        at: &At,
+        sig: &Signature,
+        trait_name: Option<String>,
+        in_test: bool,
+    ) {
+        let params = sig
+            .inputs
+            .iter()
+            .filter(|i| matches!(i, FnArg::Typed(_)))
+            .count();
+        let line = at
+            .file
+            .lines
+            .position(at.file.text, at.file.range(sig.ident.span()).start)
+            .line;
+        self.fns.push(FnDef {
+            scope: at.scope.clone(),
+            trait_name,
+            name: sig.ident.to_string(),
+            params,
+            has_self: sig.receiver().is_some(),
+            is_async: sig.asyncness.is_some(),
+            in_test,
+            returns_result: output_is_result(sig),
+            returns_type: match &sig.output {
+                syn::ReturnType::Type(_, ty) => last_type_segment(ty),
+                syn::ReturnType::Default => None,
+            },
+            future: if sig.asyncness.is_some() || returns_future(&sig.output) {
+                FutureShape::Unknown
+            } else {
+                FutureShape::NotFuture
+            },
+            local: Local {
+                awaits: vec![Await::Other],
+                ..Local::default()
+            },
+            sites: Vec::new(),
+            file: Arc::from(at.file.path),
+            line: line as u32,
+        });
+    }
+
     /// Leaving the fn entered last.
     pub fn close_fn(&mut self) {
         if let Some(open) = self.open.pop() {

@@ -35,6 +35,22 @@ impl Tables {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// Every fn a method call on a receiver of unknown type may reach: the methods of
+    /// the crate by that name and arity, in `impl`s and trait declarations alike.
+    pub(super) fn method_candidates(&self, fns: &[FnDef], c: &Callee) -> Vec<u32> {
+        let Target::Method(m) = &c.target else {
+            return self.resolve(fns, c).into_iter().collect();
+        };
+        self.named(c.scope.krate, m)
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let f = &fns[i as usize];
+                f.has_self && f.params == c.args
+            })
+            .collect()
+    }
+
     pub(super) fn resolve(&self, fns: &[FnDef], c: &Callee) -> Option<u32> {
         let scope = &c.scope;
         let unique = |mut it: Box<dyn Iterator<Item = u32> + '_>| {

@@ -1,0 +1,23 @@
+//! The dashboard: five sections of a user's account, from the section service.
+
+use futures::future::join_all;
+use std::collections::BTreeMap;
+use std::future::Future;
+
+/// The sections, in the order the page shows them.
+pub const SECTIONS: [&str; 5] = ["profile", "billing", "usage", "notifications", "feed"];
+
+/// The section service, on another machine.
+pub trait SectionService {
+    /// One section of one user's dashboard: a request to the service.
+    fn fetch_section(&self, user: u64, section: &'static str) -> impl Future<Output = String>;
+}
+
+/// Every section of `user`'s dashboard, by name.
+pub async fn load_dashboard(
+    service: &impl SectionService,
+    user: u64,
+) -> BTreeMap<&'static str, String> {
+    let bodies = join_all(SECTIONS.map(|section| service.fetch_section(user, section))).await;
+    SECTIONS.into_iter().zip(bodies).collect()
+}

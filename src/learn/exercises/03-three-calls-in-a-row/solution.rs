@@ -1,0 +1,31 @@
+//! The home screen: a profile, notifications and feature flags, from three services.
+
+use std::future::Future;
+
+/// The three services the home screen reads from.
+pub trait Backend {
+    fn fetch_profile(&self, user: u64) -> impl Future<Output = String>;
+    fn fetch_notifications(&self, user: u64) -> impl Future<Output = Vec<String>>;
+    fn fetch_feature_flags(&self) -> impl Future<Output = Vec<String>>;
+}
+
+#[derive(Debug, PartialEq)]
+pub struct Home {
+    pub profile: String,
+    pub notifications: Vec<String>,
+    pub flags: Vec<String>,
+}
+
+/// Everything the home screen of `user` shows.
+pub async fn load_home(backend: &impl Backend, user: u64) -> Home {
+    let (profile, notifications, flags) = tokio::join!(
+        backend.fetch_profile(user),
+        backend.fetch_notifications(user),
+        backend.fetch_feature_flags(),
+    );
+    Home {
+        profile,
+        notifications,
+        flags,
+    }
+}

@@ -1,0 +1,15 @@
+//! The report endpoint: a template from disk, rows from the database.
+
+use std::future::Future;
+use std::path::Path;
+
+pub trait Database {
+    fn query_rows(&self, report: u64) -> impl Future<Output = Vec<String>>;
+}
+
+/// Renders report `report`.
+pub async fn render_report(template: &Path, db: &impl Database, report: u64) -> String {
+    let template = std::fs::read_to_string(template).unwrap_or_default();
+    let rows = db.query_rows(report).await;
+    template.replace("{rows}", &rows.join(", "))
+}

@@ -1,0 +1,28 @@
+//! Sign-up: hash the password, store the user.
+
+use pbkdf2::pbkdf2_hmac;
+use sha2::Sha256;
+use std::future::Future;
+
+/// Deliberately slow: stolen hashes must be expensive to crack.
+pub const ROUNDS: u32 = 20_000;
+
+pub trait Users {
+    fn save(&self, name: &str, hash: [u8; 32]) -> impl Future<Output = ()>;
+}
+
+fn hash_password(name: &str, password: &str) -> [u8; 32] {
+    let mut hash = [0u8; 32];
+    pbkdf2_hmac::<Sha256>(password.as_bytes(), name.as_bytes(), ROUNDS, &mut hash);
+    hash
+}
+
+/// Registers `name` with a hash of `password`, and returns the hash.
+pub async fn register(users: &impl Users, name: &str, password: &str) -> [u8; 32] {
+    let (owned_name, owned_password) = (name.to_owned(), password.to_owned());
+    let hash = tokio::task::spawn_blocking(move || hash_password(&owned_name, &owned_password))
+        .await
+        .expect("the hashing thread panicked");
+    users.save(name, hash).await;
+    hash
+}

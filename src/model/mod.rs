@@ -220,7 +220,14 @@ impl Model {
             let chain = first_model_query(&d.query)
                 .map(|q| self.chain(q))
                 .unwrap_or_default();
-            explain(&mut diagnostic, &chain);
+            if let Some(op) = chain.last() {
+                diagnostic.message = diagnostic.message.replace("{op}", op);
+            }
+            if chain.len() > 1 {
+                diagnostic
+                    .notes
+                    .push(explain.note.replace("{chain}", &chain_text(&chain)));
+            }
         }
         Some(diagnostic)
     }

@@ -2,10 +2,9 @@
 
 use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
-use crate::model::chain_text;
 use crate::semantic::blocking::{blocking_op, Blocking, Instead, Waits};
 use crate::semantic::chain::strip;
-use crate::semantic::index::{IndexQuery, ModelQuery};
+use crate::semantic::index::{Explain, IndexQuery, ModelQuery};
 use crate::semantic::testcode::{blocks_spawned_task, runs_alone};
 use crate::semantic::{Cx, Runtime};
 use crate::source::TextRange;
@@ -81,7 +80,7 @@ impl Rule for BlockingInAsync {
             krate: cx.file.krate,
             ty,
         });
-        cx.report_if_explained(query, d, explain_chain);
+        cx.report_if_explained(query, d, explain_chain());
     }
 }
 
@@ -129,13 +128,9 @@ fn strip_pat(p: &Pat) -> &Pat {
 
 /// Completes a finding that depends on another fn with the chain of calls that
 /// reaches the blocking operation.
-fn explain_chain(d: &mut Diagnostic, chain: &[String]) {
-    if let Some(op) = chain.last() {
-        d.message = d.message.replace("{op}", op);
-    }
-    if chain.len() > 1 {
-        d.notes
-            .push(format!("it blocks through {}", chain_text(chain)));
+fn explain_chain() -> Explain {
+    Explain {
+        note: "it blocks through {chain}".to_string(),
     }
 }
 
@@ -170,7 +165,7 @@ fn check_crate_call(cx: &mut Cx, expr: &Expr) {
     cx.report_if_explained(
         IndexQuery::Model(ModelQuery::Blocks(callee)),
         d,
-        explain_chain,
+        explain_chain(),
     );
 }
 

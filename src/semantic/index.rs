@@ -244,8 +244,13 @@ pub enum ModelQuery {
 }
 
 /// Fills in what only the model knows: the chain of calls that leads to the harm
-/// (`load_config`, `read_file`, `std::fs::read_to_string`).
-pub type Explain = fn(&mut Diagnostic, &[String]);
+/// (`load_config`, `read_file`, `std::fs::read_to_string`). `{op}` in the message
+/// becomes the chain's last step; the note, with `{chain}` for the whole chain, is
+/// added when the chain has more than one step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Explain {
+    pub note: String,
+}
 
 #[derive(Clone, Debug)]
 pub struct Deferred {

@@ -1,0 +1,317 @@
+//! How long each synchronous guard of a body lives: `let` guards to the end of their
+//! block (or their `drop`, move or shadowing), temporaries to the end of their
+//! temporary scope.
+
+use super::{guard_call, Acquisition};
+use crate::semantic::chain::{self, strip};
+use crate::semantic::guards::text::compact;
+use crate::semantic::{Cx, FileInfo};
+use crate::source::TextRange;
+use syn::visit::{self, Visit};
+use syn::{BinOp, Block, Expr, Pat, Stmt};
+
+/// Every synchronous guard acquired in `body`, with the span it is alive. Sync
+/// closures are included (their guards live and die inside them); async blocks, async
+/// closures and nested fns are bodies of their own.
+pub fn acquisitions(cx: &Cx, body: &Block) -> Vec<Acquisition> {
+    let mut c = Collector {
+        file: cx.file,
+        scopes: Vec::new(),
+        assigned_after: 0,
+        out: Vec::new(),
+    };
+    c.block(body);
+    c.out
+}
+
+struct Collector<'f> {
+    file: &'f FileInfo<'f>,
+    /// Ends of the enclosing temporary scopes.
+    scopes: Vec<usize>,
+    /// Inside the place of an assignment: its value operand, evaluated first, ends here.
+    assigned_after: usize,
+    out: Vec<Acquisition>,
+}
+
+impl Collector<'_> {
+    fn end_of(&self, span: proc_macro2::Span) -> usize {
+        self.file.range(span).end
+    }
+
+    fn block(&mut self, b: &Block) {
+        let block_end = self.end_of(b.brace_token.span.close());
+        for (i, stmt) in b.stmts.iter().enumerate() {
+            if let Stmt::Local(local) = stmt {
+                if let Some(init) = &local.init {
+                    if let (Some(name), Some((call, kind))) = (
+                        simple_binding(&local.pat),
+                        guard_call(self.file, &init.expr),
+                    ) {
+                        // Visit the initializer for temporaries other than the guard.
+                        self.with_scope(self.end_of(local.semi_token.span), |c| {
+                            c.visit_expr(&call.receiver)
+                        });
+                        let start = self.end_of(local.semi_token.span);
+                        let (until, released) =
+                            release_point(self.file, &b.stmts[i + 1..], &name, block_end);
+                        self.out.push(Acquisition {
+                            range: expr_range(self.file, &init.expr),
+                            receiver: compact(self.file, &call.receiver),
+                            kind,
+                            binding: Some(name),
+                            guard_method: None,
+                            held_from: start,
+                            held_until: until,
+                            released_at: released,
+                        });
+                        continue;
+                    }
+                }
+            }
+            let end = stmt_end(self.file, stmt);
+            self.with_scope(end, |c| c.visit_stmt(stmt));
+        }
+    }
+
+    /// Records the temporary guard `guard`, alive to the end of the innermost
+    /// temporary scope.
+    fn temporary(&mut self, guard: &Expr, method: Option<String>) {
+        let Some((lock, kind)) = guard_call(self.file, guard) else {
+            return;
+        };
+        self.visit_expr(&lock.receiver);
+        let range = expr_range(self.file, guard);
+        self.out.push(Acquisition {
+            range,
+            receiver: compact(self.file, &lock.receiver),
+            kind,
+            binding: None,
+            guard_method: method,
+            held_from: range.end.max(self.assigned_after),
+            held_until: self.scopes.last().copied().unwrap_or(usize::MAX),
+            released_at: None,
+        });
+    }
+
+    fn with_scope(&mut self, end: usize, f: impl FnOnce(&mut Self)) {
+        self.scopes.push(end);
+        f(self);
+        self.scopes.pop();
+    }
+}
+
+impl<'ast> Visit<'ast> for Collector<'_> {
+    fn visit_block(&mut self, b: &'ast Block) {
+        self.block(b);
+    }
+
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
+            // A guard in any position other than a method receiver: `*m.lock().unwrap() =
+            // v`, `m.lock().unwrap().field`, a scrutinee, an argument.
+            _ if guard_call(self.file, e).is_some() => self.temporary(e, None),
+            // `m.lock().await` is an async lock even in a file that uses parking_lot.
+            Expr::Await(a) if is_lock_method(&a.base) => {
+                if let Expr::MethodCall(m) = strip(&a.base) {
+                    self.visit_expr(&m.receiver);
+                }
+            }
+            Expr::Closure(c) if c.asyncness.is_none() => {
+                // A sync closure runs without awaiting: its temporaries die within its
+                // body, its `let` guards at the end of its block.
+                let end = expr_range(self.file, &c.body).end;
+                self.with_scope(end, |s| s.visit_expr(&c.body));
+            }
+            Expr::Closure(_) | Expr::Async(_) => {}
+            Expr::If(i) => {
+                // Temporaries of a plain `if` condition die before the branches run;
+                // those of an `if let` scrutinee live through the `then` block (and, in
+                // editions before 2024, the `else` block too: that is not counted).
+                let end = if matches!(strip(&i.cond), Expr::Let(_)) {
+                    self.end_of(i.then_branch.brace_token.span.close())
+                } else {
+                    expr_range(self.file, &i.cond).end
+                };
+                self.with_scope(end, |c| c.visit_expr(&i.cond));
+                self.visit_block(&i.then_branch);
+                if let Some((_, els)) = &i.else_branch {
+                    self.visit_expr(els);
+                }
+            }
+            Expr::Binary(b) if matches!(b.op, BinOp::And(_) | BinOp::Or(_)) => {
+                // Each operand of `&&` / `||` is a temporary scope of its own.
+                for operand in [&b.left, &b.right] {
+                    let end = expr_range(self.file, operand).end;
+                    self.with_scope(end, |c| c.visit_expr(operand));
+                }
+            }
+            Expr::Match(m) => {
+                // The scrutinee lives through the arms; each arm's guard and body are
+                // temporary scopes of their own.
+                self.visit_expr(&m.expr);
+                for arm in &m.arms {
+                    if let Pat::Guard(g) = &arm.pat {
+                        let end = expr_range(self.file, &g.guard).end;
+                        self.with_scope(end, |c| c.visit_expr(&g.guard));
+                    }
+                    let end = expr_range(self.file, &arm.body).end;
+                    self.with_scope(end, |c| c.visit_expr(&arm.body));
+                }
+            }
+            Expr::While(w) if !matches!(strip(&w.cond), Expr::Let(_)) => {
+                let end = expr_range(self.file, &w.cond).end;
+                self.with_scope(end, |c| c.visit_expr(&w.cond));
+                self.visit_block(&w.body);
+            }
+            // `*m.lock().unwrap() = load().await`: the value is evaluated first, the
+            // place (and its guard) after it. (A compound assignment on a non-primitive
+            // evaluates the place first; without types, the value-first order is assumed.)
+            Expr::Assign(a) => {
+                self.visit_expr(&a.right);
+                let outer = self.assigned_after;
+                self.assigned_after = expr_range(self.file, &a.right).end;
+                self.visit_expr(&a.left);
+                self.assigned_after = outer;
+            }
+            Expr::Binary(b) if crate::semantic::body::is_compound_assign(&b.op) => {
+                self.visit_expr(&b.right);
+                let outer = self.assigned_after;
+                self.assigned_after = expr_range(self.file, &b.right).end;
+                self.visit_expr(&b.left);
+                self.assigned_after = outer;
+            }
+            // A temporary guard as a receiver: `m.lock().unwrap().insert(k, v)`.
+            Expr::MethodCall(m) if guard_call(self.file, &m.receiver).is_some() => {
+                self.temporary(&m.receiver, Some(m.method.to_string()));
+                for arg in &m.args {
+                    self.visit_expr(arg);
+                }
+            }
+            _ => visit::visit_expr(self, e),
+        })
+    }
+
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// `x.lock()`, `x.read()`, `x.write()` with no arguments.
+fn is_lock_method(e: &Expr) -> bool {
+    matches!(strip(e), Expr::MethodCall(m)
+        if m.args.is_empty() && (m.method == "lock" || m.method == "read" || m.method == "write"))
+}
+
+pub(crate) fn simple_binding(pat: &Pat) -> Option<String> {
+    match pat {
+        Pat::Ident(p) if p.subpat.is_none() => Some(p.ident.to_string()),
+        Pat::Type(t) => simple_binding(&t.pat),
+        _ => None,
+    }
+}
+
+/// Where the guard bound to `name` stops being alive among the statements after its
+/// `let`: an explicit `drop(name)`, a move of `name` into a call or another binding,
+/// or a new `let name` in the same block (after which it can no longer be followed). A
+/// `let name` in a nested block shadows it only there; the guard lives on.
+pub(crate) fn release_point(
+    file: &FileInfo,
+    rest: &[Stmt],
+    name: &str,
+    block_end: usize,
+) -> (usize, Option<TextRange>) {
+    struct R<'n, 'f> {
+        name: &'n str,
+        file: &'f FileInfo<'f>,
+        found: Option<(usize, Option<TextRange>)>,
+        /// How many blocks deep below the guard's own block.
+        depth: usize,
+    }
+    impl<'ast> Visit<'ast> for R<'_, '_> {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            if self.found.is_some() {
+                return;
+            }
+            match e {
+                Expr::Call(c) => {
+                    let moves = c
+                        .args
+                        .iter()
+                        .any(|a| chain::path_ident(a).is_some_and(|i| i == self.name));
+                    if moves {
+                        let r = expr_range(self.file, e);
+                        self.found = Some((r.start, Some(r)));
+                        return;
+                    }
+                    visit::visit_expr_call(self, c);
+                }
+                Expr::Closure(c) if c.capture.is_some() => {
+                    // `move` closures take the guard with them.
+                    let uses = crate::semantic::body::NameUses::of_expr(&c.body);
+                    if uses.free_reads().any(|n| n == self.name) {
+                        let r = expr_range(self.file, e);
+                        self.found = Some((r.start, Some(r)));
+                    }
+                }
+                Expr::Async(a) => {
+                    // So do `async move` blocks; other async blocks only borrow it.
+                    let uses = crate::semantic::body::NameUses::of_block(&a.block);
+                    if a.capture.is_some() && uses.free_reads().any(|n| n == self.name) {
+                        let r = expr_range(self.file, e);
+                        self.found = Some((r.start, Some(r)));
+                    }
+                }
+                _ => visit::visit_expr(self, e),
+            }
+        }
+        fn visit_block(&mut self, b: &'ast Block) {
+            self.depth += 1;
+            visit::visit_block(self, b);
+            self.depth -= 1;
+        }
+        fn visit_local(&mut self, l: &'ast syn::Local) {
+            if let Some(init) = &l.init {
+                self.visit_expr(&init.expr);
+                if self.found.is_none()
+                    && chain::path_ident(&init.expr).is_some_and(|i| i == self.name)
+                {
+                    let r = expr_range(self.file, &init.expr);
+                    self.found = Some((r.start, Some(r)));
+                }
+            }
+            if self.found.is_none()
+                && self.depth == 0
+                && simple_binding(&l.pat).as_deref() == Some(self.name)
+            {
+                self.found = Some((self.file.range(l.let_token.span).start, None));
+            }
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut r = R {
+        name,
+        file,
+        found: None,
+        depth: 0,
+    };
+    for stmt in rest {
+        r.visit_stmt(stmt);
+        if r.found.is_some() {
+            break;
+        }
+    }
+    r.found.unwrap_or((block_end, None))
+}
+
+pub(crate) fn stmt_end(file: &FileInfo, stmt: &Stmt) -> usize {
+    match stmt {
+        Stmt::Local(l) => file.range(l.semi_token.span).end,
+        Stmt::Expr(e, Some(semi)) => file.range(semi.span).end.max(expr_range(file, e).end),
+        Stmt::Expr(e, None) => expr_range(file, e).end,
+        Stmt::Macro(m) => file.range(syn::spanned::Spanned::span(&m.mac)).end,
+        Stmt::Item(_) => 0,
+    }
+}
+
+pub(crate) fn expr_range(file: &FileInfo, e: &Expr) -> TextRange {
+    crate::semantic::NodeRange::text_range(e, file)
+}
+

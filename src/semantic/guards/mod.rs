@@ -1,0 +1,405 @@
+//! Lock guards and how long they live, without types.
+//!
+//! A guard comes from a synchronous lock or cell call: `m.lock().unwrap()` /
+//! `.expect(..)` / `.unwrap_or_else(..)` / `.map_err(..)?` (std), `m.lock()` with no
+//! `.await` in a file that uses parking_lot, `read()`/`write()` likewise,
+//! `borrow_mut()` (not in files that use the `BorrowMut` trait and no `RefCell`) and
+//! `borrow()` in files that use `RefCell` or a `watch` channel. `.lock().await` is an
+//! async lock and yields no guard here.
+//!
+//! Lifetimes follow Rust's rules: a guard bound by `let` lives to the end of its block
+//! unless it is dropped, moved or shadowed first; a temporary guard lives to the end
+//! of its statement, except where Rust opens a narrower temporary scope: an `if` or
+//! `while` condition, each operand of `&&`/`||`, a match arm's guard and body, the
+//! value of an assignment (evaluated before its place). `if let` scrutinees live
+//! through the `then` block (dropped before `else`, as in edition 2024), `while let`
+//! and `match` scrutinees through the body and the arms.
+//!
+//! Also here: the operations performed through guards, the critical sections of async
+//! locks bound with `let`, and the `.await`s a body performs.
+
+use super::chain::strip;
+use super::{Cx, FileInfo};
+use crate::source::TextRange;
+use syn::{Block, Expr, ExprMethodCall};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockKind {
+    Mutex,
+    RwLockRead,
+    RwLockWrite,
+    RefCell,
+}
+
+impl LockKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            LockKind::Mutex => "mutex guard",
+            LockKind::RwLockRead => "read guard",
+            LockKind::RwLockWrite => "write guard",
+            LockKind::RefCell => "`RefCell` borrow",
+        }
+    }
+}
+
+/// One acquisition of a synchronous guard in a body.
+#[derive(Debug, Clone)]
+pub struct Acquisition {
+    /// The lock call through its `unwrap`/`expect`: the guard expression.
+    pub range: TextRange,
+    /// The receiver as written, without whitespace (`self.cache`, `state`).
+    pub receiver: String,
+    pub kind: LockKind,
+    /// `Some(g)` for `let g = m.lock().unwrap();`.
+    pub binding: Option<String>,
+    /// The method called on a temporary guard (`contains_key` in
+    /// `m.lock().unwrap().contains_key(k)`).
+    pub guard_method: Option<String>,
+    /// Byte offsets between which the guard is alive.
+    pub held_from: usize,
+    pub held_until: usize,
+    /// Where an explicit `drop(g)` or move released it, if one did.
+    pub released_at: Option<TextRange>,
+}
+
+/// If `e` is a guard-producing lock call (after stripping `unwrap`/`expect`/
+/// `unwrap_or_else`/`map_err`/`?`),
+/// the lock call and its kind.
+pub fn guard_call<'e>(file: &FileInfo, e: &'e Expr) -> Option<(&'e ExprMethodCall, LockKind)> {
+    let mut cur = strip(e);
+    let mut unwrapped = false;
+    loop {
+        match cur {
+            Expr::Try(t) => {
+                unwrapped = true;
+                cur = strip(&t.expr);
+            }
+            // `.unwrap_or_else(PoisonError::into_inner)` recovers a poisoned guard.
+            Expr::MethodCall(m)
+                if m.method == "unwrap" || m.method == "expect" || m.method == "unwrap_or_else" =>
+            {
+                unwrapped = true;
+                cur = strip(&m.receiver);
+            }
+            // `.map_err(..)?`: the `?` unwraps.
+            Expr::MethodCall(m) if m.method == "map_err" => cur = strip(&m.receiver),
+            _ => break,
+        }
+    }
+    let Expr::MethodCall(m) = cur else {
+        return None;
+    };
+    if !m.args.is_empty() {
+        return None;
+    }
+    let plain = |kind| (unwrapped || file.plain_locks_are_sync).then_some(kind);
+    let kind = match m.method.to_string().as_str() {
+        "lock" => plain(LockKind::Mutex)?,
+        "read" => plain(LockKind::RwLockRead)?,
+        "write" => plain(LockKind::RwLockWrite)?,
+        // `BorrowMut::borrow_mut` hands out a plain `&mut`, not a guard.
+        "borrow_mut" if file.uses_cells || !file.uses_borrow_mut_trait => LockKind::RefCell,
+        "borrow" if file.uses_cells => LockKind::RefCell,
+        _ => return None,
+    };
+    Some((m, kind))
+}
+
+/// If `e` is an async lock acquisition — `m.lock().await`, `rw.read().await`,
+/// `rw.write().await` (tokio, async-std, futures), with `?`/`unwrap` for the fallible
+/// ones — the lock call and its kind. Its guard is not a synchronous guard (see
+/// [`guard_call`]) but it is still one critical section.
+pub fn async_guard_call(e: &Expr) -> Option<(&ExprMethodCall, LockKind)> {
+    let mut cur = strip(e);
+    loop {
+        match cur {
+            Expr::Try(t) => cur = strip(&t.expr),
+            Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
+                cur = strip(&m.receiver)
+            }
+            _ => break,
+        }
+    }
+    let Expr::Await(a) = cur else {
+        return None;
+    };
+    let Expr::MethodCall(m) = strip(&a.base) else {
+        return None;
+    };
+    if !m.args.is_empty() {
+        return None;
+    }
+    let kind = match m.method.to_string().as_str() {
+        "lock" | "lock_owned" => LockKind::Mutex,
+        "read" | "read_owned" => LockKind::RwLockRead,
+        "write" | "write_owned" => LockKind::RwLockWrite,
+        _ => return None,
+    };
+    Some((m, kind))
+}
+
+mod lifetimes;
+mod ops;
+mod text;
+
+pub use lifetimes::acquisitions;
+pub(crate) use lifetimes::expr_range;
+pub use ops::{async_critical_sections, guard_ops, takes_guard, GuardOp};
+pub use text::{compact, compact_range, one_line};
+
+/// Byte offsets of the `.await`s a body performs itself.
+/// The awaits of a body and, when it has any, the guards acquired in it: what the
+/// rules about guards and awaits start from.
+#[derive(Debug, Default)]
+pub struct GuardView {
+    /// Each `.await` the body performs itself: its offset and the awaited expression.
+    pub awaits: Vec<(usize, TextRange)>,
+    /// Empty when there are no awaits.
+    pub acquisitions: Vec<Acquisition>,
+}
+
+/// [`GuardView`] of `body`, computed once when several rules ask in a row.
+pub fn guard_view(cx: &Cx, body: &Block) -> std::rc::Rc<GuardView> {
+    super::macros::per_body(body, || {
+        let awaits = await_offsets(cx.file, body);
+        let acquisitions = if awaits.is_empty() {
+            Vec::new()
+        } else {
+            acquisitions(cx, body)
+        };
+        GuardView {
+            awaits,
+            acquisitions,
+        }
+    })
+}
+
+pub fn await_offsets(file: &FileInfo, body: &Block) -> Vec<(usize, TextRange)> {
+    super::body::own_awaits(body)
+        .into_iter()
+        .map(|a| {
+            let r = file.range(a.await_token.span);
+            (
+                r.start,
+                TextRange::new(expr_range(file, &a.base).start, r.end),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (binding or guard method, held across an await?) for each acquisition in `f`.
+    fn held(src: &str) -> Vec<(String, bool)> {
+        let file: syn::File = syn::parse_str(src).unwrap();
+        let info = FileInfo::new("t.rs", src, &file);
+        let syn::Item::Fn(f) = &file.items.last().unwrap() else {
+            panic!()
+        };
+        let mut parts = crate::semantic::TestCx::default();
+        let cx = parts.cx(&info);
+        let awaits = await_offsets(&info, &f.block);
+        acquisitions(&cx, &f.block)
+            .into_iter()
+            .map(|a| {
+                let name = a
+                    .binding
+                    .clone()
+                    .or(a.guard_method.clone())
+                    .unwrap_or_else(|| "*".to_string());
+                let across = awaits
+                    .iter()
+                    .any(|(at, _)| a.held_from <= *at && *at < a.held_until);
+                (name, across)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn let_guards_live_to_the_end_of_their_block() {
+        let h = held("async fn f() { let g = m.lock().unwrap(); g.push(1); save().await; }");
+        assert_eq!(h, [("g".to_string(), true)]);
+        let h = held("async fn f() { { let g = m.lock().unwrap(); g.push(1); } save().await; }");
+        assert_eq!(h, [("g".to_string(), false)]);
+    }
+
+    #[test]
+    fn drop_move_and_shadowing_end_a_guard() {
+        let h = held("async fn f() { let g = m.lock().unwrap(); drop(g); save().await; }");
+        assert_eq!(h, [("g".to_string(), false)]);
+        let h = held("async fn f() { let g = m.lock().unwrap(); consume(g); save().await; }");
+        assert_eq!(h, [("g".to_string(), false)]);
+        let h = held("async fn f() { let g = m.lock().unwrap(); let g = 1; save().await; }");
+        assert_eq!(h, [("g".to_string(), false)]);
+        // A `let g` in a nested block or async block shadows only there.
+        let h = held("async fn f() { let g = m.lock().unwrap(); spawn(async { let g = 1; }); save().await; }");
+        assert_eq!(h, [("g".to_string(), true)]);
+        let h =
+            held("async fn f() { let g = m.lock().unwrap(); if x { let g = 1; } save().await; }");
+        assert_eq!(h, [("g".to_string(), true)]);
+        let h = held("async fn f() { let g = m.lock().unwrap(); spawn(async move { g.len() }); save().await; }");
+        assert_eq!(h, [("g".to_string(), false)]);
+    }
+
+    #[test]
+    fn temporaries_die_with_their_statement_but_scrutinees_live_through_arms() {
+        let h = held("async fn f() { let v = m.lock().unwrap().clone(); save(v).await; }");
+        assert_eq!(h, [("clone".to_string(), false)]);
+        let h = held("async fn f() { match m.lock().unwrap().get(&k) { Some(v) => save(v).await, None => {} } }");
+        assert_eq!(h, [("get".to_string(), true)]);
+        let h = held("async fn f() { if m.lock().unwrap().is_empty() { save().await; } }");
+        assert_eq!(h, [("is_empty".to_string(), false)]);
+        let h =
+            held("async fn f() { if let Some(v) = m.lock().unwrap().pop() { save(v).await; } }");
+        assert_eq!(h, [("pop".to_string(), true)]);
+    }
+
+    #[test]
+    fn lazy_boolean_operands_arms_and_if_let_else_are_scopes_of_their_own() {
+        let h = held(
+            "async fn f() -> bool { !m.read().unwrap().is_empty() || !n.read().await.is_empty() }",
+        );
+        assert_eq!(h, [("is_empty".to_string(), false)]);
+        let h = held("async fn f() { match k { Some(k) => m.lock().unwrap().remove(&k), None => None }; save().await; }");
+        assert_eq!(h, [("remove".to_string(), false)]);
+        let h = held("async fn f() { match k { Some(k) if m.lock().unwrap().contains(&k) => save().await, _ => {} } }");
+        assert_eq!(h, [("contains".to_string(), false)]);
+        // Edition 2024 drops an `if let` scrutinee's temporaries before `else`.
+        let h = held("async fn f() { if let Some(v) = m.lock().unwrap().get(&k).cloned() { v } else { load().await } }");
+        assert_eq!(h, [("get".to_string(), false)]);
+    }
+
+    #[test]
+    fn temporaries_in_any_position_and_in_sync_closures() {
+        let h = held("async fn f() { *m.lock().unwrap() = Some(c); save().await; }");
+        assert_eq!(h, [("*".to_string(), false)]);
+        // The assigned value is evaluated before the place that holds the guard.
+        let h = held("async fn f() { *m.lock().unwrap() = load().await?; }");
+        assert_eq!(h, [("*".to_string(), false)]);
+        let h = held("async fn f() { let g = m.lock().unwrap(); spawn(async move { let g = 1; }); save().await; }");
+        assert_eq!(h, [("g".to_string(), true)]);
+        let h = held("async fn f() { save(m.lock().unwrap().pending.len()).await; }");
+        assert_eq!(h, [("*".to_string(), true)]);
+        let h = held(
+            "async fn f() { let n = xs.iter().filter(|x| m.lock().unwrap().contains(x)).count(); save(n).await; }",
+        );
+        assert_eq!(h, [("contains".to_string(), false)]);
+        let h = held("async fn f() { let g = m.lock().unwrap_or_else(PoisonError::into_inner); save().await; }");
+        assert_eq!(h, [("g".to_string(), true)]);
+        let h =
+            held("async fn f() -> Result<()> { let g = m.lock().map_err(|_| E)?; save().await }");
+        assert_eq!(h, [("g".to_string(), true)]);
+    }
+
+    /// (method, path, acquisition) of each operation through a guard in `f`.
+    fn ops(src: &str) -> Vec<(String, String, usize)> {
+        let file: syn::File = syn::parse_str(src).unwrap();
+        let info = FileInfo::new("t.rs", src, &file);
+        let syn::Item::Fn(f) = &file.items.last().unwrap() else {
+            panic!()
+        };
+        let mut parts = crate::semantic::TestCx::default();
+        let cx = parts.cx(&info);
+        let acqs = acquisitions(&cx, &f.block);
+        guard_ops(&info, &f.block, &acqs)
+            .into_iter()
+            .map(|o| match o.then {
+                Some(then) => (format!("{}.{then}", o.method), o.path, o.acquisition),
+                None => (o.method, o.path, o.acquisition),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn operations_through_guards() {
+        let o = ops(
+            "async fn f() { if m.lock().unwrap().contains_key(&k) { return; } \
+                     let v = load().await; let mut g = m.lock().unwrap(); g.pending.insert(k, v); \
+                     *g = x; g.n += 1; other.insert(1); }",
+        );
+        let s = |m: &str, p: &str, i| (m.to_string(), p.to_string(), i);
+        assert_eq!(
+            o,
+            [
+                s("contains_key", "", 0),
+                s("insert", ".pending", 1),
+                s("=", "", 1),
+                s("=", ".n", 1)
+            ]
+        );
+        let o = ops("fn f() { let n = m.lock().unwrap().entry(k).or_insert(0); *m.lock().unwrap() = None; }");
+        assert_eq!(o, [s("entry.or_insert", "", 0), s("=", "", 1)]);
+    }
+
+    #[test]
+    fn async_critical_sections_follow_their_guards() {
+        let src =
+            "async fn f() { { let g = a.lock().await; x().await; } let r = b.write().await?; \
+                   y().await; drop(r); z().await; let n = c.lock().await.len(); \
+                   let _p = per_key_lock(&locks, id).await; w().await; }";
+        let file: syn::File = syn::parse_str(src).unwrap();
+        let info = FileInfo::new("t.rs", src, &file);
+        let syn::Item::Fn(f) = &file.items[0] else {
+            panic!()
+        };
+        let sections: Vec<&str> = async_critical_sections(&info, &f.block)
+            .into_iter()
+            .map(|r| info.slice(r).trim())
+            .collect();
+        assert_eq!(sections, ["x().await; }", "y().await;", "w().await; }"]);
+    }
+
+    fn info_range(info: &FileInfo, e: &Expr) -> TextRange {
+        expr_range(info, e)
+    }
+
+    #[test]
+    fn compact_text_drops_whitespace_and_comments() {
+        let src = "fn f() { room // the room\n .outbox /* queue */ .get(\"a // b\"); }";
+        let file: syn::File = syn::parse_str(src).unwrap();
+        let info = FileInfo::new("t.rs", src, &file);
+        let syn::Item::Fn(f) = &file.items[0] else {
+            panic!()
+        };
+        let Stmt::Expr(e, _) = &f.block.stmts[0] else {
+            panic!()
+        };
+        assert_eq!(compact(&info, e), "room.outbox.get(\"a // b\")");
+        assert_eq!(
+            one_line(&info, info_range(&info, e)),
+            "room.outbox.get(\"a // b\")"
+        );
+    }
+
+    #[test]
+    fn guards_handed_in_by_the_caller() {
+        let sig = |s: &str| syn::parse_str::<syn::ItemFn>(s).unwrap().sig;
+        assert!(takes_guard(&sig(
+            "async fn f(&self, lock: &TracingExclusiveGuard<Op>) {}"
+        )));
+        assert!(takes_guard(&sig("async fn f(_p: OwnedSemaphorePermit) {}")));
+        assert!(!takes_guard(&sig("async fn f(&self, id: u64) {}")));
+    }
+
+    #[test]
+    fn async_lock_acquisitions_are_recognised() {
+        let e: Expr = syn::parse_str("state.lock().await").unwrap();
+        assert_eq!(async_guard_call(&e).map(|(_, k)| k), Some(LockKind::Mutex));
+        let e: Expr = syn::parse_str("file.read(&mut buf).await").unwrap();
+        assert!(async_guard_call(&e).is_none());
+    }
+
+    #[test]
+    fn async_locks_and_unknown_plain_locks_are_not_guards() {
+        assert!(held("async fn f() { let g = m.lock().await; save().await; }").is_empty());
+        assert!(held("async fn f() { let g = m.lock(); save().await; }").is_empty());
+        let h = held("use parking_lot::Mutex; async fn f() { let g = m.lock(); save().await; }");
+        assert_eq!(h, [("g".to_string(), true)]);
+        let h = held("use parking_lot::Mutex; async fn f() { a.write().await.flush().await; }");
+        assert!(h.is_empty());
+        let h = held("use std::borrow::BorrowMut; async fn f() { let b = buf.borrow_mut(); b.fill().await; }");
+        assert!(h.is_empty());
+    }
+}

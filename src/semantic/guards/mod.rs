@@ -363,7 +363,7 @@ mod tests {
         let syn::Item::Fn(f) = &file.items[0] else {
             panic!()
         };
-        let Stmt::Expr(e, _) = &f.block.stmts[0] else {
+        let syn::Stmt::Expr(e, _) = &f.block.stmts[0] else {
             panic!()
         };
         assert_eq!(compact(&info, e), "room.outbox.get(\"a // b\")");

@@ -4,6 +4,7 @@ use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::async_body;
 use crate::semantic::guards::{guard_view, one_line, Acquisition, LockKind};
+use crate::semantic::index::{IndexQuery, ModelQuery};
 use crate::semantic::Cx;
 use crate::source::TextRange;
 use syn::{Block, Expr};
@@ -41,11 +42,9 @@ impl Rule for LockAcrossAwait {
 }
 
 fn check_body(cx: &mut Cx, body: &Block) {
-    // Guards come from `lock`, `read`, `write` and `borrow` calls only.
-    if !cx
-        .file
-        .block_mentions(body, &["lock", "read", "write", "borrow"])
-    {
+    // Guards come from `lock`, `read`, `write` and `borrow` calls, and crate helpers
+    // called before an `.await`: a body with no `.await` has nothing to check.
+    if !cx.file.block_mentions(body, &["await"]) {
         return;
     }
     let view = guard_view(cx, body);
@@ -67,6 +66,10 @@ fn report(cx: &mut Cx, acq: &Acquisition, at: usize, await_range: TextRange) {
     let what = if cell { "borrow" } else { "guard" };
     let message = if cell {
         format!("this `RefCell` borrow of `{recv}` is still alive at an `.await`: while the task is parked, any other task that borrows `{recv}` panics with a `BorrowError`/`BorrowMutError`")
+    } else if acq.kind == LockKind::MapRef {
+        format!("this reference into the concurrent map `{recv}` is still alive at an `.await`: it holds the lock of the map's shard, so every other task that touches that shard blocks its worker thread (a deadlock when it runs on this one)")
+    } else if let Some(helper) = &acq.helper {
+        format!("the lock guard `{}` returns is still held at an `.await`: the task parks with the lock taken, so every other task that takes the lock blocks its worker thread (a deadlock on a current-thread runtime), and the future is not `Send`", helper.written())
     } else {
         format!("this {} on `{recv}` is still held at an `.await`: the task parks with the lock taken, so every other task that locks `{recv}` blocks its worker thread (a deadlock on a current-thread runtime), and the future is not `Send`", acq.kind.describe())
     };
@@ -93,9 +96,19 @@ fn report(cx: &mut Cx, acq: &Acquisition, at: usize, await_range: TextRange) {
             "end the {what} before the `.await`: copy what you need out in a block (`let v = {{ let {g} = {lock}; {g}.clone() }};`), call `drop({g})` first, or take it only after the `.await`"
         ),
         (None, method) => {
+            // A method that returns a reference into the guard needs a copy, or the
+            // `let` would keep a borrow of the dropped temporary.
             let example = method
                 .as_ref()
-                .map(|m| format!(" (`let v = {lock}.{m}(..);`)"))
+                .map(|m| match m.as_str() {
+                    "get" | "get_mut" | "first" | "last" | "peek" | "front" | "back" => {
+                        format!(" (`let v = {lock}.{m}(..).cloned();`)")
+                    }
+                    "iter" | "keys" | "values" => {
+                        format!(" (`let v: Vec<_> = {lock}.{m}().cloned().collect();`)")
+                    }
+                    _ => format!(" (`let v = {lock}.{m}(..);`)"),
+                })
                 .unwrap_or_default();
             format!(
                 "copy what you need out of `{lock}` in a `let` statement of its own before the `.await`{example} and use the copy: a temporary {what} lives to the end of its statement, and through the whole `match`, `if let` or `while let` whose scrutinee creates it"
@@ -106,8 +119,16 @@ fn report(cx: &mut Cx, acq: &Acquisition, at: usize, await_range: TextRange) {
         LockKind::RefCell => format!("{end_it}; never keep a `RefCell` borrow across an `.await`"),
         LockKind::Mutex => format!("{end_it}; if the critical section really must span the `.await`, make `{recv}` a `tokio::sync::Mutex` and lock it with `{recv}.lock().await`"),
         LockKind::RwLockRead | LockKind::RwLockWrite => format!("{end_it}; if the critical section really must span the `.await`, make `{recv}` a `tokio::sync::RwLock` and use `.read().await` / `.write().await`"),
+        LockKind::MapRef => format!("{end_it}: a reference into `{recv}` holds its shard's lock, so clone the value out (`.map(|v| v.clone())`) before the `.await`"),
     };
-    cx.report(d.with_help(help));
+    let d = d.with_help(help);
+    match &acq.helper {
+        Some(c) => {
+            let d = d.with_note(format!("`{}` returns a lock guard", c.written()));
+            cx.report_if(IndexQuery::Model(ModelQuery::ReturnsGuard(c.clone())), d)
+        }
+        None => cx.report(d),
+    }
 }
 
 /// The awaited expression when it fits on one line, else the `await` keyword.

@@ -74,9 +74,9 @@ pub fn combined_ordering(load: &str, store: &str) -> String {
 /// is not one: no other thread can interleave between two borrows.
 pub fn lock_acquired<'e>(file: &FileInfo, e: &'e Expr) -> Option<&'e Expr> {
     guard_call(file, e)
-        .or_else(|| async_guard_call(e))
+        .or_else(|| async_guard_call(e).map(|(m, kind)| (&*m.receiver, kind)))
         .filter(|(_, kind)| *kind != LockKind::RefCell)
-        .map(|(m, _)| &*m.receiver)
+        .map(|(receiver, _)| receiver)
 }
 
 /// Whether one of `exprs` empties a lock's state: `g.take()`, `g.field.take()`,

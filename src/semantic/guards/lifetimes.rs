@@ -2,9 +2,11 @@
 //! block (or their `drop`, move or shadowing), temporaries to the end of their
 //! temporary scope.
 
-use super::{guard_call, Acquisition};
+use super::{guard_call, matched_guard_call, unwraps, Acquisition, LockKind};
+use crate::semantic::callee::Callee;
 use crate::semantic::chain::{self, strip};
 use crate::semantic::guards::text::compact;
+use crate::semantic::types::is_concurrent_map;
 use crate::semantic::{Cx, FileInfo};
 use crate::source::TextRange;
 use syn::visit::{self, Visit};
@@ -15,6 +17,7 @@ use syn::{BinOp, Block, Expr, Pat, Stmt};
 /// closures and nested fns are bodies of their own.
 pub fn acquisitions(cx: &Cx, body: &Block) -> Vec<Acquisition> {
     let mut c = Collector {
+        cx,
         file: cx.file,
         scopes: Vec::new(),
         assigned_after: 0,
@@ -25,6 +28,7 @@ pub fn acquisitions(cx: &Cx, body: &Block) -> Vec<Acquisition> {
 }
 
 struct Collector<'f> {
+    cx: &'f Cx<'f>,
     file: &'f FileInfo<'f>,
     /// Ends of the enclosing temporary scopes.
     scopes: Vec<usize>,
@@ -43,27 +47,41 @@ impl Collector<'_> {
         for (i, stmt) in b.stmts.iter().enumerate() {
             if let Stmt::Local(local) = stmt {
                 if let Some(init) = &local.init {
-                    if let (Some(name), Some((call, kind))) = (
-                        simple_binding(&local.pat),
-                        guard_call(self.file, &init.expr),
-                    ) {
+                    // `let g = m.lock().unwrap();`, `let Ok(g) = m.lock() else { .. };`,
+                    // `let entry = map.get(&k);` on a concurrent map, or a guard from a
+                    // crate helper (`let g = self.state();`, decided by the model).
+                    let bound = bound_name(&local.pat);
+                    let found = bound.as_ref().and_then(|name| {
+                        let (lock, kind, helper) = guard_call(self.file, &init.expr)
+                            .or_else(|| matched_guard_call(self.file, &local.pat, &init.expr))
+                            .map(|(l, k)| (l, k, None))
+                            .or_else(|| {
+                                map_ref(self.cx, &init.expr).map(|l| (l, LockKind::MapRef, None))
+                            })
+                            .or_else(|| {
+                                helper_guard(self.cx, &init.expr)
+                                    .map(|(l, c)| (l, LockKind::Mutex, Some(c)))
+                            })?;
+                        Some((name.clone(), lock, kind, helper))
+                    });
+                    if let Some((name, lock, kind, helper)) = found {
                         // Visit the initializer for temporaries other than the guard.
-                        self.with_scope(self.end_of(local.semi_token.span), |c| {
-                            c.visit_expr(&call.receiver)
-                        });
-                        let start = self.end_of(local.semi_token.span);
-                        let (until, released) =
-                            release_point(self.file, &b.stmts[i + 1..], &name, block_end);
-                        self.out.push(Acquisition {
+                        self.with_scope(self.end_of(local.semi_token.span), |c| c.visit_expr(lock));
+                        if let Some((_, diverge)) = &init.diverge {
+                            self.visit_expr(diverge);
+                        }
+                        let acquisition = Acquisition {
                             range: expr_range(self.file, &init.expr),
-                            receiver: compact(self.file, &call.receiver),
+                            receiver: compact(self.file, lock),
                             kind,
-                            binding: Some(name),
+                            binding: Some(name.clone()),
                             guard_method: None,
-                            held_from: start,
-                            held_until: until,
-                            released_at: released,
-                        });
+                            held_from: self.end_of(local.semi_token.span),
+                            held_until: block_end,
+                            released_at: None,
+                            helper,
+                        };
+                        self.follow(acquisition, &b.stmts[i + 1..], block_end);
                         continue;
                     }
                 }
@@ -73,23 +91,60 @@ impl Collector<'_> {
         }
     }
 
+    /// Records a `let` guard from where it is bound to where it is released, and
+    /// follows it into the binding it is moved to (`let g2 = g;`).
+    fn follow(&mut self, mut acq: Acquisition, mut rest: &[Stmt], block_end: usize) {
+        for _ in 0..8 {
+            let name = acq.binding.clone().unwrap_or_default();
+            let (until, released) = release_point(self.file, rest, &name, block_end);
+            acq.held_until = until;
+            acq.released_at = released;
+            // A plain move into another binding at this level: the guard lives on there.
+            let moved_to = rest.iter().enumerate().find_map(|(j, s)| match s {
+                Stmt::Local(l) => {
+                    let init = l.init.as_ref()?;
+                    let to = simple_binding(&l.pat)?;
+                    let from = chain::path_ident(strip(&init.expr))?;
+                    (from == name.as_str()
+                        && released.is_some_and(|r| r == expr_range(self.file, &init.expr)))
+                    .then(|| (j, to, self.end_of(l.semi_token.span)))
+                }
+                _ => None,
+            });
+            let next = moved_to.as_ref().map(|(_, to, from)| Acquisition {
+                binding: Some(to.clone()),
+                held_from: *from,
+                ..acq.clone()
+            });
+            self.out.push(acq);
+            match (next, moved_to) {
+                (Some(n), Some((j, _, _))) => {
+                    acq = n;
+                    rest = &rest[j + 1..];
+                }
+                _ => return,
+            }
+        }
+    }
+
     /// Records the temporary guard `guard`, alive to the end of the innermost
     /// temporary scope.
     fn temporary(&mut self, guard: &Expr, method: Option<String>) {
         let Some((lock, kind)) = guard_call(self.file, guard) else {
             return;
         };
-        self.visit_expr(&lock.receiver);
+        self.visit_expr(lock);
         let range = expr_range(self.file, guard);
         self.out.push(Acquisition {
             range,
-            receiver: compact(self.file, &lock.receiver),
+            receiver: compact(self.file, lock),
             kind,
             binding: None,
             guard_method: method,
             held_from: range.end.max(self.assigned_after),
             held_until: self.scopes.last().copied().unwrap_or(usize::MAX),
             released_at: None,
+            helper: None,
         });
     }
 
@@ -123,6 +178,35 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 self.with_scope(end, |s| s.visit_expr(&c.body));
             }
             Expr::Closure(_) | Expr::Async(_) => {}
+            // `if let Ok(g) = m.lock() { .. }`: the guard lives through the `then` block
+            // (the enclosing scope), unless dropped there first.
+            Expr::Let(l) => {
+                let found = matched_guard_call(self.file, &l.pat, &l.expr)
+                    .map(|(lock, kind)| (lock, kind))
+                    .or_else(|| {
+                        unwraps(&l.pat)
+                            .then(|| map_ref(self.cx, &l.expr).map(|lock| (lock, LockKind::MapRef)))
+                            .flatten()
+                    });
+                match found {
+                    Some((lock, kind)) => {
+                        self.visit_expr(lock);
+                        let range = expr_range(self.file, &l.expr);
+                        self.out.push(Acquisition {
+                            range,
+                            receiver: compact(self.file, lock),
+                            kind,
+                            binding: bound_name(&l.pat),
+                            guard_method: None,
+                            held_from: range.end,
+                            held_until: self.scopes.last().copied().unwrap_or(usize::MAX),
+                            released_at: None,
+                            helper: None,
+                        });
+                    }
+                    None => visit::visit_expr_let(self, l),
+                }
+            }
             Expr::If(i) => {
                 // Temporaries of a plain `if` condition die before the branches run;
                 // those of an `if let` scrutinee live through the `then` block (and, in
@@ -147,8 +231,30 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             }
             Expr::Match(m) => {
                 // The scrutinee lives through the arms; each arm's guard and body are
-                // temporary scopes of their own.
-                self.visit_expr(&m.expr);
+                // temporary scopes of their own. `match m.lock() { Ok(g) => .. }`
+                // takes the guard apart in an arm.
+                let taken_apart = m
+                    .arms
+                    .iter()
+                    .find_map(|a| matched_guard_call(self.file, &a.pat, &m.expr));
+                match taken_apart {
+                    Some((lock, kind)) => {
+                        self.visit_expr(lock);
+                        let range = expr_range(self.file, &m.expr);
+                        self.out.push(Acquisition {
+                            range,
+                            receiver: compact(self.file, lock),
+                            kind,
+                            binding: None,
+                            guard_method: None,
+                            held_from: range.end,
+                            held_until: self.scopes.last().copied().unwrap_or(usize::MAX),
+                            released_at: None,
+                            helper: None,
+                        });
+                    }
+                    None => self.visit_expr(&m.expr),
+                }
                 for arm in &m.arms {
                     if let Pat::Guard(g) = &arm.pat {
                         let end = expr_range(self.file, &g.guard).end;
@@ -200,6 +306,64 @@ fn is_lock_method(e: &Expr) -> bool {
         if m.args.is_empty() && (m.method == "lock" || m.method == "read" || m.method == "write"))
 }
 
+/// The name a guard is bound to: `g` in `let g`, `let Ok(g)`, `let Some(mut g)`.
+fn bound_name(pat: &Pat) -> Option<String> {
+    match pat {
+        Pat::TupleStruct(ts) if unwraps(pat) && ts.elems.len() == 1 => simple_binding(&ts.elems[0]),
+        Pat::Type(t) => bound_name(&t.pat),
+        p => simple_binding(p),
+    }
+}
+
+/// A reference into a concurrent map (`map.get(&k)`, `get_mut`, `entry`): it holds
+/// the shard's lock until dropped. Through `unwrap`/`expect`/`?`.
+fn map_ref<'e>(cx: &Cx, e: &'e Expr) -> Option<&'e Expr> {
+    if !cx.file.mentions_concurrent_map {
+        return None;
+    }
+    let mut cur = strip(e);
+    loop {
+        match cur {
+            Expr::Try(t) => cur = strip(&t.expr),
+            Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
+                cur = strip(&m.receiver)
+            }
+            _ => break,
+        }
+    }
+    let Expr::MethodCall(m) = cur else {
+        return None;
+    };
+    let method = m.method.to_string();
+    let takes_ref = matches!(
+        method.as_str(),
+        "get" | "get_mut" | "entry" | "iter" | "iter_mut"
+    );
+    (takes_ref && is_concurrent_map(cx, &m.receiver)).then_some(&*m.receiver)
+}
+
+/// `let g = self.state();`: a call of a crate fn that may return a guard (the crate
+/// model decides), through `unwrap`/`expect`/`?`. Not a call into another crate, nor
+/// one awaited (an async fn's guard is an async lock's).
+fn helper_guard<'e>(cx: &Cx, e: &'e Expr) -> Option<(&'e Expr, Callee)> {
+    let mut cur = strip(e);
+    loop {
+        match cur {
+            Expr::Try(t) => cur = strip(&t.expr),
+            Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
+                cur = strip(&m.receiver)
+            }
+            _ => break,
+        }
+    }
+    let lock = match cur {
+        Expr::MethodCall(m) => &*m.receiver,
+        Expr::Call(_) => cur,
+        _ => return None,
+    };
+    cx.callee(cur).map(|c| (lock, c))
+}
+
 pub(crate) fn simple_binding(pat: &Pat) -> Option<String> {
     match pat {
         Pat::Ident(p) if p.subpat.is_none() => Some(p.ident.to_string()),
@@ -242,6 +406,15 @@ pub(crate) fn release_point(
                         return;
                     }
                     visit::visit_expr_call(self, c);
+                }
+                // `cond.wait(guard)`: the guard is passed by value, and released.
+                Expr::MethodCall(m)
+                    if m.args
+                        .iter()
+                        .any(|a| chain::path_ident(a).is_some_and(|i| i == self.name)) =>
+                {
+                    let r = expr_range(self.file, e);
+                    self.found = Some((r.start, Some(r)));
                 }
                 Expr::Closure(c) if c.capture.is_some() => {
                     // `move` closures take the guard with them.
@@ -314,4 +487,3 @@ pub(crate) fn stmt_end(file: &FileInfo, stmt: &Stmt) -> usize {
 pub(crate) fn expr_range(file: &FileInfo, e: &Expr) -> TextRange {
     crate::semantic::NodeRange::text_range(e, file)
 }
-

@@ -18,10 +18,10 @@
 //! Also here: the operations performed through guards, the critical sections of async
 //! locks bound with `let`, and the `.await`s a body performs.
 
-use super::chain::strip;
+use super::chain::{self, strip};
 use super::{Cx, FileInfo};
 use crate::source::TextRange;
-use syn::{Block, Expr, ExprMethodCall};
+use syn::{Block, Expr, ExprMethodCall, Pat};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LockKind {
@@ -29,6 +29,8 @@ pub enum LockKind {
     RwLockRead,
     RwLockWrite,
     RefCell,
+    /// A reference into a concurrent map (`DashMap::get`): it holds a shard's lock.
+    MapRef,
 }
 
 impl LockKind {
@@ -38,6 +40,7 @@ impl LockKind {
             LockKind::RwLockRead => "read guard",
             LockKind::RwLockWrite => "write guard",
             LockKind::RefCell => "`RefCell` borrow",
+            LockKind::MapRef => "map entry reference",
         }
     }
 }
@@ -60,12 +63,16 @@ pub struct Acquisition {
     pub held_until: usize,
     /// Where an explicit `drop(g)` or move released it, if one did.
     pub released_at: Option<TextRange>,
+    /// The guard comes from a call of this crate fn: a guard only if the crate model
+    /// says the fn returns one.
+    pub helper: Option<crate::semantic::callee::Callee>,
 }
 
 /// If `e` is a guard-producing lock call (after stripping `unwrap`/`expect`/
-/// `unwrap_or_else`/`map_err`/`?`),
-/// the lock call and its kind.
-pub fn guard_call<'e>(file: &FileInfo, e: &'e Expr) -> Option<(&'e ExprMethodCall, LockKind)> {
+/// `unwrap_or_else`/`map_err`/`?`), the lock it takes (the receiver of the lock
+/// call) and its kind: `m.lock().unwrap()`, `m.try_lock()?`, `Mutex::lock(&m)
+/// .unwrap()`, or a bare `m.lock()` in a file that uses parking_lot.
+pub fn guard_call<'e>(file: &FileInfo, e: &'e Expr) -> Option<(&'e Expr, LockKind)> {
     let mut cur = strip(e);
     let mut unwrapped = false;
     loop {
@@ -86,23 +93,71 @@ pub fn guard_call<'e>(file: &FileInfo, e: &'e Expr) -> Option<(&'e ExprMethodCal
             _ => break,
         }
     }
-    let Expr::MethodCall(m) = cur else {
-        return None;
-    };
-    if !m.args.is_empty() {
-        return None;
+    lock_call(file, cur, unwrapped)
+}
+
+/// A lock call whose `Result` or `Option` a pattern takes apart: `if let Ok(g) =
+/// m.lock()`, `match m.try_lock() { Some(g) => .. }`, `let Ok(g) = m.lock() else
+/// { .. }`. The guard is as good as unwrapped.
+pub fn matched_guard_call<'e>(
+    file: &FileInfo,
+    pat: &Pat,
+    e: &'e Expr,
+) -> Option<(&'e Expr, LockKind)> {
+    unwraps(pat).then(|| lock_call(file, strip(e), true))?
+}
+
+/// Whether a pattern takes the value out of an `Ok(..)` or a `Some(..)`.
+pub fn unwraps(pat: &Pat) -> bool {
+    match pat {
+        Pat::TupleStruct(ts) => ts
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Ok" || s.ident == "Some"),
+        Pat::Type(t) => unwraps(&t.pat),
+        _ => false,
     }
+}
+
+/// A synchronous lock or borrow call with no arguments; `unwrapped`: its result is
+/// taken apart (std's `lock()` returns a `Result`).
+fn lock_call<'e>(file: &FileInfo, e: &'e Expr, unwrapped: bool) -> Option<(&'e Expr, LockKind)> {
     let plain = |kind| (unwrapped || file.plain_locks_are_sync).then_some(kind);
-    let kind = match m.method.to_string().as_str() {
+    let (receiver, method) = match e {
+        Expr::MethodCall(m) if m.args.is_empty() => (&*m.receiver, m.method.to_string()),
+        // `Mutex::lock(&m)`, `RwLock::write(&state)`.
+        Expr::Call(c) if c.args.len() == 1 => {
+            let path = chain::call_path(e)?;
+            let n = path.segments.len();
+            let ty = path.segments.get(n.checked_sub(2)?)?.ident.to_string();
+            if ty != "Mutex" && ty != "RwLock" {
+                return None;
+            }
+            let arg = match strip(&c.args[0]) {
+                Expr::Reference(r) => &*r.expr,
+                a => a,
+            };
+            (arg, path.segments[n - 1].ident.to_string())
+        }
+        _ => return None,
+    };
+    let kind = match method.as_str() {
         "lock" => plain(LockKind::Mutex)?,
         "read" => plain(LockKind::RwLockRead)?,
         "write" => plain(LockKind::RwLockWrite)?,
+        // `try_lock` returns a `Result` (std) or an `Option` (parking_lot): a guard
+        // only once taken apart.
+        "try_lock" if unwrapped => LockKind::Mutex,
+        "try_read" if unwrapped => LockKind::RwLockRead,
+        "try_write" if unwrapped => LockKind::RwLockWrite,
         // `BorrowMut::borrow_mut` hands out a plain `&mut`, not a guard.
         "borrow_mut" if file.uses_cells || !file.uses_borrow_mut_trait => LockKind::RefCell,
         "borrow" if file.uses_cells => LockKind::RefCell,
+        "try_borrow" | "try_borrow_mut" if unwrapped && file.uses_cells => LockKind::RefCell,
         _ => return None,
     };
-    Some((m, kind))
+    Some((receiver, kind))
 }
 
 /// If `e` is an async lock acquisition — `m.lock().await`, `rw.read().await`,

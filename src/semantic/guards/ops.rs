@@ -208,4 +208,3 @@ pub fn takes_guard(sig: &syn::Signature) -> bool {
         .iter()
         .any(|arg| matches!(arg, syn::FnArg::Typed(t) if is_guard(&t.ty)))
 }
-

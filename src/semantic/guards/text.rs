@@ -63,4 +63,3 @@ fn strip_comments(text: &str, keep_spaces: bool) -> String {
     }
     out
 }
-

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod fix;
 pub mod render;
 pub mod rules;
+pub mod scope;
 pub mod semantic;
 pub mod source;
 pub mod suppress;

@@ -15,7 +15,7 @@ pub fn check(paths: &[PathBuf]) -> Report {
     let options = Options {
         rules: RULES.to_vec(),
         threads: 1,
-        config: Default::default(),
+        ..Options::new(Vec::new())
     };
     engine::run(paths, &options)
 }

@@ -9,7 +9,7 @@
 use crate::engine::{Finding, Report};
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// The format written: paths relative to the baseline's directory. Version 1 held
 /// paths relative to the directory the check ran in; it is still read that way.
@@ -45,32 +45,11 @@ fn normalize_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// `path` relative to `base` (both absolute), with `..` where it lies outside.
-pub fn relative(path: &Path, base: &Path) -> PathBuf {
-    let mut p = path.components().peekable();
-    let mut b = base.components().peekable();
-    while let (Some(x), Some(y)) = (p.peek(), b.peek()) {
-        if x != y {
-            break;
-        }
-        p.next();
-        b.next();
-    }
-    let mut out = PathBuf::new();
-    for c in b {
-        if !matches!(c, Component::CurDir) {
-            out.push("..");
-        }
-    }
-    out.extend(p);
-    out
-}
-
 /// A path as a baseline stores it: relative to `base` if given, else as reached
 /// from the arguments; `/`-separated, without a leading `./`.
 fn key_path(path: &str, base: Option<&Path>) -> String {
     let p = match base {
-        Some(base) => relative(&crate::discover::key(Path::new(path)), base)
+        Some(base) => crate::discover::relative(&crate::discover::key(Path::new(path)), base)
             .to_string_lossy()
             .into_owned(),
         None => path.to_string(),
@@ -178,17 +157,4 @@ pub fn apply(report: &mut Report, baseline: &Baseline) -> Applied {
     report.findings = keep;
     applied.gone = known.values().sum();
     applied
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn relative_paths() {
-        let r = |p: &str, b: &str| relative(Path::new(p), Path::new(b));
-        assert_eq!(r("/a/b/c.rs", "/a"), PathBuf::from("b/c.rs"));
-        assert_eq!(r("/a/b/c.rs", "/a/x/y"), PathBuf::from("../../b/c.rs"));
-        assert_eq!(r("/a/b.rs", "/a/b.rs"), PathBuf::new());
-    }
 }

@@ -1,7 +1,7 @@
 //! Finding the files to check.
 
 use rayon::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 /// Whether a path (file or directory, as reached from the arguments) is excluded.
@@ -54,6 +54,27 @@ pub fn key(path: &Path) -> PathBuf {
         }
     }
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// `path` relative to `base` (both absolute), with `..` where it lies outside.
+pub fn relative(path: &Path, base: &Path) -> PathBuf {
+    let mut p = path.components().peekable();
+    let mut b = base.components().peekable();
+    while let (Some(x), Some(y)) = (p.peek(), b.peek()) {
+        if x != y {
+            break;
+        }
+        p.next();
+        b.next();
+    }
+    let mut out = PathBuf::new();
+    for c in b {
+        if !matches!(c, Component::CurDir) {
+            out.push("..");
+        }
+    }
+    out.extend(p);
+    out
 }
 
 /// Walks `paths` for `*.rs` files. Directories: hidden ones, Cargo build directories
@@ -172,4 +193,17 @@ pub fn largest_first<'p>(files: impl IntoParallelIterator<Item = &'p PathBuf>) -
         .collect();
     by_size.sort_unstable_by(|a, b| b.cmp(a));
     by_size.into_iter().map(|(_, p)| p).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        let r = |p: &str, b: &str| relative(Path::new(p), Path::new(b));
+        assert_eq!(r("/a/b/c.rs", "/a"), PathBuf::from("b/c.rs"));
+        assert_eq!(r("/a/b/c.rs", "/a/x/y"), PathBuf::from("../../b/c.rs"));
+        assert_eq!(r("/a/b.rs", "/a/b.rs"), PathBuf::new());
+    }
 }

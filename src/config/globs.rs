@@ -181,4 +181,23 @@ mod tests {
         assert_eq!(literal_dir("/abs/x/*"), "/abs/x");
         assert_eq!(literal_dir("/x"), "");
     }
+
+    /// 200 000 globs over distinct directories: matching compiles only the groups
+    /// on the path's way (one set compiling all of them took 1.7 GB and 17 s).
+    #[test]
+    fn only_the_groups_on_a_path_are_compiled() {
+        let mut g = Globs::default();
+        for i in 0..200_000 {
+            g.add(&format!("src/gen{i}/**/*.rs")).unwrap();
+        }
+        assert!(!g.is_match(Path::new("src/lib.rs")));
+        assert!(g.is_match(Path::new("src/gen7/a/b.rs")));
+        assert!(!g.is_match(Path::new("src/gen7/a/b.txt")));
+        let compiled = g
+            .groups
+            .values()
+            .filter(|group| group.compiled.get().is_some())
+            .count();
+        assert_eq!(compiled, 1);
+    }
 }

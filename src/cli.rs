@@ -44,7 +44,7 @@ enum Command {
 
 /// Exit codes, shown under `--help`.
 const EXIT_CODES_HELP: &str = "Exit codes:
-  0  no finding at warning or error severity (or --exit-zero)
+  0  no finding at the --fail-on severity or above (or --exit-zero)
   1  at least one finding at the --fail-on severity or above (default: warning)
   2  the run failed: bad arguments or configuration, a path that does not exist, a
      file that cannot be read or parsed, no Rust file to check. Every other file is

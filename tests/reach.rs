@@ -357,3 +357,36 @@ fn changed_since_reports_changed_files_with_the_whole_crate_indexed() {
     assert_eq!(code, 2);
     assert!(err.contains("--changed-since"), "{err}");
 }
+
+/// A broken configuration found during the walk fails the run (exit 2) with its
+/// position; the files of other configurations are still checked and reported.
+#[test]
+fn a_broken_nested_configuration_is_reported_and_the_rest_still_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write(p, ".git/HEAD", "");
+    write(p, "a/src/lib.rs", BLOCKING);
+    write(p, "b/src/lib.rs", BLOCKING);
+    write(
+        p,
+        "b/asynclint.toml",
+        "[rules.blocking-in-async]\nextra-calls = [{ path = \"x\", replacment = \"y\" }]\n",
+    );
+    let (code, v, _) = json(p, &["."]);
+    assert_eq!(code, 2);
+    assert_eq!(found(&v).len(), 1);
+    assert_eq!(found(&v)[0].0, "./a/src/lib.rs");
+    let e = &v["errors"][0];
+    assert!(
+        e["path"].as_str().unwrap().ends_with("b/asynclint.toml"),
+        "{e}"
+    );
+    assert_eq!(e["line"], 2, "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `replacment`"),
+        "{e}"
+    );
+}

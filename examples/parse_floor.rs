@@ -34,7 +34,7 @@ fn main() {
         }
     }
     let started = Instant::now();
-    let found = asynclint::discover::discover(&paths, &|_| false);
+    let found = asynclint::discover::discover(&paths, &Default::default());
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .stack_size(256 * 1024 * 1024)

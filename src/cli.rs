@@ -1,15 +1,16 @@
 //! Command line: arguments, output selection and exit codes.
 
-use crate::config::Config;
+use crate::config::{ConfigSet, Selection};
 use crate::diagnostic::Severity;
 use crate::engine::{self, Options, Report};
-use crate::render::{github, human, json, sarif};
-use crate::rules::{self, Group, Rule, Selector, RULES};
-use crate::{baseline, fix};
+use crate::render::{concise, github, gitlab, human, json, junit, rdjson, sarif};
+use crate::rules::{self, Group, Selector, RULES};
+use crate::{baseline, discover, fix, scope};
 use clap::{Parser, Subcommand, ValueEnum};
-use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use codespan_reporting::term::termcolor::{ColorChoice, NoColor, StandardStream, WriteColor};
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Exit codes of the `check` command.
 pub const EXIT_CLEAN: i32 = 0;
@@ -20,7 +21,8 @@ pub const EXIT_FAILURE: i32 = 2;
 #[command(
     name = "asynclint",
     version,
-    about = "A fast static analyzer for async Rust: finds the concurrency bugs that compile and pass the happy-path test."
+    about = "A fast static analyzer for async Rust: finds the concurrency bugs that compile and pass the happy-path test.",
+    after_help = EXIT_CODES_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -30,7 +32,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Check `.rs` files and directories (default: the current directory).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List every rule: name, default severity, whether it is on, one line.
     Rules,
     /// Print a rule's page: what it flags, why, the fix, bad and good examples.
@@ -48,16 +50,29 @@ enum Command {
     },
 }
 
+/// Exit codes, shown under `--help`.
+const EXIT_CODES_HELP: &str = "Exit codes:
+  0  no finding at the --fail-on severity or above (or --exit-zero)
+  1  at least one finding at the --fail-on severity or above (default: warning)
+  2  the run failed: bad arguments or configuration, a path that does not exist, a
+     file that cannot be read or parsed, no Rust file to check. Every other file is
+     still checked and reported; 2 wins over 1.";
+
 #[derive(Parser, Debug)]
+#[command(after_help = EXIT_CODES_HELP)]
 struct CheckArgs {
-    /// Files and directories to check.
+    /// Files and directories to check; `-` reads one file's text from stdin (with
+    /// --stdin-filename).
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
-    /// Use this configuration file instead of discovering one (an `asynclint.toml`,
-    /// or a `Cargo.toml` with `[package.metadata.asynclint]`).
+    /// Write the output to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output_file: Option<PathBuf>,
+    /// Use this configuration file for every file instead of each file's nearest one
+    /// (an `asynclint.toml`, or a `Cargo.toml` with `[package.metadata.asynclint]`).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Apply machine-applicable fixes in place, then report what remains.
@@ -79,6 +94,24 @@ struct CheckArgs {
     /// Do not run these rules or groups (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "RULE|GROUP")]
     ignore: Vec<String>,
+    /// Index every file, but report only findings in files changed since this git
+    /// revision (`git diff REF`, plus untracked files).
+    #[arg(long, value_name = "REF")]
+    changed_since: Option<String>,
+    /// With `-` as the path: the path of the file whose text stdin holds. It is
+    /// checked in its package's context (the package's other files are read from
+    /// disk) and reported under this path.
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<PathBuf>,
+    /// Also check files that `.gitignore` and `.ignore` files exclude.
+    #[arg(long)]
+    no_ignore: bool,
+    /// Exit 0 even when there are findings (a failed run still exits 2).
+    #[arg(long)]
+    exit_zero: bool,
+    /// The lowest severity that makes the run exit 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Warning, value_name = "SEVERITY")]
+    fail_on: FailOn,
     /// When to use colours in human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -95,10 +128,30 @@ struct CheckArgs {
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 enum Format {
+    /// rustc-style snippets.
     Human,
+    /// One line per finding: `path:line:col: severity[rule] message`.
+    Concise,
+    /// One JSON object with every finding and error.
     Json,
+    /// One JSON object per line, per finding or error.
+    JsonLines,
+    /// SARIF 2.1.0 (GitHub code scanning).
     Sarif,
+    /// GitHub Actions workflow annotations.
     Github,
+    /// GitLab Code Quality report.
+    Gitlab,
+    /// JUnit XML.
+    Junit,
+    /// reviewdog's rdjson.
+    Rdjson,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum FailOn {
+    Error,
+    Warning,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -131,7 +184,7 @@ where
         }
     };
     match cli.command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(*args),
         Command::Rules => list_rules(),
         Command::Explain { rule } => explain(&rule),
         Command::Learn(args) => crate::learn::cli::run(args),
@@ -144,32 +197,85 @@ fn fail(message: &str) -> i32 {
     EXIT_FAILURE
 }
 
-fn select_rules(args: &CheckArgs, config: &Config) -> Result<Vec<&'static dyn Rule>, String> {
+fn selection(args: &CheckArgs) -> Result<Selection, String> {
     let parse = |names: &[String]| -> Result<Vec<Selector>, String> {
         names.iter().map(|n| Selector::parse(n)).collect()
     };
-    let select = parse(&args.select)?;
-    let extend = parse(&args.extend_select)?;
-    let ignore = parse(&args.ignore)?;
-    let selected = |r: &dyn Rule| {
-        let on = if select.is_empty() {
-            config.enabled(r).unwrap_or(r.meta().default_enabled())
-        } else {
-            select.iter().any(|s| s.matches(r))
-        };
-        (on || extend.iter().any(|s| s.matches(r))) && !ignore.iter().any(|s| s.matches(r))
-    };
-    Ok(RULES.iter().copied().filter(|r| selected(*r)).collect())
+    Ok(Selection {
+        select: parse(&args.select)?,
+        extend: parse(&args.extend_select)?,
+        ignore: parse(&args.ignore)?,
+    })
+}
+
+/// `--stdin-filename`: the file's path and text, and the paths to index with it.
+struct Stdin {
+    path: PathBuf,
+    text: Arc<str>,
+}
+
+fn read_stdin(args: &CheckArgs) -> Result<Option<Stdin>, String> {
+    let dash = args.paths.iter().any(|p| p.as_os_str() == "-");
+    match (&args.stdin_filename, dash) {
+        (None, false) => Ok(None),
+        (None, true) => {
+            Err("`-` reads a file from stdin: name it with --stdin-filename PATH".into())
+        }
+        (Some(_), false) => Err("--stdin-filename needs `-` as the path to check".into()),
+        (Some(_), true) if args.paths.len() > 1 => {
+            Err("`-` (stdin) cannot be mixed with other paths".into())
+        }
+        (Some(_), true) if args.fix => Err("--fix cannot rewrite stdin".into()),
+        (Some(path), true) => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("cannot read stdin: {e}"))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|e| format!("stdin is not valid UTF-8: {}", e.utf8_error()))?;
+            Ok(Some(Stdin {
+                path: path.clone(),
+                text: Arc::from(text),
+            }))
+        }
+    }
 }
 
 fn check(args: CheckArgs) -> i32 {
-    let config = match Config::load(args.config.as_deref(), &args.paths) {
-        Ok(c) => c,
+    let selection = match selection(&args) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let config = match ConfigSet::new(args.config.as_deref(), Some(selection)) {
+        Ok(c) => Arc::new(c),
         Err(e) => return fail(&format!("invalid configuration: {e}")),
     };
-    let rules = match select_rules(&args, &config) {
-        Ok(r) => r,
+    let stdin = match read_stdin(&args) {
+        Ok(s) => s,
         Err(e) => return fail(&e),
+    };
+    // With stdin, the file's package is indexed from disk with the given text in
+    // place of the file.
+    let paths: Vec<PathBuf> = match &stdin {
+        Some(s) => scope::package_root(&s.path)
+            .map(|root| display_path(&root))
+            .into_iter()
+            .collect(),
+        None => args.paths.clone(),
+    };
+    let preload: Vec<PathBuf> = match &stdin {
+        Some(s) => vec![s.path.clone()],
+        None => paths.clone(),
+    };
+    if let Err(e) = config.preload(&preload) {
+        return fail(&format!("invalid configuration: {e}"));
+    }
+    let changed = match &args.changed_since {
+        Some(r) => match scope::changed_since(Path::new("."), r) {
+            Ok(c) => Some(c),
+            Err(e) => return fail(&format!("--changed-since: {e}")),
+        },
+        None => None,
     };
     let baseline = match &args.baseline {
         Some(path) => match baseline::read(path) {
@@ -179,11 +285,45 @@ fn check(args: CheckArgs) -> i32 {
         None => None,
     };
     let options = Options {
-        rules: rules.clone(),
+        rules: RULES.to_vec(),
         threads: args.threads,
-        config,
+        config: config.clone(),
+        no_ignore: args.no_ignore,
+        overrides: stdin
+            .iter()
+            .map(|s| (s.path.clone(), s.text.clone()))
+            .collect(),
     };
-    let mut report = engine::run(&args.paths, &options);
+    let stdin_key = stdin.as_ref().map(|s| discover::key(&s.path));
+    let run = || {
+        let mut report = engine::run(&paths, &options);
+        if let Some(changed) = &changed {
+            scope::retain(&mut report, &|k| changed.contains(k), &|_| true);
+        }
+        if let Some(k) = &stdin_key {
+            // The file's findings, and errors that are not about another source file.
+            scope::retain(&mut report, &|p| p == k, &|p| {
+                !p.ends_with(".rs") || discover::key(Path::new(p)) == *k
+            });
+            report.files_checked = report.files_checked.min(1);
+        }
+        if report.files_checked == 0 && report.errors.is_empty() {
+            report.errors.push(engine::FileError {
+                path: paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                message: "no Rust file to check: none was found, or the configuration's \
+                          `exclude` or a .gitignore/.ignore file excludes them all \
+                          (--no-ignore checks ignored files)"
+                    .into(),
+                position: None,
+            });
+        }
+        report
+    };
+    let mut report = run();
 
     if args.fix {
         let outcome = fix::apply(&report);
@@ -203,7 +343,7 @@ fn check(args: CheckArgs) -> i32 {
                     "files"
                 },
             );
-            report = engine::run(&args.paths, &options);
+            report = run();
         }
         report.errors.extend(outcome.errors);
         report.errors.sort_by(|a, b| a.path.cmp(&b.path));
@@ -224,11 +364,15 @@ fn check(args: CheckArgs) -> i32 {
     }
     let applied = baseline.as_ref().map(|b| baseline::apply(&mut report, b));
 
-    let written = match args.format {
-        Format::Json => write_stdout(&json::render(&report)),
-        Format::Sarif => write_stdout(&sarif::render(&report, &rules)),
-        Format::Github => write_stdout(&github::render(&report)),
-        Format::Human => {
+    let written = match &args.output_file {
+        Some(file) => std::fs::File::create(file)
+            .and_then(|f| {
+                let mut out = std::io::BufWriter::new(f);
+                render(&args, &report, &config, &mut NoColor::new(&mut out))?;
+                out.flush()
+            })
+            .map_err(|e| format!("cannot write {}: {e}", file.display())),
+        None => {
             let choice = match args.color {
                 Color::Always => ColorChoice::Always,
                 Color::Never => ColorChoice::Never,
@@ -237,17 +381,15 @@ fn check(args: CheckArgs) -> i32 {
             };
             let stream = StandardStream::stdout(choice);
             let mut out = stream.lock();
-            human::render(
-                &report,
-                &mut out,
-                &human::HumanOptions {
-                    quiet: args.quiet,
-                    statistics: args.statistics,
-                },
-            )
+            match render(&args, &report, &config, &mut out).and_then(|_| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(format!("cannot write output: {e}"))
+                }
+                _ => Ok(()),
+            }
         }
     };
-    if args.statistics && args.format != Format::Human {
+    if args.statistics && (args.format != Format::Human || args.output_file.is_some()) {
         let _ = human::write_statistics(&report, &mut std::io::stderr());
     }
     if let Some(a) = applied {
@@ -267,24 +409,75 @@ fn check(args: CheckArgs) -> i32 {
         }
     }
     if let Err(e) = written {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return fail(&format!("cannot write output: {e}"));
-        }
+        return fail(&e);
     }
-    exit_code(&report)
+    let threshold = match args.fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+    };
+    match exit_code_at(&report, threshold) {
+        EXIT_FINDINGS if args.exit_zero => EXIT_CLEAN,
+        code => code,
+    }
 }
 
-fn write_stdout(text: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes()).and_then(|_| out.flush())
+/// `path` relative to the current directory when it lies under it.
+fn display_path(path: &Path) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    match path.strip_prefix(&cwd) {
+        Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => path.to_path_buf(),
+    }
+}
+
+/// Writes `report` in the chosen format.
+fn render(
+    args: &CheckArgs,
+    report: &Report,
+    config: &ConfigSet,
+    out: &mut dyn WriteColor,
+) -> std::io::Result<()> {
+    let text = match args.format {
+        Format::Human => {
+            return human::render(
+                report,
+                out,
+                &human::HumanOptions {
+                    quiet: args.quiet,
+                    statistics: args.statistics,
+                },
+            )
+        }
+        Format::Concise => concise::render(report),
+        Format::Json => json::render(report),
+        Format::JsonLines => json::render_lines(report),
+        Format::Sarif => sarif::render(report, &config.rules_used(RULES)),
+        Format::Github => github::render(report),
+        Format::Gitlab => gitlab::render(report),
+        Format::Junit => junit::render(report),
+        Format::Rdjson => rdjson::render(report),
+    };
+    out.write_all(text.as_bytes())
 }
 
 /// 2 if any file could not be checked, else 1 if anything at warning or error
 /// severity was found, else 0.
 pub fn exit_code(report: &Report) -> i32 {
+    exit_code_at(report, Severity::Warning)
+}
+
+/// 2 if any file could not be checked, else 1 if anything at `threshold` severity or
+/// above was found, else 0.
+pub fn exit_code_at(report: &Report, threshold: Severity) -> i32 {
+    let failing = match threshold {
+        Severity::Error => report.count(Severity::Error),
+        Severity::Warning => report.count(Severity::Warning) + report.count(Severity::Error),
+        Severity::Hint => report.findings.len(),
+    };
     if !report.errors.is_empty() {
         EXIT_FAILURE
-    } else if report.count(Severity::Warning) + report.count(Severity::Error) > 0 {
+    } else if failing > 0 {
         EXIT_FINDINGS
     } else {
         EXIT_CLEAN

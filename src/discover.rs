@@ -1,23 +1,94 @@
 //! Finding the files to check.
 
 use rayon::prelude::*;
-use std::path::{Path, PathBuf};
-use walkdir::WalkDir;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+/// Whether a path (file or directory, as reached from the arguments) is excluded.
+pub type Exclude = Arc<dyn Fn(&Path) -> bool + Send + Sync>;
+
+/// How to walk.
+#[derive(Clone)]
+pub struct Walk {
+    /// Configured excludes; a directory excluded is not entered.
+    pub exclude: Exclude,
+    /// Honour `.gitignore` (in a git repository), `.git/info/exclude` and `.ignore`.
+    pub respect_ignore: bool,
+    /// Files to check even though they may not exist on disk (their text is given).
+    pub extra_files: Vec<PathBuf>,
+}
+
+impl Default for Walk {
+    fn default() -> Self {
+        Walk {
+            exclude: Arc::new(|_| false),
+            respect_ignore: true,
+            extra_files: Vec::new(),
+        }
+    }
+}
 
 pub struct Discovered {
-    /// Files to check, sorted, each with the path as reached from the arguments.
+    /// Files to check, sorted, each once (by its canonical path) with the path as
+    /// first reached from the arguments.
     pub files: Vec<PathBuf>,
     /// Paths that do not exist or could not be walked, with the reason.
     pub errors: Vec<(String, String)>,
 }
 
-/// Walks `paths` for `*.rs` files. Directories: hidden ones and Cargo build
-/// directories are skipped; symbolic links are followed, and a link that loops back
-/// to an ancestor is reported, not followed. A file named explicitly is always checked.
-pub fn discover(paths: &[PathBuf], exclude: &dyn Fn(&Path) -> bool) -> Discovered {
+/// The file's path made absolute and free of symbolic links and `.`/`..`: two paths
+/// with one key are one file. A path that does not exist keeps its name under its
+/// directory's key.
+pub fn key(path: &Path) -> PathBuf {
+    if let Ok(p) = std::fs::canonicalize(path) {
+        return p;
+    }
+    if let (Some(parent), Some(name)) = (path.parent(), path.file_name()) {
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        if let Ok(p) = std::fs::canonicalize(parent) {
+            return p.join(name);
+        }
+    }
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// `path` relative to `base` (both absolute), with `..` where it lies outside.
+pub fn relative(path: &Path, base: &Path) -> PathBuf {
+    let mut p = path.components().peekable();
+    let mut b = base.components().peekable();
+    while let (Some(x), Some(y)) = (p.peek(), b.peek()) {
+        if x != y {
+            break;
+        }
+        p.next();
+        b.next();
+    }
+    let mut out = PathBuf::new();
+    for c in b {
+        if !matches!(c, Component::CurDir) {
+            out.push("..");
+        }
+    }
+    out.extend(p);
+    out
+}
+
+/// Walks `paths` for `*.rs` files. Directories: hidden ones, Cargo build directories
+/// and (unless turned off) what `.gitignore`/`.ignore` list are skipped; symbolic
+/// links are followed, and a link that loops back to an ancestor is reported, not
+/// followed. A file named explicitly is always checked.
+pub fn discover(paths: &[PathBuf], walk: &Walk) -> Discovered {
     let mut files = Vec::new();
     let mut errors = Vec::new();
+    files.extend(walk.extra_files.iter().cloned());
     for root in paths {
+        if walk.extra_files.contains(root) {
+            continue;
+        }
         if !root.exists() {
             errors.push((
                 root.display().to_string(),
@@ -29,44 +100,78 @@ pub fn discover(paths: &[PathBuf], exclude: &dyn Fn(&Path) -> bool) -> Discovere
             files.push(root.clone());
             continue;
         }
-        let walker = WalkDir::new(root)
+        let exclude = walk.exclude.clone();
+        let walker = ignore::WalkBuilder::new(root)
             .follow_links(true)
-            .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !(skip_dir(e) || exclude(e.path())));
+            .hidden(false)
+            .parents(walk.respect_ignore)
+            .ignore(walk.respect_ignore)
+            .git_ignore(walk.respect_ignore)
+            .git_exclude(walk.respect_ignore)
+            .git_global(false)
+            .filter_entry(move |e| e.depth() == 0 || !(skip_dir(e) || exclude(e.path())))
+            .build();
         for entry in walker {
             match entry {
                 Ok(e) => {
-                    if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "rs") {
+                    if e.file_type().is_some_and(|t| t.is_file())
+                        && e.path().extension().is_some_and(|x| x == "rs")
+                    {
                         files.push(e.into_path());
                     }
                 }
                 Err(err) => {
-                    let path = err
-                        .path()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_else(|| root.display().to_string());
-                    let message = match err.loop_ancestor() {
-                        Some(a) => {
-                            format!("symbolic link loops back to {}; not followed", a.display())
-                        }
-                        None => err
-                            .io_error()
-                            .map(|e| e.to_string())
-                            .unwrap_or_else(|| err.to_string()),
-                    };
-                    errors.push((path, message));
+                    if let Some((path, message)) = describe(&err) {
+                        errors.push((path.unwrap_or_else(|| root.display().to_string()), message));
+                    }
                 }
             }
         }
     }
-    files.sort();
-    files.dedup();
+    // One entry per file, whatever path reached it first (`check p ./p`).
+    let mut seen = rustc_hash::FxHashSet::default();
+    let keys: Vec<PathBuf> = files.par_iter().map(|f| key(f)).collect();
+    let mut unique: Vec<PathBuf> = files
+        .into_iter()
+        .zip(keys)
+        .filter_map(|(f, k)| seen.insert(k).then_some(f))
+        .collect();
+    unique.sort();
+    unique.dedup();
     errors.sort();
-    Discovered { files, errors }
+    errors.dedup();
+    Discovered {
+        files: unique,
+        errors,
+    }
 }
 
-fn skip_dir(e: &walkdir::DirEntry) -> bool {
-    if !e.file_type().is_dir() {
+/// A walk error as `(path, message)`; `None` for a problem in an ignore file, which
+/// is not ours to report (git itself skips a bad pattern).
+fn describe(err: &ignore::Error) -> Option<(Option<String>, String)> {
+    match err {
+        ignore::Error::WithPath { path, err } => {
+            let (_, message) = describe(err)?;
+            Some((Some(path.display().to_string()), message))
+        }
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            describe(err)
+        }
+        ignore::Error::Loop { ancestor, child } => Some((
+            Some(child.display().to_string()),
+            format!(
+                "symbolic link loops back to {}; not followed",
+                ancestor.display()
+            ),
+        )),
+        ignore::Error::Io(e) => Some((None, e.to_string())),
+        ignore::Error::Partial(_) | ignore::Error::Glob { .. } => None,
+        other => Some((None, other.to_string())),
+    }
+}
+
+fn skip_dir(e: &ignore::DirEntry) -> bool {
+    if !e.file_type().is_some_and(|t| t.is_dir()) {
         return false;
     }
     let name = e.file_name().to_string_lossy();
@@ -88,4 +193,17 @@ pub fn largest_first<'p>(files: impl IntoParallelIterator<Item = &'p PathBuf>) -
         .collect();
     by_size.sort_unstable_by(|a, b| b.cmp(a));
     by_size.into_iter().map(|(_, p)| p).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        let r = |p: &str, b: &str| relative(Path::new(p), Path::new(b));
+        assert_eq!(r("/a/b/c.rs", "/a"), PathBuf::from("b/c.rs"));
+        assert_eq!(r("/a/b/c.rs", "/a/x/y"), PathBuf::from("../../b/c.rs"));
+        assert_eq!(r("/a/b.rs", "/a/b.rs"), PathBuf::new());
+    }
 }

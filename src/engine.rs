@@ -1,7 +1,7 @@
 //! discover → read and parse in parallel, walking each file once → merge the crate
 //! index → resolve index-dependent diagnostics → apply suppressions → sort.
 
-use crate::config::{Config, RuleOptions};
+use crate::config::{ConfigSet, FileConfig, RuleOptions};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover;
 use crate::model::{FnDef, Model, ModelBuilder};
@@ -86,11 +86,17 @@ impl Report {
 }
 
 pub struct Options<'a> {
+    /// The rules that may run; each file's configuration picks among them.
     pub rules: Vec<&'a dyn Rule>,
     /// 0: one worker per core.
     pub threads: usize,
-    /// Excludes, per-rule severities and options.
-    pub config: Config,
+    /// Each file's configuration: excludes, rules, severities and options.
+    pub config: Arc<ConfigSet>,
+    /// Do not honour `.gitignore` and `.ignore` files.
+    pub no_ignore: bool,
+    /// Texts that replace files on disk (`--stdin-filename`), by path; such a file
+    /// is checked even if it does not exist.
+    pub overrides: Vec<(PathBuf, Arc<str>)>,
 }
 
 impl<'a> Options<'a> {
@@ -98,7 +104,9 @@ impl<'a> Options<'a> {
         Options {
             rules,
             threads: 0,
-            config: Config::default(),
+            config: Arc::default(),
+            no_ignore: false,
+            overrides: Vec::new(),
         }
     }
 }
@@ -673,6 +681,9 @@ struct FileOutcome {
     digest: u64,
     result: Result<Analysis, FileError>,
     suppressions: Suppressions,
+    /// The rules run on the file, and its configuration.
+    ran: Vec<&'static str>,
+    config: Option<FileConfig>,
 }
 
 fn read_and_analyze(
@@ -680,6 +691,7 @@ fn read_and_analyze(
     rules: &[&dyn Rule],
     settings: &FileSettings,
     packages: &PackageCache,
+    given: Option<&Arc<str>>,
 ) -> FileOutcome {
     let display = path.display().to_string();
     let fail = |message: String, position: Option<Position>| FileOutcome {
@@ -692,10 +704,15 @@ fn read_and_analyze(
             position,
         }),
         suppressions: Suppressions::default(),
+        ran: Vec::new(),
+        config: None,
     };
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return fail(format!("cannot read file: {e}"), None),
+    let bytes = match given {
+        Some(text) => text.as_bytes().to_vec(),
+        None => match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => return fail(format!("cannot read file: {e}"), None),
+        },
     };
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
@@ -726,17 +743,30 @@ fn read_and_analyze(
         package_is_app: package.is_app,
         ..*settings
     };
+    // Generated code is fixed in its generator: indexed, never reported.
+    let rules = if is_generated(&text) { &[][..] } else { rules };
     let result = analyze_source_with(&display, &text, rules, &settings);
     drop(turn);
-    let keep_text =
-        matches!(&result, Ok(a) if !a.diagnostics.is_empty()) || !suppressions.is_empty();
+    let keep_text = matches!(&result, Ok(a) if !a.diagnostics.is_empty())
+        || !suppressions.is_empty()
+        || given.is_some();
     FileOutcome {
+        ran: rules.iter().map(|r| r.meta().name).collect(),
+        config: None,
         suppressions,
         path: display,
         digest: digest(&text),
         text: keep_text.then(|| Arc::from(text)),
         result,
     }
+}
+
+/// Whether the file says in its first lines that it is generated (`@generated`,
+/// `DO NOT EDIT`), as [`crate::semantic::FileInfo::is_generated`] reads it.
+fn is_generated(text: &str) -> bool {
+    text.lines()
+        .take(5)
+        .any(|l| l.contains("@generated") || l.contains("DO NOT EDIT"))
 }
 
 fn digest(text: &str) -> u64 {
@@ -763,7 +793,18 @@ fn reread(path: &str, digest_then: u64) -> Result<Arc<str>, FileError> {
 /// Checks every `.rs` file under `paths`.
 pub fn run(paths: &[PathBuf], options: &Options) -> Report {
     let config = &options.config;
-    let found = discover::discover(paths, &|p: &Path| config.is_excluded(p));
+    let excluding = config.clone();
+    let walk = discover::Walk {
+        exclude: Arc::new(move |p: &Path| excluding.is_excluded(p)),
+        respect_ignore: !options.no_ignore,
+        extra_files: options.overrides.iter().map(|(p, _)| p.clone()).collect(),
+    };
+    let found = discover::discover(paths, &walk);
+    let given: HashMap<PathBuf, &Arc<str>> = options
+        .overrides
+        .iter()
+        .map(|(p, t)| (discover::key(p), t))
+        .collect();
     let mut report = Report::default();
     for (path, message) in found.errors {
         report.errors.push(FileError {
@@ -773,37 +814,11 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
         });
     }
     let rules = &options.rules[..];
-    let no_options = RuleOptions::default();
-    let rule_options: Vec<&RuleOptions> = rules
-        .iter()
-        .map(|r| {
-            config
-                .rule(r.meta().name)
-                .map_or(&no_options, |c| &c.options)
-        })
-        .collect();
     let packages = PackageCache::default();
-    let extra_blocking: Vec<String> = config
-        .rule("blocking-in-async")
-        .map(|r| {
-            r.options
-                .extra_calls
-                .iter()
-                .map(|c| c.path.clone())
-                .collect()
-        })
-        .unwrap_or_default();
-    let settings = FileSettings {
-        options: &rule_options,
-        check_all_tests: config.check_all_tests,
-        extra_blocking: &extra_blocking,
-        ..FileSettings::default()
-    };
     // Pass one: each file is analysed, and what it knows joins the crate-wide index
     // as it finishes, so that memory holds one index, not one per file.
     let pass_one = || -> (Vec<FileOutcome>, CrateIndex, ModelBuilder) {
-        let files =
-            discover::largest_first(found.files.par_iter().filter(|p| !config.is_excluded(p)));
+        let files = discover::largest_first(&found.files);
         // Each worker folds the files it analyses into its own index: one slot per
         // worker (and one for a caller outside the pool), never contended, merged
         // once at the end.
@@ -816,7 +831,29 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
             // the run that holds the large files.
             .with_max_len(1)
             .for_each(|p| {
-                let mut o = read_and_analyze(p, rules, &settings, &packages);
+                // Each file is checked with the configuration nearest to it; a file
+                // whose configuration is broken is not (the error is reported once).
+                let Some(file_config) = config.for_file(p) else {
+                    return;
+                };
+                let (file_rules, file_options) = file_config.rules(rules);
+                let extra_blocking: Vec<String> = file_rules
+                    .iter()
+                    .zip(&file_options)
+                    .filter(|(r, _)| r.meta().name == "blocking-in-async")
+                    .flat_map(|(_, o)| o.extra_calls.iter().map(|c| c.path.clone()))
+                    .collect();
+                let settings = FileSettings {
+                    options: &file_options,
+                    check_all_tests: file_config.check_all_tests(),
+                    extra_blocking: &extra_blocking,
+                    ..FileSettings::default()
+                };
+                let text = (!given.is_empty())
+                    .then(|| given.get(&discover::key(p)).copied())
+                    .flatten();
+                let mut o = read_and_analyze(p, &file_rules, &settings, &packages, text);
+                o.config = Some(file_config);
                 let slot = rayon::current_thread_index().map_or(workers, |i| i.min(workers));
                 let mut slot = slots[slot].lock().unwrap_or_else(|e| e.into_inner());
                 if let Ok(a) = &mut o.result {
@@ -852,9 +889,8 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
 
     // Pass two: the crate-wide index and model decide the diagnostics that depend on
     // them.
-    let ran: Vec<&str> = rules.iter().map(|r| r.meta().name).collect();
-    let report_unused = ran.contains(&UNUSED_SUPPRESSION);
     for o in outcomes {
+        let report_unused = o.ran.contains(&UNUSED_SUPPRESSION);
         let analysis = match o.result {
             Ok(a) => a,
             Err(e) => {
@@ -889,11 +925,11 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
             !o.suppressions.suppresses(d.rule, line)
         });
         if report_unused {
-            diagnostics.extend(unused_suppressions(&o.suppressions, &ran));
+            diagnostics.extend(unused_suppressions(&o.suppressions, &o.ran));
         }
         let mut any = false;
         for mut d in diagnostics {
-            if let Some(severity) = config.severity(d.rule) {
+            if let Some(severity) = o.config.as_ref().and_then(|c| c.severity(d.rule)) {
                 d.severity = severity;
             }
             let start = lines.position(&text, d.range.start);
@@ -936,6 +972,18 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
             && a.end == b.end
             && a.diagnostic.rule == b.diagnostic.rule
     });
+    // Configurations found during the walk that could not be read: their files were
+    // not checked.
+    for e in config.errors() {
+        report.errors.push(FileError {
+            position: e
+                .line
+                .zip(e.column)
+                .map(|(line, column)| Position { line, column }),
+            path: e.path,
+            message: format!("invalid configuration: {}", e.message),
+        });
+    }
     report.sources.sort_by(|a, b| a.0.cmp(&b.0));
     report.errors.sort_by(|a, b| a.path.cmp(&b.path));
     report

@@ -19,6 +19,7 @@ pub mod package;
 pub mod policy;
 pub mod render;
 pub mod rules;
+pub mod scope;
 pub mod semantic;
 pub mod source;
 pub mod suppress;

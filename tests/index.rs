@@ -68,7 +68,7 @@ fn deferred_diagnostics_are_decided_by_the_whole_crate() {
         let options = Options {
             rules: vec![&rule],
             threads,
-            config: Default::default(),
+            ..Options::new(Vec::new())
         };
         let report = engine::run(&[p.to_path_buf()], &options);
         let lines: Vec<usize> = report.findings.iter().map(|f| f.start.line).collect();
@@ -99,7 +99,7 @@ fn runtime_entry_points_and_required_trait_methods_are_indexed_as_declared() {
     let options = Options {
         rules: vec![&rule],
         threads: 1,
-        config: Default::default(),
+        ..Options::new(Vec::new())
     };
     let report = engine::run(&[p.to_path_buf()], &options);
     let lines: Vec<usize> = report.findings.iter().map(|f| f.start.line).collect();

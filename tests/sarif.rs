@@ -71,6 +71,22 @@ fn sarif_output_passes_the_validator_with_no_errors_or_warnings() {
         .filter(|r| r.meta().default_enabled())
         .count();
     assert_eq!(rules.len(), default_on);
+    for r in rules {
+        let id = r["id"].as_str().unwrap();
+        assert_eq!(
+            r["helpUri"],
+            format!("https://asynclint.github.io/asynclint/rules/{id}.html")
+        );
+        // The whole `What it flags` section, not its first paragraph: it ends with the
+        // section's last word.
+        let page = std::fs::read_to_string(common::root().join(format!("rules/{id}.md"))).unwrap();
+        let section = page.split("## What it flags").nth(1).unwrap();
+        let section = section.split("\n## ").next().unwrap();
+        let last_word = |t: &str| t.split_whitespace().last().unwrap().replace(['`', '*'], "");
+        let full = r["fullDescription"]["text"].as_str().unwrap();
+        assert_eq!(last_word(full), last_word(section), "{id}: {full}");
+        assert!(full.len() > 100, "{id}: {full}");
+    }
     let results = run["results"].as_array().unwrap();
     assert!(results.len() > 50);
     assert!(results.iter().any(|r| r["fixes"].is_array()));

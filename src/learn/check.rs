@@ -81,11 +81,8 @@ pub fn check(exercise_dir: &Path, ex: &Exercise, opts: &CheckOptions) -> Result<
 
 /// asynclint with every registered rule on, in this process, over `paths`.
 pub fn lint(path: &Path) -> Report {
-    let options = Options {
-        rules: RULES.to_vec(),
-        threads: 1,
-        config: Default::default(),
-    };
+    let mut options = Options::new(RULES.to_vec());
+    options.threads = 1;
     engine::run(&[path.to_path_buf()], &options)
 }
 

@@ -13,19 +13,42 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-/// The first paragraph under a page's `## What it flags`.
-fn full_description(doc: &str) -> String {
+/// The whole `## What it flags` section of a rule's page, as Markdown.
+fn what_it_flags(doc: &str) -> &str {
     let Some(at) = doc.find("## What it flags") else {
-        return String::new();
+        return "";
     };
     let rest = &doc[at + "## What it flags".len()..];
-    rest.trim_start()
-        .split("\n\n")
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let end = rest.find("\n## ").unwrap_or(rest.len());
+    rest[..end].trim()
+}
+
+/// Markdown as plain text: paragraphs and list items each on their own line,
+/// whitespace inside them joined, emphasis and code marks dropped.
+fn plain_text(markdown: &str) -> String {
+    let mut blocks: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let flush = |current: &mut String, blocks: &mut Vec<String>| {
+        if !current.is_empty() {
+            blocks.push(std::mem::take(current));
+        }
+    };
+    for line in markdown.lines() {
+        let t = line.trim();
+        if t.is_empty() {
+            flush(&mut current, &mut blocks);
+            continue;
+        }
+        if t.starts_with("- ") || t.starts_with("* ") {
+            flush(&mut current, &mut blocks);
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(t);
+    }
+    flush(&mut current, &mut blocks);
+    blocks.join("\n").replace("**", "").replace('`', "")
 }
 
 fn sentence(s: &str) -> String {
@@ -99,9 +122,13 @@ pub fn render(report: &Report, rules: &[&dyn Rule]) -> String {
                 "id": m.name,
                 "name": pascal(m.name),
                 "shortDescription": { "text": sentence(m.summary) },
-                "fullDescription": { "text": sentence(&full_description(m.doc)) },
+                "fullDescription": {
+                    "text": plain_text(what_it_flags(m.doc)),
+                    "markdown": what_it_flags(m.doc),
+                },
+                "helpUri": crate::render::rule_url(m.name),
                 "help": {
-                    "text": format!("{} Run `asynclint explain {}` for the full explanation.", sentence(m.summary), m.name),
+                    "text": format!("{} Run `asynclint explain {}` for the full explanation, or see {}.", sentence(m.summary), m.name, crate::render::rule_url(m.name)),
                     "markdown": m.doc,
                 },
                 "defaultConfiguration": { "level": level(m.severity) },
@@ -201,7 +228,7 @@ pub fn render(report: &Report, rules: &[&dyn Rule]) -> String {
                 "name": "asynclint",
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://crates.io/crates/asynclint",
+                "informationUri": "https://github.com/asynclint/asynclint",
                 "rules": descriptors,
             }
         },

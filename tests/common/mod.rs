@@ -15,7 +15,7 @@ pub fn check(paths: &[PathBuf]) -> Report {
     let options = Options {
         rules: RULES.to_vec(),
         threads: 1,
-        config: Default::default(),
+        ..Options::new(Vec::new())
     };
     engine::run(paths, &options)
 }
@@ -30,7 +30,7 @@ pub fn check_as_user_of(rule: &str, paths: &[PathBuf]) -> Report {
             .filter(|r| r.meta().default_enabled() || r.meta().name == rule)
             .collect(),
         threads: 1,
-        config: Default::default(),
+        ..Options::new(Vec::new())
     };
     engine::run(paths, &options)
 }

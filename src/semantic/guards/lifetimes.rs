@@ -181,13 +181,11 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             // `if let Ok(g) = m.lock() { .. }`: the guard lives through the `then` block
             // (the enclosing scope), unless dropped there first.
             Expr::Let(l) => {
-                let found = matched_guard_call(self.file, &l.pat, &l.expr)
-                    .map(|(lock, kind)| (lock, kind))
-                    .or_else(|| {
-                        unwraps(&l.pat)
-                            .then(|| map_ref(self.cx, &l.expr).map(|lock| (lock, LockKind::MapRef)))
-                            .flatten()
-                    });
+                let found = matched_guard_call(self.file, &l.pat, &l.expr).or_else(|| {
+                    unwraps(&l.pat)
+                        .then(|| map_ref(self.cx, &l.expr).map(|lock| (lock, LockKind::MapRef)))
+                        .flatten()
+                });
                 match found {
                     Some((lock, kind)) => {
                         self.visit_expr(lock);

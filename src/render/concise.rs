@@ -1,0 +1,37 @@
+//! `--format concise`: one line per finding, `path:line:col: severity[rule] message`,
+//! and one per error, `path[:line:col]: error: message` — for grep, editors' error
+//! parsers and logs.
+
+use super::escape_controls;
+use crate::engine::Report;
+use std::fmt::Write;
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        let d = &f.diagnostic;
+        let _ = writeln!(
+            out,
+            "{}:{}:{}: {}[{}] {}",
+            escape_controls(&f.path, false),
+            f.start.line,
+            f.start.column,
+            d.severity.as_str(),
+            d.rule,
+            escape_controls(&d.message, false)
+        );
+    }
+    for e in &report.errors {
+        let at = e
+            .position
+            .map(|p| format!(":{}:{}", p.line, p.column))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{}{at}: error: {}",
+            escape_controls(&e.path, false),
+            escape_controls(&e.message, false)
+        );
+    }
+    out
+}

@@ -4,6 +4,7 @@
 use crate::config::{ConfigSet, FileConfig, RuleOptions};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover;
+use crate::model::record::ClientSite;
 use crate::model::{FnDef, Model, ModelBuilder};
 pub use crate::package::runtime_of_manifest;
 use crate::package::PackageCache;
@@ -123,6 +124,10 @@ pub struct Analysis {
     pub defs: Vec<FnDef>,
     /// Structs of the file that hold a synchronous guard.
     pub guard_structs: Vec<String>,
+    /// Network clients the file builds, and the awaited calls it makes with clients
+    /// built elsewhere.
+    pub clients: Vec<ClientSite>,
+    pub client_uses: Vec<ClientSite>,
     pub krate: u32,
 }
 
@@ -133,6 +138,7 @@ impl Analysis {
         for s in &self.guard_structs {
             model.add_guard_struct(self.krate, s.clone());
         }
+        model.add_clients(self.krate, self.clients.clone(), self.client_uses.clone());
     }
 
     /// Adds what this file knows (fns, calls, fns passed as values) to the crate index.
@@ -155,6 +161,11 @@ impl Analysis {
         for s in std::mem::take(&mut self.guard_structs) {
             model.add_guard_struct(self.krate, s);
         }
+        model.add_clients(
+            self.krate,
+            std::mem::take(&mut self.clients),
+            std::mem::take(&mut self.client_uses),
+        );
         for f in std::mem::take(&mut self.fns) {
             index.add(f);
         }
@@ -174,8 +185,15 @@ impl Analysis {
         let mut values: Vec<&String> = self.values.iter().collect();
         values.sort();
         format!(
-            "{:#?}\n{:#?}\n{:#?}\n{calls:#?}\n{values:?}\n{}\n{:#?}\n{:?}",
-            self.diagnostics, self.deferred, self.fns, self.lines, self.defs, self.guard_structs
+            "{:#?}\n{:#?}\n{:#?}\n{calls:#?}\n{values:?}\n{}\n{:#?}\n{:?}\n{:?}\n{:?}",
+            self.diagnostics,
+            self.deferred,
+            self.fns,
+            self.lines,
+            self.defs,
+            self.guard_structs,
+            self.clients,
+            self.client_uses
         )
     }
 
@@ -455,6 +473,8 @@ fn analysis_of(walker: Walker, info: &FileInfo) -> Analysis {
         lines: info.lines.line_count(),
         defs: walker.recorder.fns,
         guard_structs: walker.recorder.guard_structs,
+        clients: walker.recorder.clients,
+        client_uses: walker.recorder.client_uses,
         krate: info.krate,
     }
 }

@@ -367,6 +367,7 @@ impl<'a> Walker<'a> {
             context: &self.context,
             scope: &self.scope,
             extra_blocking: self.extra_blocking,
+            under_deadline: self.deadline_depth > 0,
         };
         f(&mut self.recorder, &at);
     }

@@ -421,3 +421,32 @@ fn blocking_in_a_program_of_its_own_counts_only_once_it_spawns() {
     let lib = check_json(dir.path(), ".", 1);
     assert_eq!(lib["diagnostics"][0]["rule"], "blocking-in-async");
 }
+
+/// `missing-timeout`'s `extra-calls` names more calls that reach another machine.
+#[test]
+fn missing_timeout_extra_calls_are_checked() {
+    let code = "pub async fn quote(sku: &str) -> u32 {\n\
+                \x20   pricing::fetch(sku).await\n\
+                }\n\
+                pub async fn bounded(sku: &str) -> u32 {\n\
+                \x20   tokio::time::timeout(D, pricing::fetch(sku)).await.unwrap()\n\
+                }\n";
+    let dir = project(&[("src/lib.rs", code)]);
+    assert_eq!(
+        check_json(dir.path(), ".", 0)["diagnostics"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    write(
+        dir.path(),
+        "asynclint.toml",
+        "[rules.missing-timeout]\nextra-calls = [\"pricing::fetch\"]\n",
+    );
+    let v = check_json(dir.path(), ".", 1);
+    let d = v["diagnostics"].as_array().unwrap();
+    assert_eq!(d.len(), 1, "{v}");
+    assert_eq!(d[0]["rule"], "missing-timeout");
+    assert_eq!(d[0]["line"], 2);
+}

@@ -20,6 +20,7 @@ pub use propagate::{FutureKind, Summary, Via};
 use crate::diagnostic::Diagnostic;
 use crate::semantic::callee::Callee;
 use crate::semantic::index::{CrateIndex, Deferred, IndexQuery, ModelQuery};
+use record::ClientSite;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// What pass one gathers for the model, merged across files in any order.
@@ -30,9 +31,19 @@ pub struct ModelBuilder {
     guard_structs: HashSet<(u32, String)>,
     /// Each crate's library name.
     libs: HashMap<u32, String>,
+    /// Network clients built, and used for awaited calls where they were not built:
+    /// `(crate, site)`.
+    clients: Vec<(u32, ClientSite)>,
+    client_uses: Vec<(u32, ClientSite)>,
 }
 
 impl ModelBuilder {
+    pub fn add_clients(&mut self, krate: u32, built: Vec<ClientSite>, used: Vec<ClientSite>) {
+        self.clients.extend(built.into_iter().map(|c| (krate, c)));
+        self.client_uses
+            .extend(used.into_iter().map(|c| (krate, c)));
+    }
+
     pub fn add_fns(&mut self, fns: impl IntoIterator<Item = FnDef>) {
         self.fns.extend(fns);
     }
@@ -49,6 +60,8 @@ impl ModelBuilder {
         self.fns.extend(other.fns);
         self.guard_structs.extend(other.guard_structs);
         self.libs.extend(other.libs);
+        self.clients.extend(other.clients);
+        self.client_uses.extend(other.client_uses);
     }
 }
 
@@ -59,6 +72,9 @@ pub struct Model {
     tables: resolve::Tables,
     /// `impl Drop for T` whose `drop` blocks: `(crate, T)` → the fn.
     blocking_drops: HashMap<(u32, String), u32>,
+    clients: Vec<(u32, ClientSite)>,
+    /// Sorted by file and line.
+    client_uses: Vec<(u32, ClientSite)>,
 }
 
 impl Model {
@@ -67,7 +83,10 @@ impl Model {
             mut fns,
             guard_structs,
             libs,
+            clients,
+            mut client_uses,
         } = builder;
+        client_uses.sort_by(|a, b| (&a.1.file, a.1.line).cmp(&(&b.1.file, b.1.line)));
         // Files finish in any order: sort, so that every answer (and the chain a
         // message names) is the same from run to run.
         fns.sort_by(|a, b| {
@@ -106,6 +125,8 @@ impl Model {
             summaries,
             tables,
             blocking_drops,
+            clients,
+            client_uses,
         }
     }
 
@@ -172,6 +193,19 @@ impl Model {
                         .all(|&i| self.fns[i as usize].returns_result)
             }
             ModelQuery::Resolves(c) => self.resolve(c).is_some(),
+            // A client built without a deadline is the crate's client when the crate
+            // uses a client it did not build on the spot, and builds none with one.
+            ModelQuery::ClientUsedWithoutDeadline { krate, kind } => {
+                let used = self
+                    .client_uses
+                    .iter()
+                    .any(|(k, u)| k == krate && u.kind == *kind);
+                let bounded = self
+                    .clients
+                    .iter()
+                    .any(|(k, c)| k == krate && c.kind == *kind && c.deadline);
+                used && !bounded
+            }
         }
     }
 
@@ -188,6 +222,19 @@ impl Model {
                 |s| s.blocks.as_ref(),
             ),
             ModelQuery::CancelUnsafe(c) => (self.resolve(c), |s| s.cancel_unsafe.as_ref()),
+            ModelQuery::ClientUsedWithoutDeadline { krate, kind } => {
+                let sites: Vec<String> = self
+                    .client_uses
+                    .iter()
+                    .filter(|(k, u)| k == krate && u.kind == *kind)
+                    .map(|(_, u)| format!("{}:{}", u.file, u.line))
+                    .collect();
+                let mut shown: Vec<String> = sites.iter().take(3).cloned().collect();
+                if sites.len() > 3 {
+                    shown.push(format!("{} more", sites.len() - 3));
+                }
+                return shown;
+            }
             _ => return Vec::new(),
         };
         let mut out = Vec::new();
@@ -220,13 +267,22 @@ impl Model {
             let chain = first_model_query(&d.query)
                 .map(|q| self.chain(q))
                 .unwrap_or_default();
-            if let Some(op) = chain.last() {
-                diagnostic.message = diagnostic.message.replace("{op}", op);
-            }
-            if chain.len() > 1 {
-                diagnostic
-                    .notes
-                    .push(explain.note.replace("{chain}", &chain_text(&chain)));
+            if explain.places {
+                if !chain.is_empty() {
+                    let listed = chain.join(", ");
+                    diagnostic
+                        .notes
+                        .push(explain.note.replace("{chain}", &listed));
+                }
+            } else {
+                if let Some(op) = chain.last() {
+                    diagnostic.message = diagnostic.message.replace("{op}", op);
+                }
+                if chain.len() > 1 {
+                    diagnostic
+                        .notes
+                        .push(explain.note.replace("{chain}", &chain_text(&chain)));
+                }
             }
         }
         Some(diagnostic)

@@ -7,6 +7,7 @@ use crate::semantic::blocking::blocking_op;
 use crate::semantic::callee::{callee_of, crate_path, param_in, passed_params, Names, Scope};
 use crate::semantic::calls::ASYNC_LOCK_METHODS;
 use crate::semantic::chain::{self, strip};
+use crate::semantic::clients::{construction, remote_use, ClientKind};
 use crate::semantic::guards::guard_call;
 use crate::semantic::index::returns_future;
 use crate::semantic::scope::{Context, Frame, Scopes};
@@ -24,6 +25,8 @@ pub struct At<'a> {
     pub scope: &'a Arc<Scope>,
     /// Calls the configuration names as blocking, by full path.
     pub extra_blocking: &'a [String],
+    /// A deadline bounds this point (`timeout(d, ..)`, a raced `select!` branch).
+    pub under_deadline: bool,
 }
 
 impl At<'_> {
@@ -43,7 +46,22 @@ pub struct Recorder {
     pub fns: Vec<FnDef>,
     /// Structs that hold a synchronous guard in a field.
     pub guard_structs: Vec<String>,
+    /// Network clients built in the file (not in test code).
+    pub clients: Vec<ClientSite>,
+    /// Awaited calls made with a client built elsewhere, with no deadline of their own
+    /// (not in test code).
+    pub client_uses: Vec<ClientSite>,
     open: Vec<Open>,
+}
+
+/// Where a client is built or used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientSite {
+    pub kind: ClientKind,
+    /// For a construction: it sets a deadline.
+    pub deadline: bool,
+    pub file: Arc<str>,
+    pub line: u32,
 }
 
 struct Open {
@@ -355,6 +373,10 @@ impl Recorder {
 
     /// A call or method call.
     pub fn call(&mut self, at: &At, e: &Expr) {
+        let in_test = at.context.in_test() || at.file.is_test_file;
+        if !in_test {
+            self.client_site(at, e);
+        }
         let Some(open) = self.open.last_mut() else {
             return;
         };
@@ -444,6 +466,37 @@ impl Recorder {
             tail: here == open.tail,
             passes: passed_params(&args, &open.params),
         });
+    }
+
+    /// A client built here, or used here for an awaited call with no deadline.
+    fn client_site(&mut self, at: &At, e: &Expr) {
+        let site = |kind, deadline| ClientSite {
+            kind,
+            deadline,
+            file: Arc::from(at.file.path),
+            line: at
+                .file
+                .lines
+                .position(
+                    at.file.text,
+                    at.file.range(syn::spanned::Spanned::span(e)).start,
+                )
+                .line as u32,
+        };
+        if let Some(c) = construction(&at.file.uses, e) {
+            self.clients.push(site(c.kind, c.deadline));
+            return;
+        }
+        let awaited = self
+            .open
+            .last()
+            .and_then(|o| o.awaits.last())
+            .is_some_and(|(a, _)| *a == addr(e));
+        if awaited && !at.under_deadline {
+            if let Some(kind) = remote_use(at.scopes, &at.file.uses, e) {
+                self.client_uses.push(site(kind, false));
+            }
+        }
     }
 
     /// Writes through `self` outside method calls: `*self.n.lock().unwrap() += 1`,

@@ -131,6 +131,7 @@ fn strip_pat(p: &Pat) -> &Pat {
 fn explain_chain() -> Explain {
     Explain {
         note: "it blocks through {chain}".to_string(),
+        places: false,
     }
 }
 

@@ -3,7 +3,8 @@
 use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::chain::strip;
-use crate::semantic::index::report_unless_callers_bound;
+use crate::semantic::clients::{construction, ClientKind};
+use crate::semantic::index::{report_unless_callers_bound, Explain, IndexQuery, ModelQuery};
 use crate::semantic::provenance::{local_init, trace, Traced};
 use crate::semantic::Cx;
 use crate::source::TextRange;
@@ -29,6 +30,8 @@ enum Wait {
     WebSocket,
     Grpc,
     Datagram,
+    /// Named in the configuration's `extra-calls`.
+    Configured,
 }
 
 /// Free functions that reach another machine and have no deadline of their own.
@@ -108,6 +111,9 @@ impl Rule for MissingTimeout {
     }
 
     fn check_expr(&self, cx: &mut Cx, expr: &Expr) {
+        if matches!(expr, Expr::Call(_) | Expr::MethodCall(_)) {
+            return check_construction(cx, expr);
+        }
         let Expr::Await(a) = expr else { return };
         // Under a deadline; in generated code (the fix belongs in the generator).
         if cx.under_deadline || cx.file.is_generated() {
@@ -145,6 +151,14 @@ impl Rule for MissingTimeout {
 /// configuration sets a timeout.
 fn external_fn(cx: &Cx, call: &Expr, c: &ExprCall) -> Option<(Wait, Option<Traced>)> {
     let path = cx.call_path(call)?;
+    if cx
+        .options
+        .extra_calls
+        .iter()
+        .any(|x| matches(&x.path, &path))
+    {
+        return Some((Wait::Configured, None));
+    }
     let (_, wait) = EXTERNAL_FNS.iter().find(|(p, _)| matches(p, &path))?;
     let exempt = match wait {
         Wait::Connect => c.args.first().is_some_and(|a| mentions(cx, a, LOOPBACK)),
@@ -227,8 +241,45 @@ fn message(wait: Wait, partial: bool) -> String {
         Wait::WebSocket => "the WebSocket connect has no deadline: a stalled DNS lookup, TCP connect, TLS handshake or upgrade response keeps this task waiting",
         Wait::Grpc => "the endpoint has no `connect_timeout`: connecting to an unreachable host waits until the operating system gives up, holding everything the task owns",
         Wait::Datagram => "a lost datagram is never resent: this receive waits forever for a reply that will not come",
+        Wait::Configured => "this call reaches another machine (per the configuration) and has no deadline: one silent peer and the task waits here forever",
     }
     .to_string()
+}
+
+/// A network client built without a deadline, when the crate makes awaited calls with
+/// clients it did not build on the spot: reported once, here, with the calls as notes.
+fn check_construction(cx: &mut Cx, expr: &Expr) {
+    let Some(built) = construction(&cx.file.uses, expr) else {
+        return;
+    };
+    if built.deadline || cx.file.is_generated() {
+        return;
+    }
+    let what = built.kind.describe();
+    let d = Diagnostic::new(
+        META.name,
+        META.severity,
+        cx.range(expr),
+        format!(
+            "this {what} is built without a timeout, and the crate awaits calls made with it: a peer that accepts the connection and never answers keeps each of those tasks waiting forever"
+        ),
+    )
+    .with_label(format!("{what} without a timeout"))
+    .with_help(match built.kind {
+        ClientKind::Http => "build it with a deadline that bounds every request, `reqwest::Client::builder().timeout(Duration::from_secs(N)).build()?` (`connect_timeout`, `pool_idle_timeout` and `tcp_keepalive` do not bound a request), or bound each call with its own `.timeout(..)`",
+        ClientKind::Grpc => "set `.timeout(Duration::from_secs(N))` on the `Endpoint` (it bounds every request made on the channel) and `.connect_timeout(..)` for the connect, or bound each call with `tokio::time::timeout`",
+    });
+    cx.report_if_explained(
+        IndexQuery::Model(ModelQuery::ClientUsedWithoutDeadline {
+            krate: cx.file.krate,
+            kind: built.kind,
+        }),
+        d,
+        Explain {
+            note: "awaited calls made with a client built elsewhere: {chain}".to_string(),
+            places: true,
+        },
+    );
 }
 
 fn built_here(name: &str, wait: Wait, partial: bool) -> String {

@@ -241,6 +241,12 @@ pub enum ModelQuery {
     ReturnsResult(Callee),
     /// The call names exactly one fn of the crate.
     Resolves(Callee),
+    /// The crate makes awaited calls with clients of this kind built elsewhere than
+    /// the call (fields, parameters, factories), and builds none with a deadline.
+    ClientUsedWithoutDeadline {
+        krate: u32,
+        kind: super::clients::ClientKind,
+    },
 }
 
 /// Fills in what only the model knows: the chain of calls that leads to the harm
@@ -250,6 +256,9 @@ pub enum ModelQuery {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Explain {
     pub note: String,
+    /// The answer is a list of places (`src/a.rs:12, src/b.rs:40`), not a chain of
+    /// calls: `{chain}` lists them, and the note is added for one place too.
+    pub places: bool,
 }
 
 #[derive(Clone, Debug)]

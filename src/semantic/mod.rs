@@ -9,6 +9,7 @@ pub mod bounds;
 pub mod callee;
 pub mod calls;
 pub mod chain;
+pub mod clients;
 pub mod decisions;
 pub mod detach;
 pub mod futures;

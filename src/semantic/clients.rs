@@ -1,0 +1,153 @@
+//! Network clients: where one is built (with a deadline or not) and where one built
+//! elsewhere is used for an awaited call. The crate model joins the two crate-wide.
+
+use super::chain::{self, strip};
+use super::imports::UseMap;
+use super::scope::Scopes;
+use serde::{Deserialize, Serialize};
+use syn::Expr;
+
+/// The kind of client: what a deadline is called on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ClientKind {
+    /// A `reqwest::Client`: `.timeout(..)` bounds each request.
+    Http,
+    /// A tonic `Channel` from an `Endpoint`: `.timeout(..)` bounds each request,
+    /// `.connect_timeout(..)` the connect.
+    Grpc,
+}
+
+impl ClientKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            ClientKind::Http => "HTTP client",
+            ClientKind::Grpc => "gRPC channel",
+        }
+    }
+}
+
+/// A client built in the code, as the chain that builds it shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Construction {
+    pub kind: ClientKind,
+    /// A deadline on every call made with it.
+    pub deadline: bool,
+}
+
+/// Calls a `reqwest` client chain starts from.
+const HTTP_BUILDERS: &[&str] = &["reqwest::Client::builder", "reqwest::ClientBuilder::new"];
+const HTTP_DIRECT: &[&str] = &["reqwest::Client::new", "reqwest::Client::default"];
+/// Calls a tonic channel chain starts from.
+const GRPC_ROOTS: &[&str] = &[
+    "tonic::transport::Endpoint::from_static",
+    "tonic::transport::Endpoint::from_shared",
+    "tonic::transport::Endpoint::new",
+    "tonic::transport::Endpoint::try_from",
+    "tonic::transport::Channel::from_static",
+    "tonic::transport::Channel::from_shared",
+    "tonic::transport::Channel::builder",
+];
+
+/// The client `e` builds, if `e` is the whole of a client construction:
+/// `reqwest::Client::new()`, `Client::builder().timeout(d).build()`, tonic's
+/// `Endpoint::from_static(u).timeout(d).connect()` / `.connect_lazy()`. Settings that
+/// only bound part of a call (`connect_timeout` on reqwest, `pool_idle_timeout`,
+/// `tcp_keepalive`) are not deadlines.
+pub fn construction(uses: &UseMap, e: &Expr) -> Option<Construction> {
+    let e = strip(e);
+    let root_path = |root: &Expr| chain::call_path(root).and_then(|p| uses.resolve(p));
+    match e {
+        Expr::Call(_) => {
+            let path = root_path(e)?;
+            HTTP_DIRECT
+                .contains(&path.as_str())
+                .then_some(Construction {
+                    kind: ClientKind::Http,
+                    deadline: false,
+                })
+        }
+        Expr::MethodCall(m) => {
+            let c = chain::chain(e);
+            let path = root_path(c.root)?;
+            let has = |names: &[&str]| {
+                c.methods
+                    .iter()
+                    .any(|m| names.iter().any(|n| m.method == n))
+            };
+            let deadline = has(&["timeout", "read_timeout"]);
+            // A builder with a deadline, whether it is built here or handed to a
+            // factory's callers, bounds the clients built from it.
+            if HTTP_BUILDERS.contains(&path.as_str()) && (m.method == "build" || deadline) {
+                return Some(Construction {
+                    kind: ClientKind::Http,
+                    deadline,
+                });
+            }
+            if GRPC_ROOTS.contains(&path.as_str())
+                && matches!(m.method.to_string().as_str(), "connect" | "connect_lazy")
+            {
+                return Some(Construction {
+                    kind: ClientKind::Grpc,
+                    deadline: has(&["timeout"]),
+                });
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Request-builder methods of a reqwest client: `send` follows one of them.
+pub const HTTP_VERBS: &[&str] = &["get", "post", "put", "patch", "delete", "head", "request"];
+
+/// An awaited request (`x.get(url).send().await`) made with a client that comes from
+/// somewhere other than this fn's own code: a field, a parameter, a crate fn. `None`
+/// when the request sets its own `.timeout(..)`, or the client is built in this fn
+/// (the call site's own check sees that).
+pub fn remote_use(scopes: &Scopes, uses: &UseMap, send: &Expr) -> Option<ClientKind> {
+    let Expr::MethodCall(m) = strip(send) else {
+        return None;
+    };
+    if m.method != "send" || !m.args.is_empty() {
+        return None;
+    }
+    let c = chain::chain(send);
+    let first = c.methods.first()?;
+    if !HTTP_VERBS.iter().any(|v| first.method == v)
+        || c.methods.iter().any(|m| m.method == "timeout")
+    {
+        return None;
+    }
+    let root = strip(c.root);
+    // A client built right there in the chain is the call site's own business.
+    if chain::call_path(root)
+        .and_then(|p| uses.resolve(p))
+        .is_some_and(|p| p.starts_with("reqwest::"))
+    {
+        return None;
+    }
+    match root {
+        // `self.http`, `state.client`, `ctx.http()`.
+        Expr::Field(_) | Expr::MethodCall(_) => Some(ClientKind::Http),
+        Expr::Path(p) => {
+            let name = p.path.get_ident()?.to_string();
+            match scopes.lookup(&name) {
+                // A parameter, or a local taken from one (`let client = &self.http;`).
+                Some(o) if o.is_param || o.root_call.is_none() => (o
+                    .ty
+                    .as_deref()
+                    .is_none_or(|t| t.contains("Client") || t.starts_with("reqwest")))
+                .then_some(ClientKind::Http),
+                // Built or fetched in this fn by a call: a construction is checked where
+                // it is; another call (a factory) gives a crate client.
+                Some(o) => o
+                    .root_call
+                    .as_deref()
+                    .filter(|c| !c.starts_with("reqwest::"))
+                    .map(|_| ClientKind::Http),
+                None => None,
+            }
+        }
+        _ => None,
+    }
+}

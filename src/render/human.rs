@@ -120,6 +120,7 @@ fn to_codespan(f: &Finding, text: &str) -> CsDiagnostic<()> {
             notes.push(format!("{how}:\n    {}", line.trim()));
         }
     }
+    notes.push(format!("see: asynclint explain {}", d.rule));
     CsDiagnostic::new(severity)
         .with_message(&d.message)
         .with_code(d.rule)

@@ -2,6 +2,7 @@
 
 use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::semantic::runtime::words;
 use crate::semantic::tasks::{executor_of, Executor};
 use crate::semantic::Cx;
 use syn::Expr;
@@ -57,7 +58,7 @@ impl Rule for BlockOnInAsync {
                         "creating a runtime inside async code panics as soon as it is used or dropped here (\"Cannot start a runtime from within a runtime\" / \"Cannot drop a runtime in a context where blocking is not allowed\")",
                     )
                     .with_label("new runtime created in async code")
-                    .with_help("use the runtime this code already runs on: `.await` the future, or `tokio::spawn` it; build runtimes only in sync `main` or on a dedicated thread");
+                    .with_help(format!("use the runtime this code already runs on: `.await` the future, or `{}` it; build runtimes only in sync `main` or on a dedicated thread", words(cx.file.runtime).spawn));
                     cx.report(d);
                 }
             }

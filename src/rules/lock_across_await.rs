@@ -5,6 +5,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::async_body;
 use crate::semantic::guards::{guard_view, one_line, Acquisition, LockKind};
 use crate::semantic::index::{IndexQuery, ModelQuery};
+use crate::semantic::runtime::words;
 use crate::semantic::Cx;
 use crate::source::TextRange;
 use syn::{Block, Expr};
@@ -117,8 +118,8 @@ fn report(cx: &mut Cx, acq: &Acquisition, at: usize, await_range: TextRange) {
     };
     let help = match acq.kind {
         LockKind::RefCell => format!("{end_it}; never keep a `RefCell` borrow across an `.await`"),
-        LockKind::Mutex => format!("{end_it}; if the critical section really must span the `.await`, make `{recv}` a `tokio::sync::Mutex` and lock it with `{recv}.lock().await`"),
-        LockKind::RwLockRead | LockKind::RwLockWrite => format!("{end_it}; if the critical section really must span the `.await`, make `{recv}` a `tokio::sync::RwLock` and use `.read().await` / `.write().await`"),
+        LockKind::Mutex => format!("{end_it}; if the critical section really must span the `.await`, make `{recv}` a `{}` and lock it with `{recv}.lock().await`", words(cx.file.runtime).mutex),
+        LockKind::RwLockRead | LockKind::RwLockWrite => format!("{end_it}; if the critical section really must span the `.await`, make `{recv}` a `{}` and use `.read().await` / `.write().await`", words(cx.file.runtime).rwlock),
         LockKind::MapRef => format!("{end_it}: a reference into `{recv}` holds its shard's lock, so clone the value out (`.map(|v| v.clone())`) before the `.await`"),
     };
     let d = d.with_help(help);

@@ -6,6 +6,7 @@ use crate::semantic::chain::strip;
 use crate::semantic::clients::{construction, ClientKind};
 use crate::semantic::index::{report_unless_callers_bound, Explain, IndexQuery, ModelQuery};
 use crate::semantic::provenance::{local_init, trace, Traced};
+use crate::semantic::runtime::with_timeout;
 use crate::semantic::Cx;
 use crate::source::TextRange;
 use syn::{Expr, ExprCall, ExprMethodCall};
@@ -139,7 +140,13 @@ impl Rule for MissingTimeout {
             message(wait, partial),
         )
         .with_label("no deadline on this call")
-        .with_help(help(wait, cx.snippet(call, 60), client, traced.is_none()));
+        .with_help(help(
+            wait,
+            cx.snippet(call, 60),
+            client,
+            traced.is_none(),
+            cx.file.runtime,
+        ));
         if let Some((name, range)) = local {
             d = d.with_secondary(*range, built_here(name, wait, partial));
         }
@@ -293,8 +300,14 @@ fn built_here(name: &str, wait: Wait, partial: bool) -> String {
 }
 
 /// `from_fn`: the call is one of [`EXTERNAL_FNS`], not a method.
-fn help(wait: Wait, call: String, client: Option<&str>, from_fn: bool) -> String {
-    let wrap = format!("`tokio::time::timeout(Duration::from_secs(N), {call}).await`");
+fn help(
+    wait: Wait,
+    call: String,
+    client: Option<&str>,
+    from_fn: bool,
+    runtime: crate::semantic::Runtime,
+) -> String {
+    let wrap = with_timeout(runtime, &call);
     let fail = "and treat the elapsed error as a failure of this call (retry, try the next peer, or report it)";
     match (wait, client) {
         (Wait::Http, Some(c)) => format!("set `.timeout(Duration::from_secs(N))` where `{c}` is built (or on this request, before `.send()`), {fail}; or wrap the call: {wrap}"),

@@ -8,6 +8,7 @@ use crate::semantic::decisions::Decisions;
 use crate::semantic::guards::{
     async_critical_sections, guard_ops, guard_view, one_line, takes_guard,
 };
+use crate::semantic::runtime::words;
 use crate::semantic::types::concurrent_map_calls;
 use crate::semantic::Cx;
 use crate::source::TextRange;
@@ -231,7 +232,8 @@ fn report(cx: &mut Cx, check: &Access, write: &Access, at: usize, await_range: T
         await_label,
         "`.await` here: other tasks run before the write",
     );
-    let once = "keep a `tokio::sync::OnceCell` (per key) and `get_or_try_init` it, so one task does the work and the others await its result";
+    let w = words(cx.file.runtime);
+    let once = format!("keep a `{}` (per key) and `get_or_try_init` it, so one task does the work and the others await its result", w.once_cell);
     let help = match &write.lock {
         None => format!("write only if still absent, in one call: `{state}.entry(key).or_insert(value)`; to do the work once per key, {once}"),
         Some(lock) => {
@@ -245,7 +247,7 @@ fn report(cx: &mut Cx, check: &Access, write: &Access, at: usize, await_range: T
             } else {
                 ""
             };
-            format!("hold a `tokio::sync::Mutex` over the whole check-fetch-fill, or {once}; at the least, take the new guard (`let mut g = {lock};`) and test `g{}.{}{args}` again before writing{entry}", write.path, check.method)
+            format!("hold a `{}` over the whole check-fetch-fill, or {once}; at the least, take the new guard (`let mut g = {lock};`) and test `g{}.{}{args}` again before writing{entry}", w.mutex, write.path, check.method)
         }
     };
     cx.report(d.with_help(help));

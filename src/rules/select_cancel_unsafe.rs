@@ -8,6 +8,7 @@ use crate::semantic::body::always_exits;
 use crate::semantic::chain::{receiver_ident, strip};
 use crate::semantic::macros::{parse_body, MacroBody, SelectBranch};
 use crate::semantic::provenance::trace;
+use crate::semantic::runtime::words;
 use crate::semantic::Cx;
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, Pat};
@@ -133,6 +134,7 @@ fn check_select(cx: &mut Cx, branches: &[SelectBranch]) {
                 loss,
                 receiver.map(|r| cx.snippet(r, 48)),
                 &fut_text,
+                words(cx.file.runtime).pin,
             ));
         cx.report(d);
     }
@@ -204,9 +206,9 @@ fn message(op: &str, loss: Loss) -> String {
     format!("`{op}` is created afresh on every pass of the loop: when another branch of this `select!` wins, {what}")
 }
 
-fn help(op: &str, loss: Loss, receiver: Option<String>, fut: &str) -> String {
+fn help(op: &str, loss: Loss, receiver: Option<String>, fut: &str, pin_macro: &str) -> String {
     let recv = receiver.unwrap_or_else(|| "..".to_string());
-    let pin = format!("create the future once before the loop (`let fut = {fut}; tokio::pin!(fut);`), select on `&mut fut` and re-arm it with `fut.set(..)` after it completes");
+    let pin = format!("create the future once before the loop (`let fut = {fut}; {pin_macro}(fut);`), select on `&mut fut` and re-arm it with `fut.set(..)` after it completes");
     match loss {
         Loss::Read if op == "read_line" => format!("keep the partial line between passes: make `let mut lines = {recv}.lines();` before the loop and select on `lines.next_line()`, which is cancel safe; or {pin}"),
         Loss::Read => format!("read with the cancel-safe `{recv}.read_buf(&mut buf)` into a buffer that lives outside the loop and take complete frames from it (what `tokio_util::codec::FramedRead` does); or {pin}"),

@@ -10,6 +10,7 @@ use crate::semantic::futures::{
 };
 use crate::semantic::index::{IndexQuery, ModelQuery};
 use crate::semantic::macros::parse_body;
+use crate::semantic::runtime::words;
 use crate::semantic::uses::local_uses;
 use crate::semantic::Cx;
 use rustc_hash::FxHashSet as HashSet;
@@ -198,7 +199,11 @@ fn report_single(cx: &mut Cx, value: &Expr, source: FutureSource, how: Discard) 
         (FutureSource::AsyncBlock, _) | (_, None) => String::new(),
         (_, Some(t)) => format!(": `{t}.await`"),
     };
-    let alongside = "to run it alongside other work, join it (`tokio::join!`), or `tokio::spawn` it and keep the `JoinHandle`";
+    let w = words(cx.file.runtime);
+    let alongside = format!(
+        "to run it alongside other work, join it (`{}`), or `{}` it and keep the handle",
+        w.join, w.spawn
+    );
     let mut help = if source == FutureSource::AsyncBlock && cx.can_await() {
         format!("run its code here: drop the `async` wrapper, or `.await` the block; {alongside}")
     } else if cx.can_await() {
@@ -206,7 +211,7 @@ fn report_single(cx: &mut Cx, value: &Expr, source: FutureSource, how: Discard) 
     } else if cx.in_async() {
         format!("this closure cannot `.await`: use a `for` loop and `.await` each call in its body{example}, or map the items to futures and run them with a bound (`futures::stream::iter(..).map(..).buffer_unordered(LIMIT)`)")
     } else {
-        format!("nothing here can `.await` it: make this code `async` and `.await` it{example}, or hand it to the runtime with `tokio::spawn` and keep the `JoinHandle`")
+        format!("nothing here can `.await` it: make this code `async` and `.await` it{example}, or hand it to the runtime with `{}` and keep the handle", w.spawn)
     };
     if how == Discard::LetUnderscore {
         help = format!("`let _ =` does not keep a value alive; {help}");

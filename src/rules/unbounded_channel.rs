@@ -154,10 +154,20 @@ impl Finder<'_, '_> {
     }
 }
 
-/// Whether a sender carries at most one message: never used, only dropped, or sent on
-/// once outside any loop (`spawn(move || tx.send(r))`).
+/// Whether a sender carries a fixed number of messages: never used, only dropped, or
+/// every use is a send made once, outside any loop (`spawn(move || tx.send(r))`,
+/// `tx.send(Started); ..; tx.send(Done)`): the queue never holds more than that.
 fn sends_once(u: &LocalUses) -> bool {
-    u.mentions == u.drops || used_once(u, SENDS)
+    u.mentions == u.drops || used_once(u, SENDS) || fixed_sends(u)
+}
+
+fn fixed_sends(u: &LocalUses) -> bool {
+    !u.in_opaque_macro
+        && !u.calls.is_empty()
+        && u.mentions - u.drops == u.calls.len()
+        && u.calls
+            .iter()
+            .all(|(m, repeats)| !repeats && SENDS.contains(&m.as_str()))
 }
 
 /// Whether a receiver takes exactly one message, outside any loop, and is then

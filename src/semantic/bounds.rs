@@ -621,6 +621,13 @@ impl Walk<'_, '_> {
                     if self.returns_ready(&c.body) || ends_work(&c.body) {
                         return Size::Opaque;
                     }
+                    // `|h| async move { h.await }`: the items are futures already, the
+                    // work started elsewhere; `|shard| async move { loop { .. } }`: a
+                    // fixed set of long-lived workers that must all run at once (a
+                    // bound would leave some never started).
+                    if awaits_only_its_argument(c) || is_worker(&c.body) {
+                        return Size::Opaque;
+                    }
                     if self.bounds_itself(&BodyScan::of(|s| s.visit_expr(&c.body))) {
                         return Size::Bounded;
                     }
@@ -1236,13 +1243,46 @@ fn is_worker(future: &Expr) -> bool {
             .stmts
             .iter()
             .any(|s| matches!(s, syn::Stmt::Expr(Expr::Loop(_) | Expr::While(_), _))),
+        // `{ let bus = bus.clone(); async move { loop { .. } } }`
+        Expr::Block(b) => match b.block.stmts.last() {
+            Some(syn::Stmt::Expr(e, None)) => is_worker(e),
+            _ => false,
+        },
         _ => false,
+    }
+}
+
+/// Whether a closure only awaits what it is given: `|h| async move { h.await }`,
+/// `|rx| async move { rx.await.ok() }`.
+fn awaits_only_its_argument(c: &syn::ExprClosure) -> bool {
+    let [Pat::Ident(param)] = c.inputs.iter().collect::<Vec<_>>()[..] else {
+        return false;
+    };
+    let Expr::Async(a) = strip(&c.body) else {
+        return false;
+    };
+    let [syn::Stmt::Expr(tail, _)] = a.block.stmts.as_slice() else {
+        return false;
+    };
+    let mut e = strip(tail);
+    loop {
+        match e {
+            Expr::MethodCall(m) if m.args.is_empty() => e = strip(&m.receiver),
+            Expr::Try(t) => e = strip(&t.expr),
+            Expr::Await(aw) => {
+                return chain::path_ident(strip(&aw.base)).is_some_and(|i| *i == param.ident)
+            }
+            _ => return false,
+        }
     }
 }
 
 /// Whether a declared type holds handles of spawned tasks (`Vec<JoinHandle<()>>`).
 fn holds_handles(ty: &str) -> bool {
+    // Tasks' handles, and receivers of replies to work sent elsewhere.
     ty.contains("JoinHandle")
+        || ty.contains("oneshot :: Receiver")
+        || ty.contains("oneshot::Receiver")
 }
 
 /// `x` for `&x` and `&mut x`.

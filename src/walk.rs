@@ -79,6 +79,8 @@ enum Hook {
 static NO_OPTIONS: RuleOptions = RuleOptions {
     extra_calls: Vec::new(),
     read_like: None,
+    spawn_wrappers: Vec::new(),
+    async_methods: Vec::new(),
 };
 
 impl<'a> Walker<'a> {

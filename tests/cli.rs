@@ -450,3 +450,58 @@ fn missing_timeout_extra_calls_are_checked() {
     assert_eq!(d[0]["rule"], "missing-timeout");
     assert_eq!(d[0]["line"], 2);
 }
+
+/// Spawn wrappers and async methods of other crates, named in the configuration.
+#[test]
+fn spawn_wrappers_and_async_methods_are_configurable() {
+    let code = "use rt::spawn_task;\n\
+                pub async fn start(bus: Bus) {\n\
+                \x20   spawn_task(async move { sync().await?; Ok::<_, Error>(()) });\n\
+                \x20   bus.publish(Event::Started);\n\
+                }\n";
+    let dir = project(&[("src/lib.rs", code)]);
+    assert_eq!(
+        check_json(dir.path(), ".", 0)["diagnostics"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    write(
+        dir.path(),
+        "asynclint.toml",
+        "[rules.dropped-join-handle]\nspawn-wrappers = [\"rt::spawn_task\"]\n\
+         [rules.unawaited-future]\nasync-methods = [\"Bus::publish\"]\n",
+    );
+    let v = check_json(dir.path(), ".", 1);
+    let mut found: Vec<(i64, String)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["line"].as_i64().unwrap(),
+                d["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (3, "dropped-join-handle".to_string()),
+            (4, "unawaited-future".to_string())
+        ]
+    );
+    write(
+        dir.path(),
+        "asynclint.toml",
+        "[rules.missing-timeout]\nspawn-wrappers = [\"rt::spawn_task\"]\n",
+    );
+    asynclint()
+        .args(["check", "."])
+        .current_dir(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("has no option `spawn-wrappers`"));
+}

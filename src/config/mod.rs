@@ -37,6 +37,12 @@ pub struct RuleOptions {
     pub extra_calls: Vec<ExtraCall>,
     /// `sequential-awaits`: the verbs that count as read-like (replaces the default).
     pub read_like: Option<Vec<String>>,
+    /// Task-spawning rules: more fns that spawn the future they are given and
+    /// return its handle (another crate's `spawn_task`), by full path.
+    pub spawn_wrappers: Vec<String>,
+    /// `unawaited-future`: more methods whose call only makes a future (another
+    /// crate's async methods), as `method` or `Type::method`.
+    pub async_methods: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -127,6 +133,11 @@ const RULE_OPTIONS: &[(&str, &[&str])] = &[
     ("blocking-in-async", &["extra-calls"]),
     ("missing-timeout", &["extra-calls"]),
     ("sequential-awaits", &["read-like"]),
+    ("dropped-join-handle", &["spawn-wrappers"]),
+    ("detached-task", &["spawn-wrappers"]),
+    ("unbounded-spawn", &["spawn-wrappers"]),
+    ("fail-fast-detached-tasks", &["spawn-wrappers"]),
+    ("unawaited-future", &["async-methods"]),
 ];
 
 #[derive(Deserialize, Default)]
@@ -166,6 +177,8 @@ struct RawRule {
     severity: Option<RawSeverity>,
     extra_calls: Option<Spanned<Vec<RawCall>>>,
     read_like: Option<Spanned<Vec<String>>>,
+    spawn_wrappers: Option<Spanned<Vec<String>>>,
+    async_methods: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -427,6 +440,28 @@ impl Config {
                 }
                 options.read_like = Some(names.into_inner());
             }
+            for (key, value, slot) in [
+                (
+                    "spawn-wrappers",
+                    rule.spawn_wrappers,
+                    &mut options.spawn_wrappers,
+                ),
+                (
+                    "async-methods",
+                    rule.async_methods,
+                    &mut options.async_methods,
+                ),
+            ] {
+                if let Some(names) = value {
+                    if !allowed.contains(&key) {
+                        return Err(at(
+                            names.span(),
+                            format!("rule `{name_str}` has no option `{key}`"),
+                        ));
+                    }
+                    *slot = names.into_inner();
+                }
+            }
             rules.insert(
                 name_str,
                 RuleConfig {
@@ -474,6 +509,12 @@ impl Config {
             }
             if c.options.read_like.is_some() {
                 entry.options.read_like = c.options.read_like;
+            }
+            if !c.options.spawn_wrappers.is_empty() {
+                entry.options.spawn_wrappers = c.options.spawn_wrappers;
+            }
+            if !c.options.async_methods.is_empty() {
+                entry.options.async_methods = c.options.async_methods;
             }
         }
         if child.tests_set {

@@ -47,6 +47,8 @@ pub struct FileConfig {
 static NO_OPTIONS: RuleOptions = RuleOptions {
     extra_calls: Vec::new(),
     read_like: None,
+    spawn_wrappers: Vec::new(),
+    async_methods: Vec::new(),
 };
 
 impl FileConfig {

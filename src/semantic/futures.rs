@@ -38,7 +38,7 @@ pub fn future_source(cx: &Cx, expr: &Expr) -> Option<FutureSource> {
             Expr::Path(p) if p.qself.is_none() => fn_source(cx, &p.path, c.args.len()),
             _ => None,
         },
-        Expr::MethodCall(m) => method_source(m),
+        Expr::MethodCall(m) => method_source(cx, m),
         _ => None,
     }
 }
@@ -85,8 +85,17 @@ fn is_checked_code_path(full: &str) -> bool {
         || root.chars().next().is_some_and(char::is_uppercase)
 }
 
-fn method_source(m: &ExprMethodCall) -> Option<FutureSource> {
+fn method_source(cx: &Cx, m: &ExprMethodCall) -> Option<FutureSource> {
     let name = m.method.to_string();
+    // The configuration's async methods (another crate's `publish`).
+    let configured = cx
+        .options
+        .async_methods
+        .iter()
+        .any(|c| c == &name || c.rsplit_once("::").is_some_and(|(_, n)| n == name));
+    if configured {
+        return Some(FutureSource::Known(name));
+    }
     if is_std_method_name(&name) {
         return None;
     }

@@ -141,7 +141,14 @@ pub fn spawn_call(cx: &Cx, expr: &Expr) -> Option<Spawn> {
     match strip(expr) {
         Expr::Call(_) => {
             let path = cx.call_path(expr)?;
-            let kind = spawn_fn_kind(&path)?;
+            // The configuration's spawn wrappers (another crate's `spawn_task`).
+            let configured = || {
+                cx.options
+                    .spawn_wrappers
+                    .contains(&path)
+                    .then_some(SpawnKind::Detaches)
+            };
+            let kind = spawn_fn_kind(&path).or_else(configured)?;
             let spawner = chain::call_path(expr)
                 .map(|p| cx.text(p).to_string())
                 .unwrap_or(path);

@@ -58,7 +58,8 @@ impl Rule for SequentialAwaits {
 
 /// One `let pat = call(..).await;` (or `.await?;`) whose call reads by its name.
 struct Step<'a> {
-    pat: &'a Pat,
+    /// The `let` pattern; `None` for a read awaited in place.
+    pat: Option<&'a Pat>,
     awaited: &'a Expr,
     /// The awaited future: `get_user(id)`.
     call: &'a Expr,
@@ -68,6 +69,8 @@ struct Step<'a> {
     tried: bool,
     declared: HashSet<String>,
     uses: NameUses,
+    /// Awaited in place, as an argument or a field, not bound by a `let` of its own.
+    in_place: bool,
 }
 
 fn step<'s>(stmt: &'s Stmt, verbs: &[&str]) -> Option<Step<'s>> {
@@ -80,7 +83,8 @@ fn step<'s>(stmt: &'s Stmt, verbs: &[&str]) -> Option<Step<'s>> {
     else {
         return None;
     };
-    if !attrs.is_empty() || init.diverge.is_some() {
+    // `let Some(user) = get_user(id).await else { return };` is a step too.
+    if !attrs.is_empty() {
         return None;
     }
     let (awaited, tried) = match strip(&init.expr) {
@@ -101,7 +105,7 @@ fn step<'s>(stmt: &'s Stmt, verbs: &[&str]) -> Option<Step<'s>> {
     let mut declared = HashSet::default();
     pattern_names(pat, &mut declared);
     Some(Step {
-        pat,
+        pat: Some(pat),
         awaited,
         call: call.call,
         key: FnKey {
@@ -113,35 +117,249 @@ fn step<'s>(stmt: &'s Stmt, verbs: &[&str]) -> Option<Step<'s>> {
         tried,
         declared,
         uses: NameUses::of_expr(&a.base),
+        in_place: false,
     })
 }
 
 fn check_block(cx: &mut Cx, block: &Block) {
-    let configured: Vec<&str>;
-    let verbs = match &cx.options.read_like {
-        Some(names) => {
-            configured = names.iter().map(String::as_str).collect();
-            &configured[..]
-        }
-        None => READ_LIKE_VERBS,
+    let configured: Vec<String> = cx.options.read_like.clone().unwrap_or_default();
+    let verbs: Vec<&str> = match &cx.options.read_like {
+        Some(_) => configured.iter().map(String::as_str).collect(),
+        None => READ_LIKE_VERBS.to_vec(),
     };
     let stmts = &block.stmts;
     let mut run: Vec<Step> = Vec::new();
     let mut run_start = 0;
+    // Names whose values come from the run's results, also through statements in
+    // between (`let n = user.id + 1;`): a later step that reads one depends on the run.
+    let mut derived: HashSet<String> = HashSet::default();
     for (i, stmt) in stmts.iter().enumerate() {
-        let Some(s) = step(stmt, verbs) else {
+        let Some(s) = step(stmt, &verbs) else {
+            if !run.is_empty() && transparent(stmt, &run) {
+                let uses = stmt_uses(stmt);
+                if uses.reads.iter().any(|n| derived.contains(n)) {
+                    derived.extend(uses.declared.iter().cloned());
+                }
+                continue;
+            }
+            report(cx, &run);
+            run.clear();
+            derived.clear();
+            check_arguments(cx, stmt, &verbs);
+            continue;
+        };
+        let depends_on_run = run.iter().any(|r| depends(cx, &stmts[..run_start], r, &s))
+            || s.uses.reads.iter().any(|n| derived.contains(n));
+        if run.is_empty() || depends_on_run {
+            report(cx, &run);
+            run.clear();
+            derived.clear();
+            run_start = i;
+        }
+        derived.extend(s.declared.iter().cloned());
+        run.push(s);
+    }
+    report(cx, &run);
+}
+
+fn stmt_uses(stmt: &Stmt) -> NameUses {
+    let b = Block {
+        brace_token: Default::default(),
+        stmts: vec![stmt.clone()],
+    };
+    NameUses::of_block(&b)
+}
+
+/// A statement between two reads that changes nothing they depend on: it does not
+/// await, cannot leave early (`return`, `?`, `break`, `continue`, a panic), and
+/// assigns no name a read uses.
+fn transparent(stmt: &Stmt, run: &[Step]) -> bool {
+    let exprs: Vec<&Expr> = match stmt {
+        Stmt::Local(l) => match &l.init {
+            Some(init) if init.diverge.is_none() => vec![&*init.expr],
+            Some(_) => return false,
+            None => Vec::new(),
+        },
+        Stmt::Expr(e, _) => vec![e],
+        Stmt::Macro(_) => Vec::new(),
+        Stmt::Item(_) => return true,
+    };
+    if let Stmt::Macro(m) = stmt {
+        let name = m
+            .mac
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        // Logging and formatting only; anything else (`bail!`, `assert!`) may leave.
+        return matches!(
+            name.as_str(),
+            "trace"
+                | "debug"
+                | "info"
+                | "warn"
+                | "error"
+                | "event"
+                | "println"
+                | "eprintln"
+                | "print"
+                | "eprint"
+                | "log"
+        );
+    }
+    let leaves = exprs
+        .iter()
+        .any(|e| !own_awaits_in(e).is_empty() || can_leave(e));
+    if leaves {
+        return false;
+    }
+    let uses = stmt_uses(stmt);
+    !run.iter().any(|r| {
+        uses.writes.iter().any(|w| r.uses.reads.contains(w))
+            || uses.mut_borrows.iter().any(|w| r.uses.reads.contains(w))
+    })
+}
+
+/// Whether an expression can leave the enclosing code: `return`, `?`, `break`,
+/// `continue`, or a macro that may (`bail!`, `ensure!`, `panic!`, assertions).
+fn can_leave(e: &Expr) -> bool {
+    use syn::visit::Visit;
+    struct L(bool);
+    impl<'ast> Visit<'ast> for L {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            match e {
+                Expr::Return(_) | Expr::Try(_) | Expr::Break(_) | Expr::Continue(_) => {
+                    self.0 = true
+                }
+                Expr::Closure(_) | Expr::Async(_) => {}
+                _ => syn::visit::visit_expr(self, e),
+            }
+        }
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            let name = m
+                .path
+                .segments
+                .last()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default();
+            if !matches!(
+                name.as_str(),
+                "format"
+                    | "vec"
+                    | "trace"
+                    | "debug"
+                    | "info"
+                    | "warn"
+                    | "error"
+                    | "println"
+                    | "eprintln"
+                    | "write"
+                    | "writeln"
+                    | "concat"
+                    | "stringify"
+            ) {
+                self.0 = true;
+            }
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut l = L(false);
+    l.visit_expr(e);
+    l.0
+}
+
+/// Reads awaited one after another inside one expression's arguments or fields:
+/// `Page::new(get_user(id).await?, get_orders(id).await?)`, `Dashboard { user:
+/// get_user(id).await?, orders: get_orders(id).await? }`, a builder chain.
+fn check_arguments(cx: &mut Cx, stmt: &Stmt, verbs: &[&str]) {
+    let e = match stmt {
+        Stmt::Local(l) => match &l.init {
+            Some(init) => &*init.expr,
+            None => return,
+        },
+        Stmt::Expr(e, _) => e,
+        _ => return,
+    };
+    let mut parts: Vec<&Expr> = Vec::new();
+    collect_parts(strip(e), &mut parts);
+    let mut run: Vec<Step> = Vec::new();
+    for part in parts {
+        let Some(s) = part_step(part, verbs) else {
             report(cx, &run);
             run.clear();
             continue;
         };
-        if run.is_empty() || run.iter().any(|r| depends(cx, &stmts[..run_start], r, &s)) {
+        if run.iter().any(|r| depends(cx, &[], r, &s)) {
             report(cx, &run);
             run.clear();
-            run_start = i;
         }
         run.push(s);
     }
     report(cx, &run);
+}
+
+/// The argument and field expressions of a call, a method chain, a struct literal or
+/// a tuple, in evaluation order.
+fn collect_parts<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
+    // An awaited part is one step; anything else is looked into, in evaluation order.
+    let part = |p: &'a Expr, out: &mut Vec<&'a Expr>| {
+        let awaited = match strip(p) {
+            Expr::Try(t) => matches!(strip(&t.expr), Expr::Await(_)),
+            Expr::Await(_) => true,
+            _ => false,
+        };
+        if awaited {
+            out.push(p);
+        } else {
+            collect_parts(p, out);
+        }
+    };
+    match strip(e) {
+        Expr::Try(t) => collect_parts(&t.expr, out),
+        Expr::Call(c) => c.args.iter().for_each(|a| part(a, out)),
+        Expr::MethodCall(m) => {
+            collect_parts(&m.receiver, out);
+            m.args.iter().for_each(|a| part(a, out));
+        }
+        Expr::Struct(st) => st.fields.iter().for_each(|f| part(&f.expr, out)),
+        Expr::Tuple(t) => t.elems.iter().for_each(|a| part(a, out)),
+        _ => {}
+    }
+}
+
+/// An argument that is a read awaited in place: `get_user(id).await?`.
+fn part_step<'a>(part: &'a Expr, verbs: &[&str]) -> Option<Step<'a>> {
+    let (awaited, tried) = match strip(part) {
+        Expr::Try(t) => (strip(&t.expr), true),
+        e => (e, false),
+    };
+    let Expr::Await(a) = awaited else {
+        return None;
+    };
+    let call = awaited_call(a)?;
+    if !is_read_like(&call.name, verbs)
+        || is_sequential_op(&call.name)
+        || chain_writes(&a.base)
+        || !own_awaits_in(&a.base).is_empty()
+    {
+        return None;
+    }
+    Some(Step {
+        pat: None,
+        awaited,
+        call: call.call,
+        key: FnKey {
+            name: call.name.clone(),
+            arity: call.args.len(),
+            is_method: call.receiver.is_some(),
+        },
+        name: call.name,
+        tried,
+        declared: HashSet::default(),
+        uses: NameUses::of_expr(&a.base),
+        in_place: true,
+    })
 }
 
 /// Whether `later` cannot start before `earlier` is done, as far as the syntax tells.
@@ -209,16 +427,37 @@ fn help(cx: &Cx, run: &[Step]) -> String {
         Runtime::Tokio => "tokio",
         _ => "futures",
     };
-    let pats: Vec<String> = run.iter().map(|s| pat_text(cx, s.pat)).collect();
+    let pats: Vec<String> = run
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            s.pat
+                .map_or_else(|| format!("r{}", i + 1), |p| pat_text(cx, p))
+        })
+        .collect();
     let calls: Vec<String> = run.iter().map(|s| one_line(cx.text(s.call))).collect();
     let all_tried = run.iter().all(|s| s.tried);
     let (mac, tail) = [("join", ""), ("try_join", "?")][usize::from(all_tried)];
     let all = ["both", "all"][usize::from(run.len() > 2)];
+    let refutable = run.iter().any(|s| {
+        s.pat.is_some_and(|p| {
+            !matches!(
+                p,
+                Pat::Ident(_) | Pat::Type(_) | Pat::Tuple(_) | Pat::Wild(_)
+            )
+        })
+    });
     let mut help = format!(
         "start them together and wait for {all}: `let ({}) = {crate_name}::{mac}!({}){tail};`",
         pats.join(", "),
         calls.join(", ")
     );
+    if run.iter().any(|s| s.in_place) {
+        help.push_str(", then build the value from the results");
+    }
+    if refutable {
+        help.push_str(", then take the results apart as before");
+    }
     if !all_tried && run.iter().any(|s| s.tried) {
         help.push_str(", then apply `?` to the results that had it");
     }

@@ -61,6 +61,9 @@ pub struct Local {
     pub uses_tokio: bool,
     /// Fields of `self` it locks (sync or async locks).
     pub locks: Vec<String>,
+    /// An async fn whose body runs a loop nothing can end (no `break`, `return`, `?`,
+    /// cancellation branch or process exit): once started, it runs forever.
+    pub runs_forever: bool,
 }
 
 /// What one `.await` of a fn's own body waits for.

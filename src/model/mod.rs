@@ -193,6 +193,9 @@ impl Model {
                         .all(|&i| self.fns[i as usize].returns_result)
             }
             ModelQuery::Resolves(c) => self.resolve(c).is_some(),
+            ModelQuery::RunsForever(c) => self
+                .resolve(c)
+                .is_some_and(|i| self.fns[i].local.runs_forever),
             // A client built without a deadline is the crate's client when the crate
             // uses a client it did not build on the spot, and builds none with one.
             ModelQuery::ClientUsedWithoutDeadline { krate, kind } => {

@@ -214,6 +214,11 @@ impl Recorder {
             syn::ReturnType::Type(_, ty) => last_type_segment(ty),
             syn::ReturnType::Default => None,
         };
+        let runs_forever = is_async
+            && body.stmts.iter().any(|s| match s {
+                Stmt::Expr(e, _) => crate::semantic::body::is_endless_loop(e),
+                _ => false,
+            });
         let returns_guard = match &sig.output {
             syn::ReturnType::Type(_, ty) => is_sync_guard_type(ty, at.file),
             syn::ReturnType::Default => false,
@@ -244,6 +249,7 @@ impl Recorder {
                 future,
                 local: Local {
                     returns_guard,
+                    runs_forever,
                     ..Local::default()
                 },
                 sites: Vec::new(),

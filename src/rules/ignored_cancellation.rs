@@ -6,6 +6,7 @@ use super::{FnKind, FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 use crate::semantic::body::{is_endless_loop, is_stub_body, own_awaits, NameUses};
 use crate::semantic::chain;
+use crate::semantic::index::{IndexQuery, ModelQuery};
 use crate::semantic::macros::is_select_macro;
 use crate::semantic::tasks::{async_block_of, discarded_handle, spawn_call, SpawnKind};
 use crate::semantic::Cx;
@@ -45,8 +46,51 @@ impl Rule for IgnoredCancellation {
     }
 
     fn check_fn(&self, cx: &mut Cx, f: &FnNode) {
+        if is_stub_body(f.body)
+            || !cx.file.block_mentions(f.body, &["Token", "token"])
+                && token_params(cx, f).is_empty()
+        {
+            return;
+        }
+        // (c) A token re-created in place (`self.token = CancellationToken::new()`)
+        // without cancelling the one it replaces: the tasks holding the old token are
+        // never told to stop.
+        for (at, place) in recreated_tokens(cx, f.body) {
+            let d = Diagnostic::new(
+                META.name,
+                META.severity,
+                at,
+                format!("`{place}` is replaced with a fresh token without cancelling the old one: the tasks started with the old token are never told to stop, and keep running beside the new ones"),
+            )
+            .with_label("old token dropped, not cancelled")
+            .with_help(format!("cancel the old token first (`{place}.cancel();`), then replace it; or keep one long-lived parent and hand each generation a `child_token()`"));
+            cx.report(d);
+        }
         let params = token_params(cx, f);
-        if params.is_empty() || is_stub_body(f.body) {
+        // (b') A fresh token handed to a child while a parent token is at hand (a used
+        // parameter, a token field of `self`).
+        let parent = params
+            .first()
+            .map(|p| p.name.clone())
+            .or_else(|| token_field(cx, f.body));
+        if let Some(parent) = &parent {
+            let uses = NameUses::of_block(f.body);
+            let used = params.is_empty() || params.iter().any(|p| uses.reads.contains(&p.name));
+            if used {
+                for call in handed_fresh_tokens(cx, f.body) {
+                    let d = Diagnostic::new(
+                        META.name,
+                        META.severity,
+                        call,
+                        format!("a fresh token is handed on while `{parent}` is at hand: cancelling `{parent}` does not reach the work given this one, so it keeps running after its owner stopped"),
+                    )
+                    .with_label("new token, not linked to the parent")
+                    .with_help(format!("hand on `{parent}.child_token()`: it is cancelled whenever `{parent}` is, and cancelling it does not cancel the parent"));
+                    cx.report(d);
+                }
+            }
+        }
+        if params.is_empty() {
             return;
         }
         let uses = NameUses::of_block(f.body);
@@ -82,8 +126,12 @@ impl Rule for IgnoredCancellation {
             cx.report(d);
         }
         // (a) A token accepted and never consulted. A trait fixes the signature of
-        // its methods, so there an unused token is the trait's choice, not a bug here.
-        if !fresh.is_empty() || matches!(f.kind, FnKind::TraitImpl | FnKind::TraitDefault) {
+        // its methods: an impl that does no waiting work may ignore the token; one that
+        // awaits or loops is work the caller can no longer stop.
+        let does_work = !own_awaits(f.body).is_empty() || has_loop(f.body);
+        if !fresh.is_empty()
+            || (matches!(f.kind, FnKind::TraitImpl | FnKind::TraitDefault) && !does_work)
+        {
             return;
         }
         for p in ignored {
@@ -100,6 +148,14 @@ impl Rule for IgnoredCancellation {
     }
 
     fn check_stmt(&self, cx: &mut Cx, stmt: &Stmt) {
+        // A task an async `main` starts lives as long as the process, on purpose.
+        let in_main = cx.enclosing_fn_text.is_some_and(|(head, _)| {
+            let head = cx.file.slice(head);
+            head.contains("::main]") || head.contains("#[main]")
+        });
+        if in_main {
+            return;
+        }
         // Only a task whose handle is thrown away: a kept handle can be aborted.
         let Some((call, detached)) = discarded_handle(stmt) else {
             return;
@@ -122,6 +178,10 @@ impl Rule for IgnoredCancellation {
             _ => return,
         };
         let Some(body) = future.and_then(async_block_of) else {
+            // `tokio::spawn(run_sweeper(cache))` where `run_sweeper` loops forever.
+            if let Some(f) = future {
+                report_forever_fn(cx, callee, f, &spawn.spawner);
+            }
             return;
         };
         let Some(endless) = body.stmts.iter().find_map(|s| match s {
@@ -224,4 +284,199 @@ fn fresh_tokens(cx: &Cx, body: &Block) -> Vec<TextRange> {
     };
     f.visit_block(body);
     f.out
+}
+
+/// A spawned call of a crate fn that runs a loop nothing can end (the crate model
+/// knows the fn): the task never stops.
+fn report_forever_fn(cx: &mut Cx, callee: TextRange, future: &Expr, spawner: &str) {
+    let call = chain::strip(future);
+    if !matches!(call, Expr::Call(_) | Expr::MethodCall(_)) {
+        return;
+    }
+    let Some(c) = cx.callee(call) else {
+        return;
+    };
+    let name = c.written();
+    let d = Diagnostic::new(
+        META.name,
+        META.severity,
+        callee,
+        format!("the task spawned by `{spawner}` runs `{name}`, whose loop has no way out: nothing can stop it, so it outlives the code that started it and runs until it panics or the runtime shuts down"),
+    )
+    .with_label("spawned task never ends")
+    .with_help(format!("give `{name}` a way out: pass it a `CancellationToken` (a `child_token()` of its owner's) and `select!` on `token.cancelled()` in its loop; or keep the task's handle and abort it when its owner shuts down"));
+    cx.report_if(IndexQuery::Model(ModelQuery::RunsForever(c)), d);
+}
+
+/// Whether a body runs a loop (of its own, not in nested closures or items).
+fn has_loop(body: &Block) -> bool {
+    struct L(bool);
+    impl<'ast> Visit<'ast> for L {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            match e {
+                Expr::Loop(_) | Expr::While(_) | Expr::ForLoop(_) => self.0 = true,
+                Expr::Closure(_) | Expr::Async(_) => {}
+                _ => visit::visit_expr(self, e),
+            }
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut l = L(false);
+    l.visit_block(body);
+    l.0
+}
+
+/// Whether an expression makes a fresh token: `CancellationToken::new()`/`default()`.
+fn is_fresh_token(cx: &Cx, e: &Expr) -> bool {
+    let Some(p) = chain::call_path(chain::strip(e)) else {
+        return false;
+    };
+    let path = cx.resolve(p).unwrap_or_else(|| cx.text(p).to_string());
+    let mut segs = path.rsplit("::");
+    let (ctor, ty) = (segs.next().unwrap_or(""), segs.next().unwrap_or(""));
+    FRESH_TOKEN_FNS.contains(&ctor) && TOKEN_TYPES.contains(&ty)
+}
+
+/// A token field of `self` the body mentions (`self.shutdown` declared as a
+/// `CancellationToken` in a struct of this file).
+fn token_field(cx: &Cx, body: &Block) -> Option<String> {
+    struct F<'c, 'a> {
+        cx: &'c Cx<'a>,
+        found: Option<String>,
+    }
+    impl<'ast> Visit<'ast> for F<'_, '_> {
+        fn visit_expr_field(&mut self, f: &'ast syn::ExprField) {
+            if let (syn::Member::Named(n), Expr::Path(p)) = (&f.member, chain::strip(&f.base)) {
+                let ty = self.cx.file.fields.get(&n.to_string()).unwrap_or("");
+                let last = ty.rsplit("::").next().unwrap_or("");
+                if p.path.is_ident("self") && TOKEN_TYPES.contains(&last) {
+                    self.found.get_or_insert_with(|| format!("self.{n}"));
+                }
+            }
+            visit::visit_expr_field(self, f);
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut f = F { cx, found: None };
+    f.visit_block(body);
+    f.found
+}
+
+/// Fresh tokens handed on: an argument of a call or a method call, a field of a
+/// struct being built, or bound to a local that then goes to one of those.
+fn handed_fresh_tokens(cx: &Cx, body: &Block) -> Vec<TextRange> {
+    struct H<'c, 'a> {
+        cx: &'c Cx<'a>,
+        fresh_locals: Vec<(String, TextRange)>,
+        out: Vec<TextRange>,
+    }
+    impl H<'_, '_> {
+        fn arg(&mut self, a: &Expr) {
+            let a = chain::strip(a);
+            let a = match a {
+                Expr::MethodCall(m) if m.method == "clone" => chain::strip(&m.receiver),
+                Expr::Reference(r) => chain::strip(&r.expr),
+                a => a,
+            };
+            if is_fresh_token(self.cx, a) {
+                self.out.push(self.cx.range(a));
+            } else if let Some(i) = chain::path_ident(a) {
+                if let Some((_, r)) = self.fresh_locals.iter().find(|(n, _)| i == n) {
+                    self.out.push(*r);
+                }
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for H<'_, '_> {
+        fn visit_local(&mut self, l: &'ast syn::Local) {
+            if let (Pat::Ident(p), Some(init)) = (&l.pat, &l.init) {
+                if is_fresh_token(self.cx, &init.expr) {
+                    self.fresh_locals
+                        .push((p.ident.to_string(), self.cx.range(chain::strip(&init.expr))));
+                }
+            }
+            visit::visit_local(self, l);
+        }
+        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+            for a in &c.args {
+                self.arg(a);
+            }
+            visit::visit_expr_call(self, c);
+        }
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            for a in &m.args {
+                self.arg(a);
+            }
+            visit::visit_expr_method_call(self, m);
+        }
+        fn visit_field_value(&mut self, f: &'ast syn::FieldValue) {
+            self.arg(&f.expr);
+            visit::visit_field_value(self, f);
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut h = H {
+        cx,
+        fresh_locals: Vec::new(),
+        out: Vec::new(),
+    };
+    h.visit_block(body);
+    // A fresh token with a lifecycle of its own is kept: cancelled here, or returned
+    // to the caller (who cancels it: a drain token for connections).
+    let kept: Vec<TextRange> = h
+        .fresh_locals
+        .iter()
+        .filter(|(name, _)| {
+            let cancelled = cx
+                .file
+                .slice(cx.file.range(body.brace_token.span.join()))
+                .contains(&format!("{name}.cancel()"));
+            let returned = match body.stmts.last() {
+                Some(Stmt::Expr(tail, None)) => NameUses::of_expr(tail).reads.contains(name),
+                _ => false,
+            };
+            cancelled || returned
+        })
+        .map(|(_, r)| *r)
+        .collect();
+    h.out.retain(|r| !kept.contains(r));
+    h.out.sort();
+    h.out.dedup();
+    h.out
+}
+
+/// `place = CancellationToken::new()` with no `place.cancel()` before it in the
+/// body: the replaced token is never cancelled.
+fn recreated_tokens(cx: &Cx, body: &Block) -> Vec<(TextRange, String)> {
+    struct R<'c, 'a> {
+        cx: &'c Cx<'a>,
+        cancelled: Vec<String>,
+        out: Vec<(TextRange, String)>,
+    }
+    impl<'ast> Visit<'ast> for R<'_, '_> {
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            if m.method == "cancel" {
+                let text: String = self.cx.text(&*m.receiver).split_whitespace().collect();
+                self.cancelled.push(text);
+            }
+            visit::visit_expr_method_call(self, m);
+        }
+        fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+            visit::visit_expr_assign(self, a);
+            if is_fresh_token(self.cx, &a.right) {
+                let place: String = self.cx.text(&*a.left).split_whitespace().collect();
+                if !self.cancelled.contains(&place) {
+                    self.out.push((self.cx.range(&*a.right), place));
+                }
+            }
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut r = R {
+        cx,
+        cancelled: Vec::new(),
+        out: Vec::new(),
+    };
+    r.visit_block(body);
+    r.out
 }

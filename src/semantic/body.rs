@@ -424,13 +424,28 @@ fn has_way_out(body: &Block) -> bool {
     w.0
 }
 
+/// Whether macro tokens may hold a `return`, `break` or `?` operator. A `?` counts only
+/// after an operand (`load()?`, `x?`): before one (`error = ?e`, `info!(?id)`) it is
+/// a tracing field's debug sigil.
 fn may_exit(ts: proc_macro2::TokenStream) -> bool {
-    ts.into_iter().any(|tt| match tt {
-        proc_macro2::TokenTree::Ident(i) => i == "return" || i == "break",
-        proc_macro2::TokenTree::Punct(p) => p.as_char() == '?',
-        proc_macro2::TokenTree::Group(g) => may_exit(g.stream()),
-        proc_macro2::TokenTree::Literal(_) => false,
-    })
+    use proc_macro2::TokenTree;
+    let mut after_operand = false;
+    for tt in ts {
+        let found = match &tt {
+            TokenTree::Ident(i) => i == "return" || i == "break",
+            TokenTree::Punct(p) => p.as_char() == '?' && after_operand,
+            TokenTree::Group(g) => may_exit(g.stream()),
+            TokenTree::Literal(_) => false,
+        };
+        if found {
+            return true;
+        }
+        after_operand = matches!(
+            tt,
+            TokenTree::Ident(_) | TokenTree::Literal(_) | TokenTree::Group(_)
+        );
+    }
+    false
 }
 
 /// Macros that mark a body as not written yet.

@@ -241,6 +241,8 @@ pub enum ModelQuery {
     ReturnsResult(Callee),
     /// The call names exactly one fn of the crate.
     Resolves(Callee),
+    /// The callee (an async fn) runs a loop nothing can end.
+    RunsForever(Callee),
     /// The crate makes awaited calls with clients of this kind built elsewhere than
     /// the call (fields, parameters, factories), and builds none with a deadline.
     ClientUsedWithoutDeadline {

@@ -6,6 +6,7 @@ use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::always_exits;
 use crate::semantic::chain::{receiver_ident, strip};
+use crate::semantic::index::{Explain, IndexQuery, ModelQuery};
 use crate::semantic::macros::{parse_body, MacroBody, SelectBranch};
 use crate::semantic::provenance::trace;
 use crate::semantic::runtime::words;
@@ -37,6 +38,11 @@ enum Loss {
     Queue,
     /// The value moved into the future (`Sender::send`).
     Value,
+    /// A notification sent while no listener exists (`event_listener`'s `listen()`).
+    Notify,
+    /// What a crate fn had read or written when it was dropped (the model knows the
+    /// fn awaits such an operation).
+    Helper,
 }
 
 /// Methods whose futures tokio documents as not cancel safe, with the number of
@@ -101,6 +107,7 @@ fn check_select(cx: &mut Cx, branches: &[SelectBranch]) {
     for (i, b) in branches.iter().enumerate() {
         let Some(fut) = &b.future else { continue };
         let Some((op, loss, call)) = unsafe_op(cx, fut) else {
+            check_helper(cx, branches, i, b, fut);
             continue;
         };
         let receiver = match call {
@@ -146,6 +153,11 @@ fn unsafe_op<'e>(cx: &Cx, fut: &'e Expr) -> Option<(String, Loss, &'e Expr)> {
     match strip(fut) {
         Expr::MethodCall(m) if m.method == "fuse" && m.args.is_empty() => {
             unsafe_op(cx, &m.receiver)
+        }
+        Expr::MethodCall(m) if m.method == "listen" && m.args.is_empty() => {
+            let event_listener = cx.file.uses.imports_crate("event_listener")
+                || crate::semantic::text::mentions(cx.file.text, "event_listener");
+            event_listener.then(|| ("listen".to_string(), Loss::Notify, strip(fut)))
         }
         Expr::MethodCall(m) => {
             let name = m.method.to_string();
@@ -202,6 +214,8 @@ fn message(op: &str, loss: Loss) -> String {
         Loss::Copy => "the bytes it has read but not yet written are dropped with its buffer",
         Loss::Queue => "the waiting future is dropped and gives up its place in the queue, so under contention this task can keep being overtaken",
         Loss::Value => "the pending send is dropped together with the message it holds: the message is lost",
+        Loss::Notify => "the listener is dropped, and a notification sent before the next one is created is missed: the loop can go on waiting for an event that already happened",
+        Loss::Helper => "what it had read or written so far is lost with it (it awaits an operation that is not cancel safe)",
     };
     format!("`{op}` is created afresh on every pass of the loop: when another branch of this `select!` wins, {what}")
 }
@@ -213,7 +227,8 @@ fn help(op: &str, loss: Loss, receiver: Option<String>, fut: &str, pin_macro: &s
         Loss::Read if op == "read_line" => format!("keep the partial line between passes: make `let mut lines = {recv}.lines();` before the loop and select on `lines.next_line()`, which is cancel safe; or {pin}"),
         Loss::Read => format!("read with the cancel-safe `{recv}.read_buf(&mut buf)` into a buffer that lives outside the loop and take complete frames from it (what `tokio_util::codec::FramedRead` does); or {pin}"),
         Loss::Write => format!("{pin}; or write with `{recv}.write_all_buf(&mut buf)`, which advances `buf` past what was written"),
-        Loss::Copy | Loss::Queue => pin,
+        Loss::Copy | Loss::Queue | Loss::Helper => pin,
+        Loss::Notify => format!("create the listener before checking the condition and keep it across passes (`let listener = event.listen();` outside the loop, a new one only after it fires), or {pin}"),
         Loss::Value => format!("reserve a slot first: select on `permit = {recv}.reserve()` and call `permit.send(..)` in its handler, so the message is moved only once it can be delivered"),
     }
 }
@@ -250,4 +265,59 @@ fn selects_in(body: &Block) -> Vec<std::rc::Rc<MacroBody>> {
     let mut f = Finder::default();
     f.visit_block(body);
     f.found
+}
+
+/// A branch future that is a call of a crate fn which awaits an operation that is not
+/// cancel safe (`read_frame(&mut conn)` where `read_frame` awaits `read_exact`): reported
+/// if the crate model says so, with the chain as a note.
+fn check_helper(cx: &mut Cx, branches: &[SelectBranch], i: usize, b: &SelectBranch, fut: &Expr) {
+    let call = match strip(fut) {
+        Expr::MethodCall(m) if m.method == "fuse" && m.args.is_empty() => strip(&m.receiver),
+        e => e,
+    };
+    if !matches!(call, Expr::Call(_) | Expr::MethodCall(_)) {
+        return;
+    }
+    let Some(callee) = cx.callee(call) else {
+        return;
+    };
+    let rival = branches
+        .iter()
+        .enumerate()
+        .find_map(|(j, r)| match &r.future {
+            Some(f) if j != i && !always_exits(&r.handler) => Some(f),
+            _ => None,
+        });
+    let Some(rival) = rival else {
+        return;
+    };
+    let _ = b;
+    let op = callee.written();
+    let fut_text = cx.snippet(fut, 48);
+    let d = Diagnostic::new(
+        META.name,
+        META.severity,
+        cx.range(fut),
+        message(&op, Loss::Helper),
+    )
+    .with_label("created afresh on every pass of the loop")
+    .with_secondary(
+        cx.range(rival),
+        "when this branch wins, the loop goes round and starts over",
+    )
+    .with_help(help(
+        &op,
+        Loss::Helper,
+        None,
+        &fut_text,
+        words(cx.file.runtime).pin,
+    ));
+    cx.report_if_explained(
+        IndexQuery::Model(ModelQuery::CancelUnsafe(callee)),
+        d,
+        Explain {
+            note: "it is not cancel safe through {chain}".to_string(),
+            places: false,
+        },
+    );
 }

@@ -97,9 +97,74 @@ pub fn blocks_spawned_task(cx: &super::Cx, at: usize) -> bool {
     let Some((head, body)) = cx.enclosing_fn_text else {
         return false;
     };
-    let before = cx.file.slice(crate::source::TextRange::new(body.start, at));
     let multi_thread = cx.file.slice(head).contains("multi_thread");
-    !multi_thread && (before.contains("spawn(") || before.contains("spawn_local("))
+    let text = cx.file.slice(body);
+    let at = at.saturating_sub(body.start).min(text.len());
+    !multi_thread && task_spawned_before(text, at)
+}
+
+/// Whether `text` spawns a task (not an OS thread) whose spawn call ends before `at`:
+/// a wait inside the spawned future itself is that task's own business.
+fn task_spawned_before(text: &str, at: usize) -> bool {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(i) = text[from..at.min(text.len())].find("spawn") {
+        let start = from + i;
+        from = start + 5;
+        // `spawn(`, `spawn_local(`: the call's opening parenthesis.
+        let rest = &text[start..];
+        let open = match (
+            rest.strip_prefix("spawn("),
+            rest.strip_prefix("spawn_local("),
+        ) {
+            (Some(_), _) => start + 5,
+            (_, Some(_)) => start + 11,
+            _ => continue,
+        };
+        if text[..start].ends_with("thread::") || text[..start].ends_with("Builder::") {
+            continue;
+        }
+        // Find the matching `)`: the spawn must be complete before `at`.
+        let mut depth = 0usize;
+        let mut end = None;
+        for (j, &b) in bytes.iter().enumerate().skip(open) {
+            match b {
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' | b']' | b'}' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        end = Some(j);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if end.is_some_and(|e| e < at) {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod spawned_tests {
+    use super::task_spawned_before;
+
+    #[test]
+    fn only_tasks_spawned_before_the_wait_count() {
+        let t = "let h = tokio::spawn(async { x().await }); std::thread::sleep(d);";
+        assert!(task_spawned_before(
+            t,
+            t.find("std::thread::sleep").unwrap()
+        ));
+        let t = "let h = std::thread::spawn(|| x()); h.join();";
+        assert!(!task_spawned_before(t, t.find("h.join").unwrap()));
+        let t = "rt.spawn(async move { barrier.recv().ok(); });";
+        assert!(!task_spawned_before(t, t.find("barrier.recv").unwrap()));
+        let t = "let t = task::spawn_local(f()); rx.recv();";
+        assert!(task_spawned_before(t, t.find("rx.recv").unwrap()));
+    }
 }
 
 #[cfg(test)]

@@ -394,6 +394,11 @@ impl Recorder {
                 local.blocks = Some(op.name_at(e));
             } else if let Some(p) = path.as_ref().filter(|p| at.extra_blocking.contains(p)) {
                 local.blocks = Some(p.clone());
+            } else if let Some(b) = drives_a_future(at, e, path.as_deref()) {
+                // A sync fn that drives a future to completion blocks its caller's
+                // thread until the future is done (and, called from async code,
+                // deadlocks or panics): `futures::executor::block_on`, `rt.block_on`.
+                local.blocks = Some(b);
             }
         }
         if let Some(p) = &path {
@@ -827,4 +832,34 @@ pub fn crate_path_of(file: &FileInfo, scopes: &Scopes, path: &syn::Path) -> Opti
         },
         path,
     )
+}
+
+/// The `block_on` a call makes, if it drives a future to completion on this thread: a
+/// single-future executor (`futures::executor::block_on`, `pollster::block_on`) or
+/// `block_on` on a tokio runtime or handle.
+fn drives_a_future(at: &At, e: &Expr, path: Option<&str>) -> Option<String> {
+    use crate::semantic::tasks::is_single_future_executor;
+    match e {
+        Expr::Call(_) => path
+            .filter(|p| is_single_future_executor(p) || p.ends_with("Runtime::block_on"))
+            .map(str::to_string),
+        Expr::MethodCall(m) if m.method == "block_on" && m.args.len() == 1 => {
+            let root = chain::chain(&m.receiver).root;
+            let runtime = chain::call_path(root)
+                .and_then(|p| at.file.uses.resolve(p))
+                .is_some_and(|p| crate::semantic::tasks::is_tokio_runtime_root(&p))
+                || chain::receiver_ident(root)
+                    .and_then(|i| at.scopes.lookup(&i.to_string()))
+                    .is_some_and(|o| {
+                        o.root_call
+                            .as_deref()
+                            .is_some_and(crate::semantic::tasks::is_tokio_runtime_root)
+                            || o.ty.as_deref().is_some_and(|t| {
+                                t == "tokio::runtime::Runtime" || t == "tokio::runtime::Handle"
+                            })
+                    });
+            runtime.then(|| "Runtime::block_on".to_string())
+        }
+        _ => None,
+    }
 }

@@ -35,6 +35,8 @@ const FRESH_TOKEN_FNS: &[&str] = &["new", "default"];
 struct TokenParam {
     name: String,
     range: TextRange,
+    /// Named `_token`: ignored on purpose.
+    on_purpose: bool,
 }
 
 impl Rule for IgnoredCancellation {
@@ -134,7 +136,7 @@ impl Rule for IgnoredCancellation {
         {
             return;
         }
-        for p in ignored {
+        for p in ignored.into_iter().filter(|p| !p.on_purpose) {
             let d = Diagnostic::new(
                 META.name,
                 META.severity,
@@ -226,9 +228,9 @@ fn token_params(cx: &Cx, f: &FnNode) -> Vec<TokenParam> {
         let FnArg::Typed(pt) = input else { continue };
         let Pat::Ident(pi) = &*pt.pat else { continue };
         let name = pi.ident.to_string();
-        if name.starts_with('_') {
-            continue;
-        }
+        // `_token` says the token is ignored on purpose; a fresh token made beside it
+        // is still a finding (the caller's cancellation never reaches it).
+        let ignored_on_purpose = name.starts_with('_');
         // The resolved type if the file resolves it, else the type as written.
         let ty = match cx.binding(&name).and_then(|o| o.ty.clone()) {
             Some(ty) => ty,
@@ -241,6 +243,7 @@ fn token_params(cx: &Cx, f: &FnNode) -> Vec<TokenParam> {
             out.push(TokenParam {
                 name,
                 range: TextRange::new(start, end),
+                on_purpose: ignored_on_purpose,
             });
         }
     }

@@ -87,6 +87,15 @@ fn is_checked_code_path(full: &str) -> bool {
 
 fn method_source(cx: &Cx, m: &ExprMethodCall) -> Option<FutureSource> {
     let name = m.method.to_string();
+    // A method on a value another crate made (`Command::new("kill").status()`, also
+    // through a local) is that crate's method, not the checked code's.
+    let root = super::chain::chain(&m.receiver).root;
+    let root_call = cx
+        .call_path(root)
+        .or_else(|| cx.receiver_origin(root).and_then(|o| o.root_call.clone()));
+    if root_call.is_some_and(|p| !is_checked_code_path(&p)) {
+        return None;
+    }
     // The configuration's async methods (another crate's `publish`).
     let configured = cx
         .options

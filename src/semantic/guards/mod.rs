@@ -107,14 +107,17 @@ pub fn matched_guard_call<'e>(
     unwraps(pat).then(|| lock_call(file, strip(e), true))?
 }
 
-/// Whether a pattern takes the value out of an `Ok(..)` or a `Some(..)`.
+/// Whether a pattern takes the value out of an `Ok(..)` or a `Some(..)` into a name
+/// (`Ok(g)`, `Some(mut g)`): `Ok(())` (a file lock's `try_lock`) holds nothing.
 pub fn unwraps(pat: &Pat) -> bool {
     match pat {
-        Pat::TupleStruct(ts) => ts
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "Ok" || s.ident == "Some"),
+        Pat::TupleStruct(ts) => {
+            ts.path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "Ok" || s.ident == "Some")
+                && matches!(ts.elems.first(), Some(Pat::Ident(_) | Pat::Type(_)))
+        }
         Pat::Type(t) => unwraps(&t.pat),
         _ => false,
     }

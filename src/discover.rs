@@ -20,12 +20,13 @@ pub fn discover(paths: &[PathBuf], exclude: &dyn Fn(&Path) -> bool) -> Discovere
     for root in paths {
         if !root.exists() {
             errors.push((
-                root.display().to_string(),
+                crate::files::display(root),
                 "no such file or directory".into(),
             ));
             continue;
         }
-        if root.is_file() {
+        if !root.is_dir() {
+            // A file named explicitly, or a FIFO or device: reading tells which.
             files.push(root.clone());
             continue;
         }
@@ -43,8 +44,8 @@ pub fn discover(paths: &[PathBuf], exclude: &dyn Fn(&Path) -> bool) -> Discovere
                 Err(err) => {
                     let path = err
                         .path()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_else(|| root.display().to_string());
+                        .map(crate::files::display)
+                        .unwrap_or_else(|| crate::files::display(root));
                     let message = match err.loop_ancestor() {
                         Some(a) => {
                             format!("symbolic link loops back to {}; not followed", a.display())

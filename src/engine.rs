@@ -625,7 +625,7 @@ fn read_and_analyze(
     settings: &FileSettings,
     runtimes: &RuntimeCache,
 ) -> FileOutcome {
-    let display = path.display().to_string();
+    let display = crate::files::display(path);
     let fail = |message: String, position: Option<Position>| FileOutcome {
         path: display.clone(),
         text: None,
@@ -637,15 +637,11 @@ fn read_and_analyze(
         }),
         suppressions: Suppressions::default(),
     };
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return fail(format!("cannot read file: {e}"), None),
-    };
-    let text = match String::from_utf8(bytes) {
+    let text = match crate::files::read_text(path) {
         Ok(t) => t,
-        Err(e) => {
-            let valid = e.utf8_error().valid_up_to();
-            let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]);
+        Err(crate::files::ReadError::NotUtf8 {
+            valid_prefix: prefix,
+        }) => {
             let pos = LineIndex::new(&prefix).position(&prefix, prefix.len());
             return fail(
                 format!(
@@ -655,6 +651,7 @@ fn read_and_analyze(
                 Some(pos),
             );
         }
+        Err(e) => return fail(e.to_string(), None),
     };
     // Before the analysis, which clears this thread's span table at its end.
     let suppressions = Suppressions::parse(&text);
@@ -691,11 +688,20 @@ fn reread(path: &str, digest_then: u64) -> Result<Arc<str>, FileError> {
         position: None,
     };
     let text =
-        std::fs::read_to_string(path).map_err(|e| error(format!("cannot read file: {e}")))?;
+        crate::files::read_text(&crate::files::path_of(path)).map_err(|e| error(e.to_string()))?;
     if digest(&text) != digest_then {
         return Err(error("file changed while it was being checked".to_string()));
     }
     Ok(Arc::from(text))
+}
+
+/// Worker threads for `files` files when `requested` were asked for (0: one per
+/// core): never more than the files, nor more than the cores could use (a pool of
+/// 100 000 threads for one file took longer to start than the check).
+fn pool_size(requested: usize, files: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let wanted = if requested == 0 { cores } else { requested };
+    wanted.min(files.max(1)).min((4 * cores).max(64))
 }
 
 /// Checks every `.rs` file under `paths`.
@@ -760,7 +766,7 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
         all
     };
     let (outcomes, index) = match rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
+        .num_threads(pool_size(options.threads, found.files.len()))
         .stack_size(WORKER_STACK)
         .build()
     {

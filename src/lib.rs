@@ -11,6 +11,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod engine;
+pub mod files;
 pub mod fix;
 pub mod render;
 pub mod rules;

@@ -309,7 +309,8 @@ fn list_rules() -> i32 {
 fn explain(name: &str) -> i32 {
     match rules::find(name) {
         Some(r) => {
-            print!("{}", r.meta().doc);
+            // A closed pipe (`explain x | head`) is no failure.
+            let _ = write_stdout(r.meta().doc);
             EXIT_CLEAN
         }
         None => fail(&rules::unknown_name(name)),

@@ -2,6 +2,7 @@
 //! index → resolve index-dependent diagnostics → apply suppressions → sort.
 
 use crate::config::{Config, RuleOptions};
+use crate::crate_facts::CrateTokio;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover;
 use crate::rules::Rule;
@@ -178,6 +179,8 @@ pub struct FileSettings<'a> {
     pub runtime: Runtime,
     /// Report everything in test code (`[tests] check = "all"`).
     pub check_all_tests: bool,
+    /// The tokio the crate's manifest enables, for fixes.
+    pub tokio: Option<&'a CrateTokio>,
 }
 
 impl Default for FileSettings<'_> {
@@ -186,6 +189,7 @@ impl Default for FileSettings<'_> {
             options: &[],
             runtime: Runtime::Unknown,
             check_all_tests: false,
+            tokio: None,
         }
     }
 }
@@ -252,7 +256,8 @@ fn analyze(
         walk_item_by_item(path, text, tokens, rules, settings)
     } else {
         syn::parse2::<syn::File>(tokens).map(|ast| {
-            let info = FileInfo::with_crate_runtime(path, text, &ast, settings.runtime);
+            let mut info = FileInfo::with_crate_runtime(path, text, &ast, settings.runtime);
+            info.tokio = settings.tokio;
             let mut walker = Walker::with_settings(&info, rules, settings);
             // Macro bodies are parsed once for the walk and every rule's sub-walk.
             crate::semantic::macros::with_cache(|| walker.walk_file(&ast));
@@ -305,7 +310,8 @@ fn walk_item_by_item(
             gather(&mut ItemFacts::new(text), &mut Vec::new(), false)?;
             return Err(e);
         }
-        let info = FileInfo::from_facts(path, text, facts, &structs, settings.runtime);
+        let mut info = FileInfo::from_facts(path, text, facts, &structs, settings.runtime);
+        info.tokio = settings.tokio;
         let mut walker = Walker::with_settings(&info, rules, settings);
         crate::semantic::macros::with_cache(|| walker.walk_attributes(&inner_attrs));
         while !input.is_empty() {
@@ -657,8 +663,10 @@ fn read_and_analyze(
     let suppressions = Suppressions::parse(&text);
     let turn = (text.len() >= LARGE_FILE)
         .then(|| LARGE_FILE_TURN.lock().unwrap_or_else(|e| e.into_inner()));
+    let of = runtimes.for_file(path);
     let settings = FileSettings {
-        runtime: runtimes.for_file(path),
+        runtime: of.runtime,
+        tokio: of.tokio.as_deref(),
         ..*settings
     };
     let result = analyze_source_with(&display, &text, rules, &settings);
@@ -731,6 +739,7 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
         options: &rule_options,
         runtime: Runtime::Unknown,
         check_all_tests: config.check_all_tests,
+        tokio: None,
     };
     // Pass one: each file is analysed, and what it knows joins the crate-wide index
     // as it finishes, so that memory holds one index, not one per file.
@@ -897,48 +906,66 @@ fn unused_suppressions(s: &Suppressions, ran: &[&str]) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// The runtime each crate depends on, read from the nearest `Cargo.toml`: each
-/// directory is looked up once, each manifest read once.
+/// The runtime each crate depends on, and the tokio features its manifest enables,
+/// read from the nearest `Cargo.toml`: each directory is looked up once, each
+/// manifest read once.
 #[derive(Default)]
 struct RuntimeCache {
-    by_dir: std::sync::Mutex<HashMap<PathBuf, Runtime>>,
-    by_manifest: std::sync::Mutex<HashMap<PathBuf, Runtime>>,
+    by_dir: std::sync::Mutex<HashMap<PathBuf, CrateOf>>,
+    by_manifest: std::sync::Mutex<HashMap<PathBuf, CrateOf>>,
+}
+
+/// What a file's crate is known to have.
+#[derive(Clone)]
+struct CrateOf {
+    runtime: Runtime,
+    tokio: Option<Arc<CrateTokio>>,
 }
 
 impl RuntimeCache {
-    fn for_file(&self, file: &Path) -> Runtime {
-        let Some(dir) = file.parent() else {
-            return Runtime::Unknown;
+    fn for_file(&self, file: &Path) -> CrateOf {
+        let unknown = CrateOf {
+            runtime: Runtime::Unknown,
+            tokio: None,
         };
-        if let Some(r) = self.by_dir.lock().ok().and_then(|m| m.get(dir).copied()) {
+        let Some(dir) = file.parent() else {
+            return unknown;
+        };
+        if let Some(r) = self.by_dir.lock().ok().and_then(|m| m.get(dir).cloned()) {
             return r;
         }
-        let runtime = match dir
+        let found = match dir
             .ancestors()
             .map(|d| d.join("Cargo.toml"))
             .find(|m| m.is_file())
         {
-            None => Runtime::Unknown,
+            None => unknown,
             Some(manifest) => {
                 let known = self
                     .by_manifest
                     .lock()
                     .ok()
-                    .and_then(|m| m.get(&manifest).copied());
+                    .and_then(|m| m.get(&manifest).cloned());
                 known.unwrap_or_else(|| {
-                    let r = std::fs::read_to_string(&manifest)
-                        .map_or(Runtime::Unknown, |text| runtime_of_manifest(&text));
+                    let read = |p: &Path| crate::files::read_text(p).ok();
+                    let r = match read(&manifest) {
+                        None => unknown,
+                        Some(text) => CrateOf {
+                            runtime: runtime_of_manifest(&text),
+                            tokio: CrateTokio::of_manifest(&manifest, &text, &read).map(Arc::new),
+                        },
+                    };
                     if let Ok(mut m) = self.by_manifest.lock() {
-                        m.insert(manifest, r);
+                        m.insert(manifest, r.clone());
                     }
                     r
                 })
             }
         };
         if let Ok(mut m) = self.by_dir.lock() {
-            m.insert(dir.to_path_buf(), runtime);
+            m.insert(dir.to_path_buf(), found.clone());
         }
-        runtime
+        found
     }
 }
 

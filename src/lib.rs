@@ -8,6 +8,7 @@
 pub mod baseline;
 pub mod cli;
 pub mod config;
+pub mod crate_facts;
 pub mod diagnostic;
 pub mod discover;
 pub mod engine;

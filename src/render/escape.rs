@@ -50,6 +50,23 @@ pub fn controls(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`controls`] for text of several lines: line breaks stay.
+pub fn controls_but_newlines(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && is_unsafe(c)) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for line in s.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        out.push_str(&controls(body));
+        out.push_str(nl);
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -156,7 +156,9 @@ fn to_codespan(f: &Finding, text: &str, lines: &LineIndex, x: &Excerpt) -> CsDia
         if let Some(line) = fixed_line(text, lines, fix) {
             let how = match fix.applicability {
                 Applicability::MachineApplicable => "suggested fix (machine-applicable)",
-                Applicability::MaybeIncorrect => "suggested fix (review before applying)",
+                Applicability::MaybeIncorrect => {
+                    "suggested fix (review before applying; `--fix --unsafe-fixes` applies it)"
+                }
             };
             notes.push(format!("{how}:\n    {}", line.trim()));
         }

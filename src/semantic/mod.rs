@@ -74,6 +74,8 @@ pub struct FileInfo<'t> {
     pub uses_borrow_mut_trait: bool,
     /// Whether the file names a concurrent map type (`DashMap`, `DashSet`).
     pub mentions_concurrent_map: bool,
+    /// The tokio the crate's manifest enables (`None`: unknown), for fixes.
+    pub tokio: Option<&'t crate::crate_facts::CrateTokio>,
 }
 
 /// The file-wide facts that come from its items, gathered one item at a time, so that
@@ -193,6 +195,7 @@ impl<'t> FileInfo<'t> {
             uses_borrow_mut_trait: text::mentions(text, "BorrowMut"),
             mentions_concurrent_map: text::mentions(text, "DashMap")
                 || text::mentions(text, "DashSet"),
+            tokio: None,
         }
     }
 

@@ -442,3 +442,257 @@ fn a_byte_order_mark_takes_no_column() {
     assert!(out.contains("bom.rs:1:16"), "{out}");
     assert!(!out.contains('\u{feff}'), "{out}");
 }
+
+// ---- --fix, --diff, --unsafe-fixes -------------------------------------------------
+
+const TOKIO_FULL: &str = "[package]\nname = \"krate\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+                          [dependencies]\ntokio = { version = \"1\", features = [\"full\"] }\n";
+
+/// An async fn with a fixable blocking sleep and file read.
+const FIXABLE: &str = "pub async fn load(p: &str) -> std::io::Result<String> {\n    \
+                       std::thread::sleep(std::time::Duration::from_millis(1));\n    \
+                       std::fs::read_to_string(p)\n}\n";
+
+fn fixed_text() -> String {
+    FIXABLE
+        .replace("std::thread::sleep", "tokio::time::sleep")
+        .replace("from_millis(1));", "from_millis(1)).await;")
+        .replace(
+            "std::fs::read_to_string(p)",
+            "tokio::fs::read_to_string(p).await",
+        )
+}
+
+fn applicabilities(dir: &Path, target: &str) -> Vec<String> {
+    let (_, out, _) = run_in(
+        dir,
+        &["check", target, "--format", "json"],
+        Duration::from_secs(30),
+    );
+    json(&out)["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            d["fix"]["applicability"]
+                .as_str()
+                .unwrap_or("none")
+                .to_string()
+        })
+        .collect()
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+/// A fix is machine-applicable only where the manifest enables what it needs and
+/// nothing in the crate makes the rewrite change behaviour.
+#[test]
+fn fixes_are_safe_only_where_the_crate_allows_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let m = |features: &str| {
+        format!(
+            "[package]\nname = \"k\"\nversion = \"0.1.0\"\n\n[dependencies]\ntokio = {{ version = \"1\", features = [{features}] }}\n"
+        )
+    };
+    let cases: [(&str, String, &str, [&str; 2]); 7] = [
+        ("full", m("\"full\""), FIXABLE, ["machine-applicable"; 2]),
+        ("fs-only", m("\"fs\""), FIXABLE, ["maybe-incorrect", "machine-applicable"]),
+        ("time-only", m("\"rt\", \"time\""), FIXABLE, ["machine-applicable", "maybe-incorrect"]),
+        ("none", m(""), FIXABLE, ["maybe-incorrect"; 2]),
+        (
+            "paused",
+            m("\"full\""),
+            "#[tokio::test(start_paused = true)]\nasync fn t() {\n    std::thread::sleep(std::time::Duration::from_secs(1));\n    std::fs::read_to_string(\"x\").ok();\n}\n",
+            ["maybe-incorrect", "machine-applicable"],
+        ),
+        (
+            "asserted",
+            m("\"full\""),
+            "async fn t() {\n    let start = std::time::Instant::now();\n    std::thread::sleep(std::time::Duration::from_millis(5));\n    assert!(start.elapsed() >= std::time::Duration::from_millis(5));\n    std::fs::read_to_string(\"x\").ok();\n}\n",
+            ["maybe-incorrect", "machine-applicable"],
+        ),
+        (
+            "timerless",
+            m("\"full\""),
+            "fn main() {\n    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();\n    rt.block_on(async {\n        std::thread::sleep(std::time::Duration::from_millis(1));\n        std::fs::read_to_string(\"x\").ok();\n    });\n}\n",
+            ["maybe-incorrect", "machine-applicable"],
+        ),
+    ];
+    for (name, manifest, code, want) in &cases {
+        write(&p.join(name), "Cargo.toml", manifest);
+        write(&p.join(name), "src/lib.rs", code);
+        assert_eq!(
+            applicabilities(p, &format!("{name}/src/lib.rs")),
+            want,
+            "{name}"
+        );
+    }
+    // A runtime without timers in another file of the crate counts too.
+    write(&p.join("full"), "src/main.rs", "fn main() { let _rt = tokio::runtime::Builder::new_multi_thread().enable_io().build(); }\n");
+    assert_eq!(
+        applicabilities(p, "full/src/lib.rs"),
+        ["maybe-incorrect", "machine-applicable"]
+    );
+    // A workspace dependency inherits the workspace's features; dev-dependencies
+    // count in tests only.
+    write(p, "ws/Cargo.toml", "[workspace]\nmembers = [\"m\"]\n[workspace.dependencies]\ntokio = { version = \"1\", features = [\"fs\"] }\n");
+    write(p, "ws/m/Cargo.toml", "[package]\nname = \"m\"\nversion = \"0.1.0\"\n[dependencies]\ntokio = { workspace = true, features = [\"rt\"] }\n[dev-dependencies]\ntokio = { version = \"1\", features = [\"time\"] }\n");
+    write(p, "ws/m/src/lib.rs", FIXABLE);
+    write(p, "ws/m/tests/t.rs", FIXABLE);
+    assert_eq!(
+        applicabilities(p, "ws/m/src/lib.rs"),
+        ["maybe-incorrect", "machine-applicable"]
+    );
+    assert_eq!(
+        applicabilities(p, "ws/m/tests/t.rs"),
+        ["machine-applicable"; 2]
+    );
+    // No manifest: nothing is known. A file that names tokio gets unsafe fixes,
+    // one that does not gets none.
+    write(
+        p,
+        "loose/a.rs",
+        &format!("use tokio::io::AsyncReadExt as _;\n{FIXABLE}"),
+    );
+    write(p, "loose/b.rs", FIXABLE);
+    assert_eq!(
+        applicabilities(&p.join("loose"), "a.rs"),
+        ["maybe-incorrect"; 2]
+    );
+    assert_eq!(applicabilities(&p.join("loose"), "b.rs"), ["none"; 2]);
+}
+
+/// `--diff` prints what `--fix` would do and writes nothing; `--unsafe-fixes` adds
+/// the maybe-incorrect fixes; alone it is an error.
+#[test]
+fn diff_writes_nothing_and_unsafe_fixes_adds_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write(p, "Cargo.toml", "[package]\nname = \"k\"\nversion = \"0.1.0\"\n[dependencies]\ntokio = { version = \"1\", features = [\"time\"] }\n");
+    write(p, "src/lib.rs", FIXABLE);
+    let limit = Duration::from_secs(30);
+    let (code, out, err) = run_in(p, &["check", "src", "--diff"], limit);
+    assert_eq!(code, 1, "{err}");
+    let diff = String::from_utf8(out).unwrap();
+    assert!(
+        diff.starts_with("--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ "),
+        "{diff}"
+    );
+    assert!(diff.contains("+    tokio::time::sleep(std::time::Duration::from_millis(1)).await;"));
+    assert!(!diff.contains("tokio::fs"), "{diff}");
+    assert!(err.contains("1 fix to apply in 1 file"), "{err}");
+    assert_eq!(fs::read_to_string(p.join("src/lib.rs")).unwrap(), FIXABLE);
+
+    let (code, out, _) = run_in(p, &["check", "src", "--diff", "--unsafe-fixes"], limit);
+    assert_eq!(code, 1);
+    assert!(String::from_utf8(out)
+        .unwrap()
+        .contains("+    tokio::fs::read_to_string(p).await"));
+    assert_eq!(fs::read_to_string(p.join("src/lib.rs")).unwrap(), FIXABLE);
+
+    let (code, _, err) = run_in(p, &["check", "src", "--unsafe-fixes"], limit);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--unsafe-fixes needs --fix or --diff"),
+        "{err}"
+    );
+
+    let (code, _, _) = run_in(p, &["check", "src", "--fix", "--unsafe-fixes"], limit);
+    assert_eq!(code, 0);
+    assert_eq!(
+        fs::read_to_string(p.join("src/lib.rs")).unwrap(),
+        fixed_text()
+    );
+    let (code, out, _) = run_in(p, &["check", "src", "--diff", "--unsafe-fixes"], limit);
+    assert_eq!((code, out.len()), (0, 0), "nothing left to fix");
+}
+
+/// `--fix` writes through a symbolic link to a target inside the checked paths and
+/// refuses one outside; it leaves hard-linked and read-only files alone and says so;
+/// it keeps owner and mode.
+#[cfg(unix)]
+#[test]
+fn fix_respects_links_owners_and_read_only_files() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write(p, "Cargo.toml", TOKIO_FULL);
+    write(p, "lib/target.txt", FIXABLE);
+    fs::create_dir_all(p.join("src")).unwrap();
+    std::os::unix::fs::symlink("../lib/target.txt", p.join("src/link.rs")).unwrap();
+    write(outside.path(), "outside.rs", FIXABLE);
+    std::os::unix::fs::symlink(outside.path().join("outside.rs"), p.join("src/out.rs")).unwrap();
+    write(p, "src/hard.rs", FIXABLE);
+    fs::hard_link(p.join("src/hard.rs"), p.join("lib/hard.copy")).unwrap();
+    write(p, "src/ro.rs", FIXABLE);
+    fs::set_permissions(p.join("src/ro.rs"), fs::Permissions::from_mode(0o444)).unwrap();
+    write(p, "src/owned.rs", FIXABLE);
+    fs::set_permissions(p.join("src/owned.rs"), fs::Permissions::from_mode(0o640)).unwrap();
+    let root = fs::metadata(p).unwrap().uid() == 0;
+    if root {
+        std::os::unix::fs::chown(p.join("src/owned.rs"), Some(4321), Some(4322)).unwrap();
+    }
+
+    let (code, _, err) = run_in(p, &["check", ".", "--fix"], Duration::from_secs(60));
+    assert_eq!(code, 1, "{err}");
+    let text = |f: &Path| fs::read_to_string(f).unwrap();
+    assert!(fs::symlink_metadata(p.join("src/link.rs"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(text(&p.join("lib/target.txt")), fixed_text());
+    assert_eq!(text(&outside.path().join("outside.rs")), FIXABLE);
+    assert!(err.contains("src/out.rs: is a symbolic link to"), "{err}");
+    assert_eq!(text(&p.join("src/hard.rs")), FIXABLE);
+    assert!(err.contains("src/hard.rs: has 2 hard links"), "{err}");
+    assert_eq!(text(&p.join("src/ro.rs")), FIXABLE);
+    assert!(err.contains("src/ro.rs: is read-only; not fixed"), "{err}");
+    assert_eq!(
+        fs::metadata(p.join("src/ro.rs")).unwrap().mode() & 0o777,
+        0o444
+    );
+    assert_eq!(text(&p.join("src/owned.rs")), fixed_text());
+    let meta = fs::metadata(p.join("src/owned.rs")).unwrap();
+    assert_eq!(meta.mode() & 0o777, 0o640);
+    if root {
+        assert_eq!((meta.uid(), meta.gid()), (4321, 4322));
+    } else {
+        eprintln!("not root: the owner part of this test is skipped");
+    }
+}
+
+/// A `--fix` killed mid-write leaves `.asynclint-fix-<pid>-*.tmp` files; the next
+/// `--fix` removes those whose process is gone, and only those.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_next_fix_removes_temporaries_of_killed_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write(p, "Cargo.toml", TOKIO_FULL);
+    write(p, "src/lib.rs", FIXABLE);
+    write(p, "src/.asynclint-fix-4000000000-AbC123.tmp", "stale");
+    write(p, "src/deep/.asynclint-fix-4000000001-x.tmp", "stale");
+    // Process 1 is alive: its temporary file may be in use.
+    write(p, "src/.asynclint-fix-1-live.tmp", "live");
+    write(p, "src/.tmpAbC123", "not ours");
+    let (code, _, err) = run_in(p, &["check", ".", "--fix"], Duration::from_secs(30));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("removed 2 temporary files left by an interrupted --fix"),
+        "{err}"
+    );
+    assert!(!p.join("src/.asynclint-fix-4000000000-AbC123.tmp").exists());
+    assert!(!p.join("src/deep/.asynclint-fix-4000000001-x.tmp").exists());
+    assert!(p.join("src/.asynclint-fix-1-live.tmp").exists());
+    assert!(p.join("src/.tmpAbC123").exists());
+    // A run without --fix writes nothing, and removes nothing.
+    write(p, "src/.asynclint-fix-4000000000-AbC123.tmp", "stale");
+    run_in(p, &["check", "."], Duration::from_secs(30));
+    assert!(p.join("src/.asynclint-fix-4000000000-AbC123.tmp").exists());
+}

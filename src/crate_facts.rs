@@ -138,6 +138,35 @@ impl CrateTokio {
     }
 }
 
+/// Whether a manifest's package is of edition 2015: it says so, inherits it from its
+/// workspace, or (as cargo reads it) names no edition at all. `workspace` reads the
+/// text of a manifest, for `edition.workspace = true`.
+pub fn is_edition_2015(
+    manifest: &Path,
+    text: &str,
+    workspace: &dyn Fn(&Path) -> Option<String>,
+) -> bool {
+    let Ok(value) = text.parse::<toml::Table>() else {
+        return false;
+    };
+    let Some(package) = value.get("package") else {
+        return false;
+    };
+    match package.get("edition") {
+        None => true,
+        Some(toml::Value::String(e)) => e == "2015",
+        Some(inherit) if inherit.get("workspace").and_then(|w| w.as_bool()) == Some(true) => {
+            let parent = manifest.parent().map(|d| d.ancestors().skip(1));
+            parent.into_iter().flatten().find_map(|d| {
+                let root: toml::Table = workspace(&d.join("Cargo.toml"))?.parse().ok()?;
+                let ws = root.get("workspace")?;
+                Some(ws.get("package")?.get("edition")?.as_str()? == "2015")
+            }) == Some(true)
+        }
+        Some(_) => false,
+    }
+}
+
 fn mentions(text: &str, needle: &str) -> bool {
     memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some()
 }
@@ -252,6 +281,18 @@ mod tests {
         );
         assert_eq!(f("[dependencies]\nserde = \"1\"\n"), None);
         assert!(of("[workspace]\n").is_none());
+    }
+
+    #[test]
+    fn editions() {
+        let ws = |_: &Path| Some("[workspace.package]\nedition = \"2015\"\n".to_string());
+        let e = |t: &str| is_edition_2015(Path::new("/w/m/Cargo.toml"), t, &ws);
+        assert!(e("[package]\nname = \"m\"\n"));
+        assert!(e("[package]\nedition = \"2015\"\n"));
+        assert!(!e("[package]\nedition = \"2018\"\n"));
+        assert!(e("[package]\nedition.workspace = true\n"));
+        assert!(!e("[workspace]\n"));
+        assert!(!e("not toml ["));
     }
 
     #[test]

@@ -63,6 +63,9 @@ pub struct Report {
     pub lines_checked: usize,
     pub findings: Vec<Finding>,
     pub errors: Vec<FileError>,
+    /// Files not checked on purpose (edition 2015 syntax the parser does not read),
+    /// with the reason: shown as notes, not failures.
+    pub skipped: Vec<FileError>,
     /// The text of every file with a finding, for renderers that show code.
     pub sources: Vec<(String, Arc<str>)>,
 }
@@ -623,6 +626,8 @@ struct FileOutcome {
     digest: u64,
     result: Result<Analysis, FileError>,
     suppressions: Suppressions,
+    /// The error is a file skipped (edition 2015 syntax), not a failure.
+    skipped: bool,
 }
 
 fn read_and_analyze(
@@ -642,6 +647,7 @@ fn read_and_analyze(
             position,
         }),
         suppressions: Suppressions::default(),
+        skipped: false,
     };
     let text = match crate::files::read_text(path) {
         Ok(t) => t,
@@ -669,12 +675,20 @@ fn read_and_analyze(
         tokio: of.tokio.as_deref(),
         ..*settings
     };
-    let result = analyze_source_with(&display, &text, rules, &settings);
+    let mut result = analyze_source_with(&display, &text, rules, &settings);
     drop(turn);
+    let skipped = of.edition_2015 && result.is_err();
+    if let (true, Err(e)) = (skipped, &mut result) {
+        e.message = format!(
+            "not checked: its crate is edition 2015, whose syntax this parser does not fully read ({})",
+            e.message
+        );
+    }
     let keep_text =
         matches!(&result, Ok(a) if !a.diagnostics.is_empty()) || !suppressions.is_empty();
     FileOutcome {
         suppressions,
+        skipped,
         path: display,
         digest: digest(&text),
         text: keep_text.then(|| Arc::from(text)),
@@ -789,6 +803,10 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
     for o in outcomes {
         let analysis = match o.result {
             Ok(a) => a,
+            Err(e) if o.skipped => {
+                report.skipped.push(e);
+                continue;
+            }
             Err(e) => {
                 report.errors.push(e);
                 continue;
@@ -870,6 +888,7 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
     });
     report.sources.sort_by(|a, b| a.0.cmp(&b.0));
     report.errors.sort_by(|a, b| a.path.cmp(&b.path));
+    report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     report
 }
 
@@ -920,6 +939,9 @@ struct RuntimeCache {
 struct CrateOf {
     runtime: Runtime,
     tokio: Option<Arc<CrateTokio>>,
+    /// Edition 2015 code may use syntax the parser does not read (`Fn(u8) + Send`
+    /// without `dyn`): such a file is skipped, not failed.
+    edition_2015: bool,
 }
 
 impl RuntimeCache {
@@ -927,6 +949,7 @@ impl RuntimeCache {
         let unknown = CrateOf {
             runtime: Runtime::Unknown,
             tokio: None,
+            edition_2015: false,
         };
         let Some(dir) = file.parent() else {
             return unknown;
@@ -953,6 +976,9 @@ impl RuntimeCache {
                         Some(text) => CrateOf {
                             runtime: runtime_of_manifest(&text),
                             tokio: CrateTokio::of_manifest(&manifest, &text, &read).map(Arc::new),
+                            edition_2015: crate::crate_facts::is_edition_2015(
+                                &manifest, &text, &read,
+                            ),
                         },
                     };
                     if let Ok(mut m) = self.by_manifest.lock() {

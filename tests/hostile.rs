@@ -696,3 +696,46 @@ fn the_next_fix_removes_temporaries_of_killed_runs() {
     run_in(p, &["check", "."], Duration::from_secs(30));
     assert!(p.join("src/.asynclint-fix-4000000000-AbC123.tmp").exists());
 }
+
+/// Valid edition-2015 code the parser does not read is skipped with a note in a
+/// crate of that edition (also one that names no edition, as cargo reads it), and
+/// is still an error in a crate of a later edition.
+#[test]
+fn edition_2015_syntax_is_skipped_not_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let code = "type Action = Fn(u8) + Send;\ntrait T { fn f(u8); }\n";
+    for (name, edition) in [
+        ("old", "edition = \"2015\"\n"),
+        ("none", ""),
+        ("new", "edition = \"2021\"\n"),
+    ] {
+        write(
+            &p.join(name),
+            "Cargo.toml",
+            &format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\n{edition}"),
+        );
+        write(&p.join(name), "src/lib.rs", code);
+        write(&p.join(name), "src/ok.rs", SLEEPY);
+    }
+    let limit = Duration::from_secs(30);
+    for name in ["old", "none"] {
+        let (code, out, _) = run_in(p, &["check", name, "--format", "json"], limit);
+        assert_eq!(code, 1, "{name}: the other file's finding");
+        let v = json(&out);
+        assert_eq!(v["errors"], Value::Array(vec![]), "{v}");
+        assert_eq!(v["files_checked"], 1);
+        let skipped = v["skipped"][0]["message"].as_str().unwrap();
+        assert!(skipped.contains("edition 2015"), "{skipped}");
+        let (_, out, _) = run_in(p, &["check", name, "--color", "never"], limit);
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.contains(&format!("note: {name}/src/lib.rs: not checked")),
+            "{out}"
+        );
+        assert!(out.contains("1 file checked, 1 skipped"), "{out}");
+    }
+    let (code, out, _) = run_in(p, &["check", "new", "--format", "json"], limit);
+    assert_eq!(code, 2);
+    assert!(json(&out)["skipped"].is_null());
+}

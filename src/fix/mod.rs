@@ -251,6 +251,7 @@ mod tests {
             lines_checked: 1,
             findings: vec![finding],
             errors: Vec::new(),
+            skipped: Vec::new(),
             sources: vec![(path_str, Arc::from(text))],
         };
         let outcome = apply(&report, &Mode::default());

@@ -64,6 +64,14 @@ pub fn render(report: &Report) -> String {
             data(&e.message)
         );
     }
+    for e in &report.skipped {
+        let _ = writeln!(
+            out,
+            "::notice file={},title=asynclint::{}",
+            property(e.path.trim_start_matches("./")),
+            data(&e.message)
+        );
+    }
     out
 }
 

@@ -82,6 +82,21 @@ pub fn render(
             escape::controls(&e.message)
         )?;
     }
+    for e in &report.skipped {
+        out.set_color(
+            codespan_reporting::term::termcolor::ColorSpec::new()
+                .set_fg(Some(codespan_reporting::term::termcolor::Color::Cyan))
+                .set_bold(true),
+        )?;
+        write!(out, "note")?;
+        out.reset()?;
+        writeln!(
+            out,
+            ": {}: {}",
+            escape::controls(&e.path),
+            escape::controls(&e.message)
+        )?;
+    }
     if opts.statistics {
         write_statistics(report, out)?;
     }
@@ -105,6 +120,9 @@ pub fn render(
     ));
     if !report.errors.is_empty() {
         summary.push_str(&format!(", {} could not be checked", report.errors.len()));
+    }
+    if !report.skipped.is_empty() {
+        summary.push_str(&format!(", {} skipped", report.skipped.len()));
     }
     writeln!(out, "{summary}")
 }

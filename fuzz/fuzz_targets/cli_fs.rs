@@ -76,6 +76,18 @@ fn name_of(raw: &[u8], i: usize) -> Vec<u8> {
     n
 }
 
+/// Writes a new file; never opens an existing one (a FIFO of an earlier entry would
+/// block the write).
+fn write_new(path: &Path, bytes: &[u8]) -> bool {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .is_ok()
+}
+
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (bool, Option<Vec<u8>>, u32)> {
     walkdir::WalkDir::new(dir)
         .into_iter()
@@ -110,9 +122,9 @@ fuzz_target!(|input: Input| {
                 let mut text = TEMPLATES[*template as usize % TEMPLATES.len()].as_bytes().to_vec();
                 let at = (*at as usize) % (text.len() + 1);
                 text.splice(at..at, insert.iter().copied().take(256));
-                std::fs::write(&path, text).is_ok()
+                write_new(&path, &text)
             }
-            Kind::Bytes(b) => std::fs::write(&path, &b[..b.len().min(512)]).is_ok(),
+            Kind::Bytes(b) => write_new(&path, &b[..b.len().min(512)]),
             Kind::Fifo => std::process::Command::new("mkfifo")
                 .arg(&path)
                 .status()
@@ -127,7 +139,7 @@ fuzz_target!(|input: Input| {
             Kind::Dir => std::fs::create_dir(&path).is_ok(),
             Kind::Manifest(m) => {
                 let path = dir.join("Cargo.toml");
-                std::fs::write(&path, MANIFESTS[*m as usize % MANIFESTS.len()]).is_ok()
+                write_new(&path, MANIFESTS[*m as usize % MANIFESTS.len()].as_bytes())
             }
         };
         if made && e.read_only && path.is_file() && !path.is_symlink() {

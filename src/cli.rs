@@ -3,7 +3,7 @@
 use crate::config::{ConfigSet, Selection};
 use crate::diagnostic::Severity;
 use crate::engine::{self, Options, Report};
-use crate::render::{concise, github, gitlab, human, json, junit, rdjson, sarif};
+use crate::render::{concise, escape, github, gitlab, human, json, junit, rdjson, sarif};
 use crate::rules::{self, Group, Selector, RULES};
 use crate::{baseline, discover, fix, scope};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -78,6 +78,14 @@ struct CheckArgs {
     /// Apply machine-applicable fixes in place, then report what remains.
     #[arg(long)]
     fix: bool,
+    /// Print the fixes `--fix` would apply as a unified diff, and write nothing
+    /// (exit 1 if there is anything to fix).
+    #[arg(long)]
+    diff: bool,
+    /// With `--fix` or `--diff`: also apply the fixes that are right in most code but
+    /// can change what it does.
+    #[arg(long)]
+    unsafe_fixes: bool,
     /// Report only findings that are not in this baseline file.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
@@ -325,8 +333,15 @@ fn check(args: CheckArgs) -> i32 {
     };
     let mut report = run();
 
+    if args.unsafe_fixes && !(args.fix || args.diff) {
+        return fail("--unsafe-fixes needs --fix or --diff");
+    }
+    if args.diff {
+        return diff(&args, &report);
+    }
     if args.fix {
-        let outcome = fix::apply(&report);
+        let outcome = fix::apply(&report, &fix_mode(&args));
+        report_fix_outcome(&outcome);
         if outcome.total() > 0 {
             eprintln!(
                 "fixed {} {} in {} {}",
@@ -461,6 +476,85 @@ fn render(
     out.write_all(text.as_bytes())
 }
 
+fn fix_mode(args: &CheckArgs) -> fix::Mode {
+    fix::Mode {
+        unsafe_fixes: args.unsafe_fixes,
+        dry_run: args.diff,
+        roots: args.paths.clone(),
+    }
+}
+
+fn report_fix_outcome(outcome: &fix::Outcome) {
+    for (path, why) in &outcome.skipped {
+        eprintln!(
+            "note: {}: {}",
+            escape::controls(path),
+            escape::controls(why)
+        );
+    }
+    if outcome.stale_removed > 0 {
+        eprintln!(
+            "removed {} temporary {} left by an interrupted --fix",
+            outcome.stale_removed,
+            if outcome.stale_removed == 1 {
+                "file"
+            } else {
+                "files"
+            }
+        );
+    }
+}
+
+/// `--diff`: the fixes as a unified diff on stdout; nothing written. Exit 2 if a file
+/// could not be checked or fixed, else 1 if there is a change, else 0.
+fn diff(args: &CheckArgs, report: &Report) -> i32 {
+    let outcome = fix::apply(report, &fix_mode(args));
+    report_fix_outcome(&outcome);
+    let text = fix::unified_diff(&outcome);
+    // A patch on a pipe stays byte-exact; on a terminal it is read by people.
+    let shown = if std::io::stdout().is_terminal() {
+        escape::controls_but_newlines(&text)
+    } else {
+        std::borrow::Cow::Borrowed(text.as_str())
+    };
+    let written = write_stdout(&shown);
+    for e in report.errors.iter().chain(&outcome.errors) {
+        eprintln!(
+            "error: {}: {}",
+            escape::controls(&e.path),
+            escape::controls(&e.message)
+        );
+    }
+    eprintln!(
+        "{} {} to apply in {} {}",
+        outcome.total(),
+        if outcome.total() == 1 { "fix" } else { "fixes" },
+        outcome.fixed.len(),
+        if outcome.fixed.len() == 1 {
+            "file"
+        } else {
+            "files"
+        },
+    );
+    if let Err(e) = written {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return fail(&format!("cannot write output: {e}"));
+        }
+    }
+    if !report.errors.is_empty() || !outcome.errors.is_empty() {
+        EXIT_FAILURE
+    } else if outcome.total() > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    }
+}
+
+fn write_stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|_| out.flush())
+}
+
 /// 2 if any file could not be checked, else 1 if anything at warning or error
 /// severity was found, else 0.
 pub fn exit_code(report: &Report) -> i32 {
@@ -512,7 +606,8 @@ fn list_rules() -> i32 {
 fn explain(name: &str) -> i32 {
     match rules::find(name) {
         Some(r) => {
-            print!("{}", r.meta().doc);
+            // A closed pipe (`explain x | head`) is no failure.
+            let _ = write_stdout(r.meta().doc);
             EXIT_CLEAN
         }
         None => fail(&rules::unknown_name(name)),

@@ -91,12 +91,13 @@ pub fn discover(paths: &[PathBuf], walk: &Walk) -> Discovered {
         }
         if !root.exists() {
             errors.push((
-                root.display().to_string(),
+                crate::files::display(root),
                 "no such file or directory".into(),
             ));
             continue;
         }
-        if root.is_file() {
+        if !root.is_dir() {
+            // A file named explicitly, or a FIFO or device: reading tells which.
             files.push(root.clone());
             continue;
         }
@@ -122,7 +123,7 @@ pub fn discover(paths: &[PathBuf], walk: &Walk) -> Discovered {
                 }
                 Err(err) => {
                     if let Some((path, message)) = describe(&err) {
-                        errors.push((path.unwrap_or_else(|| root.display().to_string()), message));
+                        errors.push((path.unwrap_or_else(|| crate::files::display(root)), message));
                     }
                 }
             }
@@ -152,16 +153,16 @@ fn describe(err: &ignore::Error) -> Option<(Option<String>, String)> {
     match err {
         ignore::Error::WithPath { path, err } => {
             let (_, message) = describe(err)?;
-            Some((Some(path.display().to_string()), message))
+            Some((Some(crate::files::display(path)), message))
         }
         ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
             describe(err)
         }
         ignore::Error::Loop { ancestor, child } => Some((
-            Some(child.display().to_string()),
+            Some(crate::files::display(child)),
             format!(
                 "symbolic link loops back to {}; not followed",
-                ancestor.display()
+                crate::files::display(ancestor)
             ),
         )),
         ignore::Error::Io(e) => Some((None, e.to_string())),

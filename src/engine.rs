@@ -2,6 +2,7 @@
 //! index → resolve index-dependent diagnostics → apply suppressions → sort.
 
 use crate::config::{ConfigSet, FileConfig, RuleOptions};
+use crate::crate_facts::CrateTokio;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover;
 use crate::model::record::ClientSite;
@@ -66,6 +67,9 @@ pub struct Report {
     pub lines_checked: usize,
     pub findings: Vec<Finding>,
     pub errors: Vec<FileError>,
+    /// Files not checked on purpose (edition 2015 syntax the parser does not read),
+    /// with the reason: shown as notes, not failures.
+    pub skipped: Vec<FileError>,
     /// The text of every file with a finding, for renderers that show code.
     pub sources: Vec<(String, Arc<str>)>,
 }
@@ -242,6 +246,8 @@ pub struct FileSettings<'a> {
     /// Calls the configuration names as blocking (`blocking-in-async`'s
     /// `extra-calls`), for the crate model.
     pub extra_blocking: &'a [String],
+    /// The tokio the crate's manifest enables, for fixes.
+    pub tokio: Option<&'a CrateTokio>,
 }
 
 impl Default for FileSettings<'_> {
@@ -255,6 +261,7 @@ impl Default for FileSettings<'_> {
             lib_name: None,
             package_is_app: false,
             extra_blocking: &[],
+            tokio: None,
         }
     }
 }
@@ -480,11 +487,12 @@ fn analysis_of(walker: Walker, info: &FileInfo) -> Analysis {
 }
 
 /// Gives a file the place its settings say it has in its package.
-fn place(info: &mut FileInfo, settings: &FileSettings) {
+fn place<'t>(info: &mut FileInfo<'t>, settings: &FileSettings<'t>) {
     info.krate = settings.krate;
     info.module = settings.module.to_vec();
     info.lib_name = settings.lib_name.map(str::to_string);
     info.package_is_app = settings.package_is_app;
+    info.tokio = settings.tokio;
 }
 
 /// The text as the lexer should see it: a byte-order mark and a `#!` line become
@@ -704,6 +712,8 @@ struct FileOutcome {
     /// The rules run on the file, and its configuration.
     ran: Vec<&'static str>,
     config: Option<FileConfig>,
+    /// The error is a file skipped (edition 2015 syntax), not a failure.
+    skipped: bool,
 }
 
 fn read_and_analyze(
@@ -713,7 +723,7 @@ fn read_and_analyze(
     packages: &PackageCache,
     given: Option<&Arc<str>>,
 ) -> FileOutcome {
-    let display = path.display().to_string();
+    let display = crate::files::display(path);
     let fail = |message: String, position: Option<Position>| FileOutcome {
         path: display.clone(),
         text: None,
@@ -726,19 +736,17 @@ fn read_and_analyze(
         suppressions: Suppressions::default(),
         ran: Vec::new(),
         config: None,
+        skipped: false,
     };
-    let bytes = match given {
-        Some(text) => text.as_bytes().to_vec(),
-        None => match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => return fail(format!("cannot read file: {e}"), None),
-        },
+    let text = match given {
+        Some(text) => Ok(text.to_string()),
+        None => crate::files::read_text(path),
     };
-    let text = match String::from_utf8(bytes) {
+    let text = match text {
         Ok(t) => t,
-        Err(e) => {
-            let valid = e.utf8_error().valid_up_to();
-            let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]);
+        Err(crate::files::ReadError::NotUtf8 {
+            valid_prefix: prefix,
+        }) => {
             let pos = LineIndex::new(&prefix).position(&prefix, prefix.len());
             return fail(
                 format!(
@@ -748,6 +756,7 @@ fn read_and_analyze(
                 Some(pos),
             );
         }
+        Err(e) => return fail(e.to_string(), None),
     };
     // Before the analysis, which clears this thread's span table at its end.
     let suppressions = Suppressions::parse(&text);
@@ -761,12 +770,20 @@ fn read_and_analyze(
         module: &module,
         lib_name: package.lib_name.as_deref(),
         package_is_app: package.is_app,
+        tokio: package.tokio.as_ref(),
         ..*settings
     };
     // Generated code is fixed in its generator: indexed, never reported.
     let rules = if is_generated(&text) { &[][..] } else { rules };
-    let result = analyze_source_with(&display, &text, rules, &settings);
+    let mut result = analyze_source_with(&display, &text, rules, &settings);
     drop(turn);
+    let skipped = package.edition_2015 && result.is_err();
+    if let (true, Err(e)) = (skipped, &mut result) {
+        e.message = format!(
+            "not checked: its crate is edition 2015, whose syntax this parser does not fully read ({})",
+            e.message
+        );
+    }
     let keep_text = matches!(&result, Ok(a) if !a.diagnostics.is_empty())
         || !suppressions.is_empty()
         || given.is_some();
@@ -774,6 +791,7 @@ fn read_and_analyze(
         ran: rules.iter().map(|r| r.meta().name).collect(),
         config: None,
         suppressions,
+        skipped,
         path: display,
         digest: digest(&text),
         text: keep_text.then(|| Arc::from(text)),
@@ -803,11 +821,20 @@ fn reread(path: &str, digest_then: u64) -> Result<Arc<str>, FileError> {
         position: None,
     };
     let text =
-        std::fs::read_to_string(path).map_err(|e| error(format!("cannot read file: {e}")))?;
+        crate::files::read_text(&crate::files::path_of(path)).map_err(|e| error(e.to_string()))?;
     if digest(&text) != digest_then {
         return Err(error("file changed while it was being checked".to_string()));
     }
     Ok(Arc::from(text))
+}
+
+/// Worker threads for `files` files when `requested` were asked for (0: one per
+/// core): never more than the files, nor more than the cores could use (a pool of
+/// 100 000 threads for one file took longer to start than the check).
+fn pool_size(requested: usize, files: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let wanted = if requested == 0 { cores } else { requested };
+    wanted.min(files.max(1)).min((4 * cores).max(64))
 }
 
 /// Checks every `.rs` file under `paths`.
@@ -892,7 +919,7 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
         all
     };
     let (outcomes, index, mut model) = match rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
+        .num_threads(pool_size(options.threads, found.files.len()))
         .stack_size(WORKER_STACK)
         .build()
     {
@@ -913,6 +940,10 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
         let report_unused = o.ran.contains(&UNUSED_SUPPRESSION);
         let analysis = match o.result {
             Ok(a) => a,
+            Err(e) if o.skipped => {
+                report.skipped.push(e);
+                continue;
+            }
             Err(e) => {
                 report.errors.push(e);
                 continue;
@@ -1006,6 +1037,7 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
     }
     report.sources.sort_by(|a, b| a.0.cmp(&b.0));
     report.errors.sort_by(|a, b| a.path.cmp(&b.path));
+    report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     report
 }
 

@@ -8,10 +8,12 @@
 pub mod baseline;
 pub mod cli;
 pub mod config;
+pub mod crate_facts;
 pub mod diagnostic;
 pub mod discover;
 pub mod docs;
 pub mod engine;
+pub mod files;
 pub mod fix;
 pub mod learn;
 pub mod model;

@@ -17,10 +17,16 @@ pub struct Package {
     pub runtime: Runtime,
     /// `[lib] name`, else the package name with `-` as `_`.
     pub lib_name: Option<String>,
-    /// A program of its own: no library target, and no server framework among its
-    /// dependencies (a command-line tool). Its async code runs as one sequential task
+    /// A program of its own: a binary target, no library target, and no server
+    /// framework among its dependencies (a command-line tool). Its async code runs as one sequential task
     /// unless it spawns: blocking there stalls no one else.
     pub is_app: bool,
+    /// The tokio the manifest enables (features for code and for tests).
+    pub tokio: Option<crate::crate_facts::CrateTokio>,
+    /// Edition 2015 code may use syntax the parser does not read (`Fn(u8) + Send`
+    /// without `dyn`): a file of such a package that does not parse is skipped, not
+    /// failed.
+    pub edition_2015: bool,
 }
 
 impl Package {
@@ -109,7 +115,8 @@ impl PackageCache {
 fn read_package(manifest: &Path, root: PathBuf) -> Package {
     use std::hash::BuildHasher;
     let id = rustc_hash::FxBuildHasher.hash_one(&root) as u32;
-    let text = std::fs::read_to_string(manifest).unwrap_or_default();
+    let read = |p: &Path| crate::files::read_text(p).ok();
+    let text = read(manifest).unwrap_or_default();
     let value = text.parse::<toml::Table>().unwrap_or_default();
     let lib_name = value
         .get("lib")
@@ -123,13 +130,19 @@ fn read_package(manifest: &Path, root: PathBuf) -> Package {
         })
         .map(|n| n.replace('-', "_"));
     let has_lib = value.get("lib").is_some() || root.join("src/lib.rs").is_file();
-    let is_app = !has_lib && value.get("package").is_some() && !depends_on_server(&value);
+    let has_bin = value.get("bin").is_some()
+        || root.join("src/main.rs").is_file()
+        || root.join("src/bin").is_dir();
+    let is_app =
+        has_bin && !has_lib && value.get("package").is_some() && !depends_on_server(&value);
     Package {
         id,
         runtime: runtime_of_manifest(&text),
         root,
         lib_name,
         is_app,
+        tokio: crate::crate_facts::CrateTokio::of_manifest(manifest, &text, &read),
+        edition_2015: crate::crate_facts::is_edition_2015(manifest, &text, &read),
     }
 }
 

@@ -48,7 +48,8 @@ fn a_package_with_a_build_script_is_checked_once_and_the_script_never_runs() {
     write(
         p,
         "Cargo.toml",
-        "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\nbuild = \"build.rs\"\n",
+        "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\nbuild = \"build.rs\"\n\n\
+         [dependencies]\ntokio = { version = \"1\", features = [\"fs\"] }\n",
     );
     write(
         p,
@@ -128,7 +129,8 @@ fn a_target_outside_its_package_is_refused_and_never_rewritten() {
         p,
         "pkg/Cargo.toml",
         "[package]\nname = \"pkg\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [lib]\npath = \"../outside/lib.rs\"\n\n[[bin]]\nname = \"tool\"\npath = \"src/main.rs\"\n",
+         [lib]\npath = \"../outside/lib.rs\"\n\n[[bin]]\nname = \"tool\"\npath = \"src/main.rs\"\n\n\
+         [dependencies]\ntokio = { version = \"1\", features = [\"fs\"] }\n",
     );
     write(p, "pkg/src/main.rs", FIXABLE);
     let pkg = p.join("pkg");

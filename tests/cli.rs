@@ -78,7 +78,10 @@ fn errors_win_over_findings_and_other_files_are_still_checked() {
 fn json_has_the_contract_shape() {
     // The file uses tokio, so the drop-in replacement is offered as a fix.
     let text = BLOCKING.replace("use std::fs;", "use std::fs; use tokio::io::AsyncReadExt;");
-    let dir = project(&[("src/lib.rs", &text)]);
+    // Its manifest enables tokio's `fs`, so the fix is machine-applicable.
+    let manifest = "[package]\nname = \"p\"\nversion = \"0.1.0\"\n\n\
+                    [dependencies]\ntokio = { version = \"1\", features = [\"fs\"] }\n";
+    let dir = project(&[("src/lib.rs", &text), ("Cargo.toml", manifest)]);
     let v = check_json(dir.path(), "src/lib.rs", 1);
     assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(v["files_checked"], 1);

@@ -243,6 +243,9 @@ fn statistics_count_findings_per_rule() {
         );
 }
 
+const TOKIO_FULL: &str = "[package]\nname = \"case\"\nversion = \"0.1.0\"\n\n\
+                          [dependencies]\ntokio = { version = \"1\", features = [\"full\"] }\n";
+
 /// Every fixture with machine-applicable fixes has a `.fixed` file: `--fix` turns the
 /// fixture into it, leaves nothing fixable, and a second `--fix` changes nothing.
 #[test]
@@ -259,6 +262,8 @@ fn fix_turns_each_fixture_into_its_fixed_file() {
             let tmp = tempfile::tempdir().unwrap();
             let work = tmp.path().join("case.rs");
             fs::copy(&f, &work).unwrap();
+            // A crate whose tokio has every feature: its fixes are machine-applicable.
+            write(tmp.path(), "Cargo.toml", TOKIO_FULL);
             let out = asynclint()
                 .args(["check", "case.rs", "--fix", "--format", "json"])
                 .current_dir(tmp.path())
@@ -314,6 +319,7 @@ fn fix_keeps_permissions() {
     let dir = tempfile::tempdir().unwrap();
     let text = format!("use tokio::fs as _tokio_fs;\n{BLOCKING}");
     write(dir.path(), "lib.rs", &text);
+    write(dir.path(), "Cargo.toml", TOKIO_FULL);
     let file = dir.path().join("lib.rs");
     fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
     asynclint()

@@ -4,7 +4,9 @@
 use assert_cmd::Command;
 use asynclint::rules::RULES;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::fs;
+use std::path::{Path, PathBuf};
 
 const GOOD: &str =
     "pub async fn pause() {\n    std::thread::sleep(std::time::Duration::from_secs(1));\n}\n";
@@ -195,4 +197,343 @@ fn long_flat_expressions_do_not_overflow_the_stack() {
     );
     let a = asynclint::analyze_source("flat.rs", &text, RULES).expect("parses");
     assert_eq!(a.diagnostics.len(), 1);
+}
+
+// ---- --fix under hostile conditions ------------------------------------------------
+
+fn bin() -> std::path::PathBuf {
+    assert_cmd::cargo::cargo_bin("asynclint")
+}
+
+/// Copies the directory tree `from` to `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            fs::create_dir_all(&dest).unwrap();
+        } else {
+            fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir`, by path relative to it, with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path().strip_prefix(dir).unwrap().to_path_buf(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+const TOKIO_FULL: &str =
+    "[package]\nname = \"fixtures\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+                          [dependencies]\ntokio = { version = \"1\", features = [\"full\"] }\n";
+
+/// `kill -9` at random points of `--fix` over a copy of the fixtures (and 60 small
+/// fixable files, so that the writes take a while): every file is
+/// always either its old or its new text, never a mix, and the next `--fix` finishes
+/// the job and leaves no temporary file behind.
+#[cfg(unix)]
+#[test]
+fn a_killed_fix_leaves_every_file_old_or_new() {
+    let work = tempfile::tempdir().unwrap();
+    let template = work.path().join("template");
+    copy_tree(
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures")),
+        &template.join("fixtures"),
+    );
+    fs::write(template.join("Cargo.toml"), TOKIO_FULL).unwrap();
+    fs::create_dir_all(template.join("many")).unwrap();
+    for i in 0..60 {
+        let text = format!(
+            "use std::fs;\nuse std::time::Duration;\n\npub async fn load{i}(p: &str) -> std::io::Result<String> {{\n    \
+             std::thread::sleep(Duration::from_millis({i}));\n    fs::read_to_string(p)\n}}\n"
+        );
+        fs::write(template.join(format!("many/file{i}.rs")), text).unwrap();
+    }
+    let old = snapshot(&template);
+    let fix = |dir: &Path| {
+        let mut c = std::process::Command::new(bin());
+        c.args(["check", ".", "--fix", "-q"])
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        c
+    };
+    // One uninterrupted run: the new texts, and how long a run takes.
+    let full = work.path().join("full");
+    copy_tree(&template, &full);
+    let start = std::time::Instant::now();
+    fix(&full).status().unwrap();
+    let took = start.elapsed();
+    let new = snapshot(&full);
+    let changed = old.iter().filter(|(p, t)| new.get(*p) != Some(*t)).count();
+    assert!(changed >= 61, "only {changed} files change under --fix");
+
+    let mut rng = Lcg(2024);
+    let (mut untouched, mut mixed, mut done, mut temps_left) = (0, 0, 0, 0);
+    for round in 0..200 {
+        let dir = work.path().join(format!("run{round}"));
+        copy_tree(&template, &dir);
+        let mut child = fix(&dir).spawn().unwrap();
+        let wait = took.as_micros() as u64 * (rng.next() % 1100) / 1000;
+        std::thread::sleep(std::time::Duration::from_micros(wait));
+        let _ = child.kill();
+        child.wait().unwrap();
+        let now = snapshot(&dir);
+        let mut fixed = 0;
+        for (path, text) in &now {
+            let name = path.file_name().unwrap().to_string_lossy();
+            if name.starts_with(".asynclint-fix-") {
+                temps_left += 1;
+                continue;
+            }
+            let (o, n) = (&old[path], &new[path]);
+            assert!(
+                text == o || text == n,
+                "round {round}: {} is neither old nor new",
+                path.display()
+            );
+            fixed += usize::from(text == n && o != n);
+        }
+        match fixed {
+            0 => untouched += 1,
+            n if n == changed => done += 1,
+            _ => mixed += 1,
+        }
+        if round % 10 == 0 {
+            fix(&dir).status().unwrap();
+            assert_eq!(
+                snapshot(&dir),
+                new,
+                "round {round}: the next --fix finishes the job"
+            );
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+    eprintln!(
+        "200 kills: {untouched} before any write, {mixed} between writes, {done} after the last; \
+         {temps_left} temporary files left (removed by the next run)"
+    );
+    assert!(
+        mixed > 0,
+        "no kill landed between two writes ({untouched} {done}): the test proves nothing"
+    );
+}
+
+/// The cargo package cache's newest tokio 1.x, if any: the crates a fix produces are
+/// built against it, offline.
+fn cached_tokio() -> Option<String> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))?;
+    let mut versions: Vec<Vec<u64>> = fs::read_dir(home.join("registry/cache"))
+        .ok()?
+        .flatten()
+        .flat_map(|index| fs::read_dir(index.path()).into_iter().flatten().flatten())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let v = name
+                .strip_prefix("tokio-1.")?
+                .strip_suffix(".crate")?
+                .to_string();
+            let parts: Option<Vec<u64>> = format!("1.{v}")
+                .split('.')
+                .map(|p| p.parse().ok())
+                .collect();
+            parts
+        })
+        .collect();
+    versions.sort();
+    versions
+        .last()
+        .map(|v| v.iter().map(u64::to_string).collect::<Vec<_>>().join("."))
+}
+
+/// `cargo build --offline` (or `run`) of the crate in `dir`, sharing one target
+/// directory so that tokio is compiled once per feature set.
+fn cargo(dir: &Path, command: &str) -> std::process::Output {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixed-crates");
+    std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args([command, "--offline", "--quiet"])
+        .env("CARGO_TARGET_DIR", target)
+        .env_remove("RUSTFLAGS")
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn asynclint_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(bin())
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn assert_ok(out: &std::process::Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+macro_rules! tokio_or_skip {
+    () => {
+        match cached_tokio() {
+            Some(v) => v,
+            None => {
+                eprintln!(
+                    "SKIPPED: no tokio 1.x in the cargo package cache to build fixed crates \
+                     against offline (.ci/run fetches one; `cargo fetch` in a crate that \
+                     depends on tokio does too)"
+                );
+                return;
+            }
+        }
+    };
+}
+
+/// A workspace member that inherits tokio's features, under `#![deny(warnings)]`,
+/// whose blocking calls go through every import style: it builds before `--fix` and
+/// after it (the imports the fixes left unused are gone).
+#[test]
+fn a_fixed_crate_still_builds_under_deny_warnings() {
+    let tokio = tokio_or_skip!();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let write = |name: &str, text: &str| {
+        fs::create_dir_all(p.join(name).parent().unwrap()).unwrap();
+        fs::write(p.join(name), text).unwrap();
+    };
+    write(
+        "Cargo.toml",
+        &format!("[workspace]\nmembers = [\"app\"]\nresolver = \"2\"\n\n[workspace.dependencies]\ntokio = {{ version = \"{tokio}\", features = [\"full\"] }}\n"),
+    );
+    write(
+        "app/Cargo.toml",
+        "[package]\nname = \"fixed-app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ntokio = { workspace = true }\n",
+    );
+    let main = "#![deny(warnings)]\n\
+                use std::fs;\n\
+                use std::thread;\n\
+                use std::thread::sleep as nap;\n\
+                use std::time::Duration;\n\
+                use std::{io, thread::sleep};\n\n\
+                async fn load(p: &str) -> io::Result<String> {\n    \
+                    thread::sleep(Duration::from_millis(1));\n    \
+                    nap(Duration::from_millis(1));\n    \
+                    sleep(Duration::from_millis(1));\n    \
+                    fs::read_to_string(p)\n\
+                }\n\n\
+                #[tokio::main]\n\
+                async fn main() -> io::Result<()> {\n    \
+                    let text = load(\"Cargo.toml\").await?;\n    \
+                    assert!(text.contains(\"fixed-app\"));\n    \
+                    Ok(())\n\
+                }\n";
+    write("app/src/main.rs", main);
+    // With a library target the program is not a lone command-line tool, whose
+    // blocking would stall no other task.
+    write("app/src/lib.rs", "//! The app's library.\n");
+    assert_ok(&cargo(p, "build"), "the crate builds before --fix");
+    let out = asynclint_in(p, &["check", ".", "--fix"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fixed 4 findings in 1 file"));
+    let fixed = fs::read_to_string(p.join("app/src/main.rs")).unwrap();
+    assert!(
+        !fixed.contains("use std::fs;") && !fixed.contains("nap"),
+        "{fixed}"
+    );
+    assert_ok(
+        &cargo(&p.join("app"), "run"),
+        "the fixed crate builds and runs",
+    );
+}
+
+/// tokio without `fs`: the `tokio::fs` fix is not applied by `--fix` (the crate
+/// still builds); `--unsafe-fixes` applies it, and the build breaks, as it would.
+#[test]
+fn a_fix_the_manifest_cannot_support_is_left_to_unsafe_fixes() {
+    let tokio = tokio_or_skip!();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    fs::create_dir_all(p.join("src")).unwrap();
+    fs::write(
+        p.join("Cargo.toml"),
+        format!("[package]\nname = \"no-fs\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ntokio = {{ version = \"{tokio}\", features = [\"rt\", \"macros\", \"time\"] }}\n"),
+    )
+    .unwrap();
+    fs::write(
+        p.join("src/main.rs"),
+        "#![deny(warnings)]\nuse std::time::Duration;\n\n\
+         async fn work() {\n    \
+         std::thread::sleep(Duration::from_millis(1));\n    \
+         let _ = std::fs::read_to_string(\"Cargo.toml\");\n}\n\n\
+         #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    work().await;\n}\n",
+    )
+    .unwrap();
+    fs::write(p.join("src/lib.rs"), "//! The library.\n").unwrap();
+    let out = asynclint_in(p, &["check", ".", "--fix"]);
+    assert_eq!(out.status.code(), Some(1), "the fs finding remains");
+    let text = fs::read_to_string(p.join("src/main.rs")).unwrap();
+    assert!(
+        text.contains("tokio::time::sleep(Duration::from_millis(1)).await;"),
+        "{text}"
+    );
+    assert!(text.contains("std::fs::read_to_string"), "{text}");
+    assert_ok(&cargo(p, "build"), "the crate builds after --fix");
+    asynclint_in(p, &["check", ".", "--fix", "--unsafe-fixes"]);
+    let out = cargo(p, "build");
+    assert!(
+        !out.status.success(),
+        "tokio::fs without the fs feature built"
+    );
+}
+
+/// `Runtime::block_on` on a runtime built without timers: the sleep fix is not
+/// applied, and the program runs; with `--unsafe-fixes` it would panic.
+#[test]
+fn the_sleep_fix_is_not_applied_on_a_runtime_without_timers() {
+    let tokio = tokio_or_skip!();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    fs::create_dir_all(p.join("src")).unwrap();
+    fs::write(
+        p.join("Cargo.toml"),
+        format!("[package]\nname = \"timerless\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ntokio = {{ version = \"{tokio}\", features = [\"full\"] }}\n"),
+    )
+    .unwrap();
+    let main = "fn main() {\n    \
+                let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();\n    \
+                rt.block_on(async {\n        \
+                std::thread::sleep(std::time::Duration::from_millis(1));\n    \
+                });\n    \
+                println!(\"done\");\n}\n";
+    fs::write(p.join("src/main.rs"), main).unwrap();
+    fs::write(p.join("src/lib.rs"), "//! The library.\n").unwrap();
+    let out = asynclint_in(p, &["check", ".", "--fix"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(fs::read_to_string(p.join("src/main.rs")).unwrap(), main);
+    let run = cargo(p, "run");
+    assert_ok(&run, "the unfixed program runs");
+    asynclint_in(p, &["check", ".", "--fix", "--unsafe-fixes"]);
+    let run = cargo(p, "run");
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("timers are disabled"));
 }

@@ -51,10 +51,20 @@ fn sarif_output_passes_the_validator_with_no_errors_or_warnings() {
     // a broken file adds a tool notification.
     let broken = dir.path().join("broken.rs");
     std::fs::write(&broken, "fn main( {\n").unwrap();
+    // A crate whose tokio has `fs`: its fix is machine-applicable, so SARIF carries it.
+    let krate = dir.path().join("krate");
+    common::write(
+        &krate,
+        "Cargo.toml",
+        "[package]\nname = \"krate\"\nversion = \"0.1.0\"\n\n\
+         [dependencies]\ntokio = { version = \"1\", features = [\"fs\"] }\n",
+    );
+    common::write(&krate, "src/lib.rs", common::BLOCKING);
     let out = Command::cargo_bin("asynclint")
         .unwrap()
         .args(["check", "fixtures", "--format", "sarif"])
         .arg(&broken)
+        .arg(&krate)
         .current_dir(common::root())
         .output()
         .unwrap();

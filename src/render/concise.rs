@@ -2,7 +2,7 @@
 //! and one per error, `path[:line:col]: error: message` — for grep, editors' error
 //! parsers and logs.
 
-use super::escape_controls;
+use super::escape;
 use crate::engine::Report;
 use std::fmt::Write;
 
@@ -13,12 +13,12 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             out,
             "{}:{}:{}: {}[{}] {}",
-            escape_controls(&f.path, false),
+            escape::controls(&f.path),
             f.start.line,
             f.start.column,
             d.severity.as_str(),
             d.rule,
-            escape_controls(&d.message, false)
+            escape::controls(&d.message)
         );
     }
     for e in &report.errors {
@@ -29,8 +29,8 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             out,
             "{}{at}: error: {}",
-            escape_controls(&e.path, false),
-            escape_controls(&e.message, false)
+            escape::controls(&e.path),
+            escape::controls(&e.message)
         );
     }
     out

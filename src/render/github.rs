@@ -5,11 +5,20 @@ use crate::diagnostic::Severity;
 use crate::engine::Report;
 use std::fmt::Write;
 
-/// Escapes a workflow command's message.
+/// Escapes a workflow command's message: `%`, CR and LF as the runner decodes them,
+/// and every other control character visibly (the log is read by people too).
 fn data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c if super::escape::is_unsafe(c) => super::escape::push_escaped(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Escapes a workflow command's property value.
@@ -55,6 +64,14 @@ pub fn render(report: &Report) -> String {
             data(&e.message)
         );
     }
+    for e in &report.skipped {
+        let _ = writeln!(
+            out,
+            "::notice file={},title=asynclint::{}",
+            property(e.path.trim_start_matches("./")),
+            data(&e.message)
+        );
+    }
     out
 }
 
@@ -66,5 +83,6 @@ mod tests {
     fn messages_and_properties_are_escaped() {
         assert_eq!(data("50% done\nnext"), "50%25 done%0Anext");
         assert_eq!(property("a:b,c"), "a%3Ab%2Cc");
+        assert_eq!(data("a\x1b[2J\u{202e}"), "a\\u{1b}[2J\\u{202e}");
     }
 }

@@ -9,6 +9,9 @@ struct Output<'a> {
     files_checked: usize,
     diagnostics: Vec<Diag<'a>>,
     errors: Vec<Error<'a>>,
+    /// Files not checked on purpose (edition 2015 syntax), with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped: Vec<Error<'a>>,
 }
 
 #[derive(Serialize)]
@@ -94,6 +97,16 @@ pub fn render(report: &Report) -> String {
         files_checked: report.files_checked,
         diagnostics: diagnostics(report),
         errors: errors(report),
+        skipped: report
+            .skipped
+            .iter()
+            .map(|e| Error {
+                path: &e.path,
+                message: &e.message,
+                line: e.position.map(|p| p.line),
+                column: e.position.map(|p| p.column),
+            })
+            .collect(),
     };
     let mut s = serde_json::to_string_pretty(&out).unwrap_or_else(|_| "{}".into());
     s.push('\n');

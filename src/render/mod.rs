@@ -1,6 +1,7 @@
 //! Output formats.
 
 pub mod concise;
+pub mod escape;
 pub mod github;
 pub mod gitlab;
 pub mod human;
@@ -26,34 +27,12 @@ pub fn plain_path(path: &str) -> Cow<'_, str> {
     }
 }
 
-/// `text` with control characters (line breaks too, unless `keep_newlines`) written
-/// as `\u{..}` escapes: a file name or message cannot start a new line or move a
-/// terminal's cursor in output meant for people and logs.
-pub fn escape_controls(text: &str, keep_newlines: bool) -> Cow<'_, str> {
-    let bad = |c: char| c.is_control() && !(keep_newlines && (c == '\n' || c == '\t'));
-    if !text.chars().any(bad) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if bad(c) {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn controls_are_escaped() {
-        assert_eq!(escape_controls("a\nb\x1b[2J", false), "a\\u{a}b\\u{1b}[2J");
-        assert_eq!(escape_controls("a\nb\x07", true), "a\nb\\u{7}");
-        assert_eq!(escape_controls("plain", false), "plain");
+    fn paths_are_plain() {
         assert_eq!(plain_path("./src/a.rs"), "src/a.rs");
     }
 }

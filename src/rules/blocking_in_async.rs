@@ -1,6 +1,7 @@
 //! `blocking-in-async`: a blocking call on the executor thread.
 
 use super::{Group, Hooks, Rule, RuleMeta, TestCode};
+use crate::crate_facts;
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 use crate::semantic::blocking::{blocking_op, Blocking, Instead, Waits};
 use crate::semantic::chain::strip;
@@ -215,27 +216,39 @@ fn check_call(cx: &mut Cx, expr: &Expr, call: &ExprCall) {
             let (module, fixable) = match cx.file.runtime {
                 Runtime::AsyncStd => ("async_std::fs", false),
                 Runtime::Smol => ("smol::fs", false),
-                _ => ("tokio::fs", cx.file.mentions_tokio),
+                _ => (
+                    "tokio::fs",
+                    cx.file.mentions_tokio || cx.file.tokio.is_some(),
+                ),
             };
             let new = format!("{module}::{name}");
             d = d.with_help(format!(
                 "use `{new}({args}).await`, which waits without holding the thread"
             ));
             if fixable && cx.can_await() {
-                d = d.with_fix(await_fix(callee_range, call_end, new));
+                d = d.with_fix(await_fix(cx, callee_range, call_end, new, Needs::Fs));
             }
         }
         Instead::Sleep => {
             let (new, fixable) = match cx.file.runtime {
                 Runtime::AsyncStd => ("async_std::task::sleep", false),
                 Runtime::Smol => ("smol::Timer::after", false),
-                _ => ("tokio::time::sleep", cx.file.mentions_tokio),
+                _ => (
+                    "tokio::time::sleep",
+                    cx.file.mentions_tokio || cx.file.tokio.is_some(),
+                ),
             };
             d = d.with_help(format!(
                 "use `{new}({args}).await`: it suspends only this task and frees the thread for others"
             ));
             if fixable && cx.can_await() {
-                d = d.with_fix(await_fix(callee_range, call_end, new.to_string()));
+                d = d.with_fix(await_fix(
+                    cx,
+                    callee_range,
+                    call_end,
+                    new.to_string(),
+                    Needs::Timer,
+                ));
             }
         }
         Instead::Api(api) => d = d.with_help(api_help(api)),
@@ -318,10 +331,43 @@ fn args_text(cx: &Cx, open: proc_macro2::Span, close: proc_macro2::Span) -> Stri
     }
 }
 
-/// Replace the callee with its async equivalent and await the call.
-fn await_fix(callee: TextRange, call_end: usize, new_callee: String) -> Fix {
+/// What an async replacement needs from tokio.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    /// `tokio::fs`: the `fs` feature.
+    Fs,
+    /// `tokio::time::sleep`: the `time` feature and a runtime with timers.
+    Timer,
+}
+
+/// Replace the callee with its async equivalent and await the call. The fix is
+/// machine-applicable only where it can change neither the build nor what the code
+/// does: the crate's manifest enables the tokio feature it needs (in test code, the
+/// dev-dependencies' count too), and for a sleep, no source of the crate builds a
+/// runtime without timers, and the file neither pauses tokio's clock (a sleep then
+/// returns at once) nor asserts on a measured duration. Anywhere else it is an unsafe
+/// fix, applied only with `--unsafe-fixes`.
+fn await_fix(cx: &Cx, callee: TextRange, call_end: usize, new_callee: String, needs: Needs) -> Fix {
+    let text = cx.file.text;
+    let safe = cx.file.tokio.is_some_and(|tokio| {
+        let features = tokio.features(cx.in_test_code());
+        match needs {
+            Needs::Fs => features.fs,
+            Needs::Timer => {
+                features.time
+                    && !crate_facts::pauses_clock(text)
+                    && !crate_facts::asserts_elapsed(text)
+                    && !crate_facts::builds_timerless_runtime(text)
+                    && !tokio.builds_timerless_runtime()
+            }
+        }
+    });
     Fix {
-        applicability: Applicability::MachineApplicable,
+        applicability: if safe {
+            Applicability::MachineApplicable
+        } else {
+            Applicability::MaybeIncorrect
+        },
         edits: vec![
             Edit {
                 range: callee,

@@ -90,6 +90,8 @@ pub struct FileInfo<'t> {
     /// The package is a program of its own with no server: one sequential task
     /// unless it spawns.
     pub package_is_app: bool,
+    /// The tokio the crate's manifest enables (`None`: unknown), for fixes.
+    pub tokio: Option<&'t crate::crate_facts::CrateTokio>,
 }
 
 /// The file-wide facts that come from its items, gathered one item at a time, so that
@@ -213,6 +215,7 @@ impl<'t> FileInfo<'t> {
             module: Vec::new(),
             lib_name: None,
             package_is_app: false,
+            tokio: None,
         }
     }
 

@@ -1,23 +1,36 @@
-//! `--fix`: apply machine-applicable edits in place.
+//! `--fix`, `--diff` and `--unsafe-fixes`: apply the fixes of a report to the files.
 //!
-//! Per file: the edits of every machine-applicable fix, skipping a fix that overlaps
-//! one already taken (a fix is applied whole or not at all), in one pass. The result
-//! is parsed again; a file whose fixed text would not parse is left untouched and
-//! reported. Writes go to a temporary file in the same directory that replaces the
-//! original by rename, with the original's permissions.
+//! Two tiers: machine-applicable fixes cannot change what the code does or whether it
+//! builds, and `--fix` applies them; maybe-incorrect ones are right in most code but
+//! can change behaviour, and only `--unsafe-fixes` adds them. Per file: the edits of
+//! every fix of the chosen tiers, skipping a fix that overlaps one already taken (a
+//! fix is applied whole or not at all), in one pass; then imports the fixes left
+//! unused are removed ([`imports`]). The result is parsed again; a file whose fixed
+//! text would not parse is left untouched and reported. Writing ([`write`]) is atomic
+//! and keeps the file's owner, mode and links. `--diff` prints the same changes as a
+//! unified diff and writes nothing.
 
-use crate::diagnostic::Applicability;
+pub mod imports;
+pub mod write;
+
+use crate::diagnostic::{Applicability, Fix};
 use crate::engine::{FileError, Report};
 use crate::source::TextRange;
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::Path;
+use std::path::PathBuf;
 
 #[derive(Debug, Default)]
 pub struct Outcome {
-    /// Files rewritten, with the number of fixes applied to each.
+    /// Files rewritten (or, with `--diff`, that would be), with the number of fixes
+    /// applied to each.
     pub fixed: Vec<(String, usize)>,
     pub errors: Vec<FileError>,
+    /// Files left alone on purpose (read-only, hard-linked, ...): path and reason.
+    pub skipped: Vec<(String, String)>,
+    /// With `--diff`: each changed file's path, old text and new text.
+    pub diffs: Vec<(String, String, String)>,
+    /// Temporary files of killed runs removed.
+    pub stale_removed: usize,
 }
 
 impl Outcome {
@@ -26,17 +39,37 @@ impl Outcome {
     }
 }
 
+/// How to apply fixes.
+#[derive(Debug, Default)]
+pub struct Mode {
+    /// Also apply maybe-incorrect fixes.
+    pub unsafe_fixes: bool,
+    /// Compute the changes only (`--diff`): write nothing.
+    pub dry_run: bool,
+    /// The checked paths: a symbolic link is written through only to a target inside
+    /// them, and stale temporary files are looked for under them.
+    pub roots: Vec<PathBuf>,
+}
+
 /// Applies the fixes of `report` to the files on disk.
-pub fn apply(report: &Report) -> Outcome {
-    let mut by_file: BTreeMap<&str, Vec<&crate::diagnostic::Fix>> = BTreeMap::new();
+pub fn apply(report: &Report, mode: &Mode) -> Outcome {
+    let wanted = |a: Applicability| match a {
+        Applicability::MachineApplicable => true,
+        Applicability::MaybeIncorrect => mode.unsafe_fixes,
+    };
+    let mut by_file: BTreeMap<&str, Vec<&Fix>> = BTreeMap::new();
     for f in &report.findings {
         if let Some(fix) = &f.diagnostic.fix {
-            if fix.applicability == Applicability::MachineApplicable && !fix.edits.is_empty() {
+            if wanted(fix.applicability) && !fix.edits.is_empty() {
                 by_file.entry(&f.path).or_default().push(fix);
             }
         }
     }
     let mut outcome = Outcome::default();
+    if !mode.dry_run {
+        outcome.stale_removed = write::remove_stale_temps(&mode.roots);
+    }
+    let roots = write::canonical_roots(&mode.roots);
     for (path, fixes) in by_file {
         let Some(original) = report.source(path) else {
             continue;
@@ -46,7 +79,8 @@ pub fn apply(report: &Report) -> Outcome {
             message,
             position: None,
         };
-        match std::fs::read_to_string(path) {
+        let real = crate::files::path_of(path);
+        match crate::files::read_text(&real) {
             Ok(now) if now == **original => {}
             Ok(_) => {
                 outcome.errors.push(fail(
@@ -62,9 +96,26 @@ pub fn apply(report: &Report) -> Outcome {
             }
         }
         let (text, applied) = apply_edits(original, &fixes);
-        if applied == 0 {
+        if applied.is_empty() {
             continue;
         }
+        let mut names: Vec<&str> = applied
+            .iter()
+            .flat_map(|f| &f.edits)
+            .filter_map(|e| original.get(e.range.start..e.range.end))
+            .filter_map(imports::leading_name)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let text = match imports::remove_unused(original, &text, &names) {
+            Ok(t) => t,
+            Err(why) => {
+                outcome
+                    .skipped
+                    .push((path.to_string(), format!("{why}; not fixed")));
+                continue;
+            }
+        };
         if let Err(e) = crate::engine::analyze_source(path, &text, &[]) {
             outcome.errors.push(fail(format!(
                 "fixing would leave the file unparsable ({}); left unchanged",
@@ -72,9 +123,17 @@ pub fn apply(report: &Report) -> Outcome {
             )));
             continue;
         }
-        match write_atomically(Path::new(path), &text) {
-            Ok(()) => outcome.fixed.push((path.to_string(), applied)),
-            Err(e) => outcome
+        if mode.dry_run {
+            outcome.fixed.push((path.to_string(), applied.len()));
+            outcome
+                .diffs
+                .push((path.to_string(), original.to_string(), text));
+            continue;
+        }
+        match write::replace(&real, &text, &roots) {
+            Ok(()) => outcome.fixed.push((path.to_string(), applied.len())),
+            Err(write::WriteError::Refused(why)) => outcome.skipped.push((path.to_string(), why)),
+            Err(write::WriteError::Io(e)) => outcome
                 .errors
                 .push(fail(format!("cannot write fixed file: {e}"))),
         }
@@ -82,13 +141,29 @@ pub fn apply(report: &Report) -> Outcome {
     outcome
 }
 
-/// Applies non-overlapping fixes in one pass; returns the new text and how many
-/// fixes were applied.
-pub fn apply_edits(text: &str, fixes: &[&crate::diagnostic::Fix]) -> (String, usize) {
+/// The changes of `outcome.diffs` as one unified diff (`a/PATH`, `b/PATH`).
+pub fn unified_diff(outcome: &Outcome) -> String {
+    let mut out = String::new();
+    for (path, old, new) in &outcome.diffs {
+        let diff = similar::TextDiff::from_lines(old.as_str(), new.as_str());
+        out.push_str(
+            &diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&format!("a/{path}"), &format!("b/{path}"))
+                .to_string(),
+        );
+    }
+    out
+}
+
+/// Applies non-overlapping fixes in one pass; returns the new text and the fixes
+/// applied.
+pub fn apply_edits<'f>(text: &str, fixes: &[&'f Fix]) -> (String, Vec<&'f Fix>) {
     let mut taken: Vec<TextRange> = Vec::new();
     let mut edits: Vec<(TextRange, &str)> = Vec::new();
-    let mut applied = 0;
-    for fix in fixes {
+    let mut applied = Vec::new();
+    for &fix in fixes {
         let overlaps = fix.edits.iter().any(|e| {
             taken.iter().any(|t| {
                 e.range.start < t.end && t.start < e.range.end
@@ -109,7 +184,7 @@ pub fn apply_edits(text: &str, fixes: &[&crate::diagnostic::Fix]) -> (String, us
             taken.push(e.range);
             edits.push((e.range, e.replacement.as_str()));
         }
-        applied += 1;
+        applied.push(fix);
     }
     edits.sort_by_key(|(r, _)| (r.start, r.end));
     let mut out = String::with_capacity(text.len() + 64);
@@ -121,20 +196,6 @@ pub fn apply_edits(text: &str, fixes: &[&crate::diagnostic::Fix]) -> (String, us
     }
     out.push_str(&text[at..]);
     (out, applied)
-}
-
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let permissions = std::fs::metadata(path)?.permissions();
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    std::fs::set_permissions(tmp.path(), permissions)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -161,8 +222,8 @@ mod tests {
         let a = fix(&[(0, 1, "A"), (5, 5, "!")]);
         let b = fix(&[(0, 2, "XY")]);
         let c = fix(&[(3, 4, "D")]);
-        let (out, n) = apply_edits(text, &[&a, &b, &c]);
-        assert_eq!((out.as_str(), n), ("AbcDe!f", 2));
+        let (out, applied) = apply_edits(text, &[&a, &b, &c]);
+        assert_eq!((out.as_str(), applied.len()), ("AbcDe!f", 2));
     }
 
     #[test]
@@ -190,9 +251,10 @@ mod tests {
             lines_checked: 1,
             findings: vec![finding],
             errors: Vec::new(),
+            skipped: Vec::new(),
             sources: vec![(path_str, Arc::from(text))],
         };
-        let outcome = apply(&report);
+        let outcome = apply(&report, &Mode::default());
         assert!(outcome.fixed.is_empty());
         assert!(
             outcome.errors[0].message.contains("unparsable"),

@@ -6,7 +6,8 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::async_body;
 use crate::semantic::decisions::Decisions;
 use crate::semantic::guards::{
-    async_critical_sections, guard_ops, guard_view, one_line, takes_guard,
+    async_acquisitions, async_critical_sections, guard_ops, guard_view, one_line, takes_guard,
+    Acquisition,
 };
 use crate::semantic::runtime::words;
 use crate::semantic::types::concurrent_map_calls;
@@ -110,10 +111,32 @@ fn check_body(cx: &mut Cx, body: &Block) {
         return;
     }
     let decisions = Decisions::of_body(cx.file, body);
-    let mut accesses: Vec<Access> = guard_ops(cx.file, body, acqs)
+    // Async guards (`rw.read().await`) guard as much as sync ones while they live; the
+    // `.await` that takes one is not work another task's check can slip past.
+    let async_acqs = async_acquisitions(cx, body);
+    let awaits: Vec<(usize, TextRange)> = awaits
+        .iter()
+        .filter(|(at, _)| {
+            !async_acqs
+                .iter()
+                .any(|a| a.range.start <= *at && *at < a.range.end)
+        })
+        .copied()
+        .collect();
+    let all: Vec<&Acquisition> = acqs.iter().chain(&async_acqs).collect();
+    let mut ops = guard_ops(cx.file, body, acqs);
+    ops.extend(
+        guard_ops(cx.file, body, &async_acqs)
+            .into_iter()
+            .map(|mut op| {
+                op.acquisition += acqs.len();
+                op
+            }),
+    );
+    let mut accesses: Vec<Access> = ops
         .into_iter()
         .map(|op| {
-            let a = &acqs[op.acquisition];
+            let a = all[op.acquisition];
             let release_label = match (a.released_at, &a.binding) {
                 (Some(r), _) => Some(r),
                 (None, Some(_)) => Some(TextRange::new(a.held_until - 1, a.held_until)),

@@ -2,7 +2,7 @@
 //! block (or their `drop`, move or shadowing), temporaries to the end of their
 //! temporary scope.
 
-use super::{guard_call, matched_guard_call, unwraps, Acquisition, LockKind};
+use super::{async_guard_call, guard_call, matched_guard_call, unwraps, Acquisition, LockKind};
 use crate::semantic::callee::Callee;
 use crate::semantic::chain::{self, strip};
 use crate::semantic::guards::text::compact;
@@ -16,12 +16,25 @@ use syn::{BinOp, Block, Expr, Pat, Stmt};
 /// closures are included (their guards live and die inside them); async blocks, async
 /// closures and nested fns are bodies of their own.
 pub fn acquisitions(cx: &Cx, body: &Block) -> Vec<Acquisition> {
+    collect(cx, body, false)
+}
+
+/// Every async guard acquired in `body` (`m.lock().await`, `rw.read().await`,
+/// `rw.write().await`, bound or temporary), with the span it is alive, by the same
+/// rules as [`acquisitions`]. Holding one across an `.await` is fine; what it guards
+/// is still only guarded while it lives.
+pub fn async_acquisitions(cx: &Cx, body: &Block) -> Vec<Acquisition> {
+    collect(cx, body, true)
+}
+
+fn collect(cx: &Cx, body: &Block, asyncs: bool) -> Vec<Acquisition> {
     let mut c = Collector {
         cx,
         file: cx.file,
         scopes: Vec::new(),
         assigned_after: 0,
         out: Vec::new(),
+        asyncs,
     };
     c.block(body);
     c.out
@@ -35,9 +48,20 @@ struct Collector<'f> {
     /// Inside the place of an assignment: its value operand, evaluated first, ends here.
     assigned_after: usize,
     out: Vec<Acquisition>,
+    /// Collecting async guards instead of synchronous ones.
+    asyncs: bool,
 }
 
-impl Collector<'_> {
+impl<'f> Collector<'f> {
+    /// The lock `e` acquires a guard of (the receiver of the lock call), and its kind.
+    fn lock_of<'e>(&self, e: &'e Expr) -> Option<(&'e Expr, LockKind)> {
+        if self.asyncs {
+            async_guard_call(e).map(|(m, kind)| (&*m.receiver, kind))
+        } else {
+            guard_call(self.file, e)
+        }
+    }
+
     fn end_of(&self, span: proc_macro2::Span) -> usize {
         self.file.range(span).end
     }
@@ -51,15 +75,23 @@ impl Collector<'_> {
                     // `let entry = map.get(&k);` on a concurrent map, or a guard from a
                     // crate helper (`let g = self.state();`, decided by the model).
                     let bound = bound_name(&local.pat);
+                    let sync = !self.asyncs;
                     let found = bound.as_ref().and_then(|name| {
-                        let (lock, kind, helper) = guard_call(self.file, &init.expr)
-                            .or_else(|| matched_guard_call(self.file, &local.pat, &init.expr))
+                        let (lock, kind, helper) = self
+                            .lock_of(&init.expr)
+                            .or_else(|| {
+                                sync.then(|| matched_guard_call(self.file, &local.pat, &init.expr))
+                                    .flatten()
+                            })
                             .map(|(l, k)| (l, k, None))
                             .or_else(|| {
-                                map_ref(self.cx, &init.expr).map(|l| (l, LockKind::MapRef, None))
+                                sync.then(|| map_ref(self.cx, &init.expr))
+                                    .flatten()
+                                    .map(|l| (l, LockKind::MapRef, None))
                             })
                             .or_else(|| {
-                                helper_guard(self.cx, &init.expr)
+                                sync.then(|| helper_guard(self.cx, &init.expr))
+                                    .flatten()
                                     .map(|(l, c)| (l, LockKind::Mutex, Some(c)))
                             })?;
                         Some((name.clone(), lock, kind, helper))
@@ -130,7 +162,7 @@ impl Collector<'_> {
     /// Records the temporary guard `guard`, alive to the end of the innermost
     /// temporary scope.
     fn temporary(&mut self, guard: &Expr, method: Option<String>) {
-        let Some((lock, kind)) = guard_call(self.file, guard) else {
+        let Some((lock, kind)) = self.lock_of(guard) else {
             return;
         };
         self.visit_expr(lock);
@@ -164,7 +196,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
             // A guard in any position other than a method receiver: `*m.lock().unwrap() =
             // v`, `m.lock().unwrap().field`, a scrutinee, an argument.
-            _ if guard_call(self.file, e).is_some() => self.temporary(e, None),
+            _ if self.lock_of(e).is_some() => self.temporary(e, None),
             // `m.lock().await` is an async lock even in a file that uses parking_lot.
             Expr::Await(a) if is_lock_method(&a.base) => {
                 if let Expr::MethodCall(m) = strip(&a.base) {
@@ -180,7 +212,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             Expr::Closure(_) | Expr::Async(_) => {}
             // `if let Ok(g) = m.lock() { .. }`: the guard lives through the `then` block
             // (the enclosing scope), unless dropped there first.
-            Expr::Let(l) => {
+            Expr::Let(l) if !self.asyncs => {
                 let found = matched_guard_call(self.file, &l.pat, &l.expr).or_else(|| {
                     unwraps(&l.pat)
                         .then(|| map_ref(self.cx, &l.expr).map(|lock| (lock, LockKind::MapRef)))
@@ -234,6 +266,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 let taken_apart = m
                     .arms
                     .iter()
+                    .filter(|_| !self.asyncs)
                     .find_map(|a| matched_guard_call(self.file, &a.pat, &m.expr));
                 match taken_apart {
                     Some((lock, kind)) => {
@@ -285,7 +318,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 self.assigned_after = outer;
             }
             // A temporary guard as a receiver: `m.lock().unwrap().insert(k, v)`.
-            Expr::MethodCall(m) if guard_call(self.file, &m.receiver).is_some() => {
+            Expr::MethodCall(m) if self.lock_of(&m.receiver).is_some() => {
                 self.temporary(&m.receiver, Some(m.method.to_string()));
                 for arg in &m.args {
                     self.visit_expr(arg);

@@ -200,8 +200,8 @@ mod lifetimes;
 mod ops;
 mod text;
 
-pub use lifetimes::acquisitions;
 pub(crate) use lifetimes::expr_range;
+pub use lifetimes::{acquisitions, async_acquisitions};
 pub use ops::{async_critical_sections, guard_ops, takes_guard, GuardOp};
 pub use text::{compact, compact_range, one_line};
 

@@ -21,6 +21,7 @@ pub mod iteration;
 pub mod locals;
 pub mod macros;
 pub mod provenance;
+pub mod reactor;
 pub mod runtime;
 pub mod scope;
 pub mod shared_state;

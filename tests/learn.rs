@@ -23,7 +23,6 @@ const PENDING_RULES: &[&str] = &[
     "lock-reentry",
     "sender-keeps-receiver-open",
     "timeout-leaves-task-running",
-    "ignored-task-result",
     "fail-fast-cancels-writes",
     "executor-mismatch",
 ];

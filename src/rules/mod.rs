@@ -8,6 +8,7 @@ mod detached_task;
 mod dropped_join_handle;
 mod fail_fast_detached_tasks;
 mod ignored_cancellation;
+mod ignored_task_result;
 mod lock_across_await;
 mod missing_timeout;
 mod non_atomic_update;
@@ -257,6 +258,7 @@ pub trait Rule: Sync {
 pub static RULES: &[&dyn Rule] = &[
     &dropped_join_handle::DroppedJoinHandle,
     &detached_task::DetachedTask,
+    &ignored_task_result::IgnoredTaskResult,
     &unawaited_future::UnawaitedFuture,
     &await_in_loop::AwaitInLoop,
     &sequential_awaits::SequentialAwaits,

@@ -23,7 +23,6 @@ const PENDING_RULES: &[&str] = &[
     "lock-reentry",
     "sender-keeps-receiver-open",
     "timeout-leaves-task-running",
-    "fail-fast-cancels-writes",
     "executor-mismatch",
 ];
 

@@ -6,6 +6,7 @@ mod block_on_in_async;
 mod blocking_in_async;
 mod detached_task;
 mod dropped_join_handle;
+mod fail_fast_cancels_writes;
 mod fail_fast_detached_tasks;
 mod ignored_cancellation;
 mod ignored_task_result;
@@ -273,6 +274,7 @@ pub static RULES: &[&dyn Rule] = &[
     &racy_check_then_act::RacyCheckThenAct,
     &non_atomic_update::NonAtomicUpdate,
     &fail_fast_detached_tasks::FailFastDetachedTasks,
+    &fail_fast_cancels_writes::FailFastCancelsWrites,
     &select_cancel_unsafe::SelectCancelUnsafe,
     &unused_suppression::UnusedSuppression,
 ];

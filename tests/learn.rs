@@ -23,7 +23,6 @@ const PENDING_RULES: &[&str] = &[
     "lock-reentry",
     "sender-keeps-receiver-open",
     "timeout-leaves-task-running",
-    "executor-mismatch",
 ];
 
 /// Exercises whose natural buggy code a registered rule does not report yet, with why.

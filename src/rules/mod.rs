@@ -6,6 +6,7 @@ mod block_on_in_async;
 mod blocking_in_async;
 mod detached_task;
 mod dropped_join_handle;
+mod executor_mismatch;
 mod fail_fast_cancels_writes;
 mod fail_fast_detached_tasks;
 mod ignored_cancellation;
@@ -268,6 +269,7 @@ pub static RULES: &[&dyn Rule] = &[
     &unbounded_channel::UnboundedChannel,
     &blocking_in_async::BlockingInAsync,
     &block_on_in_async::BlockOnInAsync,
+    &executor_mismatch::ExecutorMismatch,
     &missing_timeout::MissingTimeout,
     &ignored_cancellation::IgnoredCancellation,
     &lock_across_await::LockAcrossAwait,

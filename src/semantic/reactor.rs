@@ -65,7 +65,6 @@ const ENTERS: &[&str] = &[
     ".enter()",
     "Handle::",
     "block_in_place",
-    ".block_on(",
     "Compat",
     ".compat()",
     "LocalSet",
@@ -74,7 +73,11 @@ const ENTERS: &[&str] = &[
 /// Whether code (its text) builds, enters or is handed a tokio runtime anywhere: what
 /// runs in it cannot be told to run outside one.
 pub fn enters_runtime(text: &str) -> bool {
-    ENTERS.iter().any(|w| text.contains(w))
+    // `rt.block_on(fut)`, not pollster's `fut.block_on()`.
+    let runtime_block_on = text
+        .match_indices(".block_on(")
+        .any(|(i, m)| !text[i + m.len()..].trim_start().starts_with(')'));
+    runtime_block_on || ENTERS.iter().any(|w| text.contains(w))
 }
 
 /// Whether a fn is an entry point that runs with no tokio runtime: a sync `main`, or a

@@ -405,7 +405,8 @@ struct NeedScan<'c, 'a> {
 impl NeedScan<'_, '_> {
     fn tokio_path(&self, e: &Expr) -> Option<String> {
         let path = self.cx.call_path(e)?;
-        let sqlx_elsewhere = path.starts_with("sqlx::") && self.cx.file.runtime != Runtime::Tokio;
+        let sqlx_elsewhere = path.starts_with("sqlx::")
+            && matches!(self.cx.file.runtime, Runtime::AsyncStd | Runtime::Smol);
         (needs_tokio(&path) && !sqlx_elsewhere).then_some(path)
     }
 

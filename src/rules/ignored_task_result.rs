@@ -3,11 +3,13 @@
 
 use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::semantic::body::own_awaits;
 use crate::semantic::chain::{self, strip};
 use crate::semantic::detach::{output_of, panic_path, Output, PanicKind};
 use crate::semantic::handles::SpawnedHandles;
 use crate::semantic::index::{IndexQuery, ModelQuery};
-use crate::semantic::tasks::{spawn_call, SpawnKind};
+use crate::semantic::macros::{parse_body, MacroBody};
+use crate::semantic::tasks::{async_block_of, spawn_call, SpawnKind};
 use crate::semantic::{Cx, Runtime};
 use crate::source::TextRange;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -31,6 +33,9 @@ const JOIN_ALL: &[&str] = &[
     "futures_util::future::join_all",
 ];
 
+/// Join macros over a fixed list of futures.
+const JOIN_MACROS: &[&str] = &["tokio::join", "futures::join", "futures_util::join"];
+
 impl Rule for IgnoredTaskResult {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -40,8 +45,10 @@ impl Rule for IgnoredTaskResult {
     }
 
     fn check_fn(&self, cx: &mut Cx, f: &FnNode) {
-        // The handles come from spawn calls in this body.
-        if !cx.file.block_mentions(f.body, &["spawn"]) {
+        // The handles come from spawn calls in this body. A test that expects a panic
+        // may expect the one a task raises.
+        let should_panic = f.attrs.iter().any(|a| a.path().is_ident("should_panic"));
+        if !cx.file.block_mentions(f.body, &["spawn"]) || should_panic {
             return;
         }
         let mut scan = Scan {
@@ -81,6 +88,9 @@ struct Task {
     spawner: String,
     output: Output,
     panic: Option<(TextRange, PanicKind)>,
+    /// The panic path is a check after which the task awaits nothing: nothing the
+    /// test waits for comes after it, so its failure shows nowhere else.
+    final_check: bool,
     /// Awaiting the handle yields `Result<T, JoinError>` (tokio, actix), which carries
     /// the task's panic; async-std's handle yields `T` and re-raises the panic.
     join_error: bool,
@@ -141,13 +151,22 @@ impl Scan<'_, '_> {
             .call_path(e)
             .is_some_and(|p| p.starts_with("async_std::"));
         let range = self.cx.range(e);
+        let panic = panic_path(self.cx, future);
+        let final_check = match (panic, async_block_of(future)) {
+            (Some((at, PanicKind::Check)), Some(block)) => own_awaits(block)
+                .iter()
+                .all(|a| self.cx.file.range(a.await_token.span).end <= at.start),
+            (Some((_, PanicKind::Check)), None) => true,
+            _ => false,
+        };
         self.tasks.insert(
             (range.start, range.end),
             Task {
                 spawn: range,
                 spawner: spawn.spawner,
                 output: output_of(self.cx, future),
-                panic: panic_path(self.cx, future),
+                panic,
+                final_check,
                 join_error: !async_std,
             },
         );
@@ -179,6 +198,7 @@ impl Scan<'_, '_> {
                 Expr::Await(a) => (&a.base, Form::Inner("`?`")),
                 _ => return,
             },
+            Expr::Macro(m) => return self.joined(&m.mac, at),
             Expr::MethodCall(m) => match (m.method.to_string().as_str(), strip(&m.receiver)) {
                 ("ok", Expr::Await(a)) if m.args.is_empty() => (&a.base, Form::Whole),
                 ("unwrap", Expr::Await(a)) if m.args.is_empty() => {
@@ -227,6 +247,38 @@ impl Scan<'_, '_> {
         }
     }
 
+    /// `tokio::join!(h1, h2)` thrown away: every handle's result.
+    fn joined(&mut self, mac: &syn::Macro, at: TextRange) {
+        let is_join = self
+            .cx
+            .resolve(&mac.path)
+            .is_some_and(|p| JOIN_MACROS.contains(&p.as_str()));
+        if !is_join {
+            return;
+        }
+        let MacroBody::Exprs(args) = &*parse_body(mac) else {
+            return;
+        };
+        let (mut spawns, mut names) = (Vec::new(), Vec::new());
+        for a in args {
+            let Some((s, n)) = self.handle(a) else {
+                continue;
+            };
+            spawns.extend(s);
+            names.extend(n);
+        }
+        if !spawns.is_empty() {
+            self.found.push(Discard {
+                at,
+                form: Form::Whole,
+                spawns,
+                names,
+                handle: "handle".to_string(),
+                joined: true,
+            });
+        }
+    }
+
     /// `h.abort()`, `h.abort_handle()`, and aborts of every handle of a collection (in
     /// a loop over it, or a closure along a chain over it).
     fn aborts(&mut self, m: &syn::ExprMethodCall) {
@@ -263,12 +315,55 @@ impl<'ast> Visit<'ast> for Scan<'_, '_> {
                 let value = self.cx.drop_call_arg(e).unwrap_or(e);
                 self.discarded(value, self.cx.range(strip(e)));
             }
-            Stmt::Local(l) if matches!(l.pat, Pat::Wild(_)) => {
+            Stmt::Local(l) if discards(&l.pat) => {
                 if let Some(init) = l.init.as_ref().filter(|i| i.diverge.is_none()) {
                     self.discarded(&init.expr, self.cx.range(&*init.expr));
                 }
             }
+            // `tokio::join!(a, b);`
+            Stmt::Macro(m) if m.semi_token.is_some() => {
+                let start = self.cx.range(&m.mac.path).start;
+                let end = self.cx.file.range(m.mac.delimiter.span().close()).end;
+                self.joined(&m.mac, TextRange::new(start, end));
+            }
             _ => {}
+        }
+    }
+
+    fn visit_expr_while(&mut self, w: &'ast syn::ExprWhile) {
+        self.visit_expr(&w.cond);
+        // `while let Some(h) = handles.pop() { .. }`
+        let var = match strip(&w.cond) {
+            Expr::Let(l) => match (&*l.pat, strip(&l.expr)) {
+                (Pat::TupleStruct(t), Expr::MethodCall(m))
+                    if t.path.is_ident("Some")
+                        && t.elems.len() == 1
+                        && matches!(
+                            m.method.to_string().as_str(),
+                            "pop" | "pop_front" | "pop_back" | "next"
+                        ) =>
+                {
+                    match (
+                        t.elems.first(),
+                        self.handles.handle_arg(self.cx, &m.receiver),
+                    ) {
+                        (Some(Pat::Ident(p)), Some(spawns)) => {
+                            let coll = chain::receiver_ident(chain::chain(&m.receiver).root)
+                                .map(|i| i.to_string());
+                            Some((p.ident.to_string(), coll, spawns))
+                        }
+                        _ => None,
+                    }
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let pushed = var.is_some();
+        self.loops.extend(var);
+        self.visit_block(&w.body);
+        if pushed {
+            self.loops.pop();
         }
     }
 
@@ -326,7 +421,7 @@ fn report(cx: &mut Cx, d: &Discard, tasks: &[&Task]) {
     let panic = tasks
         .iter()
         .filter(|t| d.form == Form::Whole && t.join_error)
-        .find_map(|t| t.panic.filter(|(_, k)| !in_test || *k == PanicKind::Check));
+        .find_map(|t| t.panic.filter(|_| !in_test || t.final_check));
     // The task's own `Err`; not in tests. After `?` on async-std's handle, which
     // yields the task's value itself, nothing is left to lose.
     if matches!(d.form, Form::Inner(_)) && tasks.iter().all(|t| !t.join_error) {
@@ -438,5 +533,15 @@ fn block_tail(e: &Expr) -> &Expr {
             _ => e,
         },
         _ => e,
+    }
+}
+
+/// `_` or `_name`: a binding that says its value is not wanted.
+fn discards(pat: &Pat) -> bool {
+    match pat {
+        Pat::Wild(_) => true,
+        Pat::Ident(p) => p.ident.to_string().starts_with('_'),
+        Pat::Type(t) => discards(&t.pat),
+        _ => false,
     }
 }

@@ -94,7 +94,9 @@ pub fn runtime_free_entry(attrs: &[syn::Attribute], sig: &syn::Signature, text: 
             .is_some_and(|s| s.ident == "main" || s.ident.to_string().ends_with("test"))
     });
     let plain_test = attrs.iter().any(|a| a.path().is_ident("test"));
-    (is_main && !main_attr) || plain_test
+    // A test that expects a panic may expect exactly this one.
+    let should_panic = attrs.iter().any(|a| a.path().is_ident("should_panic"));
+    (is_main && !main_attr) || (plain_test && !should_panic)
 }
 
 /// The closures a body (not its nested items) runs on threads of their own:
@@ -231,6 +233,9 @@ mod tests {
         assert!(!runtime_free_entry(&f.attrs, &f.sig, ""));
         let f: syn::ItemFn = syn::parse_str("#[test] fn t() {}").unwrap();
         assert!(runtime_free_entry(&f.attrs, &f.sig, "#[test] fn t() {}"));
+        let text = "#[test] #[should_panic(expected = \"no reactor\")] fn t() {}";
+        let f: syn::ItemFn = syn::parse_str(text).unwrap();
+        assert!(!runtime_free_entry(&f.attrs, &f.sig, text));
         let f: syn::ItemFn = syn::parse_str("fn helper() {}").unwrap();
         assert!(!runtime_free_entry(&f.attrs, &f.sig, "fn helper() {}"));
     }

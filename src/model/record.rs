@@ -210,11 +210,17 @@ impl Recorder {
             .position(at.file.text, at.file.range(sig.ident.span()).start)
             .line;
         let body_text = at.file.slice(at.file.range(body.brace_token.span.join()));
-        let threads = thread_closures(&at.file.uses, body)
-            .into_iter()
-            .map(|c| at.file.range(syn::spanned::Spanned::span(&c.body)))
-            .filter(|r| !enters_runtime(at.file.slice(*r)))
-            .collect();
+        // Threads are started by a `spawn`; only a sync fn can run outside a runtime.
+        let threads = if body_text.contains("spawn") {
+            thread_closures(&at.file.uses, body)
+                .into_iter()
+                .map(|c| crate::semantic::NodeRange::text_range(&*c.body, at.file))
+                .filter(|r| !enters_runtime(at.file.slice(*r)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let enters = !is_async && enters_runtime(body_text);
         self.open.push(Open {
             def: FnDef {
                 scope: at.scope.clone(),
@@ -229,7 +235,7 @@ impl Recorder {
                 future,
                 local: Local {
                     returns_guard,
-                    enters_runtime: enters_runtime(body_text),
+                    enters_runtime: enters,
                     ..Local::default()
                 },
                 sites: Vec::new(),
@@ -241,7 +247,7 @@ impl Recorder {
             tail,
             depth: at.context.frames().len() + 1,
             awaits: Vec::new(),
-            entry_outside: runtime_free_entry(attrs, sig, body_text),
+            entry_outside: !is_async && !enters && runtime_free_entry(attrs, sig, body_text),
             threads,
         });
     }

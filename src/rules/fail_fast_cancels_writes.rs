@@ -8,7 +8,7 @@ use crate::semantic::calls::{is_sql, sql_writes, string_literals, WRITE_LIKE_WOR
 use crate::semantic::chain::{self, strip};
 use crate::semantic::handles::SpawnedHandles;
 use crate::semantic::macros::{parse_body, MacroBody};
-use crate::semantic::tasks::{async_block_of, spawn_call};
+use crate::semantic::tasks::{async_block_of, spawn_call, spawn_fn_kind};
 use crate::semantic::{Cx, Runtime};
 use crate::source::TextRange;
 use rustc_hash::FxHashMap as HashMap;
@@ -101,6 +101,17 @@ impl Scan<'_, '_> {
         if spawn_call(self.cx, fut).is_some() {
             return None;
         }
+        // `Box::pin(save(x))`
+        if let Expr::Call(c) = fut {
+            let pinned = chain::call_path(fut).is_some_and(|p| {
+                p.segments.len() == 2
+                    && p.segments[0].ident == "Box"
+                    && p.segments[1].ident == "pin"
+            });
+            if pinned && c.args.len() == 1 {
+                return self.write_of(&c.args[0]);
+            }
+        }
         if let Some(block) = async_block_of(fut) {
             return own_awaits(block)
                 .into_iter()
@@ -109,6 +120,12 @@ impl Scan<'_, '_> {
         }
         match fut {
             Expr::Call(_) | Expr::MethodCall(_) => writes(fut).then(|| self.cx.range(fut)),
+            // A fn mapped over the items: `.map(tokio::fs::remove_file)`.
+            Expr::Path(p) => {
+                let spawner = self.cx.resolve(&p.path).and_then(|r| spawn_fn_kind(&r));
+                let name = p.path.segments.last()?.ident.to_string();
+                (spawner.is_none() && name_writes(&name, false)).then(|| self.cx.range(fut))
+            }
             _ => None,
         }
     }
@@ -237,15 +254,18 @@ impl Scan<'_, '_> {
 }
 
 /// The future each element of an iterator chain is: the body of its `map` closure
-/// (`|x| save(x)`, `|x| async move { .. }`).
+/// (`|x| save(x)`, `|x| async move { .. }`), or the fn it maps with
+/// (`.map(tokio::fs::remove_file)`).
 fn element_of_chain(e: &Expr) -> Option<&Expr> {
     let c = chain::chain(e);
     c.methods.iter().rev().find_map(|m| {
         if !ELEMENT_ADAPTERS.iter().any(|n| m.method == n) || m.args.len() != 1 {
             return None;
         }
-        let Expr::Closure(closure) = strip(&m.args[0]) else {
-            return None;
+        let closure = match strip(&m.args[0]) {
+            Expr::Closure(closure) => closure,
+            path @ Expr::Path(_) => return Some(path),
+            _ => return None,
         };
         match strip(&closure.body) {
             Expr::Block(b) => match b.block.stmts.last() {
@@ -276,13 +296,16 @@ fn writes(base: &Expr) -> bool {
         .chain(root)
         .collect();
     let read_request = names.iter().any(|n| READ_REQUESTS.contains(&n.as_str()));
-    names.iter().any(|n| {
-        n.split('_').any(|w| {
-            let w = w.to_ascii_lowercase();
-            WRITE_LIKE_WORDS.contains(&w.as_str())
-                && !NOT_WRITES.contains(&w.as_str())
-                && !(read_request && w == "send")
-        })
+    names.iter().any(|n| name_writes(n, read_request))
+}
+
+/// Whether a snake_case fn or method name says it writes.
+fn name_writes(name: &str, read_request: bool) -> bool {
+    name.split('_').any(|w| {
+        let w = w.to_ascii_lowercase();
+        WRITE_LIKE_WORDS.contains(&w.as_str())
+            && !NOT_WRITES.contains(&w.as_str())
+            && !(read_request && w == "send")
     })
 }
 

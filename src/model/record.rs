@@ -10,7 +10,9 @@ use crate::semantic::chain::{self, strip};
 use crate::semantic::clients::{construction, remote_use, ClientKind};
 use crate::semantic::guards::guard_call;
 use crate::semantic::index::returns_future;
-use crate::semantic::reactor::{enters_runtime, needs_tokio, runtime_free_entry, thread_closures};
+use crate::semantic::reactor::{
+    enters_runtime, exported, needs_tokio, runtime_free_entry, thread_closures,
+};
 use crate::semantic::scope::{Context, Frame, Scopes};
 use crate::semantic::tasks::spawn_fn_kind;
 use crate::semantic::types::type_path;
@@ -513,36 +515,6 @@ impl Recorder {
             open.def.local.mutates_shared = true;
         }
     }
-}
-
-/// Whether a fn is declared plain `pub` in a file that is not a program's root, a
-/// test, a bench or an example: code outside the crate may call it.
-fn exported(file: &FileInfo, sig: &Signature) -> bool {
-    let start = [
-        sig.constness.map(|t| t.span),
-        sig.asyncness.map(|t| t.span),
-        match &sig.safety {
-            syn::Safety::Unsafe(t) => Some(t.span),
-            syn::Safety::Safe(t) => Some(t.span),
-            _ => None,
-        },
-        sig.abi.as_ref().map(|a| a.extern_token.span),
-    ]
-    .into_iter()
-    .flatten()
-    .chain([sig.fn_token.span])
-    .map(|s| file.range(s).start)
-    .min()
-    .unwrap_or(0);
-    let before = file.text.get(..start).unwrap_or("").trim_end();
-    let plain_pub = before
-        .strip_suffix("pub")
-        .is_some_and(|rest| !rest.ends_with(|c: char| c.is_alphanumeric() || c == '_'));
-    let program = file.path.ends_with("main.rs")
-        || ["/bin/", "/examples/", "/tests/", "/benches/"]
-            .iter()
-            .any(|d| file.path.contains(d));
-    plain_pub && !program
 }
 
 fn addr(e: &Expr) -> usize {

@@ -3,20 +3,18 @@
 
 use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::semantic::callee::Callee;
 use crate::semantic::chain::{self, strip};
 use crate::semantic::index::{Explain, IndexQuery, ModelQuery};
 use crate::semantic::macros::{parse_body, MacroBody};
 use crate::semantic::reactor::{
-    enters_runtime, needs_tokio, runtime_free_entry, spawns_thread, thread_scope_param,
+    enters_runtime, runtime_free_entry, spawns_thread, thread_scope_param, TokioLocals,
 };
 use crate::semantic::scope::Frame;
-use crate::semantic::tasks::{async_block_of, closure_frame, is_single_future_executor};
+use crate::semantic::tasks::{closure_frame, is_single_future_executor};
 use crate::semantic::{Cx, Runtime};
 use crate::source::TextRange;
-use rustc_hash::FxHashMap as HashMap;
 use syn::visit::{self, Visit};
-use syn::{Expr, Pat};
+use syn::Expr;
 
 pub struct ExecutorMismatch;
 
@@ -31,9 +29,6 @@ static META: RuleMeta = RuleMeta {
 
 /// Calls that run their closure on a thread of tokio's runtime: it is entered there.
 const RUNTIME_POOLS: &[&str] = &["spawn_blocking", "block_in_place"];
-
-/// How many crate fns a driven future may call before the rule stops asking about them.
-const MAX_CALLEES: usize = 24;
 
 impl Rule for ExecutorMismatch {
     fn meta(&self) -> &'static RuleMeta {
@@ -63,8 +58,7 @@ impl Rule for ExecutorMismatch {
             cx,
             stack: vec![start],
             scopes: Vec::new(),
-            futures: HashMap::default(),
-            tokio_values: Vec::new(),
+            locals: TokioLocals::default(),
             found: Vec::new(),
         };
         for stmt in &f.body.stmts {
@@ -103,27 +97,6 @@ enum Where {
     Unknown,
 }
 
-/// What a future needs of tokio: a call that needs it directly, or crate fns that may.
-#[derive(Clone, Debug, Default)]
-struct Need {
-    direct: Option<(TextRange, String)>,
-    /// Crate fns it calls, with their names as the code writes them.
-    callees: Vec<(Callee, String)>,
-}
-
-impl Need {
-    fn add(&mut self, other: Need) {
-        if self.direct.is_none() {
-            self.direct = other.direct;
-        }
-        for c in other.callees {
-            if self.callees.len() < MAX_CALLEES && !self.callees.iter().any(|(k, _)| *k == c.0) {
-                self.callees.push(c);
-            }
-        }
-    }
-}
-
 type Found = (Diagnostic, Option<IndexQuery>, Option<Explain>);
 
 struct Scan<'c, 'a> {
@@ -131,11 +104,7 @@ struct Scan<'c, 'a> {
     stack: Vec<Where>,
     /// Names of `std::thread::scope` handles in reach.
     scopes: Vec<String>,
-    /// Locals holding futures, judged where they are bound.
-    futures: HashMap<String, Need>,
-    /// Locals holding values that need the runtime (`let client =
-    /// reqwest::Client::new();`), with the call that made them.
-    tokio_values: Vec<(String, String)>,
+    locals: TokioLocals,
     found: Vec<Found>,
 }
 
@@ -202,34 +171,6 @@ impl Scan<'_, '_> {
         }
     }
 
-    /// What a future needs of tokio.
-    fn need(&self, fut: &Expr) -> Need {
-        let fut = strip(fut);
-        if self.cx.text(fut).contains("ompat") {
-            // `async_compat::Compat` runs it inside a tokio runtime of its own.
-            return Need::default();
-        }
-        if let Some(name) = chain::path_ident(fut) {
-            if let Some(n) = self.futures.get(&name.to_string()) {
-                return n.clone();
-            }
-        }
-        let mut scan = NeedScan {
-            cx: self.cx,
-            tokio_locals: self.tokio_values.clone(),
-            need: Need::default(),
-        };
-        match async_block_of(fut) {
-            Some(block) => scan.visit_block(block),
-            None => match fut {
-                Expr::Call(_) | Expr::MethodCall(_) => scan.visit_expr(fut),
-                Expr::Path(_) => scan.local(fut),
-                _ => {}
-            },
-        }
-        scan.need
-    }
-
     fn block_on(&mut self, call: &Expr, executor: &str, fut: &Expr) {
         let here = self.here();
         let (place, caller) = match &here {
@@ -237,7 +178,7 @@ impl Scan<'_, '_> {
             Where::Caller(name, line) => (None, Some((name.clone(), *line))),
             Where::Inside | Where::Unknown => return,
         };
-        let need = self.need(fut);
+        let need = self.locals.need(self.cx, fut);
         let exec = executor;
         let what = match (&need.direct, need.callees.as_slice()) {
             (Some((_, op)), _) => format!("uses {op}, which needs"),
@@ -334,23 +275,7 @@ impl<'ast> Visit<'ast> for Scan<'_, '_> {
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
         visit::visit_local(self, l);
-        let Pat::Ident(p) = &l.pat else { return };
-        let name = p.ident.to_string();
-        self.futures.remove(&name);
-        self.tokio_values.retain(|(n, _)| *n != name);
-        if let Some(init) = l.init.as_ref().filter(|i| i.diverge.is_none()) {
-            let init = strip(&init.expr);
-            let root = chain::chain(init).root;
-            if let Some(path) = self.cx.call_path(root).filter(|p| needs_tokio(p)) {
-                self.tokio_values.push((name.clone(), path));
-            }
-            if matches!(init, Expr::Async(_) | Expr::Call(_) | Expr::MethodCall(_)) {
-                let need = self.need(init);
-                if need.direct.is_some() || !need.callees.is_empty() {
-                    self.futures.insert(name, need);
-                }
-            }
-        }
+        self.locals.bind_local(self.cx, l);
     }
 
     fn visit_expr(&mut self, e: &'ast Expr) {
@@ -381,109 +306,6 @@ impl<'ast> Visit<'ast> for Scan<'_, '_> {
                 self.stack.pop();
             }
             _ => visit::visit_expr(self, e),
-        });
-    }
-
-    fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        if let MacroBody::Exprs(exprs) = &*parse_body(m) {
-            for e in exprs.iter() {
-                self.visit_expr(e);
-            }
-        }
-    }
-}
-
-/// What a future's own code needs of tokio, call by call.
-struct NeedScan<'c, 'a> {
-    cx: &'c Cx<'a>,
-    /// Locals bound inside the future to values that need the runtime (a
-    /// `reqwest::Client`, a `TcpStream`), with the call that made them.
-    tokio_locals: Vec<(String, String)>,
-    need: Need,
-}
-
-impl NeedScan<'_, '_> {
-    fn tokio_path(&self, e: &Expr) -> Option<String> {
-        let path = self.cx.call_path(e)?;
-        let sqlx_elsewhere = path.starts_with("sqlx::")
-            && matches!(self.cx.file.runtime, Runtime::AsyncStd | Runtime::Smol);
-        (needs_tokio(&path) && !sqlx_elsewhere).then_some(path)
-    }
-
-    /// A local that holds a tokio value: bound inside the future, or outside it from a
-    /// call that needs the runtime (`let client = reqwest::Client::new();`).
-    fn local(&mut self, e: &Expr) {
-        if self.need.direct.is_some() {
-            return;
-        }
-        let Some(name) = chain::receiver_ident(e).map(|i| i.to_string()) else {
-            return;
-        };
-        let inner = self
-            .tokio_locals
-            .iter()
-            .rev()
-            .find(|(n, _)| *n == name)
-            .map(|(_, p)| p.clone());
-        let outer = || {
-            self.cx
-                .binding(&name)
-                .and_then(|o| o.root_call.clone())
-                .filter(|p| needs_tokio(p))
-        };
-        if let Some(path) = inner.or_else(outer) {
-            self.need.direct = Some((self.cx.range(e), format!("`{name}` (from `{path}`)")));
-        }
-    }
-}
-
-impl<'ast> Visit<'ast> for NeedScan<'_, '_> {
-    fn visit_item(&mut self, _: &'ast syn::Item) {}
-
-    fn visit_local(&mut self, l: &'ast syn::Local) {
-        visit::visit_local(self, l);
-        let (Pat::Ident(p), Some(init)) = (&l.pat, &l.init) else {
-            return;
-        };
-        let root = chain::chain(strip(&init.expr)).root;
-        if let Some(path) = self.tokio_path(root) {
-            self.tokio_locals.push((p.ident.to_string(), path));
-        }
-    }
-
-    fn visit_expr(&mut self, e: &'ast Expr) {
-        stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
-            match e {
-                Expr::Call(_) => {
-                    if let Some(path) = self.tokio_path(e) {
-                        if self.need.direct.is_none() {
-                            self.need.direct = Some((self.cx.range(e), format!("`{path}`")));
-                        }
-                    } else if let Some(c) = self.cx.callee(e) {
-                        let written = chain::call_path(e)
-                            .map_or_else(|| c.written(), |p| self.cx.text(p).to_string());
-                        self.need.add(Need {
-                            direct: None,
-                            callees: vec![(c, written)],
-                        });
-                    }
-                }
-                Expr::MethodCall(m) => {
-                    if let Some(c) = self.cx.callee(e) {
-                        let written = m.method.to_string();
-                        self.need.add(Need {
-                            direct: None,
-                            callees: vec![(c, written)],
-                        });
-                    }
-                    let root = chain::chain(&m.receiver).root;
-                    if matches!(strip(root), Expr::Path(_)) {
-                        self.local(root);
-                    }
-                }
-                _ => {}
-            }
-            visit::visit_expr(self, e);
         });
     }
 

@@ -26,11 +26,13 @@ pub mod runtime;
 pub mod scope;
 pub mod shared_state;
 pub mod statics;
+pub mod task_results;
 pub mod tasks;
 pub mod testcode;
 pub mod text;
 pub mod types;
 pub mod uses;
+pub mod writes;
 
 use crate::diagnostic::Diagnostic;
 use crate::source::{LineIndex, TextRange};

@@ -4,8 +4,14 @@
 //! `std::thread`, or a sync `main` that never builds one. Shared by the crate model
 //! (which fns run only outside a runtime) and `executor-mismatch`.
 
+use super::callee::Callee;
 use super::chain::{self, strip};
 use super::imports::UseMap;
+use super::macros::{parse_body, MacroBody};
+use super::tasks::async_block_of;
+use super::{Cx, FileInfo, Runtime};
+use crate::source::TextRange;
+use rustc_hash::FxHashMap as HashMap;
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, ExprClosure, Pat};
 
@@ -99,6 +105,36 @@ pub fn runtime_free_entry(attrs: &[syn::Attribute], sig: &syn::Signature, text: 
     (is_main && !main_attr) || (plain_test && !should_panic)
 }
 
+/// Whether a fn is declared plain `pub` in a file that is not a program's root, a
+/// test, a bench or an example: code outside the crate may call it.
+pub fn exported(file: &FileInfo, sig: &syn::Signature) -> bool {
+    let start = [
+        sig.constness.map(|t| t.span),
+        sig.asyncness.map(|t| t.span),
+        match &sig.safety {
+            syn::Safety::Unsafe(t) => Some(t.span),
+            syn::Safety::Safe(t) => Some(t.span),
+            _ => None,
+        },
+        sig.abi.as_ref().map(|a| a.extern_token.span),
+    ]
+    .into_iter()
+    .flatten()
+    .chain([sig.fn_token.span])
+    .map(|s| file.range(s).start)
+    .min()
+    .unwrap_or(0);
+    let before = file.text.get(..start).unwrap_or("").trim_end();
+    let plain_pub = before
+        .strip_suffix("pub")
+        .is_some_and(|rest| !rest.ends_with(|c: char| c.is_alphanumeric() || c == '_'));
+    let program = file.path.ends_with("main.rs")
+        || ["/bin/", "/examples/", "/tests/", "/benches/"]
+            .iter()
+            .any(|d| file.path.contains(d));
+    plain_pub && !program
+}
+
 /// The closures a body (not its nested items) runs on threads of their own:
 /// `std::thread::spawn(|| ..)`, `thread::Builder::new()..spawn(|| ..)`, and
 /// `s.spawn(|| ..)` inside `std::thread::scope(|s| ..)`.
@@ -183,6 +219,199 @@ impl<'a> Visit<'a> for Threads<'_, 'a> {
                 self.scopes.pop();
             }
         });
+    }
+}
+
+/// How many crate fns a driven future may call before the rule stops asking about them.
+const MAX_CALLEES: usize = 24;
+
+/// What a future needs of tokio: a call that needs it directly, or crate fns that may.
+#[derive(Clone, Debug, Default)]
+pub struct Need {
+    /// A call that needs tokio (or a tokio value used), and how a message names it.
+    pub direct: Option<(TextRange, String)>,
+    /// Crate fns it calls, with their names as the code writes them.
+    pub callees: Vec<(Callee, String)>,
+}
+
+impl Need {
+    /// Whether anything in the future may need tokio.
+    pub fn any(&self) -> bool {
+        self.direct.is_some() || !self.callees.is_empty()
+    }
+
+    fn add(&mut self, other: Need) {
+        if self.direct.is_none() {
+            self.direct = other.direct;
+        }
+        for c in other.callees {
+            if self.callees.len() < MAX_CALLEES && !self.callees.iter().any(|(k, _)| *k == c.0) {
+                self.callees.push(c);
+            }
+        }
+    }
+}
+
+/// Locals of a fn body that a driven future may use, followed in source order:
+/// futures bound to names (judged where they are made) and values that need the
+/// runtime (`let client = reqwest::Client::new();`), with the call that made them.
+#[derive(Default, Debug)]
+pub struct TokioLocals {
+    futures: HashMap<String, Need>,
+    tokio_values: Vec<(String, String)>,
+}
+
+impl TokioLocals {
+    /// A `let` of the fn body, after its initializer was walked.
+    pub fn bind_local(&mut self, cx: &Cx, l: &syn::Local) {
+        let Pat::Ident(p) = &l.pat else { return };
+        let name = p.ident.to_string();
+        self.futures.remove(&name);
+        self.tokio_values.retain(|(n, _)| *n != name);
+        if let Some(init) = l.init.as_ref().filter(|i| i.diverge.is_none()) {
+            let init = strip(&init.expr);
+            let root = chain::chain(init).root;
+            if let Some(path) = cx.call_path(root).filter(|p| needs_tokio(p)) {
+                self.tokio_values.push((name.clone(), path));
+            }
+            if matches!(init, Expr::Async(_) | Expr::Call(_) | Expr::MethodCall(_)) {
+                let need = self.need(cx, init);
+                if need.any() {
+                    self.futures.insert(name, need);
+                }
+            }
+        }
+    }
+
+    /// What a future needs of tokio.
+    pub fn need(&self, cx: &Cx, fut: &Expr) -> Need {
+        let fut = strip(fut);
+        if cx.text(fut).contains("ompat") {
+            // `async_compat::Compat` runs it inside a tokio runtime of its own.
+            return Need::default();
+        }
+        if let Some(name) = chain::path_ident(fut) {
+            if let Some(n) = self.futures.get(&name.to_string()) {
+                return n.clone();
+            }
+        }
+        let mut scan = NeedScan {
+            cx,
+            tokio_locals: self.tokio_values.clone(),
+            need: Need::default(),
+        };
+        match async_block_of(fut) {
+            Some(block) => scan.visit_block(block),
+            None => match fut {
+                Expr::Call(_) | Expr::MethodCall(_) => scan.visit_expr(fut),
+                Expr::Path(_) => scan.local(fut),
+                _ => {}
+            },
+        }
+        scan.need
+    }
+}
+
+/// What a future's own code needs of tokio, call by call.
+struct NeedScan<'c, 'a> {
+    cx: &'c Cx<'a>,
+    /// Locals bound inside the future to values that need the runtime (a
+    /// `reqwest::Client`, a `TcpStream`), with the call that made them.
+    tokio_locals: Vec<(String, String)>,
+    need: Need,
+}
+
+impl NeedScan<'_, '_> {
+    fn tokio_path(&self, e: &Expr) -> Option<String> {
+        let path = self.cx.call_path(e)?;
+        let sqlx_elsewhere = path.starts_with("sqlx::")
+            && matches!(self.cx.file.runtime, Runtime::AsyncStd | Runtime::Smol);
+        (needs_tokio(&path) && !sqlx_elsewhere).then_some(path)
+    }
+
+    /// A local that holds a tokio value: bound inside the future, or outside it from a
+    /// call that needs the runtime (`let client = reqwest::Client::new();`).
+    fn local(&mut self, e: &Expr) {
+        if self.need.direct.is_some() {
+            return;
+        }
+        let Some(name) = chain::receiver_ident(e).map(|i| i.to_string()) else {
+            return;
+        };
+        let inner = self
+            .tokio_locals
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == name)
+            .map(|(_, p)| p.clone());
+        let outer = || {
+            self.cx
+                .binding(&name)
+                .and_then(|o| o.root_call.clone())
+                .filter(|p| needs_tokio(p))
+        };
+        if let Some(path) = inner.or_else(outer) {
+            self.need.direct = Some((self.cx.range(e), format!("`{name}` (from `{path}`)")));
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for NeedScan<'_, '_> {
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        visit::visit_local(self, l);
+        let (Pat::Ident(p), Some(init)) = (&l.pat, &l.init) else {
+            return;
+        };
+        let root = chain::chain(strip(&init.expr)).root;
+        if let Some(path) = self.tokio_path(root) {
+            self.tokio_locals.push((p.ident.to_string(), path));
+        }
+    }
+
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+            match e {
+                Expr::Call(_) => {
+                    if let Some(path) = self.tokio_path(e) {
+                        if self.need.direct.is_none() {
+                            self.need.direct = Some((self.cx.range(e), format!("`{path}`")));
+                        }
+                    } else if let Some(c) = self.cx.callee(e) {
+                        let written = chain::call_path(e)
+                            .map_or_else(|| c.written(), |p| self.cx.text(p).to_string());
+                        self.need.add(Need {
+                            direct: None,
+                            callees: vec![(c, written)],
+                        });
+                    }
+                }
+                Expr::MethodCall(m) => {
+                    if let Some(c) = self.cx.callee(e) {
+                        let written = m.method.to_string();
+                        self.need.add(Need {
+                            direct: None,
+                            callees: vec![(c, written)],
+                        });
+                    }
+                    let root = chain::chain(&m.receiver).root;
+                    if matches!(strip(root), Expr::Path(_)) {
+                        self.local(root);
+                    }
+                }
+                _ => {}
+            }
+            visit::visit_expr(self, e);
+        });
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        if let MacroBody::Exprs(exprs) = &*parse_body(m) {
+            for e in exprs.iter() {
+                self.visit_expr(e);
+            }
+        }
     }
 }
 

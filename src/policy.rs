@@ -7,11 +7,18 @@ use crate::diagnostic::Diagnostic;
 /// Pairs of rules that can fire on the same expression: the first says more (what
 /// is wrong with this task), the second only what the first implies (it is
 /// detached). Where both fire, the first is reported and mentions the second.
-const MORE_SPECIFIC: &[(&str, &str, &str)] = &[(
-    "ignored-cancellation",
-    "detached-task",
-    "the task is also detached: nothing waits for it at shutdown (`detached-task`)",
-)];
+const MORE_SPECIFIC: &[(&str, &str, &str)] = &[
+    (
+        "ignored-cancellation",
+        "detached-task",
+        "the task is also detached: nothing waits for it at shutdown (`detached-task`)",
+    ),
+    (
+        "fail-fast-cancels-writes",
+        "unbounded-join-all",
+        "the join also starts every write at once, with no limit (`unbounded-join-all`)",
+    ),
+];
 
 /// Keeps one finding per site: where a more specific rule and a more general one
 /// start at the same place, the general one goes, and the specific one says so in a

@@ -23,9 +23,6 @@ const PENDING_RULES: &[&str] = &[
     "lock-reentry",
     "sender-keeps-receiver-open",
     "timeout-leaves-task-running",
-    "ignored-task-result",
-    "fail-fast-cancels-writes",
-    "executor-mismatch",
 ];
 
 /// Exercises whose natural buggy code a registered rule does not report yet, with why.

@@ -25,6 +25,8 @@ pub struct FnDef {
     pub future: FutureShape,
     pub local: Local,
     pub sites: Vec<Site>,
+    /// Declared plain `pub` in a library file: code outside the crate may call it.
+    pub exported: bool,
     /// Where it is defined: file and line, for notes that name it.
     pub file: Arc<str>,
     pub line: u32,
@@ -64,6 +66,9 @@ pub struct Local {
     /// An async fn whose body runs a loop nothing can end (no `break`, `return`, `?`,
     /// cancellation branch or process exit): once started, it runs forever.
     pub runs_forever: bool,
+    /// It builds, enters or is handed a tokio runtime (its text says so): what it calls
+    /// may run inside one.
+    pub enters_runtime: bool,
 }
 
 /// What one `.await` of a fn's own body waits for.
@@ -107,4 +112,7 @@ pub struct Site {
     pub tail: bool,
     /// Parameters it passes on: `(argument, parameter)` indexes.
     pub passes: Vec<(u8, u8)>,
+    /// The call runs where no tokio runtime is entered: on a `std::thread` this fn
+    /// starts, or in the body of a sync `main` (or test) that builds no runtime.
+    pub outside_runtime: bool,
 }

@@ -156,6 +156,15 @@ impl Model {
         &self.summaries[i]
     }
 
+    /// The fns whose name is at this file and line.
+    fn defined_at<'m>(&'m self, file: &'m str, line: u32) -> impl Iterator<Item = usize> + 'm {
+        self.fns
+            .iter()
+            .enumerate()
+            .filter(move |(_, f)| f.line == line && &*f.file == file)
+            .map(|(i, _)| i)
+    }
+
     fn summary_of(&self, c: &Callee) -> Option<&Summary> {
         self.resolve(c).map(|i| &self.summaries[i])
     }
@@ -196,6 +205,10 @@ impl Model {
             ModelQuery::RunsForever(c) => self
                 .resolve(c)
                 .is_some_and(|i| self.fns[i].local.runs_forever),
+            ModelQuery::OutsideRuntime { file, line } => {
+                let mut at = self.defined_at(file, *line).peekable();
+                at.peek().is_some() && at.all(|i| self.summaries[i].outside_runtime)
+            }
             // A client built without a deadline is the crate's client when the crate
             // uses a client it did not build on the spot, and builds none with one.
             ModelQuery::ClientUsedWithoutDeadline { krate, kind } => {
@@ -225,6 +238,24 @@ impl Model {
                 |s| s.blocks.as_ref(),
             ),
             ModelQuery::CancelUnsafe(c) => (self.resolve(c), |s| s.cancel_unsafe.as_ref()),
+            // The callers that decide it, as places.
+            ModelQuery::OutsideRuntime { file, line } => {
+                let mut callers: Vec<String> = Vec::new();
+                let defined: Vec<usize> = self.defined_at(file, *line).collect();
+                for (g, f) in self.fns.iter().enumerate() {
+                    for s in &f.sites {
+                        let here = self
+                            .resolve(&s.callee)
+                            .is_some_and(|t| defined.contains(&t));
+                        let name = format!("`{}` ({}:{})", f.display_name(), f.file, f.line);
+                        if here && !callers.contains(&name) && g < self.fns.len() {
+                            callers.push(name);
+                        }
+                    }
+                }
+                callers.truncate(3);
+                return callers;
+            }
             ModelQuery::ClientUsedWithoutDeadline { krate, kind } => {
                 let sites: Vec<String> = self
                     .client_uses
@@ -490,5 +521,55 @@ mod tests {
         assert!(!m.holds(&ModelQuery::InProcessOnly(method("fetch", 0))));
         assert!(m.holds(&ModelQuery::UsesTokio(path("uses_io", 0))));
         assert!(!m.holds(&ModelQuery::UsesTokio(path("lazy", 0))));
+    }
+
+    /// A sync fn runs outside any runtime when every caller in the crate does: a
+    /// thread it starts, a sync `main` without a runtime, or such a fn; one caller
+    /// inside a runtime (async code, `spawn_blocking`, a `main` that builds one) or an
+    /// export to other crates is enough to leave it unknown.
+    #[test]
+    fn fns_called_only_where_no_runtime_runs() {
+        let m = model_of(&[(
+            "src/main.rs",
+            "fn main() { via_main(); both(); chained(); std::thread::spawn(|| via_thread()); }\n\
+             fn via_main() {}\n\
+             fn via_thread() {}\n\
+             fn chained() { deeper(); }\n\
+             fn deeper() {}\n\
+             fn both() {}\n\
+             async fn serve() { both(); tokio::task::spawn_blocking(|| blocking_pool()); }\n\
+             fn blocking_pool() {}\n\
+             fn uncalled() {}\n\
+             fn with_rt() { let rt = tokio::runtime::Runtime::new().unwrap(); inside_rt(); }\n\
+             fn inside_rt() {}\n\
+             fn caller_of_rt() { with_rt(); }\n",
+        )]);
+        let at = |line: u32| ModelQuery::OutsideRuntime {
+            file: "src/main.rs".into(),
+            line,
+        };
+        for (line, outside) in [
+            (1, false),
+            (2, true),
+            (3, true),
+            (4, true),
+            (5, true),
+            (6, false),
+            (8, false),
+            (9, false),
+            (10, false),
+            (11, false),
+        ] {
+            assert_eq!(m.holds(&at(line)), outside, "line {line}");
+        }
+        assert_eq!(m.chain(&at(2)), vec!["`main` (src/main.rs:1)".to_string()]);
+        let lib = model_of(&[(
+            "src/lib.rs",
+            "pub fn run() { std::thread::spawn(|| open()); }\npub fn open() {}\n",
+        )]);
+        assert!(!lib.holds(&ModelQuery::OutsideRuntime {
+            file: "src/lib.rs".into(),
+            line: 2
+        }));
     }
 }

@@ -38,6 +38,10 @@ pub struct Summary {
     pub uses_tokio: bool,
     /// Fields of `self` it locks, directly or through its own methods.
     pub locks: Vec<String>,
+    /// It runs only where no tokio runtime is entered: a sync fn, called in the crate,
+    /// and only from threads of its own, runtime-free entry points, or sync fns that
+    /// run only there.
+    pub outside_runtime: bool,
 }
 
 /// Computes every fn's summary; `resolved[f][s]` is the fn site `s` of fn `f` calls.
@@ -162,6 +166,35 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
                         changed = true;
                     }
                 }
+            }
+        }
+    }
+
+    // Outside any runtime: the least fixpoint, so a cycle of calls stays unknown.
+    let mut changed = true;
+    let mut rounds = 0;
+    while changed && rounds <= n {
+        changed = false;
+        rounds += 1;
+        for f in 0..n {
+            let d = &fns[f];
+            if out[f].outside_runtime
+                || d.is_async
+                || d.future != FutureShape::NotFuture
+                || d.local.enters_runtime
+                || d.exported
+                || callers[f].is_empty()
+            {
+                continue;
+            }
+            let all_outside = callers[f].iter().all(|&(g, s)| {
+                let site = &fns[g as usize].sites[s as usize];
+                site.outside_runtime
+                    || (site.sync && !fns[g as usize].is_async && out[g as usize].outside_runtime)
+            });
+            if all_outside {
+                out[f].outside_runtime = true;
+                changed = true;
             }
         }
     }

@@ -10,10 +10,14 @@ use crate::semantic::chain::{self, strip};
 use crate::semantic::clients::{construction, remote_use, ClientKind};
 use crate::semantic::guards::guard_call;
 use crate::semantic::index::returns_future;
+use crate::semantic::reactor::{
+    enters_runtime, exported, needs_tokio, runtime_free_entry, thread_closures,
+};
 use crate::semantic::scope::{Context, Frame, Scopes};
 use crate::semantic::tasks::spawn_fn_kind;
 use crate::semantic::types::type_path;
 use crate::semantic::FileInfo;
+use crate::source::TextRange;
 use std::sync::Arc;
 use syn::{Block, Expr, FnArg, Pat, Signature, Stmt};
 
@@ -74,6 +78,10 @@ struct Open {
     /// Awaits being walked: the address of the awaited expression, and whether a
     /// recorded call claimed it.
     awaits: Vec<(usize, bool)>,
+    /// The fn is a sync `main` (or test) that enters no tokio runtime.
+    entry_outside: bool,
+    /// The bodies of closures it runs on threads of their own that enter no runtime.
+    threads: Vec<TextRange>,
 }
 
 /// Types of synchronous guards: held across an `.await`, they block other threads or
@@ -105,33 +113,6 @@ const SYNC_GUARD_TYPES: &[&str] = &[
 pub fn is_sync_guard_type(ty: &syn::Type, file: &FileInfo) -> bool {
     type_path(ty, &file.uses).is_some_and(|p| SYNC_GUARD_TYPES.contains(&p.as_str()))
 }
-
-/// Calls that need the tokio runtime: its I/O, timers, processes, signals and spawn,
-/// and the clients built on them.
-const TOKIO_PREFIXES: &[&str] = &[
-    "tokio::net::",
-    "tokio::fs::",
-    "tokio::time::",
-    "tokio::process::",
-    "tokio::signal::",
-    "tokio::spawn",
-    "tokio::task::spawn",
-    "tokio::io::stdin",
-    "tokio::io::stdout",
-    "tokio::io::stderr",
-    "reqwest::get",
-    "reqwest::Client",
-    "reqwest::ClientBuilder",
-    "tonic::transport::",
-    "hyper_util::client::",
-    "hyper::Client",
-    "sqlx::",
-    "tokio_postgres::connect",
-    "redis::aio::",
-    "lapin::",
-    "rdkafka::",
-    "async_nats::",
-];
 
 /// Methods whose futures lose data when dropped before they complete, with the
 /// arguments that tell them from cancel-safe namesakes.
@@ -235,6 +216,18 @@ impl Recorder {
             .lines
             .position(at.file.text, at.file.range(sig.ident.span()).start)
             .line;
+        let body_text = at.file.slice(at.file.range(body.brace_token.span.join()));
+        // Threads are started by a `spawn`; only a sync fn can run outside a runtime.
+        let threads = if body_text.contains("spawn") {
+            thread_closures(&at.file.uses, body)
+                .into_iter()
+                .map(|c| crate::semantic::NodeRange::text_range(&*c.body, at.file))
+                .filter(|r| !enters_runtime(at.file.slice(*r)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let enters = !is_async && enters_runtime(body_text);
         self.open.push(Open {
             def: FnDef {
                 scope: at.scope.clone(),
@@ -250,9 +243,11 @@ impl Recorder {
                 local: Local {
                     returns_guard,
                     runs_forever,
+                    enters_runtime: enters,
                     ..Local::default()
                 },
                 sites: Vec::new(),
+                exported: exported(at.file, sig),
                 file: Arc::from(at.file.path),
                 line: line as u32,
             },
@@ -260,6 +255,8 @@ impl Recorder {
             tail,
             depth: at.context.frames().len() + 1,
             awaits: Vec::new(),
+            entry_outside: !is_async && !enters && runtime_free_entry(attrs, sig, body_text),
+            threads,
         });
     }
 
@@ -304,6 +301,7 @@ impl Recorder {
                 ..Local::default()
             },
             sites: Vec::new(),
+            exported: exported(at.file, sig),
             file: Arc::from(at.file.path),
             line: line as u32,
         });
@@ -402,7 +400,7 @@ impl Recorder {
             }
         }
         if let Some(p) = &path {
-            if TOKIO_PREFIXES.iter().any(|t| p.starts_with(t)) && !p.contains("::blocking::") {
+            if needs_tokio(p) {
                 local.uses_tokio = true;
             }
         }
@@ -470,12 +468,20 @@ impl Recorder {
                 open.def.local.awaits.push(Await::Site(index));
             }
         }
+        let outside_runtime = (open.entry_outside && sync)
+            || (!open.threads.is_empty() && {
+                let r = crate::semantic::NodeRange::text_range(e, at.file);
+                open.threads
+                    .iter()
+                    .any(|t| t.start <= r.start && r.end <= t.end)
+            });
         open.def.sites.push(Site {
             callee,
             sync,
             awaited,
             tail: here == open.tail,
             passes: passed_params(&args, &open.params),
+            outside_runtime,
         });
     }
 

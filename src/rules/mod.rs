@@ -6,8 +6,11 @@ mod block_on_in_async;
 mod blocking_in_async;
 mod detached_task;
 mod dropped_join_handle;
+mod executor_mismatch;
+mod fail_fast_cancels_writes;
 mod fail_fast_detached_tasks;
 mod ignored_cancellation;
+mod ignored_task_result;
 mod lock_across_await;
 mod missing_timeout;
 mod non_atomic_update;
@@ -257,6 +260,7 @@ pub trait Rule: Sync {
 pub static RULES: &[&dyn Rule] = &[
     &dropped_join_handle::DroppedJoinHandle,
     &detached_task::DetachedTask,
+    &ignored_task_result::IgnoredTaskResult,
     &unawaited_future::UnawaitedFuture,
     &await_in_loop::AwaitInLoop,
     &sequential_awaits::SequentialAwaits,
@@ -265,12 +269,14 @@ pub static RULES: &[&dyn Rule] = &[
     &unbounded_channel::UnboundedChannel,
     &blocking_in_async::BlockingInAsync,
     &block_on_in_async::BlockOnInAsync,
+    &executor_mismatch::ExecutorMismatch,
     &missing_timeout::MissingTimeout,
     &ignored_cancellation::IgnoredCancellation,
     &lock_across_await::LockAcrossAwait,
     &racy_check_then_act::RacyCheckThenAct,
     &non_atomic_update::NonAtomicUpdate,
     &fail_fast_detached_tasks::FailFastDetachedTasks,
+    &fail_fast_cancels_writes::FailFastCancelsWrites,
     &select_cancel_unsafe::SelectCancelUnsafe,
     &unused_suppression::UnusedSuppression,
 ];

@@ -169,18 +169,29 @@ const SQL_WRITE_KEYWORDS: &[&str] = &[
 /// (`"UPDATE users SET .."`): it starts with, or contains as a word, a write keyword
 /// next to SQL structure.
 pub fn sql_writes(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-        .filter(|w| !w.is_empty())
-        .collect();
-    let sql_like = words.iter().any(|w| {
+    is_sql(text)
+        && sql_words(text)
+            .iter()
+            .any(|w| SQL_WRITE_KEYWORDS.contains(&w.as_str()))
+}
+
+/// Whether a string literal's text reads like a SQL statement (it names SQL structure:
+/// `select`, `from`, `where`, `into`, `set`, `values`, `table`, `returning`).
+pub fn is_sql(text: &str) -> bool {
+    sql_words(text).iter().any(|w| {
         matches!(
-            *w,
+            w.as_str(),
             "select" | "from" | "where" | "into" | "set" | "values" | "table" | "returning"
         )
-    });
-    sql_like && words.iter().any(|w| SQL_WRITE_KEYWORDS.contains(w))
+    })
+}
+
+fn sql_words(text: &str) -> Vec<String> {
+    text.to_ascii_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Whether a call chain says that it writes, whatever verb it ends with: a write word

@@ -459,3 +459,85 @@ fn is_check(name: &str) -> bool {
             | "assert_approx_eq"
     )
 }
+
+/// How a task's own code can panic, as written in its body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PanicKind {
+    /// `assert!`, `assert_eq!`, `panic!`: a check, the panic is the point.
+    Check,
+    /// `unwrap()`, `expect(..)` on anything but a lock.
+    Unwrap,
+}
+
+/// An explicit panic path in a spawned future's (or blocking closure's) own code —
+/// the first check (`panic!`, `assert*!`) if there is one, else the first `unwrap()` /
+/// `expect(..)` — not in nested `async` blocks or items, which may run elsewhere, and
+/// not a lock's poisoning (`m.lock().unwrap()`).
+pub fn panic_path(cx: &Cx, e: &Expr) -> Option<(TextRange, PanicKind)> {
+    let body = match strip(e) {
+        Expr::Closure(c) => match strip(&c.body) {
+            Expr::Block(b) => Some(&b.block),
+            _ => None,
+        },
+        _ => async_block_of(e),
+    };
+    let mut p = Panics {
+        cx,
+        check: None,
+        unwrap: None,
+    };
+    match body {
+        Some(b) => b.stmts.iter().for_each(|s| p.visit_stmt(s)),
+        None => match strip(e) {
+            Expr::Closure(c) => p.visit_expr(&c.body),
+            _ => return None,
+        },
+    }
+    p.check.or(p.unwrap)
+}
+
+struct Panics<'c, 'a> {
+    cx: &'c Cx<'a>,
+    check: Option<(TextRange, PanicKind)>,
+    unwrap: Option<(TextRange, PanicKind)>,
+}
+
+impl<'ast> Visit<'ast> for Panics<'_, '_> {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        if self.check.is_some() {
+            return;
+        }
+        match e {
+            Expr::Async(_) => {}
+            Expr::MethodCall(m)
+                if (m.method == "unwrap" && m.args.is_empty())
+                    || (m.method == "expect" && m.args.len() == 1) =>
+            {
+                let poison = matches!(strip(&m.receiver), Expr::MethodCall(l)
+                    if l.args.is_empty() && matches!(l.method.to_string().as_str(), "lock" | "read" | "write"));
+                if self.unwrap.is_none() && !poison {
+                    let start = self.cx.file.range(m.method.span()).start;
+                    let end = self.cx.range(e).end;
+                    self.unwrap = Some((TextRange::new(start, end), PanicKind::Unwrap));
+                }
+                visit::visit_expr(self, e);
+            }
+            _ => visit::visit_expr(self, e),
+        }
+    }
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        if self.check.is_some() {
+            return;
+        }
+        let Some(last) = m.path.segments.last() else {
+            return;
+        };
+        let name = last.ident.to_string();
+        if name == "panic" || name.starts_with("assert") || name.starts_with("debug_assert") {
+            let start = self.cx.range(&m.path).start;
+            let end = self.cx.file.range(m.delimiter.span().close()).end;
+            self.check = Some((TextRange::new(start, end), PanicKind::Check));
+        }
+    }
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}

@@ -235,6 +235,10 @@ pub enum ModelQuery {
     CancelUnsafe(Callee),
     /// The callee needs the tokio runtime (its I/O, timers or spawn).
     UsesTokio(Callee),
+    /// The fn defined at this file and line (of its name) runs only where no tokio
+    /// runtime is entered: every caller in the crate is a thread of its own, a sync
+    /// `main` or test without a runtime, or a sync fn that runs only there.
+    OutsideRuntime { file: String, line: u32 },
     /// The callee (a method) locks this field of `self`.
     Locks { callee: Callee, field: String },
     /// The callee's result (an async fn's output) is a `Result`.

@@ -21,15 +21,18 @@ pub mod iteration;
 pub mod locals;
 pub mod macros;
 pub mod provenance;
+pub mod reactor;
 pub mod runtime;
 pub mod scope;
 pub mod shared_state;
 pub mod statics;
+pub mod task_results;
 pub mod tasks;
 pub mod testcode;
 pub mod text;
 pub mod types;
 pub mod uses;
+pub mod writes;
 
 use crate::diagnostic::Diagnostic;
 use crate::source::{LineIndex, TextRange};

@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::diagnostic::Severity;
-use crate::engine::{self, Options, Report};
+use crate::engine::{Options, Report};
 use crate::render::{github, human, json, sarif};
 use crate::rules::{self, Group, Rule, Selector, RULES};
 use crate::{baseline, fix};
@@ -56,6 +56,10 @@ struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// `json`: cargo's compiler-message lines, one per finding (for rust-analyzer's
+    /// `check.overrideCommand`); replaces `--format`.
+    #[arg(long, value_enum, value_name = "FMT", conflicts_with = "format")]
+    message_format: Option<MessageFormat>,
     /// Use this configuration file instead of discovering one (an `asynclint.toml`,
     /// or a `Cargo.toml` with `[package.metadata.asynclint]`).
     #[arg(long, value_name = "FILE")]
@@ -91,6 +95,10 @@ struct CheckArgs {
     /// Print how many findings each rule produced.
     #[arg(long)]
     statistics: bool,
+    /// Analyse every file afresh: neither read nor write the cache
+    /// (`.asynclint_cache/` at the project root, or `ASYNCLINT_CACHE_DIR`).
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -99,6 +107,14 @@ enum Format {
     Json,
     Sarif,
     Github,
+    /// `--message-format json`.
+    #[value(skip)]
+    CargoJson,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum MessageFormat {
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -162,7 +178,10 @@ fn select_rules(args: &CheckArgs, config: &Config) -> Result<Vec<&'static dyn Ru
     Ok(RULES.iter().copied().filter(|r| selected(*r)).collect())
 }
 
-fn check(args: CheckArgs) -> i32 {
+fn check(mut args: CheckArgs) -> i32 {
+    if args.message_format == Some(MessageFormat::Json) {
+        args.format = Format::CargoJson;
+    }
     let config = match Config::load(args.config.as_deref(), &args.paths) {
         Ok(c) => c,
         Err(e) => return fail(&format!("invalid configuration: {e}")),
@@ -183,7 +202,7 @@ fn check(args: CheckArgs) -> i32 {
         threads: args.threads,
         config,
     };
-    let mut report = engine::run(&args.paths, &options);
+    let mut report = crate::cache::run(&args.paths, &options, !args.no_cache);
 
     if args.fix {
         let outcome = fix::apply(&report);
@@ -203,7 +222,7 @@ fn check(args: CheckArgs) -> i32 {
                     "files"
                 },
             );
-            report = engine::run(&args.paths, &options);
+            report = crate::cache::run(&args.paths, &options, !args.no_cache);
         }
         report.errors.extend(outcome.errors);
         report.errors.sort_by(|a, b| a.path.cmp(&b.path));
@@ -228,6 +247,7 @@ fn check(args: CheckArgs) -> i32 {
         Format::Json => write_stdout(&json::render(&report)),
         Format::Sarif => write_stdout(&sarif::render(&report, &rules)),
         Format::Github => write_stdout(&github::render(&report)),
+        Format::CargoJson => write_stdout(&crate::render::cargo::render(&report)),
         Format::Human => {
             let choice = match args.color {
                 Color::Always => ColorChoice::Always,

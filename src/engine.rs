@@ -1,6 +1,7 @@
 //! discover → read and parse in parallel, walking each file once → merge the crate
 //! index → resolve index-dependent diagnostics → apply suppressions → sort.
 
+use crate::cache::Cache;
 use crate::config::{Config, RuleOptions};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover;
@@ -41,7 +42,7 @@ const ITEM_BY_ITEM: usize = LARGE_FILE;
 static LARGE_FILE_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// A file that could not be checked.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileError {
     pub path: String,
     pub message: String,
@@ -104,6 +105,7 @@ impl<'a> Options<'a> {
 }
 
 /// What pass one learns from one file.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     pub deferred: Vec<Deferred>,
@@ -196,7 +198,8 @@ pub fn analyze_source(path: &str, text: &str, rules: &[&dyn Rule]) -> Result<Ana
 }
 
 /// What a file is checked with besides its rules: each rule's configured options,
-/// the crate's runtime, the test-code policy.
+/// the crate's runtime, the test-code policy. Everything in it is part of a cached
+/// analysis's key (`cache::Cache::key`).
 #[derive(Clone, Copy)]
 pub struct FileSettings<'a> {
     /// Each rule's configured options, parallel to the rules; missing: defaults.
@@ -680,6 +683,7 @@ fn read_and_analyze(
     rules: &[&dyn Rule],
     settings: &FileSettings,
     packages: &PackageCache,
+    cache: Option<&Cache>,
 ) -> FileOutcome {
     let display = path.display().to_string();
     let fail = |message: String, position: Option<Position>| FileOutcome {
@@ -714,8 +718,30 @@ fn read_and_analyze(
     };
     // Before the analysis, which clears this thread's span table at its end.
     let suppressions = Suppressions::parse(&text);
-    let turn = (text.len() >= LARGE_FILE)
-        .then(|| LARGE_FILE_TURN.lock().unwrap_or_else(|e| e.into_inner()));
+    let result = analyze_file(path, &display, &text, rules, settings, packages, cache);
+    let keep_text =
+        matches!(&result, Ok(a) if !a.diagnostics.is_empty()) || !suppressions.is_empty();
+    FileOutcome {
+        suppressions,
+        path: display,
+        digest: digest(&text),
+        text: keep_text.then(|| Arc::from(text)),
+        result,
+    }
+}
+
+/// Pass one for a file whose text is at hand (read from disk, or an editor's buffer):
+/// gives it its place in its package, then takes its analysis from `cache` when that
+/// holds one of the same text with the same settings, else analyses it and stores it.
+pub fn analyze_file(
+    path: &Path,
+    display: &str,
+    text: &str,
+    rules: &[&dyn Rule],
+    settings: &FileSettings,
+    packages: &PackageCache,
+    cache: Option<&Cache>,
+) -> Result<Analysis, FileError> {
     let package = packages.for_file(path);
     let module = package.module_of(path);
     let settings = FileSettings {
@@ -726,17 +752,18 @@ fn read_and_analyze(
         package_is_app: package.is_app,
         ..*settings
     };
-    let result = analyze_source_with(&display, &text, rules, &settings);
-    drop(turn);
-    let keep_text =
-        matches!(&result, Ok(a) if !a.diagnostics.is_empty()) || !suppressions.is_empty();
-    FileOutcome {
-        suppressions,
-        path: display,
-        digest: digest(&text),
-        text: keep_text.then(|| Arc::from(text)),
-        result,
+    let key = cache.map(|c| c.key(display, text, rules, &settings));
+    if let Some(stored) = cache.zip(key.as_ref()).and_then(|(c, k)| c.load(k)) {
+        return stored;
     }
+    let turn = (text.len() >= LARGE_FILE)
+        .then(|| LARGE_FILE_TURN.lock().unwrap_or_else(|e| e.into_inner()));
+    let result = analyze_source_with(display, text, rules, &settings);
+    drop(turn);
+    if let Some((c, k)) = cache.zip(key.as_ref()) {
+        c.store(k, &result);
+    }
+    result
 }
 
 fn digest(text: &str) -> u64 {
@@ -762,6 +789,12 @@ fn reread(path: &str, digest_then: u64) -> Result<Arc<str>, FileError> {
 
 /// Checks every `.rs` file under `paths`.
 pub fn run(paths: &[PathBuf], options: &Options) -> Report {
+    run_with_cache(paths, options, None)
+}
+
+/// [`run`], taking each unchanged file's analysis from `cache` (pass two, which
+/// decides what depends on the whole crate, always runs).
+pub fn run_with_cache(paths: &[PathBuf], options: &Options, cache: Option<&Cache>) -> Report {
     let config = &options.config;
     let found = discover::discover(paths, &|p: &Path| config.is_excluded(p));
     let mut report = Report::default();
@@ -816,7 +849,7 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
             // the run that holds the large files.
             .with_max_len(1)
             .for_each(|p| {
-                let mut o = read_and_analyze(p, rules, &settings, &packages);
+                let mut o = read_and_analyze(p, rules, &settings, &packages, cache);
                 let slot = rayon::current_thread_index().map_or(workers, |i| i.min(workers));
                 let mut slot = slots[slot].lock().unwrap_or_else(|e| e.into_inner());
                 if let Ok(a) = &mut o.result {
@@ -834,7 +867,7 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
         }
         all
     };
-    let (outcomes, index, mut model) = match rayon::ThreadPoolBuilder::new()
+    let (outcomes, index, model) = match rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
         .stack_size(WORKER_STACK)
         .build()
@@ -843,17 +876,10 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
         Err(_) => pass_one(),
     };
 
-    for p in packages.all() {
-        if let Some(lib) = &p.lib_name {
-            model.set_lib(p.id, lib.clone());
-        }
-    }
-    let model = Model::build(model);
+    let model = build_model(model, &packages);
 
     // Pass two: the crate-wide index and model decide the diagnostics that depend on
     // them.
-    let ran: Vec<&str> = rules.iter().map(|r| r.meta().name).collect();
-    let report_unused = ran.contains(&UNUSED_SUPPRESSION);
     for o in outcomes {
         let analysis = match o.result {
             Ok(a) => a,
@@ -864,14 +890,7 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
         };
         report.files_checked += 1;
         report.lines_checked += analysis.lines;
-        let mut diagnostics = analysis.diagnostics;
-        diagnostics.extend(
-            analysis
-                .deferred
-                .into_iter()
-                .filter_map(|d| model.decide(d, &index)),
-        );
-        crate::policy::one_finding_per_site(&mut diagnostics);
+        let diagnostics = decide(analysis.diagnostics, analysis.deferred, &index, &model);
         let text = match o.text {
             Some(text) => text,
             None if diagnostics.is_empty() => continue,
@@ -883,46 +902,94 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
                 }
             },
         };
-        let lines = LineIndex::new(&text);
-        diagnostics.retain(|d| {
-            let line = lines.position(&text, d.range.start).line;
-            !o.suppressions.suppresses(d.rule, line)
-        });
-        if report_unused {
-            diagnostics.extend(unused_suppressions(&o.suppressions, &ran));
+        let found = findings(&o.path, &text, diagnostics, &o.suppressions, rules, config);
+        if !found.is_empty() {
+            report.findings.extend(found);
+            report.sources.push((o.path, text));
         }
-        let mut any = false;
-        for mut d in diagnostics {
+    }
+    sort_findings(&mut report.findings);
+    report.sources.sort_by(|a, b| a.0.cmp(&b.0));
+    report.errors.sort_by(|a, b| a.path.cmp(&b.path));
+    report
+}
+
+/// The crate model of what pass one gathered, with each package's library name.
+pub fn build_model(mut builder: ModelBuilder, packages: &PackageCache) -> Model {
+    for p in packages.all() {
+        if let Some(lib) = &p.lib_name {
+            builder.set_lib(p.id, lib.clone());
+        }
+    }
+    Model::build(builder)
+}
+
+/// Pass two for one file, first step: its own diagnostics and the deferred ones the
+/// crate-wide index and model keep, one finding per site.
+pub fn decide(
+    mut diagnostics: Vec<Diagnostic>,
+    deferred: impl IntoIterator<Item = Deferred>,
+    index: &CrateIndex,
+    model: &Model,
+) -> Vec<Diagnostic> {
+    diagnostics.extend(deferred.into_iter().filter_map(|d| model.decide(d, index)));
+    crate::policy::one_finding_per_site(&mut diagnostics);
+    diagnostics
+}
+
+/// Pass two for one file, second step: drops the suppressed diagnostics, reports the
+/// suppressions that suppress nothing (when `unused-suppression` is among `rules`),
+/// applies the configured severities and resolves positions in `text`.
+pub fn findings(
+    path: &str,
+    text: &str,
+    mut diagnostics: Vec<Diagnostic>,
+    suppressions: &Suppressions,
+    rules: &[&dyn Rule],
+    config: &Config,
+) -> Vec<Finding> {
+    let ran: Vec<&str> = rules.iter().map(|r| r.meta().name).collect();
+    let lines = LineIndex::new(text);
+    diagnostics.retain(|d| {
+        let line = lines.position(text, d.range.start).line;
+        !suppressions.suppresses(d.rule, line)
+    });
+    if ran.contains(&UNUSED_SUPPRESSION) {
+        diagnostics.extend(unused_suppressions(suppressions, &ran));
+    }
+    diagnostics
+        .into_iter()
+        .map(|mut d| {
             if let Some(severity) = config.severity(d.rule) {
                 d.severity = severity;
             }
-            let start = lines.position(&text, d.range.start);
-            let end = lines.position(&text, d.range.end);
+            let start = lines.position(text, d.range.start);
+            let end = lines.position(text, d.range.end);
             let edit_positions = d
                 .fix
                 .iter()
                 .flat_map(|f| &f.edits)
                 .map(|e| {
                     (
-                        lines.position(&text, e.range.start),
-                        lines.position(&text, e.range.end),
+                        lines.position(text, e.range.start),
+                        lines.position(text, e.range.end),
                     )
                 })
                 .collect();
-            report.findings.push(Finding {
-                path: o.path.clone(),
+            Finding {
+                path: path.to_string(),
                 start,
                 end,
                 diagnostic: d,
                 edit_positions,
-            });
-            any = true;
-        }
-        if any {
-            report.sources.push((o.path, text));
-        }
-    }
-    report.findings.sort_by(|a, b| {
+            }
+        })
+        .collect()
+}
+
+/// Orders findings by path, position and rule, and drops duplicates.
+pub fn sort_findings(findings: &mut Vec<Finding>) {
+    findings.sort_by(|a, b| {
         (&a.path, a.start, a.diagnostic.rule, a.end).cmp(&(
             &b.path,
             b.start,
@@ -930,15 +997,12 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
             b.end,
         ))
     });
-    report.findings.dedup_by(|a, b| {
+    findings.dedup_by(|a, b| {
         a.path == b.path
             && a.start == b.start
             && a.end == b.end
             && a.diagnostic.rule == b.diagnostic.rule
     });
-    report.sources.sort_by(|a, b| a.0.cmp(&b.0));
-    report.errors.sort_by(|a, b| a.path.cmp(&b.path));
-    report
 }
 
 /// The rule name under which stale suppressions are reported.

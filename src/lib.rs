@@ -6,6 +6,7 @@
 //! [`source`], [`discover`].
 
 pub mod baseline;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;

@@ -90,7 +90,7 @@ fn plural<'s>(n: usize, one: &'s str, many: &'s str) -> &'s str {
     }
 }
 
-fn to_codespan(f: &Finding, text: &str) -> CsDiagnostic<()> {
+pub(crate) fn to_codespan(f: &Finding, text: &str) -> CsDiagnostic<()> {
     let d = &f.diagnostic;
     let severity = match d.severity {
         Severity::Error => CsSeverity::Error,

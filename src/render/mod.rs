@@ -1,5 +1,6 @@
 //! Output formats.
 
+pub mod cargo;
 pub mod github;
 pub mod human;
 pub mod json;

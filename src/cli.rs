@@ -46,6 +46,12 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// Run the language server on stdin and stdout (for editors).
+    Server {
+        /// Accepted for clients that pass it; stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
 }
 
 #[derive(Parser, Debug)]
@@ -152,6 +158,7 @@ where
         Command::Explain { rule } => explain(&rule),
         Command::Learn(args) => crate::learn::cli::run(args),
         Command::Docs { out } => crate::docs::run(&out),
+        Command::Server { .. } => crate::server::run(),
     }
 }
 

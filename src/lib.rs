@@ -21,6 +21,7 @@ pub mod policy;
 pub mod render;
 pub mod rules;
 pub mod semantic;
+pub mod server;
 pub mod source;
 pub mod suppress;
 pub mod walk;

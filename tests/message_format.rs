@@ -286,3 +286,55 @@ fn message_format_and_format_conflict() {
         .assert()
         .code(2);
 }
+
+/// `editors/asynclint-check`, the command rust-analyzer runs: clippy's messages and
+/// asynclint's in one stream that cargo_metadata reads.
+#[test]
+fn the_wrapper_script_runs_clippy_and_asynclint() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "Cargo.toml",
+        "[package]\nname = \"w\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    write(
+        d,
+        "src/lib.rs",
+        "pub fn one() -> i32 {\n    return 1;\n}\n\npub async fn load(p: &str) -> String {\n    std::fs::read_to_string(p).unwrap()\n}\n",
+    );
+    let bin = Path::new(env!("CARGO_BIN_EXE_asynclint")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new(root().join("editors/asynclint-check"))
+        .current_dir(d)
+        .env("PATH", path)
+        .env("CARGO_TARGET_DIR", d.join("target"))
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let codes: Vec<String> = Message::parse_stream(&out.stdout[..])
+        .map(|m| m.unwrap())
+        .filter_map(|m| match m {
+            Message::CompilerMessage(cm) => cm.message.code.map(|c| c.code),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        codes.iter().any(|c| c == "clippy::needless_return"),
+        "{codes:?}"
+    );
+    assert!(
+        codes.iter().any(|c| c == "asynclint::blocking-in-async"),
+        "{codes:?}"
+    );
+}

@@ -126,14 +126,21 @@ impl Cache {
     /// The cache directory a run in the current directory uses: `ASYNCLINT_CACHE_DIR`,
     /// else `.asynclint_cache` at the project root.
     pub fn default_dir() -> PathBuf {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        Cache::dir_for(&cwd)
+    }
+
+    /// The cache directory for work in `dir`: `ASYNCLINT_CACHE_DIR`, else
+    /// `.asynclint_cache` in the nearest directory at or above `dir` with a
+    /// `Cargo.toml` or an `asynclint.toml` (else in `dir`).
+    pub fn dir_for(dir: &Path) -> PathBuf {
         if let Some(dir) = std::env::var_os(DIR_VAR).filter(|d| !d.is_empty()) {
             return PathBuf::from(dir);
         }
-        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-        let root = cwd
+        let root = dir
             .ancestors()
             .find(|d| d.join("Cargo.toml").is_file() || d.join("asynclint.toml").is_file())
-            .unwrap_or(&cwd);
+            .unwrap_or(dir);
         root.join(DIR_NAME)
     }
 

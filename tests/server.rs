@@ -581,3 +581,31 @@ fn the_workspace_scan_uses_the_content_cache() {
         .count();
     assert_eq!(entries, 3, "a.rs, lib.rs and b.rs");
 }
+
+/// The VS Code extension's settings are the server's: each `asynclint.*` setting it
+/// declares (but the binary's path) is read by the server without complaint, with
+/// the same default.
+#[test]
+fn the_vscode_extension_declares_the_server_settings() {
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::root().join("editors/vscode/package.json")).unwrap(),
+    )
+    .unwrap();
+    let declared = manifest["contributes"]["configuration"]["properties"]
+        .as_object()
+        .unwrap();
+    let mut defaults = serde_json::Map::new();
+    for (key, spec) in declared {
+        let name = key.strip_prefix("asynclint.").unwrap();
+        if name != "path" {
+            defaults.insert(name.to_string(), spec["default"].clone());
+        }
+    }
+    assert_eq!(defaults.len(), 5, "{defaults:?}");
+    let (settings, errors) =
+        asynclint::server::Settings::from_value(Some(&json!({ "asynclint": defaults })));
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(settings, asynclint::server::Settings::default());
+    let (_, errors) = asynclint::server::Settings::from_value(Some(&json!({ "selekt": ["all"] })));
+    assert_eq!(errors, ["unknown asynclint setting `selekt`"]);
+}

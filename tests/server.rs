@@ -609,3 +609,34 @@ fn the_vscode_extension_declares_the_server_settings() {
     let (_, errors) = asynclint::server::Settings::from_value(Some(&json!({ "selekt": ["all"] })));
     assert_eq!(errors, ["unknown asynclint setting `selekt`"]);
 }
+
+/// A workspace folder added after start is read from disk: a file opened in it gets
+/// the finding that depends on its sibling; removed, its files no longer count.
+#[test]
+fn workspace_folders_can_be_added_and_removed() {
+    let first = project();
+    let second = project();
+    let b2 = uri(&second.path().join("src/b.rs"));
+    let mut c = Client::start(first.path(), json!({ "debounceMs": 10 }));
+    let folder = json!({ "uri": uri(second.path()), "name": "second" });
+    c.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({ "event": { "added": [folder], "removed": [] } }),
+    );
+    c.open(&b2, B);
+    assert_eq!(
+        c.diagnostics(&b2).len(),
+        1,
+        "a.rs of the second folder was read"
+    );
+    c.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({ "event": { "added": [], "removed": [folder] } }),
+    );
+    assert_eq!(
+        c.diagnostics(&b2),
+        Vec::<Value>::new(),
+        "without its folder, `read_config` is unknown"
+    );
+    c.shutdown();
+}

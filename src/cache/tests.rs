@@ -123,3 +123,39 @@ fn entries_round_trip_and_unknown_rules_are_misses() {
         }
     );
 }
+
+/// Every fixture and every source of this crate: what an entry holds reads back as
+/// the analysis that was stored, field for field.
+#[test]
+fn analyses_of_real_sources_round_trip() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (mut files, mut defs, mut deferred) = (0, 0, 0);
+    for dir in ["fixtures", "src", "tests"] {
+        for entry in walkdir::WalkDir::new(root.join(dir)) {
+            let entry = entry.unwrap();
+            if entry.path().extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            let Ok(a) = crate::engine::analyze_source("x.rs", &text, crate::rules::RULES) else {
+                continue;
+            };
+            let bytes = shared::encode(&a).unwrap();
+            let back: Analysis = shared::decode(&bytes).unwrap();
+            assert_eq!(
+                back.canonical(),
+                a.canonical(),
+                "{}",
+                entry.path().display()
+            );
+            assert_eq!(back.krate, a.krate);
+            files += 1;
+            defs += a.defs.len();
+            deferred += a.deferred.len();
+        }
+    }
+    assert!(
+        files > 100 && defs > 1000 && deferred > 100,
+        "{files} {defs} {deferred}"
+    );
+}

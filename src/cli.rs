@@ -48,6 +48,12 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// Run the language server on stdin and stdout (for editors).
+    Server {
+        /// Accepted for clients that pass it; stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
 }
 
 /// Exit codes, shown under `--help`.
@@ -71,6 +77,10 @@ struct CheckArgs {
     /// Write the output to this file instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     output_file: Option<PathBuf>,
+    /// `json`: cargo's compiler-message lines, one per finding (for rust-analyzer's
+    /// `check.overrideCommand`); replaces `--format`.
+    #[arg(long, value_enum, value_name = "FMT", conflicts_with = "format")]
+    message_format: Option<MessageFormat>,
     /// Use this configuration file for every file instead of each file's nearest one
     /// (an `asynclint.toml`, or a `Cargo.toml` with `[package.metadata.asynclint]`).
     #[arg(long, value_name = "FILE")]
@@ -132,6 +142,10 @@ struct CheckArgs {
     /// Print how many findings each rule produced.
     #[arg(long)]
     statistics: bool,
+    /// Analyse every file afresh: neither read nor write the cache
+    /// (`.asynclint_cache/` at the project root, or `ASYNCLINT_CACHE_DIR`).
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -154,6 +168,14 @@ enum Format {
     Junit,
     /// reviewdog's rdjson.
     Rdjson,
+    /// `--message-format json`.
+    #[value(skip)]
+    CargoJson,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum MessageFormat {
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -197,6 +219,7 @@ where
         Command::Explain { rule } => explain(&rule),
         Command::Learn(args) => crate::learn::cli::run(args),
         Command::Docs { out } => crate::docs::run(&out),
+        Command::Server { .. } => crate::server::run(),
     }
 }
 
@@ -249,7 +272,10 @@ fn read_stdin(args: &CheckArgs) -> Result<Option<Stdin>, String> {
     }
 }
 
-fn check(args: CheckArgs) -> i32 {
+fn check(mut args: CheckArgs) -> i32 {
+    if args.message_format == Some(MessageFormat::Json) {
+        args.format = Format::CargoJson;
+    }
     let selection = match selection(&args) {
         Ok(s) => s,
         Err(e) => return fail(&e),
@@ -304,7 +330,7 @@ fn check(args: CheckArgs) -> i32 {
     };
     let stdin_key = stdin.as_ref().map(|s| discover::key(&s.path));
     let run = || {
-        let mut report = engine::run(&paths, &options);
+        let mut report = crate::cache::run(&paths, &options, !args.no_cache);
         if let Some(changed) = &changed {
             scope::retain(&mut report, &|k| changed.contains(k), &|_| true);
         }
@@ -472,6 +498,7 @@ fn render(
         Format::Gitlab => gitlab::render(report),
         Format::Junit => junit::render(report),
         Format::Rdjson => rdjson::render(report),
+        Format::CargoJson => crate::render::cargo::render(report),
     };
     out.write_all(text.as_bytes())
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// The tokio features a fix may need.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct TokioFeatures {
     pub fs: bool,
     pub time: bool,
@@ -117,7 +117,7 @@ impl CrateTokio {
     /// Whether a source of the package builds a tokio runtime without timers. Read
     /// on first use (only a sleep fix needs it), once per crate.
     pub fn builds_timerless_runtime(&self) -> bool {
-        *self.timerless.get_or_init(|| {
+        let timerless = *self.timerless.get_or_init(|| {
             let walk = walkdir::WalkDir::new(&self.dir)
                 .into_iter()
                 .filter_entry(|e| {
@@ -134,8 +134,26 @@ impl CrateTokio {
                     crate::files::read_text(e.path())
                         .is_ok_and(|text| builds_timerless_runtime(&text))
                 })
-        })
+        });
+        CONSULTED.with(|c| c.set(Some(timerless)));
+        timerless
     }
+}
+
+thread_local! {
+    /// What [`CrateTokio::builds_timerless_runtime`] last answered on this thread: an
+    /// analysis that asked depends on files other than its own, and the cache must
+    /// know (see [`consulted_timerless`]).
+    static CONSULTED: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f`, and returns with its result what it learned from
+/// [`CrateTokio::builds_timerless_runtime`] on this thread, if it asked.
+pub fn consulted_timerless<T>(f: impl FnOnce() -> T) -> (T, Option<bool>) {
+    let outer = CONSULTED.with(|c| c.replace(None));
+    let out = f();
+    let asked = CONSULTED.with(|c| c.replace(outer));
+    (out, asked)
 }
 
 /// Whether a manifest's package is of edition 2015: it says so, inherits it from its

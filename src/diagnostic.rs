@@ -1,9 +1,9 @@
 //! The diagnostic model every rule reports into and every renderer reads.
 
 use crate::source::TextRange;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Hint,
@@ -21,7 +21,7 @@ impl Severity {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Applicability {
     /// The edit cannot change the program's meaning; `--fix` applies it.
@@ -30,28 +30,34 @@ pub enum Applicability {
     MaybeIncorrect,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Edit {
     pub range: TextRange,
     pub replacement: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fix {
     pub applicability: Applicability,
     pub edits: Vec<Edit>,
 }
 
 /// A secondary label: a span that helps explain the primary one.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Label {
     pub range: TextRange,
     pub message: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A rule's name, as the registry holds it. (Written through this alias, the field is
+/// not taken by serde for text borrowed from the input.)
+pub type RuleName = &'static str;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
-    pub rule: &'static str,
+    /// Stored by name; read back as the registry's name (an unknown name is an error).
+    #[serde(with = "rule_name")]
+    pub rule: RuleName,
     pub severity: Severity,
     pub range: TextRange,
     /// One sentence: what goes wrong at run time.
@@ -113,5 +119,21 @@ impl Diagnostic {
     pub fn with_fix(mut self, fix: Fix) -> Self {
         self.fix = Some(fix);
         self
+    }
+}
+
+/// A rule name as stored text, read back as the `&'static str` of the registry.
+mod rule_name {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(name: &&'static str, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(name)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        crate::rules::find(&name)
+            .map(|r| r.meta().name)
+            .ok_or_else(|| D::Error::custom(format!("no rule named `{name}`")))
     }
 }

@@ -1,6 +1,7 @@
 //! discover → read and parse in parallel, walking each file once → merge the crate
 //! index → resolve index-dependent diagnostics → apply suppressions → sort.
 
+use crate::cache::Cache;
 use crate::config::{ConfigSet, FileConfig, RuleOptions};
 use crate::crate_facts::CrateTokio;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -43,7 +44,7 @@ const ITEM_BY_ITEM: usize = LARGE_FILE;
 static LARGE_FILE_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// A file that could not be checked.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileError {
     pub path: String,
     pub message: String,
@@ -117,6 +118,7 @@ impl<'a> Options<'a> {
 }
 
 /// What pass one learns from one file.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     pub deferred: Vec<Deferred>,
@@ -133,6 +135,9 @@ pub struct Analysis {
     pub clients: Vec<ClientSite>,
     pub client_uses: Vec<ClientSite>,
     pub krate: u32,
+    /// What the analysis learned of the rest of its crate's sources: whether one
+    /// builds a runtime without timers (asked by a sleep fix), if it asked.
+    pub timerless: Option<bool>,
 }
 
 impl Analysis {
@@ -226,7 +231,8 @@ pub fn analyze_source(path: &str, text: &str, rules: &[&dyn Rule]) -> Result<Ana
 }
 
 /// What a file is checked with besides its rules: each rule's configured options,
-/// the crate's runtime, the test-code policy.
+/// the crate's runtime, the test-code policy. Everything in it is part of a cached
+/// analysis's key (`cache::Cache::key`).
 #[derive(Clone, Copy)]
 pub struct FileSettings<'a> {
     /// Each rule's configured options, parallel to the rules; missing: defaults.
@@ -483,6 +489,7 @@ fn analysis_of(walker: Walker, info: &FileInfo) -> Analysis {
         clients: walker.recorder.clients,
         client_uses: walker.recorder.client_uses,
         krate: info.krate,
+        timerless: None,
     }
 }
 
@@ -722,6 +729,7 @@ fn read_and_analyze(
     settings: &FileSettings,
     packages: &PackageCache,
     given: Option<&Arc<str>>,
+    cache: Option<&Cache>,
 ) -> FileOutcome {
     let display = crate::files::display(path);
     let fail = |message: String, position: Option<Position>| FileOutcome {
@@ -760,24 +768,10 @@ fn read_and_analyze(
     };
     // Before the analysis, which clears this thread's span table at its end.
     let suppressions = Suppressions::parse(&text);
-    let turn = (text.len() >= LARGE_FILE)
-        .then(|| LARGE_FILE_TURN.lock().unwrap_or_else(|e| e.into_inner()));
-    let package = packages.for_file(path);
-    let module = package.module_of(path);
-    let settings = FileSettings {
-        runtime: package.runtime,
-        krate: package.id,
-        module: &module,
-        lib_name: package.lib_name.as_deref(),
-        package_is_app: package.is_app,
-        tokio: package.tokio.as_ref(),
-        ..*settings
-    };
     // Generated code is fixed in its generator: indexed, never reported.
     let rules = if is_generated(&text) { &[][..] } else { rules };
-    let mut result = analyze_source_with(&display, &text, rules, &settings);
-    drop(turn);
-    let skipped = package.edition_2015 && result.is_err();
+    let mut result = analyze_file(path, &display, &text, rules, settings, packages, cache);
+    let skipped = result.is_err() && packages.for_file(path).edition_2015;
     if let (true, Err(e)) = (skipped, &mut result) {
         e.message = format!(
             "not checked: its crate is edition 2015, whose syntax this parser does not fully read ({})",
@@ -797,6 +791,61 @@ fn read_and_analyze(
         text: keep_text.then(|| Arc::from(text)),
         result,
     }
+}
+
+/// Pass one for a file whose text is at hand (read from disk, or an editor's buffer):
+/// gives it its place in its package, then takes its analysis from `cache` when that
+/// holds one of the same text with the same settings, else analyses it and stores it.
+pub fn analyze_file(
+    path: &Path,
+    display: &str,
+    text: &str,
+    rules: &[&dyn Rule],
+    settings: &FileSettings,
+    packages: &PackageCache,
+    cache: Option<&Cache>,
+) -> Result<Analysis, FileError> {
+    let package = packages.for_file(path);
+    let module = package.module_of(path);
+    let settings = FileSettings {
+        runtime: package.runtime,
+        krate: package.id,
+        module: &module,
+        lib_name: package.lib_name.as_deref(),
+        package_is_app: package.is_app,
+        tokio: package.tokio.as_ref(),
+        ..*settings
+    };
+    let key = cache.map(|c| c.key(display, text, rules, &settings));
+    if let Some(stored) = cache.zip(key.as_ref()).and_then(|(c, k)| c.load(k)) {
+        // An analysis that read another file's facts holds only while they hold.
+        let still = match &stored {
+            Ok(Analysis {
+                timerless: Some(then),
+                ..
+            }) => package
+                .tokio
+                .as_ref()
+                .is_some_and(|t| t.builds_timerless_runtime() == *then),
+            _ => true,
+        };
+        if still {
+            return stored;
+        }
+    }
+    let turn = (text.len() >= LARGE_FILE)
+        .then(|| LARGE_FILE_TURN.lock().unwrap_or_else(|e| e.into_inner()));
+    let (mut result, timerless) = crate::crate_facts::consulted_timerless(|| {
+        analyze_source_with(display, text, rules, &settings)
+    });
+    if let Ok(a) = &mut result {
+        a.timerless = timerless;
+    }
+    drop(turn);
+    if let Some((c, k)) = cache.zip(key.as_ref()) {
+        c.store(k, &result);
+    }
+    result
 }
 
 /// Whether the file says in its first lines that it is generated (`@generated`,
@@ -839,6 +888,12 @@ fn pool_size(requested: usize, files: usize) -> usize {
 
 /// Checks every `.rs` file under `paths`.
 pub fn run(paths: &[PathBuf], options: &Options) -> Report {
+    run_with_cache(paths, options, None)
+}
+
+/// [`run`], taking each unchanged file's analysis from `cache` (pass two, which
+/// decides what depends on the whole crate, always runs).
+pub fn run_with_cache(paths: &[PathBuf], options: &Options, cache: Option<&Cache>) -> Report {
     let config = &options.config;
     let excluding = config.clone();
     let walk = discover::Walk {
@@ -899,7 +954,7 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
                 let text = (!given.is_empty())
                     .then(|| given.get(&discover::key(p)).copied())
                     .flatten();
-                let mut o = read_and_analyze(p, &file_rules, &settings, &packages, text);
+                let mut o = read_and_analyze(p, &file_rules, &settings, &packages, text, cache);
                 o.config = Some(file_config);
                 let slot = rayon::current_thread_index().map_or(workers, |i| i.min(workers));
                 let mut slot = slots[slot].lock().unwrap_or_else(|e| e.into_inner());
@@ -918,7 +973,7 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
         }
         all
     };
-    let (outcomes, index, mut model) = match rayon::ThreadPoolBuilder::new()
+    let (outcomes, index, model) = match rayon::ThreadPoolBuilder::new()
         .num_threads(pool_size(options.threads, found.files.len()))
         .stack_size(WORKER_STACK)
         .build()
@@ -927,17 +982,11 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
         Err(_) => pass_one(),
     };
 
-    for p in packages.all() {
-        if let Some(lib) = &p.lib_name {
-            model.set_lib(p.id, lib.clone());
-        }
-    }
-    let model = Model::build(model);
+    let model = build_model(model, &packages);
 
     // Pass two: the crate-wide index and model decide the diagnostics that depend on
     // them.
     for o in outcomes {
-        let report_unused = o.ran.contains(&UNUSED_SUPPRESSION);
         let analysis = match o.result {
             Ok(a) => a,
             Err(e) if o.skipped => {
@@ -951,14 +1000,7 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
         };
         report.files_checked += 1;
         report.lines_checked += analysis.lines;
-        let mut diagnostics = analysis.diagnostics;
-        diagnostics.extend(
-            analysis
-                .deferred
-                .into_iter()
-                .filter_map(|d| model.decide(d, &index)),
-        );
-        crate::policy::one_finding_per_site(&mut diagnostics);
+        let diagnostics = decide(analysis.diagnostics, analysis.deferred, &index, &model);
         let text = match o.text {
             Some(text) => text,
             None if diagnostics.is_empty() => continue,
@@ -970,59 +1012,21 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
                 }
             },
         };
-        let lines = LineIndex::new(&text);
-        diagnostics.retain(|d| {
-            let line = lines.position(&text, d.range.start).line;
-            !o.suppressions.suppresses(d.rule, line)
-        });
-        if report_unused {
-            diagnostics.extend(unused_suppressions(&o.suppressions, &o.ran));
-        }
-        let mut any = false;
-        for mut d in diagnostics {
-            if let Some(severity) = o.config.as_ref().and_then(|c| c.severity(d.rule)) {
-                d.severity = severity;
-            }
-            let start = lines.position(&text, d.range.start);
-            let end = lines.position(&text, d.range.end);
-            let edit_positions = d
-                .fix
-                .iter()
-                .flat_map(|f| &f.edits)
-                .map(|e| {
-                    (
-                        lines.position(&text, e.range.start),
-                        lines.position(&text, e.range.end),
-                    )
-                })
-                .collect();
-            report.findings.push(Finding {
-                path: o.path.clone(),
-                start,
-                end,
-                diagnostic: d,
-                edit_positions,
-            });
-            any = true;
-        }
-        if any {
+        let severity = |rule: &str| o.config.as_ref().and_then(|c| c.severity(rule));
+        let found = findings(
+            &o.path,
+            &text,
+            diagnostics,
+            &o.suppressions,
+            &o.ran,
+            &severity,
+        );
+        if !found.is_empty() {
+            report.findings.extend(found);
             report.sources.push((o.path, text));
         }
     }
-    report.findings.sort_by(|a, b| {
-        (&a.path, a.start, a.diagnostic.rule, a.end).cmp(&(
-            &b.path,
-            b.start,
-            b.diagnostic.rule,
-            b.end,
-        ))
-    });
-    report.findings.dedup_by(|a, b| {
-        a.path == b.path
-            && a.start == b.start
-            && a.end == b.end
-            && a.diagnostic.rule == b.diagnostic.rule
-    });
+    sort_findings(&mut report.findings);
     // Configurations found during the walk that could not be read: their files were
     // not checked.
     for e in config.errors() {
@@ -1039,6 +1043,96 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Report {
     report.errors.sort_by(|a, b| a.path.cmp(&b.path));
     report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     report
+}
+
+/// The crate model of what pass one gathered, with each package's library name.
+pub fn build_model(mut builder: ModelBuilder, packages: &PackageCache) -> Model {
+    for p in packages.all() {
+        if let Some(lib) = &p.lib_name {
+            builder.set_lib(p.id, lib.clone());
+        }
+    }
+    Model::build(builder)
+}
+
+/// Pass two for one file, first step: its own diagnostics and the deferred ones the
+/// crate-wide index and model keep, one finding per site.
+pub fn decide(
+    mut diagnostics: Vec<Diagnostic>,
+    deferred: impl IntoIterator<Item = Deferred>,
+    index: &CrateIndex,
+    model: &Model,
+) -> Vec<Diagnostic> {
+    diagnostics.extend(deferred.into_iter().filter_map(|d| model.decide(d, index)));
+    crate::policy::one_finding_per_site(&mut diagnostics);
+    diagnostics
+}
+
+/// Pass two for one file, second step: drops the suppressed diagnostics, reports the
+/// suppressions that suppress nothing (when `unused-suppression` is among the rules
+/// `ran`), applies the configured severities and resolves positions in `text`.
+pub fn findings(
+    path: &str,
+    text: &str,
+    mut diagnostics: Vec<Diagnostic>,
+    suppressions: &Suppressions,
+    ran: &[&str],
+    severity: &dyn Fn(&str) -> Option<Severity>,
+) -> Vec<Finding> {
+    let lines = LineIndex::new(text);
+    diagnostics.retain(|d| {
+        let line = lines.position(text, d.range.start).line;
+        !suppressions.suppresses(d.rule, line)
+    });
+    if ran.contains(&UNUSED_SUPPRESSION) {
+        diagnostics.extend(unused_suppressions(suppressions, ran));
+    }
+    diagnostics
+        .into_iter()
+        .map(|mut d| {
+            if let Some(severity) = severity(d.rule) {
+                d.severity = severity;
+            }
+            let start = lines.position(text, d.range.start);
+            let end = lines.position(text, d.range.end);
+            let edit_positions = d
+                .fix
+                .iter()
+                .flat_map(|f| &f.edits)
+                .map(|e| {
+                    (
+                        lines.position(text, e.range.start),
+                        lines.position(text, e.range.end),
+                    )
+                })
+                .collect();
+            Finding {
+                path: path.to_string(),
+                start,
+                end,
+                diagnostic: d,
+                edit_positions,
+            }
+        })
+        .collect()
+}
+
+/// Orders findings by path, position and rule, and drops duplicates.
+pub fn sort_findings(findings: &mut Vec<Finding>) {
+    findings.sort_by(|a, b| {
+        (&a.path, a.start, a.diagnostic.rule, a.end).cmp(&(
+            &b.path,
+            b.start,
+            b.diagnostic.rule,
+            b.end,
+        ))
+    });
+    findings.dedup_by(|a, b| {
+        a.path == b.path
+            && a.start == b.start
+            && a.end == b.end
+            && a.diagnostic.rule == b.diagnostic.rule
+    });
 }
 
 /// The rule name under which stale suppressions are reported.

@@ -6,6 +6,7 @@
 //! [`source`], [`discover`].
 
 pub mod baseline;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod crate_facts;
@@ -23,6 +24,7 @@ pub mod render;
 pub mod rules;
 pub mod scope;
 pub mod semantic;
+pub mod server;
 pub mod source;
 pub mod suppress;
 pub mod walk;

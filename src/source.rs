@@ -3,7 +3,9 @@
 use proc_macro2::{LineColumn, Span};
 
 /// A byte range in one file's text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct TextRange {
     pub start: usize,
     pub end: usize,
@@ -19,7 +21,9 @@ impl TextRange {
 }
 
 /// A 1-based line and a 1-based column counted in characters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Position {
     pub line: usize,
     pub column: usize,

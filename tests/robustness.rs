@@ -218,10 +218,12 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// Every file under `dir`, by path relative to it, with its bytes.
+/// Every file under `dir`, by path relative to it, with its bytes (not the content
+/// cache's entries).
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     walkdir::WalkDir::new(dir)
         .into_iter()
+        .filter_entry(|e| e.file_name() != ".asynclint_cache")
         .map(|e| e.unwrap())
         .filter(|e| e.file_type().is_file())
         .map(|e| {

@@ -5,9 +5,10 @@ use crate::semantic::callee::{Callee, Scope};
 use std::sync::Arc;
 
 /// One fn or method of the checked code, as its own text shows it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FnDef {
     /// Crate, module and `impl` type.
+    #[serde(with = "crate::cache::shared::scope")]
     pub scope: Arc<Scope>,
     /// The trait an `impl Trait for Type` implements (`Drop`).
     pub trait_name: Option<String>,
@@ -28,6 +29,7 @@ pub struct FnDef {
     /// Declared plain `pub` in a library file: code outside the crate may call it.
     pub exported: bool,
     /// Where it is defined: file and line, for notes that name it.
+    #[serde(with = "crate::cache::shared::text")]
     pub file: Arc<str>,
     pub line: u32,
 }
@@ -43,7 +45,7 @@ impl FnDef {
 }
 
 /// What a fn's own body shows, before anything is known of its callees.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Local {
     /// A known blocking operation it performs while it runs (a sync fn only): its
     /// name, for the chain in messages.
@@ -72,7 +74,7 @@ pub struct Local {
 }
 
 /// What one `.await` of a fn's own body waits for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Await {
     /// An async lock, semaphore or in-process channel operation.
     InProcess,
@@ -83,7 +85,7 @@ pub enum Await {
 }
 
 /// What calling a fn gives, when it returns a future.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FutureShape {
     /// Not a future.
     NotFuture,
@@ -100,7 +102,7 @@ pub enum FutureShape {
 }
 
 /// One call a fn makes to what may be a fn of the same crate.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Site {
     pub callee: Callee,
     /// The call runs when the enclosing fn runs: in a sync fn's own body or a closure

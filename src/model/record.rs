@@ -59,7 +59,7 @@ pub struct Recorder {
 }
 
 /// Where a client is built or used.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ClientSite {
     pub kind: ClientKind,
     /// For a construction: it sets a deadline.

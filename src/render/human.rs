@@ -246,6 +246,17 @@ fn forward_chars(text: &str, offset: usize, n: usize, ceiling: usize) -> usize {
         .map_or(ceiling, |(i, _)| offset + i)
 }
 
+/// One finding as the human format shows it, without colours.
+pub(crate) fn render_one(f: &Finding, text: &str) -> String {
+    let config = Config::default();
+    let lines = LineIndex::new(text);
+    let excerpt = Excerpt::new(&f.path, text, &lines, f, &config);
+    let d = to_codespan(f, text, &lines, &excerpt);
+    let mut out = codespan_reporting::term::termcolor::NoColor::new(Vec::new());
+    let _ = term::emit_to_write_style(&mut out, &config, &excerpt, &d);
+    String::from_utf8_lossy(&out.into_inner()).into_owned()
+}
+
 /// What codespan-reporting is shown of a file for one finding: only the lines the
 /// labels need, a long line cut to a window around its marks, and control
 /// characters escaped. Line numbers and columns are those of the real file.

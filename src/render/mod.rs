@@ -1,5 +1,6 @@
 //! Output formats.
 
+pub mod cargo;
 pub mod concise;
 pub mod escape;
 pub mod github;

@@ -11,7 +11,7 @@ use syn::Expr;
 
 /// Where code sits: its crate, its module in the crate, the type of the `impl` it is
 /// in. What relative names in a call mean depends on it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Scope {
     /// The package the file belongs to, numbered by the engine.
     pub krate: u32,
@@ -23,7 +23,7 @@ pub struct Scope {
 }
 
 /// What a call names.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Target {
     /// `f(..)`, `util::f(..)`, `crate::a::f(..)`, `Type::f(..)`, `Self::f(..)`: the
     /// path's segments, the first one expanded through the file's `use`s when one
@@ -38,8 +38,9 @@ pub enum Target {
 }
 
 /// A call's callee, as the call names it, with the scope that gives the name meaning.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Callee {
+    #[serde(with = "crate::cache::shared::scope")]
     pub scope: Arc<Scope>,
     pub target: Target,
     /// Arguments, not counting a method call's receiver.

@@ -17,7 +17,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::OnceLock;
 use syn::visit::Visit;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct FnKey {
     pub name: String,
     /// Parameters, not counting `self`.
@@ -25,7 +25,7 @@ pub struct FnKey {
     pub is_method: bool,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FnEntry {
     pub key: FnKey,
     /// `async fn`, or a fn returning `impl Future` / a boxed future.
@@ -36,7 +36,7 @@ pub struct FnEntry {
 }
 
 /// What one `.await` in a fn body waits for, as far as the index is concerned.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AwaitKind {
     /// An async lock or semaphore: `state.read().await`, `m.lock().await`.
     Lock,
@@ -57,7 +57,7 @@ pub enum Asyncness {
 
 /// How often a fn is called under a deadline (an argument of `timeout(..)`, ...) and
 /// without one.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CallCounts {
     pub bounded: u32,
     pub unbounded: u32,
@@ -187,7 +187,7 @@ impl CrateIndex {
 }
 
 /// A question for the crate index that decides whether a diagnostic is kept.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum IndexQuery {
     /// Keep the diagnostic if the fn is async in the crate (and not ambiguous).
     IsAsync(FnKey),
@@ -215,7 +215,7 @@ pub enum IndexQuery {
 
 /// A question about a callee for the crate model: what the fn a call names does,
 /// known once every file is read and the facts are propagated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum ModelQuery {
     /// The callee blocks the thread (directly or through its sync callees).
     Blocks(Callee),
@@ -259,7 +259,7 @@ pub enum ModelQuery {
 /// (`load_config`, `read_file`, `std::fs::read_to_string`). `{op}` in the message
 /// becomes the chain's last step; the note, with `{chain}` for the whole chain, is
 /// added when the chain has more than one step.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Explain {
     pub note: String,
     /// The answer is a list of places (`src/a.rs:12, src/b.rs:40`), not a chain of
@@ -267,7 +267,7 @@ pub struct Explain {
     pub places: bool,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Deferred {
     pub query: IndexQuery,
     pub diagnostic: Diagnostic,

@@ -2,7 +2,7 @@
 //! block (or their `drop`, move or shadowing), temporaries to the end of their
 //! temporary scope.
 
-use super::{guard_call, matched_guard_call, unwraps, Acquisition, LockKind};
+use super::{async_guard_call, guard_call, matched_guard_call, unwraps, Acquisition, LockKind};
 use crate::semantic::callee::Callee;
 use crate::semantic::chain::{self, strip};
 use crate::semantic::guards::text::compact;
@@ -16,11 +16,24 @@ use syn::{BinOp, Block, Expr, Pat, Stmt};
 /// closures are included (their guards live and die inside them); async blocks, async
 /// closures and nested fns are bodies of their own.
 pub fn acquisitions(cx: &Cx, body: &Block) -> Vec<Acquisition> {
+    collect(cx, body, false)
+}
+
+/// [`acquisitions`] and the guards of async locks as well: `let g = m.lock().await;`
+/// (also `.read()`, `.write()` and their `_owned` forms, through `?`/`unwrap`) bound
+/// by `let`, and temporaries such as `m.lock().await.insert(k, v)`, with the same
+/// lifetimes. Their acquisitions are marked [`Acquisition::asynchronous`].
+pub fn all_acquisitions(cx: &Cx, body: &Block) -> Vec<Acquisition> {
+    collect(cx, body, true)
+}
+
+fn collect(cx: &Cx, body: &Block, with_async: bool) -> Vec<Acquisition> {
     let mut c = Collector {
         cx,
         file: cx.file,
         scopes: Vec::new(),
         assigned_after: 0,
+        with_async,
         out: Vec::new(),
     };
     c.block(body);
@@ -34,12 +47,25 @@ struct Collector<'f> {
     scopes: Vec<usize>,
     /// Inside the place of an assignment: its value operand, evaluated first, ends here.
     assigned_after: usize,
+    /// Whether async lock acquisitions (`m.lock().await`) are guards too.
+    with_async: bool,
     out: Vec<Acquisition>,
 }
 
 impl Collector<'_> {
     fn end_of(&self, span: proc_macro2::Span) -> usize {
         self.file.range(span).end
+    }
+
+    /// The lock `e` takes a guard of, its kind, and whether it is an async lock.
+    fn guard_of<'e>(&self, e: &'e Expr) -> Option<(&'e Expr, LockKind, bool)> {
+        if let Some((lock, kind)) = guard_call(self.file, e) {
+            return Some((lock, kind, false));
+        }
+        if !self.with_async {
+            return None;
+        }
+        async_guard_call(e).map(|(m, kind)| (&*m.receiver, kind, true))
     }
 
     fn block(&mut self, b: &Block) {
@@ -52,8 +78,17 @@ impl Collector<'_> {
                     // crate helper (`let g = self.state();`, decided by the model).
                     let bound = bound_name(&local.pat);
                     let found = bound.as_ref().and_then(|name| {
+                        let asynchronous = self.with_async
+                            && guard_call(self.file, &init.expr).is_none()
+                            && async_guard_call(&init.expr).is_some();
                         let (lock, kind, helper) = guard_call(self.file, &init.expr)
                             .or_else(|| matched_guard_call(self.file, &local.pat, &init.expr))
+                            .or_else(|| {
+                                asynchronous
+                                    .then(|| async_guard_call(&init.expr))
+                                    .flatten()
+                                    .map(|(m, k)| (&*m.receiver, k))
+                            })
                             .map(|(l, k)| (l, k, None))
                             .or_else(|| {
                                 map_ref(self.cx, &init.expr).map(|l| (l, LockKind::MapRef, None))
@@ -62,9 +97,9 @@ impl Collector<'_> {
                                 helper_guard(self.cx, &init.expr)
                                     .map(|(l, c)| (l, LockKind::Mutex, Some(c)))
                             })?;
-                        Some((name.clone(), lock, kind, helper))
+                        Some((name.clone(), lock, kind, helper, asynchronous))
                     });
-                    if let Some((name, lock, kind, helper)) = found {
+                    if let Some((name, lock, kind, helper, asynchronous)) = found {
                         // Visit the initializer for temporaries other than the guard.
                         self.with_scope(self.end_of(local.semi_token.span), |c| c.visit_expr(lock));
                         if let Some((_, diverge)) = &init.diverge {
@@ -80,6 +115,7 @@ impl Collector<'_> {
                             held_until: block_end,
                             released_at: None,
                             helper,
+                            asynchronous,
                         };
                         self.follow(acquisition, &b.stmts[i + 1..], block_end);
                         continue;
@@ -130,7 +166,7 @@ impl Collector<'_> {
     /// Records the temporary guard `guard`, alive to the end of the innermost
     /// temporary scope.
     fn temporary(&mut self, guard: &Expr, method: Option<String>) {
-        let Some((lock, kind)) = guard_call(self.file, guard) else {
+        let Some((lock, kind, asynchronous)) = self.guard_of(guard) else {
             return;
         };
         self.visit_expr(lock);
@@ -145,6 +181,7 @@ impl Collector<'_> {
             held_until: self.scopes.last().copied().unwrap_or(usize::MAX),
             released_at: None,
             helper: None,
+            asynchronous,
         });
     }
 
@@ -164,7 +201,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
             // A guard in any position other than a method receiver: `*m.lock().unwrap() =
             // v`, `m.lock().unwrap().field`, a scrutinee, an argument.
-            _ if guard_call(self.file, e).is_some() => self.temporary(e, None),
+            _ if self.guard_of(e).is_some() => self.temporary(e, None),
             // `m.lock().await` is an async lock even in a file that uses parking_lot.
             Expr::Await(a) if is_lock_method(&a.base) => {
                 if let Expr::MethodCall(m) = strip(&a.base) {
@@ -200,6 +237,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                             held_until: self.scopes.last().copied().unwrap_or(usize::MAX),
                             released_at: None,
                             helper: None,
+                            asynchronous: false,
                         });
                     }
                     None => visit::visit_expr_let(self, l),
@@ -249,6 +287,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                             held_until: self.scopes.last().copied().unwrap_or(usize::MAX),
                             released_at: None,
                             helper: None,
+                            asynchronous: false,
                         });
                     }
                     None => self.visit_expr(&m.expr),
@@ -285,7 +324,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 self.assigned_after = outer;
             }
             // A temporary guard as a receiver: `m.lock().unwrap().insert(k, v)`.
-            Expr::MethodCall(m) if guard_call(self.file, &m.receiver).is_some() => {
+            Expr::MethodCall(m) if self.guard_of(&m.receiver).is_some() => {
                 self.temporary(&m.receiver, Some(m.method.to_string()));
                 for arg in &m.args {
                     self.visit_expr(arg);
@@ -484,4 +523,47 @@ pub(crate) fn stmt_end(file: &FileInfo, stmt: &Stmt) -> usize {
 
 pub(crate) fn expr_range(file: &FileInfo, e: &Expr) -> TextRange {
     crate::semantic::NodeRange::text_range(e, file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (receiver, asynchronous, held from, held until) of each guard `all_acquisitions`
+    /// finds in the last fn of `src`, the offsets as the text after them.
+    fn all(src: &str) -> Vec<(String, bool, String)> {
+        let file: syn::File = syn::parse_str(src).unwrap();
+        let info = FileInfo::new("t.rs", src, &file);
+        let syn::Item::Fn(f) = file.items.last().unwrap() else {
+            panic!()
+        };
+        let mut parts = crate::semantic::TestCx::default();
+        let cx = parts.cx(&info);
+        all_acquisitions(&cx, &f.block)
+            .into_iter()
+            .map(|a| {
+                let until = src.get(a.held_until..).unwrap_or("").trim().to_string();
+                (a.receiver, a.asynchronous, until)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn async_guards_live_like_sync_ones() {
+        let a = all("async fn f() { let g = m.lock().await; x().await; drop(g); y(); }");
+        assert_eq!(a, [("m".to_string(), true, "drop(g); y(); }".to_string())]);
+        let a = all("async fn f() { self.s.lock().await.n += 1; z(); }");
+        assert_eq!(a, [("self.s".to_string(), true, "z(); }".to_string())]);
+        let a = all("async fn f() { let g = m.lock().unwrap(); let r = rw.write().await?; }");
+        let kinds: Vec<(String, bool)> = a.into_iter().map(|(r, s, _)| (r, s)).collect();
+        assert_eq!(kinds, [("m".to_string(), false), ("rw".to_string(), true)]);
+        // The sync-only view is unchanged.
+        let file: syn::File = syn::parse_str("async fn f() { let g = m.lock().await; }").unwrap();
+        let info = FileInfo::new("t.rs", "async fn f() { let g = m.lock().await; }", &file);
+        let syn::Item::Fn(f) = &file.items[0] else {
+            panic!()
+        };
+        let mut parts = crate::semantic::TestCx::default();
+        assert!(acquisitions(&parts.cx(&info), &f.block).is_empty());
+    }
 }

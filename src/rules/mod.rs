@@ -9,6 +9,7 @@ mod dropped_join_handle;
 mod fail_fast_detached_tasks;
 mod ignored_cancellation;
 mod lock_across_await;
+mod lock_reentry;
 mod missing_timeout;
 mod non_atomic_update;
 mod racy_check_then_act;
@@ -268,6 +269,7 @@ pub static RULES: &[&dyn Rule] = &[
     &missing_timeout::MissingTimeout,
     &ignored_cancellation::IgnoredCancellation,
     &lock_across_await::LockAcrossAwait,
+    &lock_reentry::LockReentry,
     &racy_check_then_act::RacyCheckThenAct,
     &non_atomic_update::NonAtomicUpdate,
     &fail_fast_detached_tasks::FailFastDetachedTasks,

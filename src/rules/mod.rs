@@ -14,6 +14,7 @@ mod missing_timeout;
 mod non_atomic_update;
 mod racy_check_then_act;
 mod select_cancel_unsafe;
+mod sender_keeps_receiver_open;
 mod sequential_awaits;
 mod unawaited_future;
 mod unbounded_channel;
@@ -274,6 +275,7 @@ pub static RULES: &[&dyn Rule] = &[
     &non_atomic_update::NonAtomicUpdate,
     &fail_fast_detached_tasks::FailFastDetachedTasks,
     &select_cancel_unsafe::SelectCancelUnsafe,
+    &sender_keeps_receiver_open::SenderKeepsReceiverOpen,
     &unused_suppression::UnusedSuppression,
 ];
 

@@ -16,6 +16,7 @@ mod racy_check_then_act;
 mod select_cancel_unsafe;
 mod sender_keeps_receiver_open;
 mod sequential_awaits;
+mod timeout_leaves_task_running;
 mod unawaited_future;
 mod unbounded_channel;
 mod unbounded_join_all;
@@ -276,6 +277,7 @@ pub static RULES: &[&dyn Rule] = &[
     &fail_fast_detached_tasks::FailFastDetachedTasks,
     &select_cancel_unsafe::SelectCancelUnsafe,
     &sender_keeps_receiver_open::SenderKeepsReceiverOpen,
+    &timeout_leaves_task_running::TimeoutLeavesTaskRunning,
     &unused_suppression::UnusedSuppression,
 ];
 

@@ -61,6 +61,8 @@ pub struct Local {
     pub uses_tokio: bool,
     /// Fields of `self` it locks (sync or async locks).
     pub locks: Vec<String>,
+    /// Parameters it locks (`m.lock()` on a parameter `m`, through `&`): the indexes.
+    pub locks_params: Vec<u8>,
 }
 
 /// What one `.await` of a fn's own body waits for.

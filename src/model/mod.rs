@@ -183,6 +183,9 @@ impl Model {
             ModelQuery::Locks { callee, field } => self
                 .summary_of(callee)
                 .is_some_and(|s| s.locks.iter().any(|l| l == field)),
+            ModelQuery::LocksArg { callee, arg } => self
+                .summary_of(callee)
+                .is_some_and(|s| *arg < 64 && s.locks_params & (1 << arg) != 0),
             // What a call returns is in the signature: a method every candidate of
             // which (the trait's declaration and its impls) returns a `Result` does.
             ModelQuery::ReturnsResult(c) => {
@@ -487,5 +490,25 @@ mod tests {
         assert!(!m.holds(&ModelQuery::InProcessOnly(method("fetch", 0))));
         assert!(m.holds(&ModelQuery::UsesTokio(path("uses_io", 0))));
         assert!(!m.holds(&ModelQuery::UsesTokio(path("lazy", 0))));
+    }
+
+    #[test]
+    fn fns_that_lock_the_lock_they_are_given() {
+        let m = model_of(&[(
+            "a.rs",
+            "fn bump(m: &std::sync::Mutex<u8>) { *m.lock().unwrap() += 1; }\n\
+             fn bump_via(n: u8, m: &std::sync::Mutex<u8>) { bump(m) }\n\
+             fn read_only(m: &std::sync::Mutex<u8>) -> bool { m.is_poisoned() }\n",
+        )]);
+        let locks_arg = |p: &str, arity: usize, arg: usize| {
+            m.holds(&ModelQuery::LocksArg {
+                callee: path(p, arity),
+                arg,
+            })
+        };
+        assert!(locks_arg("bump", 1, 0));
+        assert!(locks_arg("bump_via", 2, 1));
+        assert!(!locks_arg("bump_via", 2, 0));
+        assert!(!locks_arg("read_only", 1, 0));
     }
 }

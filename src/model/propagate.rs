@@ -38,6 +38,9 @@ pub struct Summary {
     pub uses_tokio: bool,
     /// Fields of `self` it locks, directly or through its own methods.
     pub locks: Vec<String>,
+    /// Bit `i`: it locks the lock it is given as parameter `i`, directly or through
+    /// the fns it passes it to.
+    pub locks_params: u64,
 }
 
 /// Computes every fn's summary; `resolved[f][s]` is the fn site `s` of fn `f` calls.
@@ -62,6 +65,12 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
             cancel_unsafe: f.local.cancel_unsafe.clone().map(Via::Op),
             uses_tokio: f.local.uses_tokio,
             locks: f.local.locks.clone(),
+            locks_params: f
+                .local
+                .locks_params
+                .iter()
+                .filter(|&&p| p < 64)
+                .fold(0u64, |m, &p| m | (1 << p)),
             ..Summary::default()
         })
         .collect();
@@ -148,6 +157,16 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
                 }
                 if add & !out[g].spawns != 0 {
                     out[g].spawns |= add;
+                    changed = true;
+                }
+                let mut locked = 0u64;
+                for &(arg, param) in &site.passes {
+                    if arg < 64 && param < 64 && out[f].locks_params & (1 << arg) != 0 {
+                        locked |= 1 << param;
+                    }
+                }
+                if locked & !out[g].locks_params != 0 {
+                    out[g].locks_params |= locked;
                     changed = true;
                 }
                 if f != g && matches!(site.callee.target, Target::SelfMethod(_)) {

@@ -443,6 +443,10 @@ impl Recorder {
                         local.locks.push(field);
                     }
                 }
+                let param = param_in(&m.receiver, &open.params).and_then(|p| u8::try_from(p).ok());
+                if let Some(p) = param.filter(|p| !local.locks_params.contains(p)) {
+                    local.locks_params.push(p);
+                }
             }
         }
         let Some(callee) = callee_of(&at.names(), at.scope, e) else {

@@ -5,8 +5,8 @@ use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::async_body;
 use crate::semantic::guards::{
-    all_acquisitions, deferred_closures, is_plain_lock, is_try, lock_place, one_line, place_root,
-    rebound_between, self_method_calls, Acquisition, LockKind,
+    all_acquisitions, compact, deferred_closures, is_plain_lock, is_try, lock_place, one_line,
+    own_calls, place_root, rebound_between, Acquisition, LockKind, OwnCall,
 };
 use crate::semantic::index::{IndexQuery, ModelQuery};
 use crate::semantic::Cx;
@@ -70,6 +70,10 @@ fn check_body(cx: &mut Cx, body: &Block) {
         .iter()
         .filter_map(|acq| {
             let place = lock_place(&acq.receiver)?;
+            // `let m = m.lock().unwrap();`: the name now holds the guard.
+            if acq.binding.as_deref() == Some(place_root(&place)) {
+                return None;
+            }
             (acq.helper.is_none() && is_plain_lock(cx, body, acq, &place)).then(|| Held {
                 acq,
                 unit: unit_of(acq.range),
@@ -101,32 +105,44 @@ fn check_body(cx: &mut Cx, body: &Block) {
             report_relock(cx, first, second);
         }
     }
-    // A method of the crate that locks the same field of `self`, called while the
-    // guard is alive.
-    if held.iter().any(|h| self_field(&h.place).is_some()) {
-        for (call, range, method) in self_method_calls(cx, body) {
-            let Some(callee) = cx.callee(call) else {
+    // A fn of the crate, called while the guard is alive, that locks the same lock: a
+    // method that locks the same field of `self`, or a fn given the lock.
+    for call in own_calls(cx, body) {
+        let Some(callee) = cx.callee(call.call) else {
+            continue;
+        };
+        let at = call.range.end;
+        let unit = unit_of(call.range);
+        let mut asked: Vec<&str> = Vec::new();
+        for first in &held {
+            let alive = first.acq.held_from <= at && at < first.acq.held_until;
+            if !alive || first.unit != unit || asked.contains(&first.place.as_str()) {
                 continue;
-            };
-            let at = range.end;
-            let unit = unit_of(range);
-            let mut asked: Vec<&str> = Vec::new();
-            for first in &held {
-                let Some(field) = self_field(&first.place) else {
-                    continue;
-                };
-                let alive = first.acq.held_from <= at && at < first.acq.held_until;
-                if !alive || first.unit != unit || asked.contains(&field) {
-                    continue;
-                }
-                asked.push(field);
-                let d = helper_diagnostic(cx, first, range, &method);
-                let query = ModelQuery::Locks {
+            }
+            let mut queries = Vec::new();
+            if let (true, Some(field)) = (call.on_self, self_field(&first.place)) {
+                queries.push(ModelQuery::Locks {
                     callee: callee.clone(),
                     field: field.to_string(),
-                };
-                cx.report_if(IndexQuery::Model(query), d);
+                });
             }
+            let given = call
+                .args
+                .iter()
+                .position(|a| lock_place(&compact(cx.file, a)).as_ref() == Some(&first.place));
+            if let Some(arg) = given {
+                queries.push(ModelQuery::LocksArg {
+                    callee: callee.clone(),
+                    arg,
+                });
+            }
+            if queries.is_empty() {
+                continue;
+            }
+            asked.push(&first.place);
+            let d = helper_diagnostic(cx, first, &call, given.is_some() && !call.on_self);
+            let query = IndexQuery::Any(queries.into_iter().map(IndexQuery::Model).collect());
+            cx.report_if(query, d);
         }
     }
 }
@@ -227,14 +243,20 @@ fn report_relock(cx: &mut Cx, first: &Held, second: &Held) {
     cx.report(d);
 }
 
-fn helper_diagnostic(cx: &Cx, first: &Held, call: TextRange, method: &str) -> Diagnostic {
+fn helper_diagnostic(cx: &Cx, first: &Held, call: &OwnCall, given: bool) -> Diagnostic {
     let place = &first.place;
+    let name = &call.name;
     let (severity, why) = consequence(first.acq, None, place);
-    let call_text = Some(one_line(cx.file, call))
+    let call_text = Some(one_line(cx.file, call.range))
         .filter(|t| t.chars().count() <= 60)
-        .unwrap_or_else(|| format!("self.{method}(..)"));
+        .unwrap_or_else(|| format!("{name}(..)"));
     let message =
         format!("`{call_text}` locks `{place}` while this fn still holds a guard of it: {why}");
+    let instead = if given {
+        format!("the lock `{place}`")
+    } else {
+        "`&self`".to_string()
+    };
     let help = match &first.acq.binding {
         Some(g) => {
             let lend = if first.acq.kind == LockKind::RwLockRead {
@@ -242,15 +264,18 @@ fn helper_diagnostic(cx: &Cx, first: &Held, call: TextRange, method: &str) -> Di
             } else {
                 "&mut "
             };
-            format!("do the work through the guard you hold (give `{method}` the locked value, `{lend}*{g}`, instead of `&self`), or end `{g}` before the call (`drop({g});`, or a block around its use)")
+            format!("do the work through the guard you hold (give `{name}` the locked value, `{lend}*{g}`, instead of {instead}), or end `{g}` before the call (`drop({g});`, or a block around its use)")
         }
         None => format!("{} before calling `{call_text}`", end_first(first)),
     };
-    Diagnostic::new(META.name, severity, call, message)
+    let note = if given {
+        format!("`{name}` locks the lock it is given, itself or through the fns it passes it to")
+    } else {
+        format!("`{name}` locks `{place}` itself or through the methods it calls")
+    };
+    Diagnostic::new(META.name, severity, call.range, message)
         .with_label(format!("locks `{place}` again"))
         .with_secondary(first.acq.range, first_label(first))
-        .with_note(format!(
-            "`{method}` locks `{place}` itself or through the methods it calls"
-        ))
+        .with_note(note)
         .with_help(help)
 }

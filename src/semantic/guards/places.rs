@@ -4,7 +4,6 @@
 
 use super::lifetimes::expr_range;
 use super::{Acquisition, LockKind};
-use crate::semantic::callee::Target;
 use crate::semantic::chain::strip;
 use crate::semantic::tasks::closure_frame;
 use crate::semantic::{Cx, FileInfo};
@@ -239,25 +238,54 @@ pub fn is_plain_lock(cx: &Cx, body: &Block, acq: &Acquisition, place: &str) -> b
     }
 }
 
-/// The `self.method(..)` calls of a body, outside async blocks and nested items.
-pub fn self_method_calls<'a>(cx: &Cx, body: &'a Block) -> Vec<(&'a Expr, TextRange, String)> {
+/// A call a body makes itself.
+pub struct OwnCall<'a> {
+    pub call: &'a Expr,
+    pub range: TextRange,
+    /// The fn or method name.
+    pub name: String,
+    /// Whether it is `self.name(..)`.
+    pub on_self: bool,
+    /// The arguments, not counting a method's receiver.
+    pub args: Vec<&'a Expr>,
+}
+
+/// The calls and method calls of a body, outside async blocks and nested items (in
+/// closures too: [`deferred_closures`] says which of those run later).
+pub fn own_calls<'a>(cx: &Cx, body: &'a Block) -> Vec<OwnCall<'a>> {
     struct S<'a, 'c> {
         cx: &'c Cx<'c>,
-        out: Vec<(&'a Expr, TextRange, String)>,
+        out: Vec<OwnCall<'a>>,
     }
     impl<'a> Visit<'a> for S<'a, '_> {
         fn visit_expr(&mut self, e: &'a Expr) {
-            stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
-                Expr::Async(_) => {}
-                Expr::Closure(c) if c.asyncness.is_some() => {}
-                Expr::MethodCall(m) => {
-                    if matches!(strip(&m.receiver), Expr::Path(p) if p.path.is_ident("self")) {
-                        self.out
-                            .push((e, expr_range(self.cx.file, e), m.method.to_string()));
+            stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+                let (name, on_self, args) = match e {
+                    Expr::Async(_) => return,
+                    Expr::Closure(c) if c.asyncness.is_some() => return,
+                    Expr::MethodCall(m) => {
+                        let on_self =
+                            matches!(strip(&m.receiver), Expr::Path(p) if p.path.is_ident("self"));
+                        (m.method.to_string(), on_self, m.args.iter().collect())
                     }
-                    visit::visit_expr(self, e)
-                }
-                _ => visit::visit_expr(self, e),
+                    Expr::Call(c) => match crate::semantic::chain::call_path(e) {
+                        Some(p) => {
+                            let name = p.segments.last().map(|s| s.ident.to_string());
+                            (name.unwrap_or_default(), false, c.args.iter().collect())
+                        }
+                        None => return visit::visit_expr(self, e),
+                    },
+                    _ => return visit::visit_expr(self, e),
+                };
+                let range = expr_range(self.cx.file, e);
+                self.out.push(OwnCall {
+                    call: e,
+                    range,
+                    name,
+                    on_self,
+                    args,
+                });
+                visit::visit_expr(self, e)
             })
         }
         fn visit_item(&mut self, _: &'a syn::Item) {}
@@ -268,12 +296,6 @@ pub fn self_method_calls<'a>(cx: &Cx, body: &'a Block) -> Vec<(&'a Expr, TextRan
     };
     s.visit_block(body);
     s.out
-        .into_iter()
-        .filter(|(call, _, _)| {
-            cx.callee(call)
-                .is_some_and(|c| matches!(c.target, Target::SelfMethod(_)))
-        })
-        .collect()
 }
 
 #[cfg(test)]

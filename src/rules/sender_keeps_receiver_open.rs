@@ -4,7 +4,7 @@
 use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::{async_body, loop_exits, NameUses};
-use crate::semantic::channels::{channel_lets, drain_loop};
+use crate::semantic::channels::{channel_lets, drain_loop, drained_in_task};
 use crate::semantic::ownership::still_owned;
 use crate::semantic::Cx;
 use crate::source::TextRange;
@@ -53,10 +53,15 @@ fn check_body(cx: &mut Cx, body: &Block) {
 }
 
 fn check_channel(cx: &mut Cx, stmts: &[Stmt], created: TextRange, tx: &str, rx: &str) {
-    let Some(lp) = drain_loop(cx, stmts, rx) else {
-        return;
+    // The loop in this fn, or in a task this fn then waits for.
+    let (drain, task) = match drain_loop(cx, stmts, rx) {
+        Some(lp) => (lp, None),
+        None => match drained_in_task(cx, stmts, rx) {
+            Some(t) => (t.drain, Some((t.spawned, t.joined))),
+            None => return,
+        },
     };
-    if let Some(body) = lp.body {
+    if let Some(body) = drain.body {
         // The loop leaves another way: a count, a `break`, a `return`, a `select!` branch.
         let exits = loop_exits(body);
         if exits.breaks || exits.returns {
@@ -67,7 +72,8 @@ fn check_channel(cx: &mut Cx, stmts: &[Stmt], created: TextRange, tx: &str, rx: 
             return;
         }
     }
-    let Some(borrows) = still_owned(cx.file, stmts, tx, lp.header.start) else {
+    let waits_at = task.map_or(drain.header, |(_, joined)| joined);
+    let Some(borrows) = still_owned(cx.file, stmts, tx, waits_at.start) else {
         return;
     };
     // A sender never cloned nor used is not a producer's: nothing says what it is for.
@@ -75,31 +81,58 @@ fn check_channel(cx: &mut Cx, stmts: &[Stmt], created: TextRange, tx: &str, rx: 
     let Some(&producer) = borrows.clones.first().or(sends.map(|(r, _)| r)) else {
         return;
     };
-    let receive = &lp.receive;
-    let (what, end) = match lp.body {
-        Some(_) => ("this loop", "the loop never ends"),
-        None => ("this iteration", "this fn never gets past it"),
-    };
-    let (message, handed) = if borrows.clones.is_empty() {
-        (
-            format!("{what} ends only when every sender of the channel is gone, but this fn still holds `{tx}`, which it sent on: after the last message, {receive} waits forever and {end}"),
-            "this fn sends on it, and keeps it",
-        )
+    let receive = &drain.receive;
+    let held = if borrows.clones.is_empty() {
+        format!("`{tx}`, which it sent on")
     } else {
-        (
-            format!("{what} ends only when every sender of the channel is gone, but this fn still holds the original `{tx}`: once the producers finish and drop theirs, {receive} waits forever and {end}"),
-            "only a clone goes to a producer",
-        )
+        format!("the original `{tx}`")
     };
-    let d = Diagnostic::new(META.name, META.severity, lp.header, message)
-        .with_label(format!("waits for `{rx}` to close, which `{tx}` prevents"))
-        .with_secondary(created, format!("`{tx}` is created here and still alive at the loop"))
-        .with_secondary(producer, handed)
-        .with_help(if borrows.clones.is_empty() {
-            format!("drop `{tx}` once this fn has sent its last message (`drop({tx});` before the loop)")
-        } else {
-            format!("drop the original sender once the producers have what they need (`drop({tx});` before the loop), or move `{tx}` itself into the last producer instead of a clone")
-        });
-
+    let after = if borrows.clones.is_empty() {
+        "after the last message"
+    } else {
+        "once the producers finish and drop theirs"
+    };
+    let message = match (task, drain.body) {
+        (Some(_), _) => format!("this waits for a task that reads the channel until every sender is gone, but this fn still holds {held}: {after}, {receive} in the task waits forever, and so does this wait"),
+        (None, body) => {
+            let (what, end) = match body {
+                Some(_) => ("this loop", "the loop never ends"),
+                None => ("this iteration", "this fn never gets past it"),
+            };
+            format!("{what} ends only when every sender of the channel is gone, but this fn still holds {held}: {after}, {receive} waits forever and {end}")
+        }
+    };
+    let handed = if borrows.clones.is_empty() {
+        "this fn sends on it, and keeps it"
+    } else {
+        "only a clone goes to a producer"
+    };
+    let (place, label) = match task {
+        Some(_) => (
+            "before waiting for the task",
+            "waits for a task that waits for `{rx}` to close",
+        ),
+        None => (
+            "before the loop",
+            "waits for `{rx}` to close, which `{tx}` prevents",
+        ),
+    };
+    let mut d = Diagnostic::new(META.name, META.severity, waits_at, message)
+        .with_label(label.replace("{rx}", rx).replace("{tx}", tx))
+        .with_secondary(
+            created,
+            format!("`{tx}` is created here and still alive at the wait"),
+        );
+    if task.is_some() {
+        d = d.with_secondary(
+            drain.header,
+            format!("the task reads `{rx}` until every sender is gone"),
+        );
+    }
+    d = d.with_secondary(producer, handed).with_help(if borrows.clones.is_empty() {
+        format!("drop `{tx}` once this fn has sent its last message (`drop({tx});` {place})")
+    } else {
+        format!("drop the original sender once the producers have what they need (`drop({tx});` {place}), or move `{tx}` itself into the last producer instead of a clone")
+    });
     cx.report(d);
 }

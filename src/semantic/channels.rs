@@ -204,6 +204,99 @@ pub fn drain_loop<'a>(cx: &Cx, stmts: &'a [Stmt], rx: &str) -> Option<DrainLoop<
     f.found
 }
 
+/// A task or thread that drains the channel, and the point where the fn waits for it:
+/// `let h = tokio::spawn(async move { while let Some(x) = rx.recv().await { .. } });`
+/// then `h.await` (or `h.join()` for a thread) in the statements after it.
+pub struct DrainTask<'a> {
+    pub drain: DrainLoop<'a>,
+    /// The task's spawn call.
+    pub spawned: TextRange,
+    /// `h.await`, `h.join()`.
+    pub joined: TextRange,
+}
+
+/// The first task among `stmts` (spawned with `let h = spawn(..)`, the future or
+/// closure written in the call) whose body drains `rx`, and the first wait for it
+/// after that.
+pub fn drained_in_task<'a>(cx: &Cx, stmts: &'a [Stmt], rx: &str) -> Option<DrainTask<'a>> {
+    for (i, stmt) in stmts.iter().enumerate() {
+        let Stmt::Local(l) = stmt else { continue };
+        let (Some(init), Pat::Ident(h)) = (&l.init, strip_type(&l.pat)) else {
+            continue;
+        };
+        let Some(body) = spawned_body(cx, &init.expr) else {
+            continue;
+        };
+        let Some(drain) = drain_loop(cx, &body.stmts, rx) else {
+            continue;
+        };
+        let joined = wait_for(cx, &stmts[i + 1..], &h.ident.to_string())?;
+        let spawned = expr_range(cx.file, &init.expr);
+        return Some(DrainTask {
+            drain,
+            spawned,
+            joined,
+        });
+    }
+    None
+}
+
+/// The body of the task or thread a spawn call starts: `tokio::spawn(async move {
+/// .. })`, `std::thread::spawn(move || { .. })`, `spawn_blocking(move || { .. })`.
+fn spawned_body<'a>(cx: &Cx, e: &'a Expr) -> Option<&'a Block> {
+    let Expr::Call(c) = strip(e) else {
+        return None;
+    };
+    let path = cx.call_path(e)?;
+    let spawns = super::tasks::spawn_fn_kind(&path).is_some() || path == "std::thread::spawn";
+    if !spawns || c.args.len() != 1 {
+        return None;
+    }
+    match strip(&c.args[0]) {
+        Expr::Async(a) => Some(&a.block),
+        Expr::Closure(cl) => match strip(&cl.body) {
+            Expr::Block(b) => Some(&b.block),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Where `stmts` first wait for the task `h`: `h.await` or `h.join()`, not in closures
+/// or async blocks.
+fn wait_for(cx: &Cx, stmts: &[Stmt], h: &str) -> Option<TextRange> {
+    struct W<'c, 'f> {
+        cx: &'c Cx<'f>,
+        h: &'c str,
+        found: Option<TextRange>,
+    }
+    impl<'a> Visit<'a> for W<'_, '_> {
+        fn visit_expr(&mut self, e: &'a Expr) {
+            if self.found.is_some() {
+                return;
+            }
+            let waits = match e {
+                Expr::Await(a) => path_ident(&a.base).is_some_and(|i| i == self.h),
+                Expr::MethodCall(m) => {
+                    m.method == "join" && path_ident(&m.receiver).is_some_and(|i| i == self.h)
+                }
+                _ => false,
+            };
+            match e {
+                _ if waits => self.found = Some(expr_range(self.cx.file, e)),
+                Expr::Async(_) | Expr::Closure(_) => {}
+                _ => stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e)),
+            }
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut w = W { cx, h, found: None };
+    for stmt in stmts {
+        w.visit_stmt(stmt);
+    }
+    w.found
+}
+
 /// `rx.recv().await`, `rx.next().await`, `rx.recv_async().await`, `rx.recv()`: the
 /// call as written.
 fn receive_call(cx: &Cx, e: &Expr, rx: &str) -> Option<String> {

@@ -5,7 +5,7 @@ use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::always_exits;
 use crate::semantic::calls::{DEADLINE_FNS, DEADLINE_METHODS};
-use crate::semantic::chain::path_ident;
+use crate::semantic::chain::{path_ident, strip};
 use crate::semantic::grace::{is_stop_signal, is_timer, thrown_away};
 use crate::semantic::handles::SpawnedHandles;
 use crate::semantic::macros::{parse_body, MacroBody};
@@ -55,6 +55,7 @@ impl Rule for TimeoutLeavesTaskRunning {
             signals: Vec::new(),
             cancels: false,
             discarded: Vec::new(),
+            loop_handles: Vec::new(),
             found: Vec::new(),
         };
         scan.visit_block(f.body);
@@ -112,12 +113,26 @@ struct Scan<'c, 'a> {
     cancels: bool,
     /// Expressions whose value a statement throws away (`let _ = x;`, `x.await.ok();`).
     discarded: Vec<TextRange>,
+    /// Loop variables over handles (`for h in handles`), innermost last.
+    loop_handles: Vec<(String, Vec<TextRange>)>,
     found: Vec<Finding>,
 }
 
 impl Scan<'_, '_> {
     fn handle(&self, e: &Expr) -> Option<WaitedHandle> {
-        self.handles.waited_handle(self.cx, e)
+        let (inner, lent) = match strip(e) {
+            Expr::Reference(r) if r.mutability.is_some() => (strip(&r.expr), true),
+            e => (e, false),
+        };
+        let looped = path_ident(inner).and_then(|i| {
+            let (name, spawns) = self.loop_handles.iter().rev().find(|(n, _)| i == n)?;
+            Some(WaitedHandle {
+                spawns: spawns.clone(),
+                name: Some(name.clone()),
+                lent,
+            })
+        });
+        looped.or_else(|| self.handles.waited_handle(self.cx, e))
     }
 
     fn found(&mut self, range: TextRange, select: bool, h: WaitedHandle) {
@@ -207,7 +222,22 @@ impl<'ast> Visit<'ast> for Scan<'_, '_> {
 
     fn visit_expr(&mut self, e: &'ast Expr) {
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
-            Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
+            Expr::ForLoop(f) => {
+                self.visit_expr(&f.expr);
+                let var = match &*f.pat {
+                    syn::Pat::Ident(p) => Some(p.ident.to_string()),
+                    _ => None,
+                };
+                let spawns = self.handles.handle_arg(self.cx, &f.expr);
+                let bound = var.zip(spawns).map(|b| self.loop_handles.push(b)).is_some();
+                self.loops += 1;
+                self.visit_block(&f.body);
+                self.loops -= 1;
+                if bound {
+                    self.loop_handles.pop();
+                }
+            }
+            Expr::While(_) | Expr::Loop(_) => {
                 self.loops += 1;
                 visit::visit_expr(self, e);
                 self.loops -= 1;

@@ -498,7 +498,9 @@ mod tests {
             "a.rs",
             "fn bump(m: &std::sync::Mutex<u8>) { *m.lock().unwrap() += 1; }\n\
              fn bump_via(n: u8, m: &std::sync::Mutex<u8>) { bump(m) }\n\
-             fn read_only(m: &std::sync::Mutex<u8>) -> bool { m.is_poisoned() }\n",
+             fn read_only(m: &std::sync::Mutex<u8>) -> bool { m.is_poisoned() }\n\
+             fn in_a_thread(m: Arc<std::sync::Mutex<u8>>) { std::thread::spawn(move || { *m.lock().unwrap() += 1; }); }\n\
+             fn in_place(ms: &[std::sync::Mutex<u8>], m: &std::sync::Mutex<u8>) { ms.iter().for_each(|_| { m.lock().unwrap(); }) }\n",
         )]);
         let locks_arg = |p: &str, arity: usize, arg: usize| {
             m.holds(&ModelQuery::LocksArg {
@@ -510,5 +512,7 @@ mod tests {
         assert!(locks_arg("bump_via", 2, 1));
         assert!(!locks_arg("bump_via", 2, 0));
         assert!(!locks_arg("read_only", 1, 0));
+        assert!(!locks_arg("in_a_thread", 1, 0));
+        assert!(locks_arg("in_place", 2, 1));
     }
 }

@@ -51,7 +51,10 @@ struct Held<'a> {
 }
 
 fn check_body(cx: &mut Cx, body: &Block) {
-    if !cx.file.block_mentions(body, &["lock", "read", "write"]) {
+    if !cx.file.block_mentions(
+        body,
+        &["lock(", "read()", "write()", "lock_owned", "_owned()"],
+    ) {
         return;
     }
     let acqs = all_acquisitions(cx, body);

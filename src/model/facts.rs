@@ -59,8 +59,9 @@ pub struct Local {
     pub cancel_unsafe: Option<String>,
     /// It calls the tokio runtime's I/O, timers or spawn, or a client built on them.
     pub uses_tokio: bool,
-    /// Fields of `self` it locks (sync or async locks) as part of its own run (not in a
-    /// task or thread it spawns, nor in a closure it stores).
+    /// Fields of `self` it locks and waits for (sync or async locks, not `try_lock`) as
+    /// part of its own run (not in a task or thread it spawns, nor in a closure it
+    /// stores).
     pub locks: Vec<String>,
     /// Parameters it locks (`m.lock()` on a parameter `m`, through `&`), likewise: the
     /// indexes.

@@ -435,18 +435,12 @@ impl Recorder {
             if on_self && SHARED_WRITES.contains(&method.as_str()) && !is_self(&m.receiver) {
                 local.mutates_shared = true;
             }
+            // A lock that waits: `try_lock` and friends fail instead, so they can
+            // never deadlock against a guard the caller holds.
             let locking = m.args.is_empty()
                 && matches!(
                     method.as_str(),
-                    "lock"
-                        | "read"
-                        | "write"
-                        | "try_lock"
-                        | "lock_owned"
-                        | "read_owned"
-                        | "write_owned"
-                        | "try_read"
-                        | "try_write"
+                    "lock" | "read" | "write" | "lock_owned" | "read_owned" | "write_owned"
                 );
             // Only a lock taken as part of the fn's own run counts: not one in a task
             // or thread it spawns, nor in a closure it stores or hands away.

@@ -195,11 +195,13 @@ pub fn async_guard_call(e: &Expr) -> Option<(&ExprMethodCall, LockKind)> {
     Some((m, kind))
 }
 
+mod held;
 mod lifetimes;
 mod ops;
 mod places;
 mod text;
 
+pub use held::{self_field, HeldLock, HeldLocks};
 pub(crate) use lifetimes::expr_range;
 pub use lifetimes::{acquisitions, all_acquisitions};
 pub use ops::{async_critical_sections, guard_ops, takes_guard, GuardOp};

@@ -19,11 +19,7 @@ use std::time::{Duration, Instant};
 /// Rules that exercises practise but the registry does not have yet. Their "the rule
 /// fires on the bug" check is reported as pending instead of run; once a rule is
 /// registered it is checked for real, and this list must lose it.
-const PENDING_RULES: &[&str] = &[
-    "lock-reentry",
-    "sender-keeps-receiver-open",
-    "timeout-leaves-task-running",
-];
+const PENDING_RULES: &[&str] = &[];
 
 /// Exercises whose natural buggy code a registered rule does not report yet, with why.
 /// Each is reported as a known miss instead of failing; when the rule learns the case,

@@ -63,7 +63,9 @@ pub struct Local {
     pub cancel_unsafe: Option<String>,
     /// It calls the tokio runtime's I/O, timers or spawn, or a client built on them.
     pub uses_tokio: bool,
-    /// Fields of `self` it locks (sync or async locks).
+    /// Fields of `self` it locks and waits for (sync or async locks, not `try_lock`) as
+    /// part of its own run (not in a task or thread it spawns, nor in a closure it
+    /// stores).
     pub locks: Vec<String>,
     /// An async fn whose body runs a loop nothing can end (no `break`, `return`, `?`,
     /// cancellation branch or process exit): once started, it runs forever.
@@ -71,6 +73,9 @@ pub struct Local {
     /// It builds, enters or is handed a tokio runtime (its text says so): what it calls
     /// may run inside one.
     pub enters_runtime: bool,
+    /// Parameters it locks (`m.lock()` on a parameter `m`, through `&`), likewise: the
+    /// indexes.
+    pub locks_params: Vec<u8>,
 }
 
 /// What one `.await` of a fn's own body waits for.

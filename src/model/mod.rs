@@ -192,6 +192,9 @@ impl Model {
             ModelQuery::Locks { callee, field } => self
                 .summary_of(callee)
                 .is_some_and(|s| s.locks.iter().any(|l| l == field)),
+            ModelQuery::LocksArg { callee, arg } => self
+                .summary_of(callee)
+                .is_some_and(|s| *arg < 64 && s.locks_params & (1 << arg) != 0),
             // What a call returns is in the signature: a method every candidate of
             // which (the trait's declaration and its impls) returns a `Result` does.
             ModelQuery::ReturnsResult(c) => {
@@ -571,5 +574,29 @@ mod tests {
             file: "src/lib.rs".into(),
             line: 2
         }));
+    }
+
+    #[test]
+    fn fns_that_lock_the_lock_they_are_given() {
+        let m = model_of(&[(
+            "a.rs",
+            "fn bump(m: &std::sync::Mutex<u8>) { *m.lock().unwrap() += 1; }\n\
+             fn bump_via(n: u8, m: &std::sync::Mutex<u8>) { bump(m) }\n\
+             fn read_only(m: &std::sync::Mutex<u8>) -> bool { m.is_poisoned() }\n\
+             fn in_a_thread(m: Arc<std::sync::Mutex<u8>>) { std::thread::spawn(move || { *m.lock().unwrap() += 1; }); }\n\
+             fn in_place(ms: &[std::sync::Mutex<u8>], m: &std::sync::Mutex<u8>) { ms.iter().for_each(|_| { m.lock().unwrap(); }) }\n",
+        )]);
+        let locks_arg = |p: &str, arity: usize, arg: usize| {
+            m.holds(&ModelQuery::LocksArg {
+                callee: path(p, arity),
+                arg,
+            })
+        };
+        assert!(locks_arg("bump", 1, 0));
+        assert!(locks_arg("bump_via", 2, 1));
+        assert!(!locks_arg("bump_via", 2, 0));
+        assert!(!locks_arg("read_only", 1, 0));
+        assert!(!locks_arg("in_a_thread", 1, 0));
+        assert!(locks_arg("in_place", 2, 1));
     }
 }

@@ -42,6 +42,9 @@ pub struct Summary {
     /// and only from threads of its own, runtime-free entry points, or sync fns that
     /// run only there.
     pub outside_runtime: bool,
+    /// Bit `i`: it locks the lock it is given as parameter `i`, directly or through
+    /// the fns it passes it to.
+    pub locks_params: u64,
 }
 
 /// Computes every fn's summary; `resolved[f][s]` is the fn site `s` of fn `f` calls.
@@ -66,6 +69,12 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
             cancel_unsafe: f.local.cancel_unsafe.clone().map(Via::Op),
             uses_tokio: f.local.uses_tokio,
             locks: f.local.locks.clone(),
+            locks_params: f
+                .local
+                .locks_params
+                .iter()
+                .filter(|&&p| p < 64)
+                .fold(0u64, |m, &p| m | (1 << p)),
             ..Summary::default()
         })
         .collect();
@@ -152,6 +161,16 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
                 }
                 if add & !out[g].spawns != 0 {
                     out[g].spawns |= add;
+                    changed = true;
+                }
+                let mut locked = 0u64;
+                for &(arg, param) in &site.passes {
+                    if arg < 64 && param < 64 && out[f].locks_params & (1 << arg) != 0 {
+                        locked |= 1 << param;
+                    }
+                }
+                if locked & !out[g].locks_params != 0 {
+                    out[g].locks_params |= locked;
                     changed = true;
                 }
                 if f != g && matches!(site.callee.target, Target::SelfMethod(_)) {

@@ -321,6 +321,16 @@ impl Recorder {
         }
     }
 
+    /// Whether code at this point runs as part of the fn's own run: in its body or in
+    /// closures it runs in place, or in the `async` block a sync fn returns.
+    fn runs_as_fn(open: &Open, context: &Context) -> bool {
+        let frames = context.frames();
+        let inline = frames
+            .get(open.depth..)
+            .is_some_and(|f| f.iter().all(|f| *f == Frame::InlineClosure));
+        inline || Self::own_await(open, context)
+    }
+
     /// Whether an await at this point is one of the fn's own: in its body, or in the
     /// `async` block a sync fn returns.
     fn own_await(open: &Open, context: &Context) -> bool {
@@ -385,6 +395,7 @@ impl Recorder {
             return;
         };
         let sync = at.context.runs_with_sync_fn();
+        let own_run = Self::runs_as_fn(open, at.context);
         let local = &mut open.def.local;
         let path = chain::call_path(e).and_then(|p| at.file.uses.resolve(p));
         if sync && !open.def.is_async && local.blocks.is_none() {
@@ -433,24 +444,24 @@ impl Recorder {
             if on_self && SHARED_WRITES.contains(&method.as_str()) && !is_self(&m.receiver) {
                 local.mutates_shared = true;
             }
+            // A lock that waits: `try_lock` and friends fail instead, so they can
+            // never deadlock against a guard the caller holds.
             let locking = m.args.is_empty()
                 && matches!(
                     method.as_str(),
-                    "lock"
-                        | "read"
-                        | "write"
-                        | "try_lock"
-                        | "lock_owned"
-                        | "read_owned"
-                        | "write_owned"
-                        | "try_read"
-                        | "try_write"
+                    "lock" | "read" | "write" | "lock_owned" | "read_owned" | "write_owned"
                 );
-            if locking {
+            // Only a lock taken as part of the fn's own run counts: not one in a task
+            // or thread it spawns, nor in a closure it stores or hands away.
+            if locking && own_run {
                 if let Some(field) = self_field(&m.receiver) {
                     if !local.locks.contains(&field) {
                         local.locks.push(field);
                     }
+                }
+                let param = param_in(&m.receiver, &open.params).and_then(|p| u8::try_from(p).ok());
+                if let Some(p) = param.filter(|p| !local.locks_params.contains(p)) {
+                    local.locks_params.push(p);
                 }
             }
         }

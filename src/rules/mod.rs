@@ -12,11 +12,14 @@ mod fail_fast_detached_tasks;
 mod ignored_cancellation;
 mod ignored_task_result;
 mod lock_across_await;
+mod lock_reentry;
 mod missing_timeout;
 mod non_atomic_update;
 mod racy_check_then_act;
 mod select_cancel_unsafe;
+mod sender_keeps_receiver_open;
 mod sequential_awaits;
+mod timeout_leaves_task_running;
 mod unawaited_future;
 mod unbounded_channel;
 mod unbounded_join_all;
@@ -273,11 +276,14 @@ pub static RULES: &[&dyn Rule] = &[
     &missing_timeout::MissingTimeout,
     &ignored_cancellation::IgnoredCancellation,
     &lock_across_await::LockAcrossAwait,
+    &lock_reentry::LockReentry,
     &racy_check_then_act::RacyCheckThenAct,
     &non_atomic_update::NonAtomicUpdate,
     &fail_fast_detached_tasks::FailFastDetachedTasks,
     &fail_fast_cancels_writes::FailFastCancelsWrites,
     &select_cancel_unsafe::SelectCancelUnsafe,
+    &sender_keeps_receiver_open::SenderKeepsReceiverOpen,
+    &timeout_leaves_task_running::TimeoutLeavesTaskRunning,
     &unused_suppression::UnusedSuppression,
 ];
 

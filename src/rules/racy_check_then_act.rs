@@ -6,7 +6,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::async_body;
 use crate::semantic::decisions::Decisions;
 use crate::semantic::guards::{
-    async_acquisitions, async_critical_sections, guard_ops, guard_view, one_line, takes_guard,
+    all_acquisitions, async_critical_sections, guard_ops, guard_view, one_line, takes_guard,
     Acquisition,
 };
 use crate::semantic::runtime::words;
@@ -113,7 +113,10 @@ fn check_body(cx: &mut Cx, body: &Block) {
     let decisions = Decisions::of_body(cx.file, body);
     // Async guards (`rw.read().await`) guard as much as sync ones while they live; the
     // `.await` that takes one is not work another task's check can slip past.
-    let async_acqs = async_acquisitions(cx, body);
+    let async_acqs: Vec<Acquisition> = all_acquisitions(cx, body)
+        .into_iter()
+        .filter(|a| a.asynchronous)
+        .collect();
     let awaits: Vec<(usize, TextRange)> = awaits
         .iter()
         .filter(|(at, _)| {

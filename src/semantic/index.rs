@@ -241,6 +241,9 @@ pub enum ModelQuery {
     OutsideRuntime { file: String, line: u32 },
     /// The callee (a method) locks this field of `self`.
     Locks { callee: Callee, field: String },
+    /// The callee locks the lock it is given as argument `arg` (not counting a method's
+    /// receiver), directly or through the fns it passes it to.
+    LocksArg { callee: Callee, arg: usize },
     /// The callee's result (an async fn's output) is a `Result`.
     ReturnsResult(Callee),
     /// The call names exactly one fn of the crate.

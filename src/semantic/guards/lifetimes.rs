@@ -19,22 +19,22 @@ pub fn acquisitions(cx: &Cx, body: &Block) -> Vec<Acquisition> {
     collect(cx, body, false)
 }
 
-/// Every async guard acquired in `body` (`m.lock().await`, `rw.read().await`,
-/// `rw.write().await`, bound or temporary), with the span it is alive, by the same
-/// rules as [`acquisitions`]. Holding one across an `.await` is fine; what it guards
-/// is still only guarded while it lives.
-pub fn async_acquisitions(cx: &Cx, body: &Block) -> Vec<Acquisition> {
+/// [`acquisitions`] and the guards of async locks as well: `let g = m.lock().await;`
+/// (also `.read()`, `.write()` and their `_owned` forms, through `?`/`unwrap`) bound
+/// by `let`, and temporaries such as `m.lock().await.insert(k, v)`, with the same
+/// lifetimes. Their acquisitions are marked [`Acquisition::asynchronous`].
+pub fn all_acquisitions(cx: &Cx, body: &Block) -> Vec<Acquisition> {
     collect(cx, body, true)
 }
 
-fn collect(cx: &Cx, body: &Block, asyncs: bool) -> Vec<Acquisition> {
+fn collect(cx: &Cx, body: &Block, with_async: bool) -> Vec<Acquisition> {
     let mut c = Collector {
         cx,
         file: cx.file,
         scopes: Vec::new(),
         assigned_after: 0,
+        with_async,
         out: Vec::new(),
-        asyncs,
     };
     c.block(body);
     c.out
@@ -47,23 +47,25 @@ struct Collector<'f> {
     scopes: Vec<usize>,
     /// Inside the place of an assignment: its value operand, evaluated first, ends here.
     assigned_after: usize,
+    /// Whether async lock acquisitions (`m.lock().await`) are guards too.
+    with_async: bool,
     out: Vec<Acquisition>,
-    /// Collecting async guards instead of synchronous ones.
-    asyncs: bool,
 }
 
-impl<'f> Collector<'f> {
-    /// The lock `e` acquires a guard of (the receiver of the lock call), and its kind.
-    fn lock_of<'e>(&self, e: &'e Expr) -> Option<(&'e Expr, LockKind)> {
-        if self.asyncs {
-            async_guard_call(e).map(|(m, kind)| (&*m.receiver, kind))
-        } else {
-            guard_call(self.file, e)
-        }
-    }
-
+impl Collector<'_> {
     fn end_of(&self, span: proc_macro2::Span) -> usize {
         self.file.range(span).end
+    }
+
+    /// The lock `e` takes a guard of, its kind, and whether it is an async lock.
+    fn guard_of<'e>(&self, e: &'e Expr) -> Option<(&'e Expr, LockKind, bool)> {
+        if let Some((lock, kind)) = guard_call(self.file, e) {
+            return Some((lock, kind, false));
+        }
+        if !self.with_async {
+            return None;
+        }
+        async_guard_call(e).map(|(m, kind)| (&*m.receiver, kind, true))
     }
 
     fn block(&mut self, b: &Block) {
@@ -75,28 +77,29 @@ impl<'f> Collector<'f> {
                     // `let entry = map.get(&k);` on a concurrent map, or a guard from a
                     // crate helper (`let g = self.state();`, decided by the model).
                     let bound = bound_name(&local.pat);
-                    let sync = !self.asyncs;
                     let found = bound.as_ref().and_then(|name| {
-                        let (lock, kind, helper) = self
-                            .lock_of(&init.expr)
+                        let asynchronous = self.with_async
+                            && guard_call(self.file, &init.expr).is_none()
+                            && async_guard_call(&init.expr).is_some();
+                        let (lock, kind, helper) = guard_call(self.file, &init.expr)
+                            .or_else(|| matched_guard_call(self.file, &local.pat, &init.expr))
                             .or_else(|| {
-                                sync.then(|| matched_guard_call(self.file, &local.pat, &init.expr))
+                                asynchronous
+                                    .then(|| async_guard_call(&init.expr))
                                     .flatten()
+                                    .map(|(m, k)| (&*m.receiver, k))
                             })
                             .map(|(l, k)| (l, k, None))
                             .or_else(|| {
-                                sync.then(|| map_ref(self.cx, &init.expr))
-                                    .flatten()
-                                    .map(|l| (l, LockKind::MapRef, None))
+                                map_ref(self.cx, &init.expr).map(|l| (l, LockKind::MapRef, None))
                             })
                             .or_else(|| {
-                                sync.then(|| helper_guard(self.cx, &init.expr))
-                                    .flatten()
+                                helper_guard(self.cx, &init.expr)
                                     .map(|(l, c)| (l, LockKind::Mutex, Some(c)))
                             })?;
-                        Some((name.clone(), lock, kind, helper))
+                        Some((name.clone(), lock, kind, helper, asynchronous))
                     });
-                    if let Some((name, lock, kind, helper)) = found {
+                    if let Some((name, lock, kind, helper, asynchronous)) = found {
                         // Visit the initializer for temporaries other than the guard.
                         self.with_scope(self.end_of(local.semi_token.span), |c| c.visit_expr(lock));
                         if let Some((_, diverge)) = &init.diverge {
@@ -112,6 +115,7 @@ impl<'f> Collector<'f> {
                             held_until: block_end,
                             released_at: None,
                             helper,
+                            asynchronous,
                         };
                         self.follow(acquisition, &b.stmts[i + 1..], block_end);
                         continue;
@@ -162,7 +166,7 @@ impl<'f> Collector<'f> {
     /// Records the temporary guard `guard`, alive to the end of the innermost
     /// temporary scope.
     fn temporary(&mut self, guard: &Expr, method: Option<String>) {
-        let Some((lock, kind)) = self.lock_of(guard) else {
+        let Some((lock, kind, asynchronous)) = self.guard_of(guard) else {
             return;
         };
         self.visit_expr(lock);
@@ -177,6 +181,7 @@ impl<'f> Collector<'f> {
             held_until: self.scopes.last().copied().unwrap_or(usize::MAX),
             released_at: None,
             helper: None,
+            asynchronous,
         });
     }
 
@@ -196,7 +201,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
             // A guard in any position other than a method receiver: `*m.lock().unwrap() =
             // v`, `m.lock().unwrap().field`, a scrutinee, an argument.
-            _ if self.lock_of(e).is_some() => self.temporary(e, None),
+            _ if self.guard_of(e).is_some() => self.temporary(e, None),
             // `m.lock().await` is an async lock even in a file that uses parking_lot.
             Expr::Await(a) if is_lock_method(&a.base) => {
                 if let Expr::MethodCall(m) = strip(&a.base) {
@@ -212,7 +217,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             Expr::Closure(_) | Expr::Async(_) => {}
             // `if let Ok(g) = m.lock() { .. }`: the guard lives through the `then` block
             // (the enclosing scope), unless dropped there first.
-            Expr::Let(l) if !self.asyncs => {
+            Expr::Let(l) => {
                 let found = matched_guard_call(self.file, &l.pat, &l.expr).or_else(|| {
                     unwraps(&l.pat)
                         .then(|| map_ref(self.cx, &l.expr).map(|lock| (lock, LockKind::MapRef)))
@@ -232,6 +237,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                             held_until: self.scopes.last().copied().unwrap_or(usize::MAX),
                             released_at: None,
                             helper: None,
+                            asynchronous: false,
                         });
                     }
                     None => visit::visit_expr_let(self, l),
@@ -266,7 +272,6 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 let taken_apart = m
                     .arms
                     .iter()
-                    .filter(|_| !self.asyncs)
                     .find_map(|a| matched_guard_call(self.file, &a.pat, &m.expr));
                 match taken_apart {
                     Some((lock, kind)) => {
@@ -282,6 +287,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                             held_until: self.scopes.last().copied().unwrap_or(usize::MAX),
                             released_at: None,
                             helper: None,
+                            asynchronous: false,
                         });
                     }
                     None => self.visit_expr(&m.expr),
@@ -318,7 +324,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 self.assigned_after = outer;
             }
             // A temporary guard as a receiver: `m.lock().unwrap().insert(k, v)`.
-            Expr::MethodCall(m) if self.lock_of(&m.receiver).is_some() => {
+            Expr::MethodCall(m) if self.guard_of(&m.receiver).is_some() => {
                 self.temporary(&m.receiver, Some(m.method.to_string()));
                 for arg in &m.args {
                     self.visit_expr(arg);
@@ -517,4 +523,47 @@ pub(crate) fn stmt_end(file: &FileInfo, stmt: &Stmt) -> usize {
 
 pub(crate) fn expr_range(file: &FileInfo, e: &Expr) -> TextRange {
     crate::semantic::NodeRange::text_range(e, file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (receiver, asynchronous, held from, held until) of each guard `all_acquisitions`
+    /// finds in the last fn of `src`, the offsets as the text after them.
+    fn all(src: &str) -> Vec<(String, bool, String)> {
+        let file: syn::File = syn::parse_str(src).unwrap();
+        let info = FileInfo::new("t.rs", src, &file);
+        let syn::Item::Fn(f) = file.items.last().unwrap() else {
+            panic!()
+        };
+        let mut parts = crate::semantic::TestCx::default();
+        let cx = parts.cx(&info);
+        all_acquisitions(&cx, &f.block)
+            .into_iter()
+            .map(|a| {
+                let until = src.get(a.held_until..).unwrap_or("").trim().to_string();
+                (a.receiver, a.asynchronous, until)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn async_guards_live_like_sync_ones() {
+        let a = all("async fn f() { let g = m.lock().await; x().await; drop(g); y(); }");
+        assert_eq!(a, [("m".to_string(), true, "drop(g); y(); }".to_string())]);
+        let a = all("async fn f() { self.s.lock().await.n += 1; z(); }");
+        assert_eq!(a, [("self.s".to_string(), true, "z(); }".to_string())]);
+        let a = all("async fn f() { let g = m.lock().unwrap(); let r = rw.write().await?; }");
+        let kinds: Vec<(String, bool)> = a.into_iter().map(|(r, s, _)| (r, s)).collect();
+        assert_eq!(kinds, [("m".to_string(), false), ("rw".to_string(), true)]);
+        // The sync-only view is unchanged.
+        let file: syn::File = syn::parse_str("async fn f() { let g = m.lock().await; }").unwrap();
+        let info = FileInfo::new("t.rs", "async fn f() { let g = m.lock().await; }", &file);
+        let syn::Item::Fn(f) = &file.items[0] else {
+            panic!()
+        };
+        let mut parts = crate::semantic::TestCx::default();
+        assert!(acquisitions(&parts.cx(&info), &f.block).is_empty());
+    }
 }

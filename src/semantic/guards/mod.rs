@@ -66,6 +66,8 @@ pub struct Acquisition {
     /// The guard comes from a call of this crate fn: a guard only if the crate model
     /// says the fn returns one.
     pub helper: Option<crate::semantic::callee::Callee>,
+    /// An async lock's guard (`m.lock().await`); only [`all_acquisitions`] has them.
+    pub asynchronous: bool,
 }
 
 /// If `e` is a guard-producing lock call (after stripping `unwrap`/`expect`/
@@ -196,13 +198,20 @@ pub fn async_guard_call(e: &Expr) -> Option<(&ExprMethodCall, LockKind)> {
     Some((m, kind))
 }
 
+mod held;
 mod lifetimes;
 mod ops;
+mod places;
 mod text;
 
+pub use held::{self_field, HeldLock, HeldLocks};
 pub(crate) use lifetimes::expr_range;
-pub use lifetimes::{acquisitions, async_acquisitions};
+pub use lifetimes::{acquisitions, all_acquisitions};
 pub use ops::{async_critical_sections, guard_ops, takes_guard, GuardOp};
+pub use places::{
+    deferred_closures, is_plain_lock, is_try, lock_place, own_calls, place_root, place_type,
+    rebound_between, OwnCall,
+};
 pub use text::{compact, compact_range, one_line};
 
 /// Byte offsets of the `.await`s a body performs itself.

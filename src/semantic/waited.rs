@@ -1,0 +1,307 @@
+//! A spawned task's handle handed to something that waits for it with a deadline (a
+//! `timeout`, a `select!` against a timer): which tasks, under which name, whether it
+//! is only lent, and whether the wait is a grace period.
+
+use super::body::always_exits;
+use super::calls::{DEADLINE_FNS, DEADLINE_METHODS};
+use super::chain::{self, path_ident, strip};
+use super::grace::{is_stop_signal, is_timer, thrown_away};
+use super::handles::SpawnedHandles;
+use super::macros::{parse_body, MacroBody};
+use super::Cx;
+use crate::source::TextRange;
+use syn::visit::{self, Visit};
+use syn::{Block, Expr};
+
+/// The deadlines a fn body puts on tasks' handles.
+pub struct Deadlines {
+    pub found: Vec<HandleDeadline>,
+    /// The body aborts something (`abort()`, `abort_handle()`), or cancels a task
+    /// (async-std's `h.cancel()`).
+    pub stops_tasks: bool,
+}
+
+/// The deadlines `body` puts on the handles of tasks it spawns (or is given), in
+/// source order: `timeout(d, h)`, `h.timeout(d)`, a `select!` between a handle and a
+/// timer whose branch leaves the loop around it.
+pub fn handle_deadlines(cx: &Cx, body: &Block) -> Deadlines {
+    let mut scan = Scan {
+        cx,
+        handles: SpawnedHandles::default(),
+        loops: 0,
+        nested: 0,
+        signals: Vec::new(),
+        cancels: false,
+        discarded: Vec::new(),
+        loop_handles: Vec::new(),
+        found: Vec::new(),
+    };
+    scan.visit_block(body);
+    let stops_tasks = scan.handles.aborts || scan.cancels;
+    let (signals, discarded) = (scan.signals, scan.discarded);
+    let mut found = scan.found;
+    for f in &mut found {
+        f.grace = discarded.contains(&f.range) || signals.iter().any(|s| *s < f.range.start);
+    }
+    Deadlines { found, stops_tasks }
+}
+
+/// A handle argument: where its tasks were spawned (none for a parameter), its local
+/// name, and whether it is lent (`&mut h`) and so still exists afterwards.
+#[derive(Debug, Clone)]
+pub struct WaitedHandle {
+    pub spawns: Vec<TextRange>,
+    pub name: Option<String>,
+    pub lent: bool,
+}
+
+impl SpawnedHandles {
+    /// The handle `e` hands over: a handle local or a spawn call (through `&mut`),
+    /// handles wrapped in a call or a chain (`join_all(handles)`), an `async` block
+    /// that awaits a handle local, or a parameter declared as a `JoinHandle`.
+    pub fn waited_handle(&self, cx: &Cx, e: &Expr) -> Option<WaitedHandle> {
+        let (inner, lent) = match strip(e) {
+            Expr::Reference(r) if r.mutability.is_some() => (strip(&r.expr), true),
+            e => (e, false),
+        };
+        let name = chain::receiver_ident(chain::chain(inner).root).map(|i| i.to_string());
+        if let Some(spawns) = self.handle_arg(cx, inner) {
+            return Some(WaitedHandle { spawns, name, lent });
+        }
+        // `async move { h.await }` over a handle local.
+        if let Expr::Async(a) = inner {
+            let h = handle_mention(&a.block, |n| self.holds_handles(n))?;
+            let spawns = self.handle_arg(cx, h)?;
+            let name = path_ident(h).map(|i| i.to_string());
+            return Some(WaitedHandle {
+                spawns,
+                name,
+                lent: false,
+            });
+        }
+        let local = path_ident(inner)?.to_string();
+        let ty = cx.binding(&local)?.ty.as_deref()?;
+        ty.ends_with("JoinHandle").then_some(WaitedHandle {
+            spawns: Vec::new(),
+            name: Some(local),
+            lent,
+        })
+    }
+}
+
+/// A deadline on a task's handle.
+pub struct HandleDeadline {
+    pub range: TextRange,
+    /// `timeout` or `select!`.
+    pub select: bool,
+    /// Where the tasks were spawned (empty for a handle passed in).
+    pub spawns: Vec<TextRange>,
+    /// The handle's local name, when it has one.
+    pub name: Option<String>,
+    /// The handle is lent (`&mut h`) and so still exists afterwards: its name.
+    pub kept: Option<String>,
+    pub in_loop: bool,
+    /// A grace period: its outcome is thrown away, or the fn told something to stop
+    /// before it.
+    pub grace: bool,
+}
+
+struct Scan<'c, 'a> {
+    cx: &'c Cx<'a>,
+    handles: SpawnedHandles,
+    /// Loops around the current point.
+    loops: usize,
+    /// Closures and async blocks around the current point.
+    nested: usize,
+    /// Where the fn itself tells something to stop.
+    signals: Vec<usize>,
+    /// `h.cancel()` (async-std's way to stop a task).
+    cancels: bool,
+    /// Expressions whose value a statement throws away (`let _ = x;`, `x.await.ok();`).
+    discarded: Vec<TextRange>,
+    /// Loop variables over handles (`for h in handles`), innermost last.
+    loop_handles: Vec<(String, Vec<TextRange>)>,
+    found: Vec<HandleDeadline>,
+}
+
+impl Scan<'_, '_> {
+    fn handle(&self, e: &Expr) -> Option<WaitedHandle> {
+        let (inner, lent) = match strip(e) {
+            Expr::Reference(r) if r.mutability.is_some() => (strip(&r.expr), true),
+            e => (e, false),
+        };
+        let looped = path_ident(inner).and_then(|i| {
+            let (name, spawns) = self.loop_handles.iter().rev().find(|(n, _)| i == n)?;
+            Some(WaitedHandle {
+                spawns: spawns.clone(),
+                name: Some(name.clone()),
+                lent,
+            })
+        });
+        looped.or_else(|| self.handles.waited_handle(self.cx, e))
+    }
+
+    fn found(&mut self, range: TextRange, select: bool, h: WaitedHandle) {
+        self.found.push(HandleDeadline {
+            range,
+            select,
+            spawns: h.spawns,
+            kept: h.lent.then(|| h.name.clone()).flatten(),
+            name: h.name,
+            in_loop: self.loops > 0,
+            grace: false,
+        });
+    }
+
+    fn call(&mut self, e: &Expr, c: &syn::ExprCall) {
+        let Some(path) = self.cx.call_path(e) else {
+            return;
+        };
+        if DEADLINE_FNS.contains(&path.as_str()) && c.args.len() == 2 {
+            if let Some(h) = self.handle(&c.args[1]) {
+                self.found(self.cx.range(e), false, h);
+            }
+        }
+        if self.nested == 0 && is_stop_signal(self.cx, e) {
+            self.signals.push(self.cx.range(e).start);
+        }
+    }
+
+    fn method_call(&mut self, e: &Expr, m: &syn::ExprMethodCall) {
+        self.handles.method_call(self.cx, m);
+        let method = m.method.to_string();
+        if method == "cancel"
+            && path_ident(&m.receiver).is_some_and(|i| self.handles.holds_handles(&i.to_string()))
+        {
+            self.cancels = true;
+        }
+        if DEADLINE_METHODS.contains(&method.as_str()) && m.args.len() == 1 {
+            if let Some(h) = self.handle(&m.receiver) {
+                self.found(self.cx.range(e), false, h);
+            }
+        }
+        if self.nested == 0 && is_stop_signal(self.cx, e) {
+            self.signals.push(self.cx.range(e).start);
+        }
+    }
+
+    /// `select!` between a handle and a timer, where the timer's branch leaves.
+    fn select(&mut self, range: TextRange, branches: &[crate::semantic::macros::SelectBranch]) {
+        let handle = branches
+            .iter()
+            .find_map(|b| b.future.as_ref().and_then(|f| self.handle(f)));
+        let Some(handle) = handle else {
+            return;
+        };
+        let timer = branches.iter().find(|b| {
+            b.future
+                .as_ref()
+                .is_some_and(|f| is_timer(self.cx.text(f)) && self.handle(f).is_none())
+        });
+        let Some(timer) = timer else {
+            return;
+        };
+        if self.cx.text(&timer.handler).contains("abort") {
+            return;
+        }
+        // In a loop, a timer branch that goes round again waits for the task again.
+        if self.loops > 0 && !always_exits(&timer.handler) {
+            return;
+        }
+        self.found(range, true, handle);
+    }
+}
+
+impl<'ast> Visit<'ast> for Scan<'_, '_> {
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+
+    fn visit_stmt(&mut self, s: &'ast syn::Stmt) {
+        if let Some(e) = thrown_away(s) {
+            self.discarded.push(self.cx.range(e));
+        }
+        visit::visit_stmt(self, s);
+    }
+
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        visit::visit_local(self, l);
+        self.handles.bind_local(self.cx, l);
+    }
+
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
+            Expr::ForLoop(f) => {
+                self.visit_expr(&f.expr);
+                let var = match &*f.pat {
+                    syn::Pat::Ident(p) => Some(p.ident.to_string()),
+                    _ => None,
+                };
+                let spawns = self.handles.handle_arg(self.cx, &f.expr);
+                let bound = var.zip(spawns).map(|b| self.loop_handles.push(b)).is_some();
+                self.loops += 1;
+                self.visit_block(&f.body);
+                self.loops -= 1;
+                if bound {
+                    self.loop_handles.pop();
+                }
+            }
+            Expr::While(_) | Expr::Loop(_) => {
+                self.loops += 1;
+                visit::visit_expr(self, e);
+                self.loops -= 1;
+            }
+            Expr::Closure(_) | Expr::Async(_) => {
+                self.nested += 1;
+                visit::visit_expr(self, e);
+                self.nested -= 1;
+            }
+            _ => {
+                visit::visit_expr(self, e);
+                match e {
+                    Expr::MethodCall(m) => self.method_call(e, m),
+                    Expr::Call(c) => self.call(e, c),
+                    _ => {}
+                }
+            }
+        });
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        match &*parse_body(m) {
+            MacroBody::Exprs(exprs) => exprs.iter().for_each(|e| self.visit_expr(e)),
+            MacroBody::Select(branches) => {
+                branches
+                    .iter()
+                    .flat_map(|b| b.future.iter())
+                    .for_each(|e| self.visit_expr(e));
+                let start = self.cx.range(&m.path).start;
+                let end = self.cx.file.range(m.delimiter.span().close()).end;
+                self.select(TextRange::new(start, end), branches);
+                branches.iter().for_each(|b| self.visit_expr(&b.handler));
+            }
+            MacroBody::Opaque => {}
+        }
+    }
+}
+
+/// The first mention in `block` of a local that `holds` says is a handle.
+fn handle_mention(block: &Block, holds: impl Fn(&str) -> bool) -> Option<&Expr> {
+    struct H<'a, F> {
+        holds: F,
+        found: Option<&'a Expr>,
+    }
+    impl<'a, F: Fn(&str) -> bool> Visit<'a> for H<'a, F> {
+        fn visit_expr(&mut self, e: &'a Expr) {
+            if self.found.is_some() {
+                return;
+            }
+            match path_ident(e) {
+                Some(i) if (self.holds)(&i.to_string()) => self.found = Some(e),
+                _ => visit::visit_expr(self, e),
+            }
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut h = H { holds, found: None };
+    h.visit_block(block);
+    h.found
+}

@@ -404,7 +404,8 @@ impl<'a> Walker<'a> {
             awaited: c.awaited,
             ty: None,
             is_param: false,
-            mutable: false,
+            // `let pool = &mut context.pool();`: a unique borrow, used in turn.
+            mutable: matches!(chain::strip(init), Expr::Reference(r) if r.mutability.is_some()),
             closure_param: false,
             init: Some(self.file_range(init)),
         }

@@ -368,7 +368,8 @@ impl Recorder {
             return;
         }
         let in_process = matches!(base, Expr::MethodCall(m)
-            if m.args.is_empty() && ASYNC_LOCK_METHODS.iter().any(|n| m.method == n));
+            if (m.args.is_empty() && ASYNC_LOCK_METHODS.iter().any(|n| m.method == n))
+                || channel_op(m));
         open.def.local.awaits.push(if in_process {
             Await::InProcess
         } else {
@@ -879,4 +880,23 @@ fn drives_a_future(at: &At, e: &Expr, path: Option<&str>) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// A channel operation, by the names channel ends go by: `tx.send(v)`,
+/// `sender.send(v)`, `self.events_tx.send(v)`, `rx.recv()`, `receiver.recv()`.
+fn channel_op(m: &syn::ExprMethodCall) -> bool {
+    let end = match strip(&m.receiver) {
+        Expr::Field(f) => match &f.member {
+            syn::Member::Named(n) => n.to_string(),
+            syn::Member::Unnamed(_) => return false,
+        },
+        e => match chain::path_ident(e) {
+            Some(i) => i.to_string(),
+            None => return false,
+        },
+    };
+    let sender = end == "tx" || end.ends_with("_tx") || end.contains("sender");
+    let receiver = end == "rx" || end.ends_with("_rx") || end.contains("receiver");
+    (m.method == "send" && m.args.len() == 1 && sender)
+        || (m.method == "recv" && m.args.is_empty() && receiver)
 }

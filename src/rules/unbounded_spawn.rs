@@ -29,9 +29,12 @@ impl Rule for UnboundedSpawn {
         if !cx.file.block_mentions(f.body, &["spawn"]) {
             return;
         }
+        // One finding per collection: two spawns per item are one fan-out.
+        let mut seen = Vec::new();
         for site in fanouts_shared(cx, f.sig, f.body).iter() {
             if let FanoutKind::Spawn { spawner, join_set } = &site.kind {
-                if !site.bounded {
+                if !site.bounded && !seen.contains(&site.over.range) {
+                    seen.push(site.over.range);
                     cx.report(diagnostic(site, spawner, *join_set));
                 }
             }

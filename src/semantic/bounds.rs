@@ -604,6 +604,13 @@ impl Walk<'_, '_> {
         {
             return Size::Opaque;
         }
+        // A path's ancestors or components: as many as the path is deep.
+        if methods
+            .iter()
+            .any(|m| m.args.is_empty() && (m.method == "ancestors" || m.method == "components"))
+        {
+            return Size::Bounded;
+        }
         for m in methods {
             if !PER_ITEM_ADAPTERS.iter().any(|a| m.method == a) {
                 continue;

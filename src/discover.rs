@@ -117,6 +117,7 @@ pub fn discover(paths: &[PathBuf], walk: &Walk) -> Discovered {
                 Ok(e) => {
                     if e.file_type().is_some_and(|t| t.is_file())
                         && e.path().extension().is_some_and(|x| x == "rs")
+                        && !is_compile_fail_case(e.path())
                     {
                         files.push(e.into_path());
                     }
@@ -169,6 +170,14 @@ fn describe(err: &ignore::Error) -> Option<(Option<String>, String)> {
         ignore::Error::Partial(_) | ignore::Error::Glob { .. } => None,
         other => Some((None, other.to_string())),
     }
+}
+
+/// A compile-fail case of a UI test suite (trybuild, compiletest): a file under
+/// `tests/` with the compiler's expected errors beside it (`x.rs` and `x.stderr`).
+/// The code is written not to compile, so it never runs: found by a directory walk,
+/// it is not checked (named on the command line, it is).
+fn is_compile_fail_case(path: &Path) -> bool {
+    path.components().any(|c| c.as_os_str() == "tests") && path.with_extension("stderr").is_file()
 }
 
 fn skip_dir(e: &ignore::DirEntry) -> bool {

@@ -391,3 +391,25 @@ fn a_broken_nested_configuration_is_reported_and_the_rest_still_checked() {
         "{e}"
     );
 }
+
+#[test]
+fn compile_fail_cases_of_ui_tests_are_not_walked_into() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write(p, "src/lib.rs", "pub fn f() {}\n");
+    // A trybuild case: written not to compile, its expected errors beside it.
+    write(p, "tests/ui/guard.rs", BLOCKING);
+    write(p, "tests/ui/guard.stderr", "error: future cannot be sent\n");
+    // A passing case (no `.stderr`) and a `.stderr` outside `tests/` are checked.
+    write(p, "tests/ui/pass.rs", BLOCKING);
+    write(p, "src/gen.rs", BLOCKING);
+    write(p, "src/gen.stderr", "\n");
+    let (code, v, _) = json(p, &["."]);
+    assert_eq!(code, 1);
+    assert_eq!(v["files_checked"], 3);
+    let paths: Vec<String> = found(&v).into_iter().map(|f| f.0).collect();
+    assert_eq!(paths, ["./src/gen.rs"]);
+    // Named on the command line, it is checked.
+    let (_, v, _) = json(p, &["tests/ui/guard.rs"]);
+    assert_eq!(v["files_checked"], 1);
+}

@@ -5,7 +5,7 @@
 use super::facts::{Await, FnDef, FutureShape, Local, Site};
 use crate::semantic::blocking::blocking_op;
 use crate::semantic::callee::{callee_of, crate_path, param_in, passed_params, Names, Scope};
-use crate::semantic::calls::ASYNC_LOCK_METHODS;
+use crate::semantic::calls::{embedded_db_op, ASYNC_LOCK_METHODS};
 use crate::semantic::chain::{self, strip};
 use crate::semantic::clients::{construction, remote_use, ClientKind};
 use crate::semantic::guards::guard_call;
@@ -369,7 +369,8 @@ impl Recorder {
         }
         let in_process = matches!(base, Expr::MethodCall(m)
             if (m.args.is_empty() && ASYNC_LOCK_METHODS.iter().any(|n| m.method == n))
-                || channel_op(m));
+                || channel_op(m)
+                || embedded_db_op(at.file, &m.method.to_string()));
         open.def.local.awaits.push(if in_process {
             Await::InProcess
         } else {
@@ -464,6 +465,13 @@ impl Recorder {
                 if let Some(p) = param.filter(|p| !local.locks_params.contains(p)) {
                     local.locks_params.push(p);
                 }
+            }
+        }
+        // A query on the file's embedded database waits for no peer, whatever fn of
+        // the crate its name might match.
+        if let Expr::MethodCall(m) = e {
+            if embedded_db_op(at.file, &m.method.to_string()) {
+                return;
             }
         }
         let Some(callee) = callee_of(&at.names(), at.scope, e) else {

@@ -130,7 +130,9 @@ fn independent(cx: &Cx, it: &Iteration, call: &AwaitedCall) -> Independence {
             .is_some_and(|r| matches!(strip(r), Expr::MethodCall(_)));
     // Waiting for a condition costs the longest wait, in order or not.
     let waits = call.name.starts_with("wait_");
+    // A query on an embedded database (SQLite) is a local call, not a round-trip.
     if (is_sequential_op(&call.name) && !request_send)
+        || crate::semantic::calls::embedded_db_op(cx.file, &call.name)
         || waits
         || JOIN_COMBINATORS.contains(&call.name.as_str())
     {

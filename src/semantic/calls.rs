@@ -52,6 +52,46 @@ pub fn is_sequential_op(name: &str) -> bool {
     SEQUENTIAL_OPS.contains(&name) || name.starts_with("read") || name.starts_with("write")
 }
 
+/// What runs a query of `sqlx` (or hands out its connection or transaction).
+const DB_OPS: &[&str] = &[
+    "execute",
+    "execute_many",
+    "fetch",
+    "fetch_all",
+    "fetch_one",
+    "fetch_optional",
+    "fetch_many",
+    "begin",
+    "commit",
+    "rollback",
+    "acquire",
+];
+
+/// Whether `text` uses SQLite and no networked database: its queries run in this
+/// process, on a local file, one writer at a time.
+pub fn embedded_db(text: &str) -> bool {
+    use super::text::mentions;
+    (mentions(text, "Sqlite") || mentions(text, "sqlite::"))
+        && ![
+            "Postgres",
+            "PgPool",
+            "PgConnection",
+            "MySql",
+            "Mssql",
+            "AnyPool",
+            "postgres::",
+            "mysql::",
+        ]
+        .iter()
+        .any(|n| mentions(text, n))
+}
+
+/// Whether an awaited call named `name` in `file` is a query on the file's embedded
+/// database: no network round-trip to overlap.
+pub fn embedded_db_op(file: &super::FileInfo, name: &str) -> bool {
+    file.embedded_db && DB_OPS.contains(&name)
+}
+
 /// Methods that, called with no arguments and awaited, take an async lock or a
 /// semaphore permit: they wait for other tasks, not for I/O.
 pub const ASYNC_LOCK_METHODS: &[&str] = &[

@@ -83,6 +83,9 @@ pub struct FileInfo<'t> {
     pub plain_locks_are_sync: bool,
     /// Whether `.borrow()` here may be a `RefCell` (or `watch`) borrow.
     pub uses_cells: bool,
+    /// The file's database is SQLite, inside this process (it names SQLite and no
+    /// networked database): its queries are local calls, not round-trips.
+    pub embedded_db: bool,
     /// Whether the file names the `BorrowMut` trait, whose `borrow_mut` is no guard.
     pub uses_borrow_mut_trait: bool,
     /// Whether the file names a concurrent map type (`DashMap`, `DashSet`).
@@ -215,6 +218,7 @@ impl<'t> FileInfo<'t> {
             static_muts: facts.static_muts,
             plain_locks_are_sync,
             uses_cells: text::mentions(text, "RefCell") || text::mentions(text, "watch::"),
+            embedded_db: calls::embedded_db(text),
             uses_borrow_mut_trait: text::mentions(text, "BorrowMut"),
             mentions_concurrent_map: text::mentions(text, "DashMap")
                 || text::mentions(text, "DashSet"),

@@ -398,7 +398,7 @@ fn test_code_policy_and_its_switch() {
 }
 
 /// A command-line program (no library, no server) runs its async code as one task:
-/// blocking there stalls no one, unless it spawned a task first.
+/// blocking there stalls no one, unless it spawned a task first or runs in one.
 #[test]
 fn blocking_in_a_program_of_its_own_counts_only_once_it_spawns() {
     let manifest = "[package]\nname = \"tool\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
@@ -418,6 +418,21 @@ fn blocking_in_a_program_of_its_own_counts_only_once_it_spawns() {
     write(dir.path(), "src/main.rs", spawning);
     let found = check_json(dir.path(), ".", 1);
     assert_eq!(found["diagnostics"][0]["rule"], "blocking-in-async");
+    // A task the program spawns runs beside the rest (a server on a plain
+    // `TcpListener`): blocking inside it stalls the accept loop and the other tasks.
+    let server = "pub async fn serve(listener: tokio::net::TcpListener) {\n\
+                  \x20   loop {\n\
+                  \x20       let (socket, _) = listener.accept().await.unwrap();\n\
+                  \x20       tokio::spawn(async move {\n\
+                  \x20           std::thread::sleep(std::time::Duration::from_secs(1));\n\
+                  \x20           drop(socket);\n\
+                  \x20       });\n\
+                  \x20   }\n\
+                  }\n";
+    write(dir.path(), "src/main.rs", server);
+    let found = check_json(dir.path(), ".", 1);
+    assert_eq!(found["diagnostics"][0]["rule"], "blocking-in-async");
+    assert_eq!(found["diagnostics"][0]["line"], 5);
     // The same sequential code in a library: its callers may be servers.
     write(dir.path(), "src/main.rs", "fn main() {}\n");
     write(dir.path(), "src/lib.rs", sequential);

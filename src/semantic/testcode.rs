@@ -85,8 +85,21 @@ pub fn runs_alone(cx: &super::Cx, at: usize) -> bool {
         let head = cx.file.slice(head);
         head.contains("::main]") || head.contains("#[main]")
     });
-    let quiet_context = cx.test_policy_applies() || entry || cx.file.package_is_app;
-    quiet_context && !blocks_spawned_task(cx, at)
+    // A spawned task runs beside the code that spawned it (a server written on a
+    // plain `TcpListener` spawns one per connection): inside one, nothing runs alone.
+    let sequential = (entry || cx.file.package_is_app) && !inside_spawned_task(cx, at);
+    (cx.test_policy_applies() || sequential) && !blocks_spawned_task(cx, at)
+}
+
+/// Whether `at` is inside the future given to a task spawn (`tokio::spawn(async
+/// move { .. })`) in its fn.
+fn inside_spawned_task(cx: &super::Cx, at: usize) -> bool {
+    let Some((_, body)) = cx.enclosing_fn_text else {
+        return false;
+    };
+    let text = cx.file.slice(body);
+    let at = at.saturating_sub(body.start).min(text.len());
+    task_spawns(text, at).any(|(open, end)| open < at && end.is_none_or(|e| at < e))
 }
 
 /// Whether a wait at `at` in a test blocks a task the test needs: the test spawned a
@@ -106,9 +119,16 @@ pub fn blocks_spawned_task(cx: &super::Cx, at: usize) -> bool {
 /// Whether `text` spawns a task (not an OS thread) whose spawn call ends before `at`:
 /// a wait inside the spawned future itself is that task's own business.
 fn task_spawned_before(text: &str, at: usize) -> bool {
+    task_spawns(text, at).any(|(_, end)| end.is_some_and(|e| e < at))
+}
+
+/// The task spawn calls (not OS threads) that start before `at` in `text`: the
+/// positions of their `(` and of its matching `)`, if any.
+fn task_spawns(text: &str, at: usize) -> impl Iterator<Item = (usize, Option<usize>)> + '_ {
     let bytes = text.as_bytes();
     let mut from = 0;
-    while let Some(i) = text[from..at.min(text.len())].find("spawn") {
+    std::iter::from_fn(move || loop {
+        let i = text[from..at.min(text.len())].find("spawn")?;
         let start = from + i;
         from = start + 5;
         // `spawn(`, `spawn_local(`: the call's opening parenthesis.
@@ -124,7 +144,6 @@ fn task_spawned_before(text: &str, at: usize) -> bool {
         if text[..start].ends_with("thread::") || text[..start].ends_with("Builder::") {
             continue;
         }
-        // Find the matching `)`: the spawn must be complete before `at`.
         let mut depth = 0usize;
         let mut end = None;
         for (j, &b) in bytes.iter().enumerate().skip(open) {
@@ -140,11 +159,8 @@ fn task_spawned_before(text: &str, at: usize) -> bool {
                 _ => {}
             }
         }
-        if end.is_some_and(|e| e < at) {
-            return true;
-        }
-    }
-    false
+        return Some((open, end));
+    })
 }
 
 #[cfg(test)]

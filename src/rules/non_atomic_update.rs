@@ -23,7 +23,7 @@ static META: RuleMeta = RuleMeta {
     name: "non-atomic-update",
     severity: Severity::Warning,
     group: Group::Correctness,
-    tests: TestCode::Report,
+    tests: TestCode::Skip,
     summary: "shared state read and then written in two steps (atomic load/store, two lock acquisitions, `static mut`): concurrent updates are lost",
     doc: include_str!("../../rules/non-atomic-update.md"),
 };

@@ -20,7 +20,7 @@ static META: RuleMeta = RuleMeta {
     name: "select-cancel-unsafe",
     severity: Severity::Warning,
     group: Group::Correctness,
-    tests: TestCode::Report,
+    tests: TestCode::Skip,
     summary: "a future that is not cancel safe is re-created in a `select!` inside a loop: when another branch wins, its progress or its value is lost",
     doc: include_str!("../../rules/select-cancel-unsafe.md"),
 };

@@ -162,11 +162,13 @@ pub fn write_of(cx: &Cx, fut: &Expr) -> Option<TextRange> {
     if let Some(block) = async_block_of(fut) {
         return own_awaits(block)
             .into_iter()
-            .find(|a| writes(&a.base))
+            .find(|a| writes(&a.base) && !in_transaction(&a.base))
             .map(|a| cx.range(&*a.base));
     }
     match fut {
-        Expr::Call(_) | Expr::MethodCall(_) => writes(fut).then(|| cx.range(fut)),
+        Expr::Call(_) | Expr::MethodCall(_) => {
+            (writes(fut) && !in_transaction(fut)).then(|| cx.range(fut))
+        }
         // A fn mapped over the items: `.map(tokio::fs::remove_file)`.
         Expr::Path(p) => {
             let spawner = cx.resolve(&p.path).and_then(|r| spawn_fn_kind(&r));
@@ -175,6 +177,22 @@ pub fn write_of(cx: &Cx, fut: &Expr) -> Option<TextRange> {
         }
         _ => None,
     }
+}
+
+/// Whether a call chain runs on a database transaction (`tx.put_report(..)`,
+/// `txn.execute(..)`): the first error fails the transaction and it rolls back, so a
+/// write dropped half-way leaves nothing behind.
+fn in_transaction(base: &Expr) -> bool {
+    let c = chain::chain(base);
+    let Some(root) = chain::path_ident(c.root) else {
+        return false;
+    };
+    let root = root.to_string();
+    let transaction = matches!(root.as_str(), "tx" | "txn" | "trx" | "transaction")
+        || root.ends_with("_txn")
+        || root.ends_with("_transaction");
+    // `tx.send(..)` is a channel's sender.
+    transaction && !c.methods.iter().any(|m| m.method == "send")
 }
 
 /// The future each element of an iterator chain is: the body of its `map` closure

@@ -205,6 +205,9 @@ impl Model {
                         .all(|&i| self.fns[i as usize].returns_result)
             }
             ModelQuery::Resolves(c) => self.resolve(c).is_some(),
+            ModelQuery::ReturnsFuture(c) => self.resolve(c).is_some_and(|i| {
+                self.fns[i].is_async || self.summaries[i].future != FutureKind::NotFuture
+            }),
             ModelQuery::RunsForever(c) => self
                 .resolve(c)
                 .is_some_and(|i| self.fns[i].local.runs_forever),

@@ -239,6 +239,9 @@ pub enum ModelQuery {
     /// runtime is entered: every caller in the crate is a thread of its own, a sync
     /// `main` or test without a runtime, or a sync fn that runs only there.
     OutsideRuntime { file: String, line: u32 },
+    /// The callee is an async fn or returns a future: a call that is awaited can be
+    /// one of its calls.
+    ReturnsFuture(Callee),
     /// The callee (a method) locks this field of `self`.
     Locks { callee: Callee, field: String },
     /// The callee locks the lock it is given as argument `arg` (not counting a method's

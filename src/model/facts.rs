@@ -23,6 +23,9 @@ pub struct FnDef {
     pub returns_result: bool,
     /// The last segment of the declared return type, when it is a path.
     pub returns_type: Option<String>,
+    /// It returns the handle of a task whose output is a `Result`
+    /// (`JoinHandle<anyhow::Result<()>>`): the caller holds the task's failure.
+    pub returns_result_handle: bool,
     pub future: FutureShape,
     pub local: Local,
     pub sites: Vec<Site>,

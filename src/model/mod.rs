@@ -208,6 +208,9 @@ impl Model {
             ModelQuery::ReturnsFuture(c) => self.resolve(c).is_some_and(|i| {
                 self.fns[i].is_async || self.summaries[i].future != FutureKind::NotFuture
             }),
+            ModelQuery::ReturnsResultHandle(c) => self
+                .resolve(c)
+                .is_some_and(|i| self.fns[i].returns_result_handle),
             ModelQuery::RunsForever(c) => self
                 .resolve(c)
                 .is_some_and(|i| self.fns[i].local.runs_forever),

@@ -238,6 +238,7 @@ impl Recorder {
                 is_async,
                 in_test,
                 returns_result: output_is_result(sig),
+                returns_result_handle: returns_result_handle(sig),
                 returns_type,
                 future,
                 local: Local {
@@ -287,6 +288,7 @@ impl Recorder {
             is_async: sig.asyncness.is_some(),
             in_test,
             returns_result: output_is_result(sig),
+            returns_result_handle: returns_result_handle(sig),
             returns_type: match &sig.output {
                 syn::ReturnType::Type(_, ty) => last_type_segment(ty),
                 syn::ReturnType::Default => None,
@@ -796,6 +798,31 @@ fn output_is_result(sig: &Signature) -> bool {
         return names_result(ty);
     }
     future_output(ty).is_some_and(names_result)
+}
+
+/// Whether `sig` returns `JoinHandle<..Result<..>>` (also `impl Future` of one for an
+/// async fn, which is unusual, is not counted).
+fn returns_result_handle(sig: &Signature) -> bool {
+    use syn::{GenericArgument, PathArguments, Type};
+    let syn::ReturnType::Type(_, ty) = &sig.output else {
+        return false;
+    };
+    let Type::Path(p) = &**ty else {
+        return false;
+    };
+    let Some(last) = p.path.segments.last() else {
+        return false;
+    };
+    if last.ident != "JoinHandle" || sig.asyncness.is_some() {
+        return false;
+    }
+    let PathArguments::AngleBracketed(a) = &last.arguments else {
+        return false;
+    };
+    a.args.iter().any(|arg| match arg {
+        GenericArgument::Type(t) => names_result(t),
+        _ => false,
+    })
 }
 
 fn names_result(ty: &syn::Type) -> bool {

@@ -244,6 +244,39 @@ fn discards_of_call(
         Expr::MethodCall(m) => format!("{}.{}", cx.text(&*m.receiver), m.method),
         _ => String::new(),
     };
+    // A crate fn that spawns a task itself and hands back its handle
+    // (`fn spawn_submitter(&self) -> JoinHandle<Result<()>>`), named for what it
+    // does: only such names are asked about, so that every other call statement
+    // stays free.
+    if !args.iter().any(|a| looks_like_future(a)) {
+        let name = match e {
+            Expr::Call(c) => match strip(&c.func) {
+                Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+                _ => None,
+            },
+            Expr::MethodCall(m) => Some(m.method.to_string()),
+            _ => None,
+        };
+        let starts_a_task = name.is_some_and(|n| {
+            ["spawn", "start", "launch", "task", "worker", "background"]
+                .iter()
+                .any(|w| n.contains(w))
+        });
+        if !starts_a_task {
+            return Vec::new();
+        }
+        return vec![Discard {
+            call: cx.range(e),
+            spawner,
+            kind: SpawnKind::Detaches,
+            how,
+            dropped_at,
+            spawns: Cond::If(IndexQuery::Model(ModelQuery::ReturnsResultHandle(callee))),
+            output: Output::Result,
+            panics: false,
+            forwards_param: false,
+        }];
+    }
     args.iter()
         .enumerate()
         .filter(|(_, a)| looks_like_future(a))

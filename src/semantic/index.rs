@@ -242,6 +242,8 @@ pub enum ModelQuery {
     /// The callee is an async fn or returns a future: a call that is awaited can be
     /// one of its calls.
     ReturnsFuture(Callee),
+    /// The callee returns the handle of a task whose output is a `Result`.
+    ReturnsResultHandle(Callee),
     /// The callee (a method) locks this field of `self`.
     Locks { callee: Callee, field: String },
     /// The callee locks the lock it is given as argument `arg` (not counting a method's

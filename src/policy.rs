@@ -14,6 +14,11 @@ const MORE_SPECIFIC: &[(&str, &str, &str)] = &[
         "the task is also detached: nothing waits for it at shutdown (`detached-task`)",
     ),
     (
+        "block-on-in-async",
+        "blocking-in-async",
+        "it also blocks the executor thread while it waits (`blocking-in-async`)",
+    ),
+    (
         "fail-fast-cancels-writes",
         "unbounded-join-all",
         "the join also starts every write at once, with no limit (`unbounded-join-all`)",

@@ -78,6 +78,9 @@ pub struct Local {
     pub enters_runtime: bool,
     /// Parameters it locks (`m.lock()` on a parameter `m`, through `&`), likewise: the
     /// indexes.
+    /// A sync fn that drives a future to completion itself (`block_on`): the first
+    /// such call.
+    pub drives: Option<String>,
     pub locks_params: Vec<u8>,
 }
 

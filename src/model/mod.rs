@@ -211,6 +211,7 @@ impl Model {
             ModelQuery::ReturnsResultHandle(c) => self
                 .resolve(c)
                 .is_some_and(|i| self.fns[i].returns_result_handle),
+            ModelQuery::DrivesFuture(c) => self.summary_of(c).is_some_and(|s| s.drives.is_some()),
             ModelQuery::RunsForever(c) => self
                 .resolve(c)
                 .is_some_and(|i| self.fns[i].local.runs_forever),
@@ -240,6 +241,7 @@ impl Model {
         type Pick = fn(&Summary) -> Option<&Via>;
         let (start, pick): (Option<usize>, Pick) = match q {
             ModelQuery::Blocks(c) => (self.resolve(c), |s| s.blocks.as_ref()),
+            ModelQuery::DrivesFuture(c) => (self.resolve(c), |s| s.drives.as_ref()),
             ModelQuery::DropBlocks { krate, ty } => (
                 self.blocking_drops
                     .get(&(*krate, ty.clone()))
@@ -392,6 +394,31 @@ mod tests {
 
     fn chain_of(m: &Model, p: &str, args: usize) -> Vec<String> {
         m.chain(&ModelQuery::Blocks(path(p, args)))
+    }
+
+    /// Driving a future (`block_on`) is its own fact: a helper that sleeps before it
+    /// calls `block_on` blocks through the sleep and drives through the `block_on`.
+    #[test]
+    fn driving_a_future_propagates_apart_from_blocking() {
+        let m = model_of(&[(
+            "a.rs",
+            "use tokio::runtime::Handle;\n\
+             fn wait() { std::thread::sleep(d); Handle::current().block_on(poll()); }\n\
+             fn outer() { wait() }\n\
+             fn only_sleeps() { std::thread::sleep(d); }\n\
+             async fn poll() {}\n",
+        )]);
+        let drives = |p: &str| m.holds(&ModelQuery::DrivesFuture(path(p, 0)));
+        assert!(drives("wait") && drives("outer"));
+        assert!(!drives("only_sleeps") && !drives("poll"));
+        assert_eq!(
+            chain_of(&m, "outer", 0),
+            ["outer", "wait", "std::thread::sleep"]
+        );
+        assert_eq!(
+            m.chain(&ModelQuery::DrivesFuture(path("outer", 0))),
+            ["outer", "wait", "Runtime::block_on"]
+        );
     }
 
     /// Chains take the shortest way to the blocking call; cycles end; a diamond is

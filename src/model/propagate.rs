@@ -27,6 +27,9 @@ pub struct Summary {
     /// It blocks the thread while it runs (a sync fn), with the first step of the
     /// shortest chain to the blocking operation.
     pub blocks: Option<Via>,
+    /// It drives a future to completion on the caller's thread (`block_on`),
+    /// directly or through sync callees: the first step of the shortest chain.
+    pub drives: Option<Via>,
     pub future: FutureKind,
     /// Bit `i`: it spawns (or detaches) the future it is given as parameter `i`.
     pub spawns: u64,
@@ -57,6 +60,11 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
                 None
             } else {
                 f.local.blocks.clone().map(Via::Op)
+            },
+            drives: if f.is_async {
+                None
+            } else {
+                f.local.drives.clone().map(Via::Op)
             },
             spawns: f
                 .local
@@ -100,6 +108,21 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
                 continue;
             }
             out[g as usize].blocks = Some(Via::Call(f));
+            queue.push_back(g);
+        }
+    }
+
+    // The same for driving a future: a `block_on` one or more sync calls away.
+    let mut queue: VecDeque<u32> = (0..n as u32)
+        .filter(|&i| out[i as usize].drives.is_some())
+        .collect();
+    while let Some(f) = queue.pop_front() {
+        for &(g, s) in &callers[f as usize] {
+            let (gd, site) = (&fns[g as usize], &fns[g as usize].sites[s as usize]);
+            if gd.is_async || !site.sync || out[g as usize].drives.is_some() {
+                continue;
+            }
+            out[g as usize].drives = Some(Via::Call(f));
             queue.push_back(g);
         }
     }

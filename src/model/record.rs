@@ -402,16 +402,22 @@ impl Recorder {
         let own_run = Self::runs_as_fn(open, at.context);
         let local = &mut open.def.local;
         let path = chain::call_path(e).and_then(|p| at.file.uses.resolve(p));
-        if sync && !open.def.is_async && local.blocks.is_none() {
-            if let Some(op) = blocking_op(at.file, at.scopes, e) {
-                local.blocks = Some(op.name_at(e));
-            } else if let Some(p) = path.as_ref().filter(|p| at.extra_blocking.contains(p)) {
-                local.blocks = Some(p.clone());
-            } else if let Some(b) = drives_a_future(at, e, path.as_deref()) {
-                // A sync fn that drives a future to completion blocks its caller's
-                // thread until the future is done (and, called from async code,
-                // deadlocks or panics): `futures::executor::block_on`, `rt.block_on`.
-                local.blocks = Some(b);
+        if sync && !open.def.is_async && (local.blocks.is_none() || local.drives.is_none()) {
+            // A sync fn that drives a future to completion blocks its caller's thread
+            // until the future is done (and, called from async code, deadlocks or
+            // panics): `futures::executor::block_on`, `rt.block_on`.
+            let drives = drives_a_future(at, e, path.as_deref());
+            if local.drives.is_none() {
+                local.drives.clone_from(&drives);
+            }
+            if local.blocks.is_none() {
+                if let Some(op) = blocking_op(at.file, at.scopes, e) {
+                    local.blocks = Some(op.name_at(e));
+                } else if let Some(p) = path.as_ref().filter(|p| at.extra_blocking.contains(p)) {
+                    local.blocks = Some(p.clone());
+                } else if let Some(b) = drives {
+                    local.blocks = Some(b);
+                }
             }
         }
         if let Some(p) = &path {

@@ -2,6 +2,7 @@
 
 use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::semantic::index::{Explain, IndexQuery, ModelQuery};
 use crate::semantic::runtime::words;
 use crate::semantic::tasks::{executor_of, Executor};
 use crate::semantic::Cx;
@@ -50,7 +51,9 @@ impl Rule for BlockOnInAsync {
                 };
                 if BLOCK_ON_FNS.contains(&path.as_str()) {
                     report_block_on(cx, expr);
-                } else if path == RUNTIME_NEW {
+                } else if path != RUNTIME_NEW {
+                    check_crate_call(cx, expr);
+                } else {
                     let d = Diagnostic::new(
                         META.name,
                         META.severity,
@@ -70,9 +73,42 @@ impl Rule for BlockOnInAsync {
                     report_block_on(cx, expr);
                 }
             }
+            Expr::MethodCall(_) => check_crate_call(cx, expr),
             _ => {}
         }
     }
+}
+
+/// A call in async code of a sync fn of the crate that drives a future to completion
+/// itself, directly or through its own sync callees: reported at the call, with the
+/// chain.
+fn check_crate_call(cx: &mut Cx, expr: &Expr) {
+    let Some(callee) = cx.callee(expr) else {
+        return;
+    };
+    let written = match expr {
+        Expr::Call(c) => format!("{}(..)", cx.text(&*c.func)),
+        Expr::MethodCall(m) => format!(".{}(..)", m.method),
+        _ => return,
+    };
+    let d = Diagnostic::new(
+        META.name,
+        META.severity,
+        cx.range(expr),
+        format!(
+            "`{written}` drives a future to completion on the executor thread (it ends in `{{op}}`): with tokio it panics (\"Cannot start a runtime from within a runtime\"), on a single-threaded executor it deadlocks"
+        ),
+    )
+    .with_label("calls a fn that runs `block_on`")
+    .with_help("make the fn async and `.await` the future it drives, so that async callers never reach the `block_on`; keep a sync version only for sync callers");
+    cx.report_if_explained(
+        IndexQuery::Model(ModelQuery::DrivesFuture(callee)),
+        d,
+        Explain {
+            note: "it reaches `block_on` through {chain}".to_string(),
+            places: false,
+        },
+    );
 }
 
 fn report_block_on(cx: &mut Cx, expr: &Expr) {

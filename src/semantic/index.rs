@@ -244,6 +244,9 @@ pub enum ModelQuery {
     ReturnsFuture(Callee),
     /// The callee returns the handle of a task whose output is a `Result`.
     ReturnsResultHandle(Callee),
+    /// The callee (a sync fn) drives a future to completion itself (`block_on`),
+    /// directly or through its sync callees.
+    DrivesFuture(Callee),
     /// The callee (a method) locks this field of `self`.
     Locks { callee: Callee, field: String },
     /// The callee locks the lock it is given as argument `arg` (not counting a method's

@@ -327,6 +327,8 @@ fn check(mut args: CheckArgs) -> i32 {
             .iter()
             .map(|s| (s.path.clone(), s.text.clone()))
             .collect(),
+        // A `check` runs a few times at most (`--fix` checks again after fixing).
+        exits_after: true,
     };
     let stdin_key = stdin.as_ref().map(|s| discover::key(&s.path));
     let run = || {

@@ -66,6 +66,15 @@ impl CrateTokio {
         workspace: &dyn Fn(&Path) -> Option<String>,
     ) -> Option<CrateTokio> {
         let value: toml::Table = text.parse().ok()?;
+        CrateTokio::of_table(manifest, &value, workspace)
+    }
+
+    /// [`CrateTokio::of_manifest`] of a manifest already parsed.
+    pub fn of_table(
+        manifest: &Path,
+        value: &toml::Table,
+        workspace: &dyn Fn(&Path) -> Option<String>,
+    ) -> Option<CrateTokio> {
         value.get("package")?;
         let inherited = || -> Option<TokioFeatures> {
             let dir = manifest.parent()?;
@@ -167,6 +176,15 @@ pub fn is_edition_2015(
     let Ok(value) = text.parse::<toml::Table>() else {
         return false;
     };
+    is_edition_2015_table(manifest, &value, workspace)
+}
+
+/// [`is_edition_2015`] of a manifest already parsed.
+pub fn is_edition_2015_table(
+    manifest: &Path,
+    value: &toml::Table,
+    workspace: &dyn Fn(&Path) -> Option<String>,
+) -> bool {
     let Some(package) = value.get("package") else {
         return false;
     };

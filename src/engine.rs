@@ -103,6 +103,9 @@ pub struct Options<'a> {
     /// Texts that replace files on disk (`--stdin-filename`), by path; such a file
     /// is checked even if it does not exist.
     pub overrides: Vec<(PathBuf, Arc<str>)>,
+    /// The process ends after this run: the crate index and model are left to the
+    /// operating system instead of being freed one allocation at a time.
+    pub exits_after: bool,
 }
 
 impl<'a> Options<'a> {
@@ -113,6 +116,7 @@ impl<'a> Options<'a> {
             config: Arc::default(),
             no_ignore: false,
             overrides: Vec::new(),
+            exits_after: false,
         }
     }
 }
@@ -215,11 +219,7 @@ impl Analysis {
         self.add_to_model(&mut builder);
         let model = Model::build(builder);
         let mut all = self.diagnostics.clone();
-        all.extend(
-            self.deferred
-                .iter()
-                .filter_map(|d| model.decide(d.clone(), &index)),
-        );
+        all.extend(self.deferred.iter().filter_map(|d| model.decide(d, &index)));
         all
     }
 }
@@ -746,9 +746,16 @@ fn read_and_analyze(
         config: None,
         skipped: false,
     };
+    let bytes;
     let text = match given {
-        Some(text) => Ok(text.to_string()),
-        None => crate::files::read_text(path),
+        Some(text) => Ok(&**text),
+        None => match crate::files::read_bytes(path) {
+            Ok(b) => {
+                bytes = b;
+                crate::files::utf8(&bytes)
+            }
+            Err(e) => Err(e),
+        },
     };
     let text = match text {
         Ok(t) => t,
@@ -767,10 +774,10 @@ fn read_and_analyze(
         Err(e) => return fail(e.to_string(), None),
     };
     // Before the analysis, which clears this thread's span table at its end.
-    let suppressions = Suppressions::parse(&text);
+    let suppressions = Suppressions::parse(text);
     // Generated code is fixed in its generator: indexed, never reported.
-    let rules = if is_generated(&text) { &[][..] } else { rules };
-    let mut result = analyze_file(path, &display, &text, rules, settings, packages, cache);
+    let rules = if is_generated(text) { &[][..] } else { rules };
+    let mut result = analyze_file(path, &display, text, rules, settings, packages, cache);
     let skipped = result.is_err() && packages.for_file(path).edition_2015;
     if let (true, Err(e)) = (skipped, &mut result) {
         e.message = format!(
@@ -787,7 +794,7 @@ fn read_and_analyze(
         suppressions,
         skipped,
         path: display,
-        digest: digest(&text),
+        digest: digest(text),
         text: keep_text.then(|| Arc::from(text)),
         result,
     }
@@ -857,8 +864,7 @@ fn is_generated(text: &str) -> bool {
 }
 
 fn digest(text: &str) -> u64 {
-    use std::hash::BuildHasher;
-    rustc_hash::FxBuildHasher.hash_one(text)
+    xxhash_rust::xxh3::xxh3_64(text.as_bytes())
 }
 
 /// The text of a checked file whose diagnostics need it after all, read again; an
@@ -1000,7 +1006,11 @@ pub fn run_with_cache(paths: &[PathBuf], options: &Options, cache: Option<&Cache
         };
         report.files_checked += 1;
         report.lines_checked += analysis.lines;
-        let diagnostics = decide(analysis.diagnostics, analysis.deferred, &index, &model);
+        let diagnostics = decide(analysis.diagnostics, &analysis.deferred, &index, &model);
+        if options.exits_after {
+            // Most are not findings: left to the operating system with the model.
+            std::mem::forget(analysis.deferred);
+        }
         let text = match o.text {
             Some(text) => text,
             None if diagnostics.is_empty() => continue,
@@ -1042,6 +1052,10 @@ pub fn run_with_cache(paths: &[PathBuf], options: &Options, cache: Option<&Cache
     report.sources.sort_by(|a, b| a.0.cmp(&b.0));
     report.errors.sort_by(|a, b| a.path.cmp(&b.path));
     report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    if options.exits_after {
+        std::mem::forget(model);
+        std::mem::forget(index);
+    }
     report
 }
 
@@ -1059,11 +1073,11 @@ pub fn build_model(mut builder: ModelBuilder, packages: &PackageCache) -> Model 
 /// crate-wide index and model keep, one finding per site.
 pub fn decide(
     mut diagnostics: Vec<Diagnostic>,
-    deferred: impl IntoIterator<Item = Deferred>,
+    deferred: &[Deferred],
     index: &CrateIndex,
     model: &Model,
 ) -> Vec<Diagnostic> {
-    diagnostics.extend(deferred.into_iter().filter_map(|d| model.decide(d, index)));
+    diagnostics.extend(deferred.iter().filter_map(|d| model.decide(d, index)));
     crate::policy::one_finding_per_site(&mut diagnostics);
     diagnostics
 }

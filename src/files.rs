@@ -182,6 +182,17 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, ReadError> {
 }
 
 /// The text of a regular UTF-8 file of at most [`MAX_FILE_BYTES`].
+/// `bytes` as text, if they are UTF-8 (checked with SIMD: the bytes of every file
+/// are checked on every run, also where the cache answers).
+pub fn utf8(bytes: &[u8]) -> Result<&str, ReadError> {
+    simdutf8::compat::from_utf8(bytes).map_err(|e| {
+        let valid = e.valid_up_to();
+        ReadError::NotUtf8 {
+            valid_prefix: String::from_utf8_lossy(&bytes[..valid]).into_owned(),
+        }
+    })
+}
+
 pub fn read_text(path: &Path) -> Result<String, ReadError> {
     let bytes = read_bytes(path)?;
     String::from_utf8(bytes).map_err(|e| {

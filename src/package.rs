@@ -117,7 +117,10 @@ fn read_package(manifest: &Path, root: PathBuf) -> Package {
     let id = rustc_hash::FxBuildHasher.hash_one(&root) as u32;
     let read = |p: &Path| crate::files::read_text(p).ok();
     let text = read(manifest).unwrap_or_default();
-    let value = text.parse::<toml::Table>().unwrap_or_default();
+    // Parsed once: every fact below reads this table.
+    let parsed = text.parse::<toml::Table>();
+    let empty = toml::Table::new();
+    let value = parsed.as_ref().unwrap_or(&empty);
     let lib_name = value
         .get("lib")
         .and_then(|l| l.get("name"))
@@ -133,16 +136,20 @@ fn read_package(manifest: &Path, root: PathBuf) -> Package {
     let has_bin = value.get("bin").is_some()
         || root.join("src/main.rs").is_file()
         || root.join("src/bin").is_dir();
-    let is_app =
-        has_bin && !has_lib && value.get("package").is_some() && !depends_on_server(&value);
+    let is_app = has_bin && !has_lib && value.get("package").is_some() && !depends_on_server(value);
     Package {
         id,
-        runtime: runtime_of_manifest(&text),
+        runtime: parsed.as_ref().map_or(Runtime::Unknown, runtime_of_table),
         root,
         lib_name,
         is_app,
-        tokio: crate::crate_facts::CrateTokio::of_manifest(manifest, &text, &read),
-        edition_2015: crate::crate_facts::is_edition_2015(manifest, &text, &read),
+        tokio: parsed
+            .as_ref()
+            .ok()
+            .and_then(|v| crate::crate_facts::CrateTokio::of_table(manifest, v, &read)),
+        edition_2015: parsed
+            .as_ref()
+            .is_ok_and(|v| crate::crate_facts::is_edition_2015_table(manifest, v, &read)),
     }
 }
 
@@ -185,9 +192,14 @@ fn depends_on_server(manifest: &toml::Table) -> bool {
 
 /// Which async runtime a manifest depends on (tokio first).
 pub fn runtime_of_manifest(text: &str) -> Runtime {
-    let Ok(value) = text.parse::<toml::Table>() else {
-        return Runtime::Unknown;
-    };
+    match text.parse::<toml::Table>() {
+        Ok(value) => runtime_of_table(&value),
+        Err(_) => Runtime::Unknown,
+    }
+}
+
+/// [`runtime_of_manifest`] of a manifest already parsed.
+fn runtime_of_table(value: &toml::Table) -> Runtime {
     let mut deps: Vec<String> = Vec::new();
     let mut collect = |t: Option<&toml::Value>| {
         if let Some(t) = t.and_then(|v| v.as_table()) {

@@ -80,7 +80,7 @@ pub struct Model {
 impl Model {
     pub fn build(builder: ModelBuilder) -> Model {
         let ModelBuilder {
-            mut fns,
+            fns,
             guard_structs,
             libs,
             clients,
@@ -89,9 +89,22 @@ impl Model {
         client_uses.sort_by(|a, b| (&a.1.file, a.1.line).cmp(&(&b.1.file, b.1.line)));
         // Files finish in any order: sort, so that every answer (and the chain a
         // message names) is the same from run to run.
-        fns.sort_by(|a, b| {
-            (&a.file, a.line, &a.name, a.params).cmp(&(&b.file, b.line, &b.name, b.params))
+        // A fn is large: sort their positions, then move each fn once.
+        let mut order: Vec<u32> = (0..fns.len() as u32).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&fns[a as usize], &fns[b as usize]);
+            let file = if std::sync::Arc::ptr_eq(&a.file, &b.file) {
+                std::cmp::Ordering::Equal
+            } else {
+                a.file.cmp(&b.file)
+            };
+            file.then_with(|| (a.line, &a.name, a.params).cmp(&(b.line, &b.name, b.params)))
         });
+        let mut slots: Vec<Option<FnDef>> = fns.into_iter().map(Some).collect();
+        let mut fns: Vec<FnDef> = order
+            .iter()
+            .filter_map(|&i| slots[i as usize].take())
+            .collect();
         for f in &mut fns {
             if let Some(t) = &f.returns_type {
                 if guard_structs.contains(&(f.scope.krate, t.clone())) {
@@ -303,12 +316,12 @@ impl Model {
 
     /// Decides a deferred diagnostic: `Some` (completed with the chain the answer
     /// follows) if the index and the model say it holds.
-    pub fn decide(&self, d: Deferred, index: &CrateIndex) -> Option<Diagnostic> {
+    pub fn decide(&self, d: &Deferred, index: &CrateIndex) -> Option<Diagnostic> {
         if !d.holds_with(index, &|q| self.holds(q)) {
             return None;
         }
-        let mut diagnostic = d.diagnostic;
-        if let Some(explain) = d.explain {
+        let mut diagnostic = d.diagnostic.clone();
+        if let Some(explain) = &d.explain {
             let chain = first_model_query(&d.query)
                 .map(|q| self.chain(q))
                 .unwrap_or_default();

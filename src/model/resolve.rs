@@ -53,14 +53,10 @@ impl Tables {
 
     pub(super) fn resolve(&self, fns: &[FnDef], c: &Callee) -> Option<u32> {
         let scope = &c.scope;
-        let unique = |mut it: Box<dyn Iterator<Item = u32> + '_>| {
-            let first = it.next()?;
-            it.next().is_none().then_some(first)
-        };
         // Methods of a type, taking `self` (`x.m(a)`) or called by path (`T::m(x, a)`,
         // `T::new(a)`).
         let of_type = |ty: &str, name: &str, by_path: bool| {
-            unique(Box::new(
+            unique(
                 self.named(scope.krate, name)
                     .iter()
                     .copied()
@@ -74,7 +70,7 @@ impl Tables {
                                 f.has_self && f.params == c.args
                             }
                     }),
-            ))
+            )
         };
         match &c.target {
             Target::SelfMethod(m) => of_type(scope.self_ty.as_deref()?, m, false),
@@ -83,12 +79,10 @@ impl Tables {
                 if is_std_method_name(m) {
                     return None;
                 }
-                unique(Box::new(self.named(scope.krate, m).iter().copied().filter(
-                    |&i| {
-                        let f = &fns[i as usize];
-                        f.has_self && f.params == c.args && f.trait_name.is_none()
-                    },
-                )))
+                unique(self.named(scope.krate, m).iter().copied().filter(|&i| {
+                    let f = &fns[i as usize];
+                    f.has_self && f.params == c.args && f.trait_name.is_none()
+                }))
             }
             Target::Path(segs) => {
                 let mut segs: &[String] = segs;
@@ -119,18 +113,17 @@ impl Tables {
                         return of_type(ty, name, true);
                     }
                 }
-                let free: Vec<u32> = self
-                    .named(scope.krate, name)
-                    .iter()
-                    .copied()
-                    .filter(|&i| {
-                        let f = &fns[i as usize];
-                        f.scope.self_ty.is_none() && !f.has_self && f.params == c.args
-                    })
-                    .collect();
-                if free.len() <= 1 {
-                    return free.first().copied();
+                let free_fn = |&i: &u32| {
+                    let f = &fns[i as usize];
+                    f.scope.self_ty.is_none() && !f.has_self && f.params == c.args
+                };
+                let named = self.named(scope.krate, name);
+                let mut candidates = named.iter().copied().filter(free_fn);
+                let first = candidates.next();
+                if candidates.next().is_none() {
+                    return first;
                 }
+                let free: Vec<u32> = named.iter().copied().filter(free_fn).collect();
                 // Several fns by that name: the one in the module the path names.
                 let expected: Vec<Vec<String>> = match module {
                     Some(mut m) => {
@@ -160,4 +153,10 @@ impl Tables {
             }
         }
     }
+}
+
+/// The one item of `it`, if it has exactly one.
+fn unique(mut it: impl Iterator<Item = u32>) -> Option<u32> {
+    let first = it.next()?;
+    it.next().is_none().then_some(first)
 }

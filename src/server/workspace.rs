@@ -382,12 +382,8 @@ impl Workspace {
                     config,
                     analysis: Ok(a),
                 }) => {
-                    let diagnostics = engine::decide(
-                        a.diagnostics.clone(),
-                        a.deferred.iter().cloned(),
-                        &index,
-                        &model,
-                    );
+                    let diagnostics =
+                        engine::decide(a.diagnostics.clone(), &a.deferred, &index, &model);
                     let suppressions = Suppressions::parse(text);
                     let ran: Vec<&str> = config.rules.iter().map(|r| r.meta().name).collect();
                     let severity = |rule: &str| config.config.severity(rule);

@@ -794,7 +794,12 @@ fn read_and_analyze(
         suppressions,
         skipped,
         path: display,
-        digest: digest(text),
+        // Only a file whose text is not kept and that may still get a finding in
+        // pass two is read again, and checked against this.
+        digest: match &result {
+            Ok(a) if !keep_text && !a.deferred.is_empty() => digest(text),
+            _ => 0,
+        },
         text: keep_text.then(|| Arc::from(text)),
         result,
     }

@@ -166,6 +166,12 @@ pub fn discards_in_block(cx: &Cx, block: &Block) -> Vec<Discard> {
         let Some(init) = l.init.as_ref().filter(|i| i.diverge.is_none()) else {
             continue;
         };
+        // What the binding would discard, before the uses are looked for: most
+        // bindings hold no task.
+        let mut found = discards_of_call(cx, strip(&init.expr), "", None, true);
+        if found.is_empty() {
+            continue;
+        }
         let rest = &block.stmts[i + 1..];
         let uses = local_uses(rest, &name);
         if uses.in_opaque_macro || uses.mentions != uses.drops {
@@ -177,13 +183,11 @@ pub fn discards_in_block(cx: &Cx, block: &Block) -> Vec<Discard> {
         } else {
             "handle dropped later without being awaited"
         };
-        out.extend(discards_of_call(
-            cx,
-            strip(&init.expr),
-            how,
-            dropped_at,
-            true,
-        ));
+        for d in &mut found {
+            d.how = how;
+            d.dropped_at = dropped_at;
+        }
+        out.extend(found);
     }
     out
 }
@@ -211,8 +215,8 @@ fn discards_of_call(
     dropped_at: Option<TextRange>,
     named: bool,
 ) -> Vec<Discard> {
-    let params = enclosing_params(cx);
     if let Some(spawn) = spawn_call(cx, e) {
+        let params = enclosing_params(cx);
         // A smol task kept in a named local runs until the end of its scope, on purpose.
         if named && spawn.kind == SpawnKind::CancelsOnDrop {
             return Vec::new();
@@ -277,6 +281,7 @@ fn discards_of_call(
             forwards_param: false,
         }];
     }
+    let params = enclosing_params(cx);
     args.iter()
         .enumerate()
         .filter(|(_, a)| looks_like_future(a))

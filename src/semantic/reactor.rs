@@ -79,11 +79,22 @@ const ENTERS: &[&str] = &[
 /// Whether code (its text) builds, enters or is handed a tokio runtime anywhere: what
 /// runs in it cannot be told to run outside one.
 pub fn enters_runtime(text: &str) -> bool {
-    // `rt.block_on(fut)`, not pollster's `fut.block_on()`.
-    let runtime_block_on = text
-        .match_indices(".block_on(")
-        .any(|(i, m)| !text[i + m.len()..].trim_start().starts_with(')'));
-    runtime_block_on || ENTERS.iter().any(|w| text.contains(w))
+    // One pass for every word (a sync fn body of every crate is asked).
+    static WORDS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
+    const BLOCK_ON: &str = ".block_on(";
+    let Some(words) =
+        WORDS.get_or_init(|| aho_corasick::AhoCorasick::new(ENTERS.iter().chain([&BLOCK_ON])).ok())
+    else {
+        return ENTERS.iter().any(|w| text.contains(w))
+            || text
+                .match_indices(BLOCK_ON)
+                .any(|(i, m)| !text[i + m.len()..].trim_start().starts_with(')'));
+    };
+    words.find_iter(text).any(|m| {
+        // `rt.block_on(fut)`, not pollster's `fut.block_on()`.
+        m.pattern().as_usize() < ENTERS.len() || !text[m.end()..].trim_start().starts_with(')')
+    })
 }
 
 /// Whether a fn is an entry point that runs with no tokio runtime: a sync `main`, or a

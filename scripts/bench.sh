@@ -31,7 +31,7 @@ for threads in 1 2; do
   for _ in $(seq "$runs"); do
     read -r w u m < <(timed target/release/examples/parse_floor --threads "$threads" "${dirs[@]}")
     fw=$(min "$w" "$fw"); fu=$(min "$u" "$fu"); [ "$m" -gt "$fm" ] && fm=$m
-    read -r w u m < <(timed target/release/asynclint check --threads "$threads" -q "${dirs[@]}")
+    read -r w u m < <(timed target/release/asynclint check --no-cache --threads "$threads" -q "${dirs[@]}")
     lw=$(min "$w" "$lw"); lu=$(min "$u" "$lu"); [ "$m" -gt "$lm" ] && lm=$m
   done
   printf '%-8s %-10s %8s %8s %12.0f %8s %10d\n' "$threads" floor "$fw" "$fu" "$(awk "BEGIN{print $lines/$fw}")" "1.00" "$((fm / 1024))"

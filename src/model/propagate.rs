@@ -96,36 +96,27 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
         }
     }
 
-    // Blocking: breadth first from the fns that block themselves, up through sync
-    // callers whose call runs when they run: each gets the shortest chain.
-    let mut queue: VecDeque<u32> = (0..n as u32)
-        .filter(|&i| out[i as usize].blocks.is_some())
-        .collect();
-    while let Some(f) = queue.pop_front() {
-        for &(g, s) in &callers[f as usize] {
-            let (gd, site) = (&fns[g as usize], &fns[g as usize].sites[s as usize]);
-            if gd.is_async || !site.sync || out[g as usize].blocks.is_some() {
-                continue;
+    // Blocking, and driving a future (a `block_on` one or more calls away): breadth
+    // first from the fns that do it themselves, up through sync callers whose call
+    // runs when they run: each gets the shortest chain.
+    let up_sync_calls = |out: &mut Vec<Summary>, fact: fn(&mut Summary) -> &mut Option<Via>| {
+        let mut queue: VecDeque<u32> = (0..n as u32)
+            .filter(|&i| fact(&mut out[i as usize]).is_some())
+            .collect();
+        while let Some(f) = queue.pop_front() {
+            for &(g, s) in &callers[f as usize] {
+                let (gd, site) = (&fns[g as usize], &fns[g as usize].sites[s as usize]);
+                let known = fact(&mut out[g as usize]);
+                if gd.is_async || !site.sync || known.is_some() {
+                    continue;
+                }
+                *known = Some(Via::Call(f));
+                queue.push_back(g);
             }
-            out[g as usize].blocks = Some(Via::Call(f));
-            queue.push_back(g);
         }
-    }
-
-    // The same for driving a future: a `block_on` one or more sync calls away.
-    let mut queue: VecDeque<u32> = (0..n as u32)
-        .filter(|&i| out[i as usize].drives.is_some())
-        .collect();
-    while let Some(f) = queue.pop_front() {
-        for &(g, s) in &callers[f as usize] {
-            let (gd, site) = (&fns[g as usize], &fns[g as usize].sites[s as usize]);
-            if gd.is_async || !site.sync || out[g as usize].drives.is_some() {
-                continue;
-            }
-            out[g as usize].drives = Some(Via::Call(f));
-            queue.push_back(g);
-        }
-    }
+    };
+    up_sync_calls(&mut out, |s| &mut s.blocks);
+    up_sync_calls(&mut out, |s| &mut s.drives);
 
     // Facts that flow up every edge of some kind, to a fixpoint.
     let flows_up = |out: &mut Vec<Summary>,

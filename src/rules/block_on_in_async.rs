@@ -4,7 +4,7 @@ use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::index::{Explain, IndexQuery, ModelQuery};
 use crate::semantic::runtime::words;
-use crate::semantic::tasks::{executor_of, Executor};
+use crate::semantic::tasks::{executor_of, is_single_future_executor, Executor};
 use crate::semantic::Cx;
 use syn::Expr;
 
@@ -18,17 +18,6 @@ static META: RuleMeta = RuleMeta {
     summary: "`block_on` (or a new runtime) inside async code deadlocks the executor or panics",
     doc: include_str!("../../rules/block-on-in-async.md"),
 };
-
-/// Free functions that block the calling thread until a future completes.
-const BLOCK_ON_FNS: &[&str] = &[
-    "futures::executor::block_on",
-    "futures_executor::block_on",
-    "futures_lite::future::block_on",
-    "async_std::task::block_on",
-    "pollster::block_on",
-    "smol::block_on",
-    "async_global_executor::block_on",
-];
 
 const RUNTIME_NEW: &str = "tokio::runtime::Runtime::new";
 
@@ -49,7 +38,7 @@ impl Rule for BlockOnInAsync {
                 let Some(path) = cx.call_path(expr) else {
                     return;
                 };
-                if BLOCK_ON_FNS.contains(&path.as_str()) {
+                if is_single_future_executor(&path) {
                     report_block_on(cx, expr);
                 } else if path != RUNTIME_NEW {
                     check_crate_call(cx, expr);

@@ -121,6 +121,7 @@ pub const SINGLE_FUTURE_EXECUTORS: &[&str] = &[
     "pollster::block_on",
     "smol::block_on",
     "async_io::block_on",
+    "async_global_executor::block_on",
     "extreme::run",
 ];
 

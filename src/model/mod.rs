@@ -218,9 +218,6 @@ impl Model {
                         .all(|&i| self.fns[i as usize].returns_result)
             }
             ModelQuery::Resolves(c) => self.resolve(c).is_some(),
-            ModelQuery::ReturnsFuture(c) => self.resolve(c).is_some_and(|i| {
-                self.fns[i].is_async || self.summaries[i].future != FutureKind::NotFuture
-            }),
             ModelQuery::ReturnsResultHandle(c) => self
                 .resolve(c)
                 .is_some_and(|i| self.fns[i].returns_result_handle),
@@ -392,6 +389,7 @@ mod tests {
             }),
             target,
             args,
+            awaited: false,
         }
     }
 
@@ -424,6 +422,14 @@ mod tests {
         let drives = |p: &str| m.holds(&ModelQuery::DrivesFuture(path(p, 0)));
         assert!(drives("wait") && drives("outer"));
         assert!(!drives("only_sleeps") && !drives("poll"));
+        // An awaited call names a fn that returns a future, never a sync fn.
+        let awaited = |p: &str| Callee {
+            awaited: true,
+            ..path(p, 0)
+        };
+        assert!(m.resolve(&path("only_sleeps", 0)).is_some());
+        assert!(m.resolve(&awaited("only_sleeps")).is_none());
+        assert!(m.resolve(&awaited("poll")).is_some());
         assert_eq!(
             chain_of(&m, "outer", 0),
             ["outer", "wait", "std::thread::sleep"]

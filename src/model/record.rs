@@ -504,7 +504,7 @@ impl Recorder {
                     .any(|t| t.start <= r.start && r.end <= t.end)
             });
         open.def.sites.push(Site {
-            callee,
+            callee: crate::semantic::callee::Callee { awaited, ..callee },
             sync,
             awaited,
             tail: here == open.tail,

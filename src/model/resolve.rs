@@ -1,7 +1,7 @@
 //! Resolving a call site to the one fn of its crate it names. A name with no
 //! candidate, or with two that the syntax cannot tell apart, resolves to nothing.
 
-use super::facts::FnDef;
+use super::facts::{FnDef, FutureShape};
 use crate::semantic::callee::{Callee, Target};
 use crate::semantic::calls::is_std_method_name;
 use rustc_hash::FxHashMap as HashMap;
@@ -52,6 +52,14 @@ impl Tables {
     }
 
     pub(super) fn resolve(&self, fns: &[FnDef], c: &Callee) -> Option<u32> {
+        let f = self.resolve_name(fns, c)?;
+        let def = &fns[f as usize];
+        let returns_future = def.is_async || def.future != FutureShape::NotFuture;
+        (!c.awaited || returns_future).then_some(f)
+    }
+
+    /// [`Tables::resolve`] by name, arity and receiver alone.
+    fn resolve_name(&self, fns: &[FnDef], c: &Callee) -> Option<u32> {
         let scope = &c.scope;
         // Methods of a type, taking `self` (`x.m(a)`) or called by path (`T::m(x, a)`,
         // `T::new(a)`).

@@ -164,24 +164,13 @@ fn check_crate_call(cx: &mut Cx, expr: &Expr) {
         "run it on the blocking pool, `{}(move || {call_text}).await`, or make it async and use the async equivalent of the blocking call inside",
         spawn_blocking_path(cx.file.runtime)
     ));
-    // A call that is awaited returns a future: a sync fn of the crate with the same
-    // name that returns none is another fn (a client's RPC method of that name).
-    let end = cx.range(expr).end;
-    let awaited = cx
-        .file
-        .text
-        .get(end..)
-        .is_some_and(|rest| rest.trim_start().starts_with(".await"));
-    let blocks = IndexQuery::Model(ModelQuery::Blocks(callee.clone()));
-    let query = if awaited {
-        IndexQuery::All(vec![
-            blocks,
-            IndexQuery::Model(ModelQuery::ReturnsFuture(callee)),
-        ])
-    } else {
-        blocks
-    };
-    cx.report_if_explained(query, d, explain_chain());
+    // An awaited call resolves only to a fn that returns a future (`Callee::awaited`):
+    // not to a sync fn of the crate that shares a client RPC's name.
+    cx.report_if_explained(
+        IndexQuery::Model(ModelQuery::Blocks(callee)),
+        d,
+        explain_chain(),
+    );
 }
 
 fn check_call(cx: &mut Cx, expr: &Expr, call: &ExprCall) {

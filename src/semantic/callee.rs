@@ -45,6 +45,10 @@ pub struct Callee {
     pub target: Target,
     /// Arguments, not counting a method call's receiver.
     pub args: usize,
+    /// The call is awaited: it names a fn that returns a future (an async fn, or one
+    /// returning `impl Future`), never a sync fn of the same name.
+    #[serde(default)]
+    pub awaited: bool,
 }
 
 impl Callee {
@@ -92,6 +96,7 @@ pub fn callee_of(names: &Names, scope: &Arc<Scope>, e: &Expr) -> Option<Callee> 
                 scope: scope.clone(),
                 target: Target::Path(segments),
                 args: c.args.len(),
+                awaited: false,
             })
         }
         Expr::MethodCall(m) => {
@@ -110,6 +115,7 @@ pub fn callee_of(names: &Names, scope: &Arc<Scope>, e: &Expr) -> Option<Callee> 
                 scope: scope.clone(),
                 target,
                 args: m.args.len(),
+                awaited: false,
             })
         }
         _ => None,

@@ -239,9 +239,6 @@ pub enum ModelQuery {
     /// runtime is entered: every caller in the crate is a thread of its own, a sync
     /// `main` or test without a runtime, or a sync fn that runs only there.
     OutsideRuntime { file: String, line: u32 },
-    /// The callee is an async fn or returns a future: a call that is awaited can be
-    /// one of its calls.
-    ReturnsFuture(Callee),
     /// The callee returns the handle of a task whose output is a `Result`.
     ReturnsResultHandle(Callee),
     /// The callee (a sync fn) drives a future to completion itself (`block_on`),

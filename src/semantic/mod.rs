@@ -363,6 +363,19 @@ impl<'a> Cx<'a> {
             self.scope,
             call,
         )
+        .map(|c| callee::Callee {
+            awaited: self.is_awaited(call),
+            ..c
+        })
+    }
+
+    /// Whether `e` is the operand of an `.await` (`e.await`, `e .await`).
+    pub fn is_awaited(&self, e: &Expr) -> bool {
+        let end = self.range(e).end;
+        self.file
+            .text
+            .get(end..)
+            .is_some_and(|rest| rest.trim_start().starts_with(".await"))
     }
 
     /// The origin of the local a method receiver names, if it is one.

@@ -146,16 +146,9 @@ fn end_first(first: &HeldLock) -> String {
 /// for it): the reentry is what the test makes happen.
 fn deadlock_is_the_subject(cx: &Cx) -> bool {
     cx.in_test_code()
-        && cx.enclosing_fn_text.is_some_and(|(head, _)| {
-            let head = cx.file.slice(head);
-            head.rfind("fn ").is_some_and(|at| {
-                let name = head[at + 3..]
-                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                    .next()
-                    .unwrap_or("");
-                name.contains("deadlock")
-            })
-        })
+        && cx
+            .enclosing_fn
+            .is_some_and(|f| f.key.name.contains("deadlock"))
 }
 
 /// Whether `place` is an `RwLock` this fn creates and no other thread or task can

@@ -75,10 +75,8 @@ fn check_crate_call(cx: &mut Cx, expr: &Expr) {
     let Some(callee) = cx.callee(expr) else {
         return;
     };
-    let written = match expr {
-        Expr::Call(c) => format!("{}(..)", cx.text(&*c.func)),
-        Expr::MethodCall(m) => format!(".{}(..)", m.method),
-        _ => return,
+    let Some(written) = cx.call_head(expr) else {
+        return;
     };
     let d = Diagnostic::new(
         META.name,

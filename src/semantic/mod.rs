@@ -369,6 +369,15 @@ impl<'a> Cx<'a> {
         })
     }
 
+    /// A call as messages name it, arguments elided: `load_config(..)`, `.refresh(..)`.
+    pub fn call_head(&self, call: &Expr) -> Option<String> {
+        match call {
+            Expr::Call(c) => Some(format!("{}(..)", self.text(&*c.func))),
+            Expr::MethodCall(m) => Some(format!(".{}(..)", m.method)),
+            _ => None,
+        }
+    }
+
     /// Whether `e` is the operand of an `.await` (`e.await`, `e .await`).
     pub fn is_awaited(&self, e: &Expr) -> bool {
         let end = self.range(e).end;

@@ -6,6 +6,7 @@ use crate::semantic::chain;
 use crate::semantic::handles::SpawnedHandles;
 use crate::semantic::macros::{parse_body, MacroBody};
 use crate::semantic::text::one_line;
+use crate::semantic::writes::{TRY_JOIN_ALL, TRY_JOIN_LIST};
 use crate::semantic::{Cx, Runtime};
 use crate::source::TextRange;
 use rustc_hash::FxHashSet as HashSet;
@@ -22,27 +23,6 @@ static META: RuleMeta = RuleMeta {
     summary: "a fail-fast join (`try_join_all`, `try_join!`) over spawned tasks returns at the first error and leaves the other tasks running detached",
     doc: include_str!("../../rules/fail-fast-detached-tasks.md"),
 };
-
-/// Fail-fast joins over a collection of futures.
-const TRY_JOIN_ALL: &[&str] = &[
-    "futures::future::try_join_all",
-    "futures_util::future::try_join_all",
-];
-
-/// Fail-fast joins over a fixed list of futures: macros, then fns.
-const TRY_JOIN_LIST: &[&str] = &[
-    "tokio::try_join",
-    "futures::try_join",
-    "futures_util::try_join",
-    "futures::future::try_join",
-    "futures::future::try_join3",
-    "futures::future::try_join4",
-    "futures::future::try_join5",
-    "futures_util::future::try_join",
-    "futures_util::future::try_join3",
-    "futures_util::future::try_join4",
-    "futures_util::future::try_join5",
-];
 
 /// Attributes of entry points whose runtime shuts down when they return, cancelling
 /// whatever is still running (test fns are test code, left alone as a whole).

@@ -9,7 +9,7 @@ use super::chain::{self, strip};
 use super::detach::{output_of, panic_path, Output, PanicKind};
 use super::handles::SpawnedHandles;
 use super::macros::{parse_body, MacroBody};
-use super::tasks::{async_block_of, spawn_call, SpawnKind};
+use super::tasks::{async_block_of, discards, spawn_call, SpawnKind};
 use super::Cx;
 use crate::source::TextRange;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -401,15 +401,5 @@ fn block_tail(e: &Expr) -> &Expr {
             _ => e,
         },
         _ => e,
-    }
-}
-
-/// `_` or `_name`: a binding that says its value is not wanted.
-fn discards(pat: &Pat) -> bool {
-    match pat {
-        Pat::Wild(_) => true,
-        Pat::Ident(p) => p.ident.to_string().starts_with('_'),
-        Pat::Type(t) => discards(&t.pat),
-        _ => false,
     }
 }

@@ -194,7 +194,8 @@ pub fn discarded_handle(stmt: &Stmt) -> Option<(&Expr, bool)> {
     })
 }
 
-fn discards(pat: &Pat) -> bool {
+/// `_` or `_name`: a binding that says its value is not wanted.
+pub(crate) fn discards(pat: &Pat) -> bool {
     match pat {
         Pat::Wild(_) => true,
         Pat::Ident(p) => p.ident.to_string().starts_with('_'),

@@ -43,6 +43,10 @@ pub struct LineIndex {
     /// For a text that is not ASCII: `chars[k]` is the number of characters that
     /// start before byte `k * CHUNK`.
     chars: Vec<u32>,
+    /// For a text that is not ASCII: how many bytes at the start of each line are
+    /// ASCII. A column within them is a byte offset from the line's start, which
+    /// spares most lookups the character count.
+    ascii_prefix: Vec<u32>,
     /// A byte-order mark at the start is no column of the first line.
     bom: bool,
 }
@@ -62,7 +66,22 @@ impl LineIndex {
         line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         let ascii = text.is_ascii();
         let mut chars = Vec::new();
+        let mut ascii_prefix = Vec::new();
         if !ascii {
+            let bytes = text.as_bytes();
+            ascii_prefix.reserve(line_starts.len());
+            for (i, &start) in line_starts.iter().enumerate() {
+                let end = line_starts.get(i + 1).copied().unwrap_or(bytes.len());
+                let line = &bytes[start..end];
+                let n = if line.is_ascii() {
+                    line.len()
+                } else {
+                    line.iter()
+                        .position(|b| !b.is_ascii())
+                        .unwrap_or(line.len())
+                };
+                ascii_prefix.push(u32::try_from(n).unwrap_or(u32::MAX));
+            }
             chars.reserve(text.len() / CHUNK + 1);
             let mut n = 0u32;
             for chunk in text.as_bytes().chunks(CHUNK) {
@@ -75,6 +94,7 @@ impl LineIndex {
             line_starts,
             ascii,
             chars,
+            ascii_prefix,
             bom: text.starts_with('\u{feff}'),
         }
     }
@@ -130,6 +150,13 @@ impl LineIndex {
             .unwrap_or(text.len());
         if self.ascii {
             return (start + lc.column).min(end);
+        }
+        if self
+            .ascii_prefix
+            .get(line)
+            .is_some_and(|&n| lc.column <= n as usize)
+        {
+            return start + lc.column;
         }
         let first = self.chars_before(text, start);
         self.offset_of_char(text, first + lc.column)

@@ -230,8 +230,8 @@ impl<'a> Walker<'a> {
         let body_range = self.file.range(body.brace_token.span.join());
         let head_start = attrs
             .first()
-            .map(|a| self.file.range(a.pound_token.span).start)
-            .unwrap_or_else(|| self.file.range(sig.fn_token.span).start)
+            .map(|a| self.file.start_of(a.pound_token.span))
+            .unwrap_or_else(|| self.file.start_of(sig.fn_token.span))
             .min(body_range.start);
         self.fn_texts
             .push((TextRange::new(head_start, body_range.start), body_range));

@@ -208,7 +208,7 @@ fn check_call(cx: &mut Cx, expr: &Expr, call: &ExprCall) {
         call.paren_token.span.close(),
     );
     let callee_range = cx.range(&callee.path);
-    let call_end = cx.file.range(call.paren_token.span.close()).end;
+    let call_end = cx.file.end_of(call.paren_token.span.close());
 
     let mut d = diagnostic(cx, expr, &written, entry.waits);
     match entry.instead {
@@ -322,7 +322,7 @@ fn spawn_blocking_help(cx: &Cx, written: &str, args: &str) -> String {
 
 /// The source text of a call's arguments, shortened when long or multi-line.
 fn args_text(cx: &Cx, open: proc_macro2::Span, close: proc_macro2::Span) -> String {
-    let range = TextRange::new(cx.file.range(open).end, cx.file.range(close).start);
+    let range = TextRange::new(cx.file.end_of(open), cx.file.start_of(close));
     let text = cx.file.slice(range).trim();
     if text.len() > 40 || text.contains('\n') {
         "..".to_string()

@@ -150,7 +150,7 @@ impl<'ast> Visit<'ast> for Scan<'_, '_> {
                     .is_some_and(|p| TRY_JOIN_LIST.contains(&p.as_str()));
                 if is_try_join {
                     let start = self.cx.range(&m.path).start;
-                    let end = self.cx.file.range(m.delimiter.span().close()).end;
+                    let end = self.cx.file.end_of(m.delimiter.span().close());
                     let joiner = format!("{}!", self.cx.text(&m.path));
                     let futures: Option<Vec<_>> = exprs
                         .iter()

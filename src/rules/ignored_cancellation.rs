@@ -173,7 +173,7 @@ impl Rule for IgnoredCancellation {
             Expr::MethodCall(m) => {
                 let start = cx.range(&*m.receiver).start;
                 (
-                    TextRange::new(start, cx.file.range(m.method.span()).end),
+                    TextRange::new(start, cx.file.end_of(m.method.span())),
                     m.args.first(),
                 )
             }
@@ -238,8 +238,8 @@ fn token_params(cx: &Cx, f: &FnNode) -> Vec<TokenParam> {
         };
         let last = ty.rsplit("::").next().unwrap_or("");
         if TOKEN_TYPES.contains(&last) {
-            let start = cx.file.range(pi.ident.span()).start;
-            let end = cx.file.range(pt.ty.span()).end;
+            let start = cx.file.start_of(pi.ident.span());
+            let end = cx.file.end_of(pt.ty.span());
             out.push(TokenParam {
                 name,
                 range: TextRange::new(start, end),

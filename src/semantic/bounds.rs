@@ -575,7 +575,7 @@ impl Walk<'_, '_> {
     /// From the start of a chain's root to the end of method `m`.
     fn method_range(&self, root: &Expr, m: &ExprMethodCall) -> TextRange {
         let start = self.cx.range(root).start;
-        TextRange::new(start, self.cx.file.range(m.paren_token.span.close()).end)
+        TextRange::new(start, self.cx.file.end_of(m.paren_token.span.close()))
     }
 
     fn method_text(&self, root: &Expr, m: &ExprMethodCall) -> String {

@@ -145,7 +145,7 @@ pub fn drain_loop<'a>(cx: &Cx, stmts: &'a [Stmt], rx: &str) -> Option<DrainLoop<
                     if let Expr::Let(l) = strip(&w.cond) {
                         if let Some(receive) = receive_call(self.cx, &l.expr, self.rx) {
                             if unwraps(&l.pat) {
-                                let start = self.cx.file.range(w.while_token.span).start;
+                                let start = self.cx.file.start_of(w.while_token.span);
                                 let end = expr_range(self.cx.file, &l.expr).end;
                                 self.found = Some(DrainLoop {
                                     header: TextRange::new(start, end),
@@ -159,7 +159,7 @@ pub fn drain_loop<'a>(cx: &Cx, stmts: &'a [Stmt], rx: &str) -> Option<DrainLoop<
                     visit::visit_expr(self, e)
                 }
                 Expr::ForLoop(f) if iterates(&f.expr, self.rx) => {
-                    let start = self.cx.file.range(f.for_token.span).start;
+                    let start = self.cx.file.start_of(f.for_token.span);
                     let end = expr_range(self.cx.file, &f.expr).end;
                     self.found = Some(DrainLoop {
                         header: TextRange::new(start, end),

@@ -554,7 +554,7 @@ impl<'ast> Visit<'ast> for Panics<'_, '_> {
                 let poison = matches!(strip(&m.receiver), Expr::MethodCall(l)
                     if l.args.is_empty() && matches!(l.method.to_string().as_str(), "lock" | "read" | "write"));
                 if self.unwrap.is_none() && !poison {
-                    let start = self.cx.file.range(m.method.span()).start;
+                    let start = self.cx.file.start_of(m.method.span());
                     let end = self.cx.range(e).end;
                     self.unwrap = Some((TextRange::new(start, end), PanicKind::Unwrap));
                 }
@@ -573,7 +573,7 @@ impl<'ast> Visit<'ast> for Panics<'_, '_> {
         let name = last.ident.to_string();
         if name == "panic" || name.starts_with("assert") || name.starts_with("debug_assert") {
             let start = self.cx.range(&m.path).start;
-            let end = self.cx.file.range(m.delimiter.span().close()).end;
+            let end = self.cx.file.end_of(m.delimiter.span().close());
             self.check = Some((TextRange::new(start, end), PanicKind::Check));
         }
     }

@@ -234,11 +234,26 @@ impl<'t> FileInfo<'t> {
         self.lines.range_of(self.text, span)
     }
 
+    /// Where `span` starts: [`FileInfo::range`]'s start, without finding its end.
+    pub fn start_of(&self, span: proc_macro2::Span) -> usize {
+        self.lines.offset_of(self.text, span.start())
+    }
+
+    /// Where `span` ends: [`FileInfo::range`]'s end, without finding its start.
+    pub fn end_of(&self, span: proc_macro2::Span) -> usize {
+        self.lines.offset_of(self.text, span.end())
+    }
+
     /// Whether the text of `block` mentions any of `needles`, or the file imports
     /// a name containing one under another name: a pre-check before a sub-walk that
     /// can only find something where one of them is named.
     pub fn block_mentions(&self, block: &syn::Block, needles: &[&str]) -> bool {
-        let text = self.slice(self.range(block.brace_token.span.join()));
+        // Most rules ask of the same fn body in turn: its range is found once.
+        struct BodyRange(TextRange);
+        let range = macros::per_body(block, || {
+            BodyRange(self.range(block.brace_token.span.join()))
+        });
+        let text = self.slice(range.0);
         needles
             .iter()
             .any(|n| text.contains(n) || self.uses.renames(n))
@@ -490,21 +505,25 @@ impl NodeRange for Expr {
 
 impl NodeRange for syn::Path {
     fn text_range(&self, file: &FileInfo) -> TextRange {
-        let start = match (&self.leading_colon, self.segments.first()) {
-            (Some(c), _) => file.range(c.spans[0]).start,
-            (None, Some(s)) => file.range(s.ident.span()).start,
-            (None, None) => 0,
-        };
-        let end = self
-            .segments
-            .last()
-            .map(|s| match &s.arguments {
-                syn::PathArguments::None => file.range(s.ident.span()).end,
-                _ => file.range(s.arguments.span()).end,
-            })
-            .unwrap_or(start);
-        TextRange::new(start, end)
+        let start = path_start(self, file);
+        TextRange::new(start, path_end(self, file).unwrap_or(start))
     }
+}
+
+fn path_start(path: &syn::Path, file: &FileInfo) -> usize {
+    match (&path.leading_colon, path.segments.first()) {
+        (Some(c), _) => file.start_of(c.spans[0]),
+        (None, Some(s)) => file.start_of(s.ident.span()),
+        (None, None) => 0,
+    }
+}
+
+/// `None` for a path with no segments.
+fn path_end(path: &syn::Path, file: &FileInfo) -> Option<usize> {
+    path.segments.last().map(|s| match &s.arguments {
+        syn::PathArguments::None => file.end_of(s.ident.span()),
+        _ => file.end_of(s.arguments.span()),
+    })
 }
 
 impl NodeRange for TextRange {
@@ -525,52 +544,52 @@ fn expr_start(expr: &Expr, file: &FileInfo) -> usize {
         Expr::Await(a) => expr_start(&a.base, file),
         Expr::Try(t) => expr_start(&t.expr, file),
         Expr::Field(f) => expr_start(&f.base, file),
-        Expr::Path(p) if p.qself.is_none() => p.path.text_range(file).start,
-        Expr::Lit(l) if l.attrs.is_empty() => file.range(l.lit.span()).start,
-        Expr::Macro(m) if m.attrs.is_empty() => m.mac.path.text_range(file).start,
-        Expr::Reference(r) if r.attrs.is_empty() => file.range(r.and_token.span).start,
+        Expr::Path(p) if p.qself.is_none() => path_start(&p.path, file),
+        Expr::Lit(l) if l.attrs.is_empty() => file.start_of(l.lit.span()),
+        Expr::Macro(m) if m.attrs.is_empty() => path_start(&m.mac.path, file),
+        Expr::Reference(r) if r.attrs.is_empty() => file.start_of(r.and_token.span),
         Expr::Binary(b) if b.attrs.is_empty() => expr_start(&b.left, file),
         Expr::Index(i) if i.attrs.is_empty() => expr_start(&i.expr, file),
-        Expr::Paren(p) if p.attrs.is_empty() => file.range(p.paren_token.span.open()).start,
-        Expr::Tuple(t) if t.attrs.is_empty() => file.range(t.paren_token.span.open()).start,
-        Expr::Array(a) if a.attrs.is_empty() => file.range(a.bracket_token.span.open()).start,
-        Expr::Struct(s) if s.attrs.is_empty() && s.qself.is_none() => s.path.text_range(file).start,
+        Expr::Paren(p) if p.attrs.is_empty() => file.start_of(p.paren_token.span.open()),
+        Expr::Tuple(t) if t.attrs.is_empty() => file.start_of(t.paren_token.span.open()),
+        Expr::Array(a) if a.attrs.is_empty() => file.start_of(a.bracket_token.span.open()),
+        Expr::Struct(s) if s.attrs.is_empty() && s.qself.is_none() => path_start(&s.path, file),
         Expr::Block(b) if b.attrs.is_empty() && b.label.is_none() => {
-            file.range(b.block.brace_token.span.open()).start
+            file.start_of(b.block.brace_token.span.open())
         }
-        Expr::If(i) if i.attrs.is_empty() => file.range(i.if_token.span).start,
-        Expr::Match(m) if m.attrs.is_empty() => file.range(m.match_token.span).start,
-        _ => file.range(expr.span()).start,
+        Expr::If(i) if i.attrs.is_empty() => file.start_of(i.if_token.span),
+        Expr::Match(m) if m.attrs.is_empty() => file.start_of(m.match_token.span),
+        _ => file.start_of(expr.span()),
     }
 }
 
 fn expr_end(expr: &Expr, file: &FileInfo) -> usize {
     match expr {
-        Expr::Call(c) => file.range(c.paren_token.span.close()).end,
-        Expr::MethodCall(m) => file.range(m.paren_token.span.close()).end,
-        Expr::Await(a) => file.range(a.await_token.span).end,
-        Expr::Try(t) => file.range(t.question_token.spans[0]).end,
-        Expr::Field(f) => file.range(f.member.span()).end,
+        Expr::Call(c) => file.end_of(c.paren_token.span.close()),
+        Expr::MethodCall(m) => file.end_of(m.paren_token.span.close()),
+        Expr::Await(a) => file.end_of(a.await_token.span),
+        Expr::Try(t) => file.end_of(t.question_token.spans[0]),
+        Expr::Field(f) => file.end_of(f.member.span()),
         Expr::Path(p) if p.qself.is_none() => p.path.text_range(file).end,
-        Expr::Lit(l) => file.range(l.lit.span()).end,
-        Expr::Macro(m) => file.range(m.mac.delimiter.span().close()).end,
+        Expr::Lit(l) => file.end_of(l.lit.span()),
+        Expr::Macro(m) => file.end_of(m.mac.delimiter.span().close()),
         Expr::Reference(r) => expr_end(&r.expr, file),
         Expr::Unary(u) => expr_end(&u.expr, file),
         Expr::Binary(b) => expr_end(&b.right, file),
-        Expr::Index(i) => file.range(i.bracket_token.span.close()).end,
-        Expr::Paren(p) => file.range(p.paren_token.span.close()).end,
-        Expr::Tuple(t) => file.range(t.paren_token.span.close()).end,
-        Expr::Array(a) => file.range(a.bracket_token.span.close()).end,
-        Expr::Struct(s) => file.range(s.brace_token.span.close()).end,
-        Expr::Block(b) => file.range(b.block.brace_token.span.close()).end,
+        Expr::Index(i) => file.end_of(i.bracket_token.span.close()),
+        Expr::Paren(p) => file.end_of(p.paren_token.span.close()),
+        Expr::Tuple(t) => file.end_of(t.paren_token.span.close()),
+        Expr::Array(a) => file.end_of(a.bracket_token.span.close()),
+        Expr::Struct(s) => file.end_of(s.brace_token.span.close()),
+        Expr::Block(b) => file.end_of(b.block.brace_token.span.close()),
         Expr::If(i) => match &i.else_branch {
             Some((_, e)) => expr_end(e, file),
-            None => file.range(i.then_branch.brace_token.span.close()).end,
+            None => file.end_of(i.then_branch.brace_token.span.close()),
         },
-        Expr::Match(m) => file.range(m.brace_token.span.close()).end,
-        Expr::Async(a) => file.range(a.block.brace_token.span.close()).end,
+        Expr::Match(m) => file.end_of(m.brace_token.span.close()),
+        Expr::Async(a) => file.end_of(a.block.brace_token.span.close()),
         Expr::Closure(c) => expr_end(&c.body, file),
-        _ => file.range(expr.span()).end,
+        _ => file.end_of(expr.span()),
     }
 }
 

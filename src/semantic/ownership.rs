@@ -36,7 +36,7 @@ pub fn still_owned(file: &FileInfo, stmts: &[Stmt], name: &str, until: usize) ->
         out: Borrows::default(),
     };
     for stmt in stmts {
-        if o.moved || o.file.range(stmt_start(stmt)).start >= until {
+        if o.moved || o.file.start_of(stmt_start(stmt)) >= until {
             break;
         }
         o.visit_stmt(stmt);
@@ -188,10 +188,10 @@ pub fn mentioned_after(file: &FileInfo, body: &syn::Block, name: &str, at: usize
     }
     impl<'ast> Visit<'ast> for M<'_, '_> {
         fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
-            self.found |= i == self.name && self.file.range(i.span()).start >= self.at;
+            self.found |= i == self.name && self.file.start_of(i.span()) >= self.at;
         }
         fn visit_macro(&mut self, m: &'ast syn::Macro) {
-            let after = self.file.range(m.delimiter.span().open()).start >= self.at;
+            let after = self.file.start_of(m.delimiter.span().open()) >= self.at;
             self.found |= after && super::futures::mentions_ident(m.tokens.clone(), self.name);
             visit::visit_macro(self, m);
         }

@@ -135,7 +135,7 @@ impl Scan<'_, '_> {
         let final_check = match (panic, async_block_of(future)) {
             (Some((at, PanicKind::Check)), Some(block)) => own_awaits(block)
                 .iter()
-                .all(|a| self.cx.file.range(a.await_token.span).end <= at.start),
+                .all(|a| self.cx.file.end_of(a.await_token.span) <= at.start),
             (Some((_, PanicKind::Check)), None) => true,
             _ => false,
         };
@@ -303,7 +303,7 @@ impl<'ast> Visit<'ast> for Scan<'_, '_> {
             // `tokio::join!(a, b);`
             Stmt::Macro(m) if m.semi_token.is_some() => {
                 let start = self.cx.range(&m.mac.path).start;
-                let end = self.cx.file.range(m.mac.delimiter.span().close()).end;
+                let end = self.cx.file.end_of(m.mac.delimiter.span().close());
                 self.joined(&m.mac, TextRange::new(start, end));
             }
             _ => {}

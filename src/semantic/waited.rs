@@ -274,7 +274,7 @@ impl<'ast> Visit<'ast> for Scan<'_, '_> {
                     .flat_map(|b| b.future.iter())
                     .for_each(|e| self.visit_expr(e));
                 let start = self.cx.range(&m.path).start;
-                let end = self.cx.file.range(m.delimiter.span().close()).end;
+                let end = self.cx.file.end_of(m.delimiter.span().close());
                 self.select(TextRange::new(start, end), branches);
                 branches.iter().for_each(|b| self.visit_expr(&b.handler));
             }

@@ -54,7 +54,7 @@ struct Collector<'f> {
 
 impl Collector<'_> {
     fn end_of(&self, span: proc_macro2::Span) -> usize {
-        self.file.range(span).end
+        self.file.end_of(span)
     }
 
     /// The lock `e` takes a guard of, its kind, and whether it is an async lock.
@@ -491,7 +491,7 @@ pub(crate) fn release_point(
                 && self.depth == 0
                 && simple_binding(&l.pat).as_deref() == Some(self.name)
             {
-                self.found = Some((self.file.range(l.let_token.span).start, None));
+                self.found = Some((self.file.start_of(l.let_token.span), None));
             }
         }
         fn visit_item(&mut self, _: &'ast syn::Item) {}
@@ -513,10 +513,10 @@ pub(crate) fn release_point(
 
 pub(crate) fn stmt_end(file: &FileInfo, stmt: &Stmt) -> usize {
     match stmt {
-        Stmt::Local(l) => file.range(l.semi_token.span).end,
-        Stmt::Expr(e, Some(semi)) => file.range(semi.span).end.max(expr_range(file, e).end),
+        Stmt::Local(l) => file.end_of(l.semi_token.span),
+        Stmt::Expr(e, Some(semi)) => file.end_of(semi.span).max(expr_range(file, e).end),
         Stmt::Expr(e, None) => expr_range(file, e).end,
-        Stmt::Macro(m) => file.range(syn::spanned::Spanned::span(&m.mac)).end,
+        Stmt::Macro(m) => file.end_of(syn::spanned::Spanned::span(&m.mac)),
         Stmt::Item(_) => 0,
     }
 }

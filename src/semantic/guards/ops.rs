@@ -130,13 +130,13 @@ pub fn async_critical_sections(file: &FileInfo, body: &Block) -> Vec<TextRange> 
     }
     impl<'ast> Visit<'ast> for V<'_> {
         fn visit_block(&mut self, b: &'ast Block) {
-            let block_end = self.file.range(b.brace_token.span.close()).end;
+            let block_end = self.file.end_of(b.brace_token.span.close());
             for (i, stmt) in b.stmts.iter().enumerate() {
                 if let Stmt::Local(local) = stmt {
                     let name = simple_binding(&local.pat);
                     let init = local.init.as_ref().map(|init| &*init.expr);
                     if let (Some(name), Some(_)) = (name, init.filter(|e| is_async_lock(e))) {
-                        let start = self.file.range(local.semi_token.span).end;
+                        let start = self.file.end_of(local.semi_token.span);
                         let (until, _) =
                             release_point(self.file, &b.stmts[i + 1..], &name, block_end);
                         self.out.push(TextRange::new(start, until));

@@ -127,7 +127,7 @@ pub fn rebound_between(file: &FileInfo, body: &Block, name: &str, from: usize, t
     }
     impl<'ast> Visit<'ast> for B<'_> {
         fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
-            let at = self.file.range(p.ident.span()).start;
+            let at = self.file.start_of(p.ident.span());
             if p.ident == self.name && self.range.0 <= at && at < self.range.1 {
                 self.found = true;
             }

@@ -11,7 +11,7 @@ use crate::semantic::clients::{construction, remote_use, ClientKind};
 use crate::semantic::guards::guard_call;
 use crate::semantic::index::returns_future;
 use crate::semantic::reactor::{
-    enters_runtime, exported, needs_tokio, runtime_free_entry, thread_closures,
+    enters_runtime, exported, needs_tokio, plain_entry, thread_closures,
 };
 use crate::semantic::scope::{Context, Frame, Scopes};
 use crate::semantic::tasks::spawn_fn_kind;
@@ -214,7 +214,7 @@ impl Recorder {
         let line = at
             .file
             .lines
-            .position(at.file.text, at.file.range(sig.ident.span()).start)
+            .position(at.file.text, at.file.start_of(sig.ident.span()))
             .line;
         let body_text = at.file.slice(at.file.range(body.brace_token.span.join()));
         // Threads are started by a `spawn`; only a sync fn can run outside a runtime.
@@ -256,7 +256,7 @@ impl Recorder {
             tail,
             depth: at.context.frames().len() + 1,
             awaits: Vec::new(),
-            entry_outside: !is_async && !enters && runtime_free_entry(attrs, sig, body_text),
+            entry_outside: !is_async && !enters && plain_entry(attrs, sig),
             threads,
         });
     }
@@ -277,7 +277,7 @@ impl Recorder {
         let line = at
             .file
             .lines
-            .position(at.file.text, at.file.range(sig.ident.span()).start)
+            .position(at.file.text, at.file.start_of(sig.ident.span()))
             .line;
         self.fns.push(FnDef {
             scope: at.scope.clone(),
@@ -524,7 +524,7 @@ impl Recorder {
                 .lines
                 .position(
                     at.file.text,
-                    at.file.range(syn::spanned::Spanned::span(e)).start,
+                    at.file.start_of(syn::spanned::Spanned::span(e)),
                 )
                 .line as u32,
         };

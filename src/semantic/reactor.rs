@@ -100,7 +100,13 @@ pub fn enters_runtime(text: &str) -> bool {
 /// Whether a fn is an entry point that runs with no tokio runtime: a sync `main`, or a
 /// sync `#[test]`, whose text builds or enters none (`text` is the whole fn).
 pub fn runtime_free_entry(attrs: &[syn::Attribute], sig: &syn::Signature, text: &str) -> bool {
-    if sig.asyncness.is_some() || enters_runtime(text) {
+    sig.asyncness.is_none() && plain_entry(attrs, sig) && !enters_runtime(text)
+}
+
+/// Whether a fn is a sync `main` or a sync `#[test]` by its signature and attributes:
+/// [`runtime_free_entry`] for a caller that already knows the fn enters no runtime.
+pub fn plain_entry(attrs: &[syn::Attribute], sig: &syn::Signature) -> bool {
+    if sig.asyncness.is_some() {
         return false;
     }
     let is_main = sig.ident == "main" && sig.inputs.is_empty();
@@ -132,7 +138,7 @@ pub fn exported(file: &FileInfo, sig: &syn::Signature) -> bool {
     .into_iter()
     .flatten()
     .chain([sig.fn_token.span])
-    .map(|s| file.range(s).start)
+    .map(|s| file.start_of(s))
     .min()
     .unwrap_or(0);
     let before = file.text.get(..start).unwrap_or("").trim_end();

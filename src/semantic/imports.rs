@@ -212,13 +212,39 @@ impl UseMap {
 
     /// The full path a syn path refers to, or `None` when the file does not say.
     pub fn resolve(&self, path: &syn::Path) -> Option<String> {
+        use std::fmt::Write;
         let mut segs = path.segments.iter().map(|s| &s.ident);
         let first = segs.next()?.to_string();
-        let rest: Vec<String> = segs.map(|i| i.to_string()).collect();
-        if path.leading_colon.is_some() {
-            return Some(join_with(&first, &rest));
+        let has_rest = path.segments.len() > 1;
+        // The head the rest of the segments are appended to (as `resolve_parts` does,
+        // without a string per segment).
+        let mut out = if path.leading_colon.is_some() {
+            first
+        } else {
+            match self.names.get(first.as_str()) {
+                Some(Entry::Path(p)) => p.clone(),
+                Some(Entry::Ambiguous) => return None,
+                None => {
+                    if matches!(first.as_str(), "crate" | "self" | "super" | "Self")
+                        || self.is_local(&first)
+                    {
+                        return None;
+                    }
+                    let prelude = PRELUDE.iter().find(|(n, _)| *n == first);
+                    match prelude {
+                        Some((_, p)) => (*p).to_string(),
+                        // A bare name: only the prelude is known.
+                        None if !has_rest => return None,
+                        // `tokio::spawn`: a path that starts with a crate name.
+                        None => first,
+                    }
+                }
+            }
+        };
+        for ident in segs {
+            let _ = write!(out, "::{ident}");
         }
-        self.resolve_parts(&first, &rest)
+        Some(out)
     }
 
     /// Resolves a path given as its first segment and the rest.

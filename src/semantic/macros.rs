@@ -200,6 +200,7 @@ fn parse_expr_list(tokens: TokenStream) -> Vec<Expr> {
                 Some(e) => e,
                 None => syn::parse2::<Expr>(piece.drain(..).collect()).ok(),
             },
+            _ if cannot_be_expr(piece) => None,
             _ => syn::parse2::<Expr>(piece.drain(..).collect()).ok(),
         };
         piece.clear();
@@ -221,6 +222,24 @@ fn parse_expr_list(tokens: TokenStream) -> Vec<Expr> {
     }
     flush(&mut piece);
     out
+}
+
+/// Pieces the parser would reject, told from their first tokens (a parse that fails
+/// costs more than one that succeeds): tracing's `target: ".."` and `parent: x`, and
+/// its `?x` / `%x` / `name = ?x` sigils (neither `?` nor `%` starts an operand, and an
+/// `=` ends none).
+fn cannot_be_expr(piece: &[TokenTree]) -> bool {
+    use proc_macro2::Spacing;
+    let lone = |t: &TokenTree, c: char| matches!(t, TokenTree::Punct(p) if p.as_char() == c && p.spacing() == Spacing::Alone);
+    if let [TokenTree::Ident(_), colon, ..] = piece {
+        if lone(colon, ':') {
+            return true;
+        }
+    }
+    piece.iter().enumerate().any(|(i, t)| {
+        matches!(t, TokenTree::Punct(p) if matches!(p.as_char(), '?' | '%'))
+            && (i == 0 || lone(&piece[i - 1], '='))
+    })
 }
 
 /// Words that are not plain paths as an expression (`true`, `return`, `_`, ...) or
@@ -439,6 +458,33 @@ mod tests {
         };
         assert_eq!(b.len(), 3);
         assert!(b[0].future.is_some() && b[1].guard.is_some() && b[2].future.is_none());
+    }
+
+    #[test]
+    fn pieces_told_unparsable_do_not_parse() {
+        let cases = [
+            ("target: \"x\"", true),
+            ("parent: ::tracing::Span::current()", true),
+            ("?id", true),
+            ("%name", true),
+            ("name = ?id", true),
+            ("name = %self.x", true),
+            ("a % b", false),
+            ("x?", false),
+            ("a = b?", false),
+            ("a == b", false),
+            ("'a: loop { break 'a; }", false),
+            ("x % (y % z)", false),
+            ("cond && f()?", false),
+        ];
+        for (src, told) in cases {
+            let tokens: Vec<TokenTree> = src.parse::<TokenStream>().unwrap().into_iter().collect();
+            assert_eq!(cannot_be_expr(&tokens), told, "{src}");
+            if told {
+                let stream: TokenStream = tokens.into_iter().collect();
+                assert!(syn::parse2::<Expr>(stream).is_err(), "{src} parses");
+            }
+        }
     }
 
     #[test]

@@ -311,7 +311,10 @@ impl Recorder {
 
     /// Leaving the fn entered last.
     pub fn close_fn(&mut self) {
-        if let Some(open) = self.open.pop() {
+        if let Some(mut open) = self.open.pop() {
+            // Kept until every file is read: no room beyond what it holds.
+            open.def.sites.shrink_to_fit();
+            open.def.local.awaits.shrink_to_fit();
             self.fns.push(open.def);
         }
     }

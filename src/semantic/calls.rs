@@ -193,10 +193,28 @@ pub const WRITE_LIKE_WORDS: &[&str] = &[
     "returning",
 ];
 
-/// Whether a snake_case name contains a write-like word.
+/// Write words that are also nouns: right after a leading read verb they name what is
+/// read (`get_post`, `fetch_commit`, `load_store`), not a second action.
+const NOUN_LIKE_WRITES: &[&str] = &[
+    "post", "store", "cache", "mark", "set", "lock", "values", "follow", "claim", "commit",
+    "patch", "update", "sync", "start", "stop", "init", "export", "import", "push",
+];
+
+/// Whether a snake_case name contains a write-like word (not counting a noun-like one
+/// that is the object of a leading read verb).
 pub fn mentions_write(name: &str) -> bool {
-    name.split('_')
-        .any(|w| WRITE_LIKE_WORDS.contains(&w.to_ascii_lowercase().as_str()))
+    let mut words = name.split('_').map(str::to_ascii_lowercase);
+    let Some(first) = words.next() else {
+        return false;
+    };
+    if WRITE_LIKE_WORDS.contains(&first.as_str()) {
+        return true;
+    }
+    let read_first = READ_LIKE_VERBS.contains(&first.as_str());
+    words.enumerate().any(|(i, w)| {
+        WRITE_LIKE_WORDS.contains(&w.as_str())
+            && !(read_first && i == 0 && NOUN_LIKE_WRITES.contains(&w.as_str()))
+    })
 }
 
 /// SQL keywords of statements that change data or schema.
@@ -631,6 +649,10 @@ mod tests {
         assert!(!is_read_like("save_user", READ_LIKE_VERBS));
         assert!(mentions_write("get_or_create_user") && mentions_write("fetch_and_import"));
         assert!(!mentions_write("get_user_settings") && !mentions_write("list_posts"));
+        // A noun after the read verb is what is read; after a conjunction, a verb.
+        assert!(!mentions_write("get_post") && !mentions_write("fetch_commit_info"));
+        assert!(mentions_write("get_and_store") && mentions_write("load_or_set"));
+        assert!(mentions_write("post") && mentions_write("store_post"));
         assert!(sql_writes("UPDATE users SET name = $1 WHERE id = $2"));
         assert!(sql_writes("insert into t (a) values ($1) returning id"));
         assert!(!sql_writes(

@@ -412,7 +412,7 @@ fn tail_output(cx: &Cx, tail: &Expr) -> Output {
         Expr::Await(a) => strip(&a.base),
         t => t,
     };
-    if is_ok_or_err(tail) {
+    if is_ok_or_err(tail) || returns_io_result(cx, tail) {
         return Output::Result;
     }
     match tail {
@@ -422,6 +422,21 @@ fn tail_output(cx: &Cx, tail: &Expr) -> Output {
         },
         _ => Output::Other,
     }
+}
+
+/// A call of the file system API (`std::fs::remove_file(p)`, `tokio::fs::write(..)`):
+/// every fn there returns an `io::Result`.
+fn returns_io_result(cx: &Cx, call: &Expr) -> bool {
+    let Expr::Call(_) = call else {
+        return false;
+    };
+    chain::call_path(call)
+        .and_then(|p| cx.file.uses.resolve(p))
+        .is_some_and(|p| {
+            ["std::fs::", "tokio::fs::", "async_std::fs::"]
+                .iter()
+                .any(|m| p.starts_with(m))
+        })
 }
 
 fn is_ok_or_err(e: &Expr) -> bool {

@@ -28,7 +28,11 @@ pub fn type_path(ty: &Type, uses: &UseMap) -> Option<String> {
                     }
                 }
             }
-            uses.resolve(&p.path)
+            uses.resolve(&p.path).or_else(|| {
+                // A type the file defines itself: its name is its path here.
+                let ident = p.path.get_ident()?.to_string();
+                uses.is_local(&ident).then_some(ident)
+            })
         }
         _ => None,
     }

@@ -90,8 +90,12 @@ pub fn guard_call<'e>(file: &FileInfo, e: &'e Expr) -> Option<(&'e Expr, LockKin
                 unwrapped = true;
                 cur = strip(&m.receiver);
             }
-            // `.map_err(..)?`: the `?` unwraps.
-            Expr::MethodCall(m) if m.method == "map_err" => cur = strip(&m.receiver),
+            // `.map_err(..)?`, `.ok()?`: the `?` unwraps.
+            Expr::MethodCall(m)
+                if m.method == "map_err" || (m.method == "ok" && m.args.is_empty()) =>
+            {
+                cur = strip(&m.receiver)
+            }
             _ => break,
         }
     }

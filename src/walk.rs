@@ -408,7 +408,42 @@ impl<'a> Walker<'a> {
             mutable: matches!(chain::strip(init), Expr::Reference(r) if r.mutability.is_some()),
             closure_param: false,
             init: Some(self.file_range(init)),
+            elements: None,
         }
+    }
+
+    /// `handles.push(thread::spawn(..))`: the collection holds what that call makes.
+    fn note_pushed(&mut self, receiver: &Expr, value: &Expr) {
+        let Some(name) = chain::path_ident(strip(receiver)).map(|i| i.to_string()) else {
+            return;
+        };
+        let made_by = chain::call_path(strip(value)).and_then(|p| self.file.uses.resolve(p));
+        if let Some(o) = self.scopes.lookup_mut(&name) {
+            o.elements = match (&o.elements, made_by) {
+                (None, Some(p)) if o.init.is_some() => Some(p),
+                (Some(before), Some(p)) if *before == p => Some(p),
+                _ => None,
+            };
+        }
+    }
+
+    /// The origin of the items a loop or a `pop` takes from a collection of values
+    /// the fn pushed (`for h in handles`, `handles.into_iter()`, `handles.pop()`).
+    fn element_origin(&self, e: &Expr) -> Option<Origin> {
+        let c = chain::chain(e);
+        let takes_items = c
+            .methods
+            .iter()
+            .all(|m| matches!(m.method.to_string().as_str(), "into_iter" | "drain" | "pop"));
+        if !takes_items || c.awaited {
+            return None;
+        }
+        let name = chain::path_ident(strip(c.root))?.to_string();
+        let made_by = self.scopes.lookup(&name)?.elements.clone()?;
+        Some(Origin {
+            root_call: Some(made_by),
+            ..Origin::default()
+        })
     }
 
     /// Binds every name a pattern introduces. `origin` describes the whole value; a
@@ -660,6 +695,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                 }
                 Expr::MethodCall(m) => {
                     self.record_call(&m.method, m.args.len(), true);
+                    if m.method == "push" && m.args.len() == 1 {
+                        self.note_pushed(&m.receiver, &m.args[0]);
+                    }
                     let deadline = calls::DEADLINE_METHODS.iter().any(|n| m.method == n);
                     self.deadline_depth += usize::from(deadline);
                     self.visit_expr(&m.receiver);
@@ -713,8 +751,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
     fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
         self.visit_expr(&f.expr);
+        let item = self.element_origin(&f.expr);
         self.with_scope(|w| {
-            w.bind_pattern(&f.pat, None, None, false);
+            w.bind_pattern(&f.pat, item.as_ref(), None, false);
             w.visit_block(&f.body);
         });
     }

@@ -507,6 +507,7 @@ pub fn fanouts(cx: &Cx, sig: &Signature, body: &Block) -> Vec<Fanout> {
         push_target: None,
         next_closure: None,
         out: Vec::new(),
+        replies: Vec::new(),
     };
     for input in &sig.inputs {
         if let syn::FnArg::Typed(pt) = input {
@@ -553,6 +554,9 @@ struct Walk<'c, 'a> {
     push_target: Option<String>,
     next_closure: Option<Frame>,
     out: Vec<Fanout>,
+    /// Receivers of `oneshot` channels bound in the fn: each waits for a reply to work
+    /// sent elsewhere, so joining them starts nothing.
+    replies: Vec<String>,
 }
 
 impl Walk<'_, '_> {
@@ -946,6 +950,15 @@ impl Walk<'_, '_> {
     }
 
     fn bind_local(&mut self, pat: &Pat, init: Option<&Expr>) {
+        // `let (tx, rx) = oneshot::channel();`
+        if let (Pat::Tuple(t), Some(init)) = (strip_pat_type(pat), init) {
+            let oneshot = chain::call_path(strip(init))
+                .and_then(|p| self.cx.file.uses.resolve(p))
+                .is_some_and(|p| p.ends_with("oneshot::channel"));
+            if let (true, Some(Pat::Ident(rx))) = (oneshot, t.elems.iter().nth(1)) {
+                self.replies.push(rx.ident.to_string());
+            }
+        }
         let (pat, ty, handles) = match pat {
             Pat::Type(t) => (
                 &*t.pat,
@@ -1098,7 +1111,9 @@ impl Walk<'_, '_> {
                 self.join_site(JoinHow::Extend(target.to_string()), range, size, &inner);
                 return;
             }
-            let by = if self.spawn_of(arg).is_some() {
+            let reply =
+                chain::path_ident(strip(arg)).is_some_and(|i| self.replies.iter().any(|r| *i == r));
+            let by = if self.spawn_of(arg).is_some() || reply {
                 Size::Handles
             } else if name == "extend" {
                 self.size_of(arg).max(self.growth(target, range))
@@ -1290,6 +1305,14 @@ fn holds_handles(ty: &str) -> bool {
     ty.contains("JoinHandle")
         || ty.contains("oneshot :: Receiver")
         || ty.contains("oneshot::Receiver")
+}
+
+/// A pattern without its type ascription (`(tx, rx): (Sender<T>, Receiver<T>)`).
+fn strip_pat_type(pat: &Pat) -> &Pat {
+    match pat {
+        Pat::Type(t) => &t.pat,
+        p => p,
+    }
 }
 
 /// `x` for `&x` and `&mut x`.

@@ -49,6 +49,10 @@ pub struct Origin {
     /// Where the initializer is written (`Client::new()` in `let client = Client::new();`),
     /// for a label that points back at it or a look at its arguments.
     pub init: Option<TextRange>,
+    /// What made the values pushed into this collection: the resolved path of the
+    /// call (`std::thread::spawn` for `handles.push(thread::spawn(..))`), when every
+    /// push so far agrees.
+    pub elements: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -77,6 +81,11 @@ impl Scopes {
     /// The innermost binding of `name`, if the current fn has one.
     pub fn lookup(&self, name: &str) -> Option<&Origin> {
         self.stack.iter().rev().find_map(|s| s.get(name))
+    }
+
+    /// The innermost binding of `name`, to update.
+    pub fn lookup_mut(&mut self, name: &str) -> Option<&mut Origin> {
+        self.stack.iter_mut().rev().find_map(|s| s.get_mut(name))
     }
 
     pub fn depth(&self) -> usize {

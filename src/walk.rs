@@ -592,7 +592,12 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         let outer_trait = std::mem::replace(&mut self.trait_name, trait_name);
         self.with_scope_of(
             |s| s.self_ty = self_ty,
-            |w| w.with_fn_kind(kind, |w| visit::visit_item_impl(w, i)),
+            |w| {
+                let assoc = crate::semantic::index::AssocTypes::Impl(&i.items);
+                crate::semantic::index::with_future_assoc(assoc, || {
+                    w.with_fn_kind(kind, |w| visit::visit_item_impl(w, i))
+                })
+            },
         );
         self.trait_name = outer_trait;
         self.context.leave_test(test);
@@ -602,7 +607,12 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         let outer_trait = self.trait_name.replace(t.ident.to_string());
         self.with_scope_of(
             |s| s.self_ty = None,
-            |w| w.with_fn_kind(FnKind::TraitDefault, |w| visit::visit_item_trait(w, t)),
+            |w| {
+                let assoc = crate::semantic::index::AssocTypes::Trait(&t.items);
+                crate::semantic::index::with_future_assoc(assoc, || {
+                    w.with_fn_kind(FnKind::TraitDefault, |w| visit::visit_item_trait(w, t))
+                })
+            },
         );
         self.trait_name = outer_trait;
     }

@@ -392,6 +392,59 @@ pub fn report_unless_callers_bound(cx: &mut Cx, d: Diagnostic) {
     cx.report_if(query, d);
 }
 
+thread_local! {
+    /// The associated types of the trait or impl being walked that are futures
+    /// (`type Commit: Future<Output = ()>;`, `type Commit = BoxFuture<'static, ()>;`).
+    static FUTURE_ASSOC: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with `Self::X` known to be a future for each associated type of `items`
+/// declared with a `Future` bound (a trait) or defined as a future type (an impl).
+pub fn with_future_assoc<R>(items: AssocTypes, f: impl FnOnce() -> R) -> R {
+    let names: Vec<String> = match items {
+        AssocTypes::Trait(items) => items
+            .iter()
+            .filter_map(|i| match i {
+                syn::TraitItem::Type(t) if bounds_name_future(&t.bounds) => {
+                    Some(t.ident.to_string())
+                }
+                _ => None,
+            })
+            .collect(),
+        AssocTypes::Impl(items) => items
+            .iter()
+            .filter_map(|i| match i {
+                syn::ImplItem::Type(t) if names_future(&t.ty, 0) => Some(t.ident.to_string()),
+                _ => None,
+            })
+            .collect(),
+    };
+    if names.is_empty() {
+        return f();
+    }
+    let outer = FUTURE_ASSOC.with(|a| std::mem::replace(&mut *a.borrow_mut(), names));
+    let result = f();
+    FUTURE_ASSOC.with(|a| *a.borrow_mut() = outer);
+    result
+}
+
+/// The items of a trait or an impl, for [`with_future_assoc`].
+pub enum AssocTypes<'a> {
+    Trait(&'a [syn::TraitItem]),
+    Impl(&'a [syn::ImplItem]),
+}
+
+fn bounds_name_future(
+    bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>,
+) -> bool {
+    bounds.iter().any(|b| match b {
+        syn::TypeParamBound::Trait(t) => {
+            t.path.segments.last().is_some_and(|s| s.ident == "Future")
+        }
+        _ => false,
+    })
+}
+
 /// Whether a return type names a future (`impl Future<..>`, `BoxFuture`, `Pin<Box<dyn Future>>`).
 pub fn returns_future(output: &syn::ReturnType) -> bool {
     let syn::ReturnType::Type(_, ty) = output else {
@@ -401,19 +454,10 @@ pub fn returns_future(output: &syn::ReturnType) -> bool {
 }
 
 fn names_future(ty: &syn::Type, depth: usize) -> bool {
-    use syn::{GenericArgument, PathArguments, Type, TypeParamBound};
+    use syn::{GenericArgument, PathArguments, Type};
     if depth > 8 {
         return false;
     }
-    let bounds_name_future = |bounds: &syn::punctuated::Punctuated<
-        TypeParamBound,
-        syn::Token![+],
-    >| {
-        bounds.iter().any(|b| match b {
-            TypeParamBound::Trait(t) => t.path.segments.last().is_some_and(|s| s.ident == "Future"),
-            _ => false,
-        })
-    };
     match ty {
         Type::ImplTrait(t) => bounds_name_future(&t.bounds),
         Type::TraitObject(t) => bounds_name_future(&t.bounds),
@@ -426,7 +470,9 @@ fn names_future(ty: &syn::Type, depth: usize) -> bool {
                 && p.path.segments[0].ident == "Self"
                 && {
                     let last = p.path.segments[1].ident.to_string();
-                    last.ends_with("Future") || last.ends_with("Fut")
+                    last.ends_with("Future")
+                        || last.ends_with("Fut")
+                        || FUTURE_ASSOC.with(|a| a.borrow().contains(&last))
                 } =>
         {
             true

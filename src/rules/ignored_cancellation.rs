@@ -416,6 +416,13 @@ fn handed_fresh_tokens(cx: &Cx, body: &Block) -> Vec<TextRange> {
             self.arg(&f.expr);
             visit::visit_field_value(self, f);
         }
+        // An accept loop's `select!` branch that starts each connection.
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            let body = crate::semantic::macros::parse_body(m);
+            for e in body.code() {
+                self.visit_expr(e);
+            }
+        }
         fn visit_item(&mut self, _: &'ast syn::Item) {}
     }
     let mut h = H {
@@ -434,7 +441,9 @@ fn handed_fresh_tokens(cx: &Cx, body: &Block) -> Vec<TextRange> {
                 .file
                 .slice(cx.file.range(body.brace_token.span.join()))
                 .contains(&format!("{name}.cancel()"));
+            // A loop at the end is no value handed back, whatever it mentions.
             let returned = match body.stmts.last() {
+                Some(Stmt::Expr(Expr::While(_) | Expr::ForLoop(_) | Expr::Loop(_), None)) => false,
                 Some(Stmt::Expr(tail, None)) => NameUses::of_expr(tail).reads.contains(name),
                 _ => false,
             };

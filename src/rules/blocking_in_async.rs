@@ -35,6 +35,7 @@ impl Rule for BlockingInAsync {
             return;
         }
         match expr {
+            Expr::Call(_) if cx.drop_call_arg(expr).is_some() => check_drop(cx, expr),
             Expr::Call(call) => check_call(cx, expr, call),
             Expr::MethodCall(mc) => check_method(cx, expr, mc),
             _ => {}
@@ -83,6 +84,46 @@ impl Rule for BlockingInAsync {
         });
         cx.report_if_explained(query, d, explain_chain());
     }
+}
+
+/// `drop(x)` in async code, of a parameter whose declared type's `Drop` blocks
+/// (`spill: SpillFile`).
+fn check_drop(cx: &mut Cx, expr: &Expr) {
+    if cx.test_policy_applies() || runs_alone(cx, cx.range(expr).start) {
+        return;
+    }
+    let Some(arg) = cx.drop_call_arg(expr) else {
+        return;
+    };
+    let Some(name) = crate::semantic::chain::path_ident(arg).map(|i| i.to_string()) else {
+        return;
+    };
+    // A local built here is reported where it is bound (`check_stmt`).
+    let Some(ty) = cx
+        .binding(&name)
+        .filter(|o| o.is_param)
+        .and_then(|o| o.ty.as_deref())
+        .and_then(|t| t.rsplit("::").next())
+        .map(str::to_string)
+    else {
+        return;
+    };
+    let d = Diagnostic::new(
+        META.name,
+        META.severity,
+        cx.range(expr),
+        format!("`{name}` is a `{ty}`, whose `Drop` blocks: dropping it here stalls the executor thread and every task scheduled on it"),
+    )
+    .with_label("dropped on the executor thread")
+    .with_help(format!(
+        "drop it off the executor (`{}(move || drop({name}))`), or give `{ty}` an async `close` that callers await before it is dropped",
+        spawn_blocking_path(cx.file.runtime),
+    ));
+    let query = IndexQuery::Model(ModelQuery::DropBlocks {
+        krate: cx.file.krate,
+        ty,
+    });
+    cx.report_if_explained(query, d, explain_chain());
 }
 
 /// The blocking pool of the crate's runtime.

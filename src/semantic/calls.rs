@@ -191,30 +191,57 @@ pub const WRITE_LIKE_WORDS: &[&str] = &[
     "cancel",
     "values",
     "returning",
+    "reserve",
+    "charge",
+    "refund",
+    "pay",
+    "transfer",
+    "withdraw",
+    "deposit",
+    "allocate",
+    "assign",
+    "grant",
+    "revoke",
+    "enqueue",
+    "persist",
+    "record",
+    "flush",
+    "archive",
+    "book",
+    "confirm",
+    "activate",
+    "deactivate",
+    "enable",
+    "disable",
+    "ban",
+    "unban",
 ];
 
 /// Write words that are also nouns: right after a leading read verb they name what is
 /// read (`get_post`, `fetch_commit`, `load_store`), not a second action.
 const NOUN_LIKE_WRITES: &[&str] = &[
     "post", "store", "cache", "mark", "set", "lock", "values", "follow", "claim", "commit",
-    "patch", "update", "sync", "start", "stop", "init", "export", "import", "push",
+    "patch", "update", "sync", "start", "stop", "init", "export", "import", "push", "record",
+    "book", "archive", "charge", "grant", "transfer", "deposit", "ban",
 ];
 
-/// Whether a snake_case name contains a write-like word (not counting a noun-like one
-/// that is the object of a leading read verb).
-pub fn mentions_write(name: &str) -> bool {
-    let mut words = name.split('_').map(str::to_ascii_lowercase);
-    let Some(first) = words.next() else {
-        return false;
-    };
-    if WRITE_LIKE_WORDS.contains(&first.as_str()) {
-        return true;
-    }
-    let read_first = READ_LIKE_VERBS.contains(&first.as_str());
-    words.enumerate().any(|(i, w)| {
-        WRITE_LIKE_WORDS.contains(&w.as_str())
-            && !(read_first && i == 0 && NOUN_LIKE_WRITES.contains(&w.as_str()))
+/// The write-like words of a snake_case name, lowercased, not counting a noun-like one
+/// that is the object of a leading read verb (`get_post`).
+pub fn write_words(name: &str) -> impl Iterator<Item = String> + '_ {
+    let mut read_first = false;
+    name.split('_').enumerate().filter_map(move |(i, w)| {
+        let w = w.to_ascii_lowercase();
+        if i == 0 {
+            read_first = READ_LIKE_VERBS.contains(&w.as_str());
+        }
+        let object = read_first && i == 1 && NOUN_LIKE_WRITES.contains(&w.as_str());
+        (WRITE_LIKE_WORDS.contains(&w.as_str()) && !object).then_some(w)
     })
+}
+
+/// Whether a snake_case name contains a write-like word (see [`write_words`]).
+pub fn mentions_write(name: &str) -> bool {
+    write_words(name).next().is_some()
 }
 
 /// SQL keywords of statements that change data or schema.

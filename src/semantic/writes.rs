@@ -4,7 +4,7 @@
 //! they are made, and followed through one fn body in source order.
 
 use super::body::own_awaits;
-use super::calls::{is_sql, sql_writes, string_literals, WRITE_LIKE_WORDS};
+use super::calls::{is_sql, sql_writes, string_literals, write_words};
 use super::chain::{self, strip};
 use super::handles::SpawnedHandles;
 use super::macros::{parse_body, MacroBody};
@@ -35,7 +35,7 @@ pub const TRY_JOIN_LIST: &[&str] = &[
     "futures_util::future::try_join5",
 ];
 
-/// Words of [`WRITE_LIKE_WORDS`] that do not write anything a dropped future could
+/// Words of [`super::calls::WRITE_LIKE_WORDS`] that do not write anything a dropped future could
 /// leave half done: taking a lock, starting or stopping a service, spawning.
 const NOT_WRITES: &[&str] = &["lock", "init", "start", "stop", "spawn", "subscribe"];
 
@@ -243,12 +243,8 @@ pub fn writes(base: &Expr) -> bool {
 
 /// Whether a snake_case fn or method name says it writes.
 pub fn name_writes(name: &str, read_request: bool) -> bool {
-    name.split('_').any(|w| {
-        let w = w.to_ascii_lowercase();
-        WRITE_LIKE_WORDS.contains(&w.as_str())
-            && !NOT_WRITES.contains(&w.as_str())
-            && !(read_request && w == "send")
-    })
+    // `client.get(url).send()` sends a read request.
+    write_words(name).any(|w| !(NOT_WRITES.contains(&w.as_str()) || read_request && w == "send"))
 }
 
 #[cfg(test)]

@@ -782,6 +782,16 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         // `if let` / `while let`: the names are bound for the rest of the condition
         // and the body; the enclosing block's scope is close enough for lookups.
         self.visit_expr(&l.expr);
+        // `while let Some(h) = handles.pop()`: `h` is what was pushed.
+        if let (Pat::TupleStruct(ts), Some(item)) = (&*l.pat, self.element_origin(&l.expr)) {
+            if let (true, Some(inner)) = (
+                ts.path.is_ident("Some") && ts.elems.len() == 1,
+                ts.elems.first(),
+            ) {
+                self.bind_pattern(inner, Some(&item), None, false);
+                return;
+            }
+        }
         let origin = self.origin_of(&l.expr);
         self.bind_pattern(&l.pat, Some(&origin), None, false);
     }

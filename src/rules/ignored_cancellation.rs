@@ -418,10 +418,9 @@ fn handed_fresh_tokens(cx: &Cx, body: &Block) -> Vec<TextRange> {
         }
         // An accept loop's `select!` branch that starts each connection.
         fn visit_macro(&mut self, m: &'ast syn::Macro) {
-            let body = crate::semantic::macros::parse_body(m);
-            for e in body.code() {
-                self.visit_expr(e);
-            }
+            crate::semantic::macros::parse_body(m)
+                .code()
+                .for_each(|e| self.visit_expr(e));
         }
         fn visit_item(&mut self, _: &'ast syn::Item) {}
     }

@@ -952,8 +952,9 @@ impl Walk<'_, '_> {
     fn bind_local(&mut self, pat: &Pat, init: Option<&Expr>) {
         // `let (tx, rx) = oneshot::channel();`
         if let (Pat::Tuple(t), Some(init)) = (strip_pat_type(pat), init) {
-            let oneshot = chain::call_path(strip(init))
-                .and_then(|p| self.cx.file.uses.resolve(p))
+            let oneshot = self
+                .cx
+                .call_path(strip(init))
                 .is_some_and(|p| p.ends_with("oneshot::channel"));
             if let (true, Some(Pat::Ident(rx))) = (oneshot, t.elems.iter().nth(1)) {
                 self.replies.push(rx.ident.to_string());

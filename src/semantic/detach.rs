@@ -430,13 +430,11 @@ fn returns_io_result(cx: &Cx, call: &Expr) -> bool {
     let Expr::Call(_) = call else {
         return false;
     };
-    chain::call_path(call)
-        .and_then(|p| cx.file.uses.resolve(p))
-        .is_some_and(|p| {
-            ["std::fs::", "tokio::fs::", "async_std::fs::"]
-                .iter()
-                .any(|m| p.starts_with(m))
-        })
+    cx.call_path(call).is_some_and(|p| {
+        ["std::fs::", "tokio::fs::", "async_std::fs::"]
+            .iter()
+            .any(|m| p.starts_with(m))
+    })
 }
 
 fn is_ok_or_err(e: &Expr) -> bool {

@@ -63,26 +63,14 @@ impl Rule for BlockingInAsync {
         let Pat::Ident(name) = strip_pat(&local.pat) else {
             return;
         };
-        let d = Diagnostic::new(
-            META.name,
-            META.severity,
-            cx.range(&cx.file.range(name.ident.span())),
-            format!(
-                "`{}` is a `{ty}`, whose `Drop` blocks: dropping it at the end of this block stalls the executor thread and every task scheduled on it",
-                name.ident
-            ),
-        )
-        .with_label("dropped on the executor thread")
-        .with_help(format!(
-            "drop it off the executor (`{}(move || drop({}))`), or give `{ty}` an async `close` that callers await before it is dropped",
-            spawn_blocking_path(cx.file.runtime),
-            name.ident
-        ));
-        let query = IndexQuery::Model(ModelQuery::DropBlocks {
-            krate: cx.file.krate,
+        let at = cx.range(&cx.file.range(name.ident.span()));
+        report_blocking_drop(
+            cx,
+            at,
+            &name.ident.to_string(),
             ty,
-        });
-        cx.report_if_explained(query, d, explain_chain());
+            "at the end of this block",
+        );
     }
 }
 
@@ -108,11 +96,17 @@ fn check_drop(cx: &mut Cx, expr: &Expr) {
     else {
         return;
     };
+    report_blocking_drop(cx, cx.range(expr), &name, ty, "here");
+}
+
+/// A value of type `ty` dropped at `at` on the executor thread, reported if the
+/// model says `ty`'s `Drop` blocks; `when` says when it is dropped.
+fn report_blocking_drop(cx: &mut Cx, at: TextRange, name: &str, ty: String, when: &str) {
     let d = Diagnostic::new(
         META.name,
         META.severity,
-        cx.range(expr),
-        format!("`{name}` is a `{ty}`, whose `Drop` blocks: dropping it here stalls the executor thread and every task scheduled on it"),
+        at,
+        format!("`{name}` is a `{ty}`, whose `Drop` blocks: dropping it {when} stalls the executor thread and every task scheduled on it"),
     )
     .with_label("dropped on the executor thread")
     .with_help(format!(

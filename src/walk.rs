@@ -7,7 +7,9 @@ use crate::model::record::{At, Recorder};
 use crate::rules::{FnKind, FnNode, Hooks, Rule, TestCode};
 use crate::semantic::callee::Scope;
 use crate::semantic::chain::{self, strip};
-use crate::semantic::index::{await_kinds, returns_future, CallCounts, FnEntry, FnKey};
+use crate::semantic::index::{
+    await_kinds, future_assoc, returns_future_in, AssocTypes, CallCounts, FnEntry, FnKey,
+};
 use crate::semantic::macros::{parse_body, MacroBody};
 use crate::semantic::scope::{Context, Frame, Origin, Scopes};
 use crate::semantic::{calls, tasks, testcode, Cx, FileInfo, NodeRange, Sink};
@@ -63,6 +65,8 @@ pub struct Walker<'a> {
     scope: Arc<Scope>,
     /// The trait of the `impl` this point is in.
     trait_name: Option<String>,
+    /// The associated types of the enclosing trait or impl that are futures.
+    future_assoc: Vec<String>,
     /// Calls the configuration names as blocking.
     extra_blocking: &'a [String],
 }
@@ -169,6 +173,7 @@ impl<'a> Walker<'a> {
                 self_ty: None,
             }),
             trait_name: None,
+            future_assoc: Vec::new(),
             extra_blocking: &[],
         }
     }
@@ -207,7 +212,8 @@ impl<'a> Walker<'a> {
                 arity: sig.inputs.len() - usize::from(is_method),
                 is_method,
             },
-            is_async: (sig.asyncness.is_some() && !runs_itself) || returns_future(&sig.output),
+            is_async: (sig.asyncness.is_some() && !runs_itself)
+                || returns_future_in(&sig.output, &self.future_assoc),
             // A required trait method's implementations are not known: it may wait
             // for anything.
             awaits: body.map_or_else(
@@ -370,6 +376,7 @@ impl<'a> Walker<'a> {
             scope: &self.scope,
             extra_blocking: self.extra_blocking,
             under_deadline: self.deadline_depth > 0,
+            future_assoc: &self.future_assoc,
         };
         f(&mut self.recorder, &at);
     }
@@ -593,10 +600,10 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         self.with_scope_of(
             |s| s.self_ty = self_ty,
             |w| {
-                let assoc = crate::semantic::index::AssocTypes::Impl(&i.items);
-                crate::semantic::index::with_future_assoc(assoc, || {
-                    w.with_fn_kind(kind, |w| visit::visit_item_impl(w, i))
-                })
+                let assoc = future_assoc(AssocTypes::Impl(&i.items));
+                let outer = std::mem::replace(&mut w.future_assoc, assoc);
+                w.with_fn_kind(kind, |w| visit::visit_item_impl(w, i));
+                w.future_assoc = outer;
             },
         );
         self.trait_name = outer_trait;
@@ -608,10 +615,10 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         self.with_scope_of(
             |s| s.self_ty = None,
             |w| {
-                let assoc = crate::semantic::index::AssocTypes::Trait(&t.items);
-                crate::semantic::index::with_future_assoc(assoc, || {
-                    w.with_fn_kind(FnKind::TraitDefault, |w| visit::visit_item_trait(w, t))
-                })
+                let assoc = future_assoc(AssocTypes::Trait(&t.items));
+                let outer = std::mem::replace(&mut w.future_assoc, assoc);
+                w.with_fn_kind(FnKind::TraitDefault, |w| visit::visit_item_trait(w, t));
+                w.future_assoc = outer;
             },
         );
         self.trait_name = outer_trait;

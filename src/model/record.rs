@@ -9,7 +9,7 @@ use crate::semantic::calls::{embedded_db_op, ASYNC_LOCK_METHODS};
 use crate::semantic::chain::{self, strip};
 use crate::semantic::clients::{construction, remote_use, ClientKind};
 use crate::semantic::guards::guard_call;
-use crate::semantic::index::returns_future;
+use crate::semantic::index::returns_future_in;
 use crate::semantic::reactor::{
     enters_runtime, exported, needs_tokio, plain_entry, thread_closures,
 };
@@ -31,6 +31,8 @@ pub struct At<'a> {
     pub extra_blocking: &'a [String],
     /// A deadline bounds this point (`timeout(d, ..)`, a raced `select!` branch).
     pub under_deadline: bool,
+    /// The associated types of the enclosing trait or impl that are futures.
+    pub future_assoc: &'a [String],
 }
 
 impl At<'_> {
@@ -206,7 +208,7 @@ impl Recorder {
         } || tail_expr(body).is_some_and(|t| guard_call(at.file, t).is_some());
         let future = if is_async {
             FutureShape::Lazy
-        } else if returns_future(&sig.output) {
+        } else if returns_future_in(&sig.output, at.future_assoc) {
             future_shape(body)
         } else {
             FutureShape::NotFuture
@@ -293,7 +295,7 @@ impl Recorder {
                 syn::ReturnType::Type(_, ty) => last_type_segment(ty),
                 syn::ReturnType::Default => None,
             },
-            future: if sig.asyncness.is_some() || returns_future(&sig.output) {
+            future: if sig.asyncness.is_some() || returns_future_in(&sig.output, at.future_assoc) {
                 FutureShape::Unknown
             } else {
                 FutureShape::NotFuture

@@ -392,16 +392,12 @@ pub fn report_unless_callers_bound(cx: &mut Cx, d: Diagnostic) {
     cx.report_if(query, d);
 }
 
-thread_local! {
-    /// The associated types of the trait or impl being walked that are futures
-    /// (`type Commit: Future<Output = ()>;`, `type Commit = BoxFuture<'static, ()>;`).
-    static FUTURE_ASSOC: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Runs `f` with `Self::X` known to be a future for each associated type of `items`
-/// declared with a `Future` bound (a trait) or defined as a future type (an impl).
-pub fn with_future_assoc<R>(items: AssocTypes, f: impl FnOnce() -> R) -> R {
-    let names: Vec<String> = match items {
+/// The associated types of a trait or impl's `items` that are futures: declared with
+/// a `Future` bound (a trait: `type Commit: Future<Output = ()>;`) or defined as a
+/// future type (an impl: `type Commit = BoxFuture<'static, ()>;`). Within its items,
+/// `Self::Commit` is a future whatever the type is called.
+pub fn future_assoc(items: AssocTypes) -> Vec<String> {
+    match items {
         AssocTypes::Trait(items) => items
             .iter()
             .filter_map(|i| match i {
@@ -414,21 +410,14 @@ pub fn with_future_assoc<R>(items: AssocTypes, f: impl FnOnce() -> R) -> R {
         AssocTypes::Impl(items) => items
             .iter()
             .filter_map(|i| match i {
-                syn::ImplItem::Type(t) if names_future(&t.ty, 0) => Some(t.ident.to_string()),
+                syn::ImplItem::Type(t) if names_future(&t.ty, &[], 0) => Some(t.ident.to_string()),
                 _ => None,
             })
             .collect(),
-    };
-    if names.is_empty() {
-        return f();
     }
-    let outer = FUTURE_ASSOC.with(|a| std::mem::replace(&mut *a.borrow_mut(), names));
-    let result = f();
-    FUTURE_ASSOC.with(|a| *a.borrow_mut() = outer);
-    result
 }
 
-/// The items of a trait or an impl, for [`with_future_assoc`].
+/// The items of a trait or an impl, for [`future_assoc`].
 pub enum AssocTypes<'a> {
     Trait(&'a [syn::TraitItem]),
     Impl(&'a [syn::ImplItem]),
@@ -447,13 +436,19 @@ fn bounds_name_future(
 
 /// Whether a return type names a future (`impl Future<..>`, `BoxFuture`, `Pin<Box<dyn Future>>`).
 pub fn returns_future(output: &syn::ReturnType) -> bool {
+    returns_future_in(output, &[])
+}
+
+/// [`returns_future`] inside a trait or impl whose associated types `assoc` are
+/// futures ([`future_assoc`]).
+pub fn returns_future_in(output: &syn::ReturnType, assoc: &[String]) -> bool {
     let syn::ReturnType::Type(_, ty) = output else {
         return false;
     };
-    names_future(ty, 0)
+    names_future(ty, assoc, 0)
 }
 
-fn names_future(ty: &syn::Type, depth: usize) -> bool {
+fn names_future(ty: &syn::Type, assoc: &[String], depth: usize) -> bool {
     use syn::{GenericArgument, PathArguments, Type};
     if depth > 8 {
         return false;
@@ -461,8 +456,8 @@ fn names_future(ty: &syn::Type, depth: usize) -> bool {
     match ty {
         Type::ImplTrait(t) => bounds_name_future(&t.bounds),
         Type::TraitObject(t) => bounds_name_future(&t.bounds),
-        Type::Paren(p) => names_future(&p.elem, depth + 1),
-        Type::Group(g) => names_future(&g.elem, depth + 1),
+        Type::Paren(p) => names_future(&p.elem, assoc, depth + 1),
+        Type::Group(g) => names_future(&g.elem, assoc, depth + 1),
         // `Self::Future` of a trait whose method returns its associated future type.
         Type::Path(p)
             if p.qself.is_none()
@@ -472,7 +467,7 @@ fn names_future(ty: &syn::Type, depth: usize) -> bool {
                     let last = p.path.segments[1].ident.to_string();
                     last.ends_with("Future")
                         || last.ends_with("Fut")
-                        || FUTURE_ASSOC.with(|a| a.borrow().contains(&last))
+                        || assoc.contains(&last)
                 } =>
         {
             true
@@ -482,7 +477,7 @@ fn names_future(ty: &syn::Type, depth: usize) -> bool {
                 || seg.ident == "LocalBoxFuture"
                 || ((seg.ident == "Pin" || seg.ident == "Box") && match &seg.arguments {
                     PathArguments::AngleBracketed(a) => a.args.iter().any(
-                        |arg| matches!(arg, GenericArgument::Type(t) if names_future(t, depth + 1)),
+                        |arg| matches!(arg, GenericArgument::Type(t) if names_future(t, assoc, depth + 1)),
                     ),
                     _ => false,
                 })

@@ -93,6 +93,9 @@ fn report(cx: &mut Cx, acq: &Acquisition, at: usize, await_range: TextRange) {
         d = d.with_secondary(released, how);
     }
     let end_it = match (&acq.binding, &acq.guard_method) {
+        (Some(_), _) if acq.taken_apart => format!(
+            "end the {what} before the `.await`: copy what you need out of it in a block of its own and let the {what} end there, or take it only after the `.await`"
+        ),
         (Some(g), _) => format!(
             "end the {what} before the `.await`: copy what you need out in a block (`let v = {{ let {g} = {lock}; {g}.clone() }};`), call `drop({g})` first, or take it only after the `.await`"
         ),

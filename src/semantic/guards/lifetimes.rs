@@ -2,7 +2,10 @@
 //! block (or their `drop`, move or shadowing), temporaries to the end of their
 //! temporary scope.
 
-use super::{async_guard_call, guard_call, matched_guard_call, unwraps, Acquisition, LockKind};
+use super::{
+    async_guard_call, guard_call, matched_guard_call, result_guard_call, unwraps, Acquisition,
+    LockKind,
+};
 use crate::semantic::callee::Callee;
 use crate::semantic::chain::{self, strip};
 use crate::semantic::guards::text::compact;
@@ -81,8 +84,11 @@ impl Collector<'_> {
                         let asynchronous = self.with_async
                             && guard_call(self.file, &init.expr).is_none()
                             && async_guard_call(&init.expr).is_some();
+                        let matched = matched_guard_call(self.file, &local.pat, &init.expr);
+                        let mut taken_apart =
+                            guard_call(self.file, &init.expr).is_none() && matched.is_some();
                         let (lock, kind, helper) = guard_call(self.file, &init.expr)
-                            .or_else(|| matched_guard_call(self.file, &local.pat, &init.expr))
+                            .or(matched)
                             .or_else(|| {
                                 asynchronous
                                     .then(|| async_guard_call(&init.expr))
@@ -96,10 +102,18 @@ impl Collector<'_> {
                             .or_else(|| {
                                 helper_guard(self.cx, &init.expr)
                                     .map(|(l, c)| (l, LockKind::Mutex, Some(c)))
+                            })
+                            .or_else(|| {
+                                // `let held = m.try_lock();` taken apart further on.
+                                taken_apart = true;
+                                taken_apart_later(&b.stmts[i + 1..], name)
+                                    .then(|| result_guard_call(self.file, &init.expr))
+                                    .flatten()
+                                    .map(|(l, k)| (l, k, None))
                             })?;
-                        Some((name.clone(), lock, kind, helper, asynchronous))
+                        Some((name.clone(), lock, kind, helper, asynchronous, taken_apart))
                     });
-                    if let Some((name, lock, kind, helper, asynchronous)) = found {
+                    if let Some((name, lock, kind, helper, asynchronous, taken_apart)) = found {
                         // Visit the initializer for temporaries other than the guard.
                         self.with_scope(self.end_of(local.semi_token.span), |c| c.visit_expr(lock));
                         if let Some((_, diverge)) = &init.diverge {
@@ -116,6 +130,7 @@ impl Collector<'_> {
                             released_at: None,
                             helper,
                             asynchronous,
+                            taken_apart,
                         };
                         self.follow(acquisition, &b.stmts[i + 1..], block_end);
                         continue;
@@ -182,6 +197,7 @@ impl Collector<'_> {
             released_at: None,
             helper: None,
             asynchronous,
+            taken_apart: false,
         });
     }
 
@@ -238,6 +254,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                             released_at: None,
                             helper: None,
                             asynchronous: false,
+                            taken_apart: true,
                         });
                     }
                     None => visit::visit_expr_let(self, l),
@@ -288,6 +305,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                             released_at: None,
                             helper: None,
                             asynchronous: false,
+                            taken_apart: true,
                         });
                     }
                     None => self.visit_expr(&m.expr),
@@ -401,6 +419,45 @@ fn helper_guard<'e>(cx: &Cx, e: &'e Expr) -> Option<(&'e Expr, Callee)> {
     cx.callee(cur).map(|c| (lock, c))
 }
 
+/// Whether a statement of `rest` takes the value bound to `name` apart with a pattern
+/// that unwraps it: `if let Ok(g) = name`, `match name { Some(g) => .. }`,
+/// `let Ok(g) = name else { .. }`.
+fn taken_apart_later(rest: &[Stmt], name: &str) -> bool {
+    struct T<'n> {
+        name: &'n str,
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for T<'_> {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            let named = |x: &Expr| chain::path_ident(strip(x)).is_some_and(|i| i == self.name);
+            self.found |= match e {
+                Expr::Let(l) => unwraps(&l.pat) && named(&l.expr),
+                Expr::Match(m) => named(&m.expr) && m.arms.iter().any(|a| unwraps(&a.pat)),
+                _ => false,
+            };
+            if !self.found {
+                visit::visit_expr(self, e);
+            }
+        }
+        fn visit_local(&mut self, l: &'ast syn::Local) {
+            if let Some(init) = &l.init {
+                self.found |= unwraps(&l.pat)
+                    && chain::path_ident(strip(&init.expr)).is_some_and(|i| i == self.name);
+            }
+            visit::visit_local(self, l);
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut t = T { name, found: false };
+    for stmt in rest {
+        t.visit_stmt(stmt);
+        if t.found {
+            return true;
+        }
+    }
+    false
+}
+
 pub(crate) fn simple_binding(pat: &Pat) -> Option<String> {
     match pat {
         Pat::Ident(p) if p.subpat.is_none() => Some(p.ident.to_string()),
@@ -452,6 +509,19 @@ pub(crate) fn release_point(
                 {
                     let r = expr_range(self.file, e);
                     self.found = Some((r.start, Some(r)));
+                }
+                // `if let Ok(g) = held { .. }`, `match held { .. }`: the value moves
+                // into the pattern and lives to the end of that expression.
+                Expr::If(i)
+                    if matches!(strip(&i.cond), Expr::Let(l)
+                        if chain::path_ident(strip(&l.expr)).is_some_and(|n| n == self.name)) =>
+                {
+                    self.found = Some((expr_range(self.file, e).end, None));
+                }
+                Expr::Match(m)
+                    if chain::path_ident(strip(&m.expr)).is_some_and(|n| n == self.name) =>
+                {
+                    self.found = Some((expr_range(self.file, e).end, None));
                 }
                 Expr::Closure(c) if c.capture.is_some() => {
                     // `move` closures take the guard with them.

@@ -68,6 +68,10 @@ pub struct Acquisition {
     pub helper: Option<crate::semantic::callee::Callee>,
     /// An async lock's guard (`m.lock().await`); only [`all_acquisitions`] has them.
     pub asynchronous: bool,
+    /// The lock call's `Result`/`Option` is taken apart by a pattern (`if let Ok(g) =
+    /// m.lock()`, `let held = m.try_lock(); if let Ok(g) = held`): the call's value is
+    /// not the guard itself.
+    pub taken_apart: bool,
 }
 
 /// If `e` is a guard-producing lock call (after stripping `unwrap`/`expect`/
@@ -111,6 +115,13 @@ pub fn matched_guard_call<'e>(
     e: &'e Expr,
 ) -> Option<(&'e Expr, LockKind)> {
     unwraps(pat).then(|| lock_call(file, strip(e), true))?
+}
+
+/// A lock call whose `Result` or `Option` is bound whole and taken apart later
+/// (`let held = m.try_lock(); if let Ok(g) = held { .. }`): the binding holds the
+/// guard from its `let`, as the unwrapped guard would.
+pub fn result_guard_call<'e>(file: &FileInfo, e: &'e Expr) -> Option<(&'e Expr, LockKind)> {
+    lock_call(file, strip(e), true)
 }
 
 /// Whether a pattern takes the value out of an `Ok(..)` or a `Some(..)` into a name

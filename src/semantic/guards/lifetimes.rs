@@ -100,16 +100,16 @@ impl Collector<'_> {
                                 map_ref(self.cx, &init.expr).map(|l| (l, LockKind::MapRef, None))
                             })
                             .or_else(|| {
-                                helper_guard(self.cx, &init.expr)
-                                    .map(|(l, c)| (l, LockKind::Mutex, Some(c)))
+                                // `let held = m.try_lock();` taken apart further on.
+                                let found = taken_apart_later(&b.stmts[i + 1..], name)
+                                    .then(|| result_guard_call(self.file, &init.expr))
+                                    .flatten()?;
+                                taken_apart = true;
+                                Some((found.0, found.1, None))
                             })
                             .or_else(|| {
-                                // `let held = m.try_lock();` taken apart further on.
-                                taken_apart = true;
-                                taken_apart_later(&b.stmts[i + 1..], name)
-                                    .then(|| result_guard_call(self.file, &init.expr))
-                                    .flatten()
-                                    .map(|(l, k)| (l, k, None))
+                                helper_guard(self.cx, &init.expr)
+                                    .map(|(l, c)| (l, LockKind::Mutex, Some(c)))
                             })?;
                         Some((name.clone(), lock, kind, helper, asynchronous, taken_apart))
                     });

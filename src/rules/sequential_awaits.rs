@@ -67,6 +67,7 @@ struct Step<'a> {
     /// The callee as the crate index knows fns.
     key: FnKey,
     tried: bool,
+    adapted: bool,
     declared: HashSet<String>,
     uses: NameUses,
     /// Awaited in place, as an argument or a field, not bound by a `let` of its own.
@@ -87,10 +88,11 @@ fn step<'s>(stmt: &'s Stmt, verbs: &[&str]) -> Option<Step<'s>> {
     if !attrs.is_empty() {
         return None;
     }
-    let (awaited, tried) = match strip(&init.expr) {
-        Expr::Try(t) => (strip(&t.expr), true),
-        e => (e, false),
-    };
+    let Peeled {
+        awaited,
+        tried,
+        adapted,
+    } = peel(&init.expr)?;
     let Expr::Await(a) = awaited else {
         return None;
     };
@@ -98,7 +100,7 @@ fn step<'s>(stmt: &'s Stmt, verbs: &[&str]) -> Option<Step<'s>> {
     if !is_read_like(&call.name, verbs)
         || is_sequential_op(&call.name)
         || chain_writes(&a.base)
-        || !own_awaits_in(&a.base).is_empty()
+        || own_awaits_in(&init.expr).len() != 1
     {
         return None;
     }
@@ -115,9 +117,64 @@ fn step<'s>(stmt: &'s Stmt, verbs: &[&str]) -> Option<Step<'s>> {
         },
         name: call.name,
         tried,
+        adapted,
         declared,
-        uses: NameUses::of_expr(&a.base),
+        uses: NameUses::of_expr(&init.expr),
         in_place: false,
+    })
+}
+
+/// An awaited expression and what follows its `.await`.
+struct Peeled<'a> {
+    /// The `.await` expression.
+    awaited: &'a Expr,
+    /// Ends in `?`.
+    tried: bool,
+    /// A result adapter follows the `.await` (`.map_err(..)`, `.context(..)`,
+    /// `.unwrap()`): a joined rewrite applies it to the result afterwards.
+    adapted: bool,
+}
+
+/// Result adapters written after an `.await` that do no waiting of their own.
+const ADAPTERS: &[&str] = &[
+    "map_err",
+    "context",
+    "with_context",
+    "wrap_err",
+    "wrap_err_with",
+    "unwrap",
+    "expect",
+    "ok",
+    "ok_or",
+    "ok_or_else",
+    "unwrap_or",
+    "unwrap_or_default",
+    "unwrap_or_else",
+];
+
+/// `f().await`, `f().await?`, `f().await.map_err(..)?`, `f().await.context("..")?`,
+/// `f().await.unwrap()`: the `.await` inside, whether `?` ends it, and whether an
+/// adapter sits between.
+fn peel(e: &Expr) -> Option<Peeled<'_>> {
+    let (mut cur, tried) = match strip(e) {
+        Expr::Try(t) => (strip(&t.expr), true),
+        e => (e, false),
+    };
+    let mut adapted = false;
+    while let Expr::MethodCall(m) = cur {
+        if !ADAPTERS.contains(&m.method.to_string().as_str()) {
+            return None;
+        }
+        adapted = true;
+        cur = strip(&m.receiver);
+        if let Expr::Try(t) = cur {
+            cur = strip(&t.expr);
+        }
+    }
+    matches!(cur, Expr::Await(_)).then_some(Peeled {
+        awaited: cur,
+        tried,
+        adapted,
     })
 }
 
@@ -304,12 +361,7 @@ fn check_arguments(cx: &mut Cx, stmt: &Stmt, verbs: &[&str]) {
 fn collect_parts<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
     // An awaited part is one step; anything else is looked into, in evaluation order.
     let part = |p: &'a Expr, out: &mut Vec<&'a Expr>| {
-        let awaited = match strip(p) {
-            Expr::Try(t) => matches!(strip(&t.expr), Expr::Await(_)),
-            Expr::Await(_) => true,
-            _ => false,
-        };
-        if awaited {
+        if peel(p).is_some() {
             out.push(p);
         } else {
             collect_parts(p, out);
@@ -330,10 +382,11 @@ fn collect_parts<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
 
 /// An argument that is a read awaited in place: `get_user(id).await?`.
 fn part_step<'a>(part: &'a Expr, verbs: &[&str]) -> Option<Step<'a>> {
-    let (awaited, tried) = match strip(part) {
-        Expr::Try(t) => (strip(&t.expr), true),
-        e => (e, false),
-    };
+    let Peeled {
+        awaited,
+        tried,
+        adapted,
+    } = peel(part)?;
     let Expr::Await(a) = awaited else {
         return None;
     };
@@ -341,7 +394,7 @@ fn part_step<'a>(part: &'a Expr, verbs: &[&str]) -> Option<Step<'a>> {
     if !is_read_like(&call.name, verbs)
         || is_sequential_op(&call.name)
         || chain_writes(&a.base)
-        || !own_awaits_in(&a.base).is_empty()
+        || own_awaits_in(part).len() != 1
     {
         return None;
     }
@@ -356,8 +409,9 @@ fn part_step<'a>(part: &'a Expr, verbs: &[&str]) -> Option<Step<'a>> {
         },
         name: call.name,
         tried,
+        adapted,
         declared: HashSet::default(),
-        uses: NameUses::of_expr(&a.base),
+        uses: NameUses::of_expr(part),
         in_place: true,
     })
 }
@@ -436,7 +490,8 @@ fn help(cx: &Cx, run: &[Step]) -> String {
         })
         .collect();
     let calls: Vec<String> = run.iter().map(|s| one_line(cx.text(s.call))).collect();
-    let all_tried = run.iter().all(|s| s.tried);
+    let adapted = run.iter().any(|s| s.adapted);
+    let all_tried = !adapted && run.iter().all(|s| s.tried);
     let (mac, tail) = [("join", ""), ("try_join", "?")][usize::from(all_tried)];
     let all = ["both", "all"][usize::from(run.len() > 2)];
     let refutable = run.iter().any(|s| {
@@ -458,7 +513,9 @@ fn help(cx: &Cx, run: &[Step]) -> String {
     if refutable {
         help.push_str(", then take the results apart as before");
     }
-    if !all_tried && run.iter().any(|s| s.tried) {
+    if adapted {
+        help.push_str(", then apply what followed each `.await` (`.map_err(..)?`, `.context(..)?`, `.unwrap()`) to its result as before");
+    } else if !all_tried && run.iter().any(|s| s.tried) {
         help.push_str(", then apply `?` to the results that had it");
     }
     help

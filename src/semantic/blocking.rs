@@ -559,6 +559,21 @@ fn is_local_address(arg: &Expr) -> bool {
             .elems
             .iter()
             .all(|e| matches!(chain::strip(e), Expr::Lit(_))),
+        // A typed socket address never needs a lookup, whatever it holds.
+        Expr::Call(_) if is_socket_addr_ctor(arg) => true,
+        // `format!("127.0.0.1:{}", port)`: the host is written out.
+        Expr::Macro(m) if m.mac.path.is_ident("format") => {
+            let Ok(fmt) = m.mac.parse_body_with(
+                |input: syn::parse::ParseStream| -> syn::Result<syn::LitStr> {
+                    let lit = input.parse()?;
+                    let _: proc_macro2::TokenStream = input.parse()?;
+                    Ok(lit)
+                },
+            ) else {
+                return false;
+            };
+            is_ip_or_localhost(&fill_placeholders(&fmt.value()))
+        }
         Expr::Call(c) => {
             let ctor = chain::call_path(arg)
                 .and_then(|p| p.segments.last())
@@ -579,6 +594,44 @@ fn is_local_address(arg: &Expr) -> bool {
         }),
         _ => false,
     }
+}
+
+/// `SocketAddr::from(..)`, `SocketAddr::new(..)`, `SocketAddrV4::new(..)`, ..
+fn is_socket_addr_ctor(e: &Expr) -> bool {
+    let Some(path) = chain::call_path(e) else {
+        return false;
+    };
+    let n = path.segments.len();
+    n >= 2
+        && matches!(
+            path.segments[n - 2].ident.to_string().as_str(),
+            "SocketAddr" | "SocketAddrV4" | "SocketAddrV6"
+        )
+        && matches!(
+            path.segments[n - 1].ident.to_string().as_str(),
+            "from" | "new"
+        )
+}
+
+/// A format string with each `{..}` placeholder written as `0`, so that a host given
+/// by a placeholder is no address (`{host}:80` reads `0:80`).
+fn fill_placeholders(fmt: &str) -> String {
+    let mut out = String::with_capacity(fmt.len());
+    let mut depth = 0usize;
+    for c in fmt.chars() {
+        match c {
+            '{' => {
+                if depth == 0 {
+                    out.push('0');
+                }
+                depth += 1;
+            }
+            '}' if depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 fn is_ip_or_localhost(addr: &str) -> bool {
@@ -610,6 +663,10 @@ mod tests {
             "SocketAddr::from(([0, 0, 0, 0], 0))",
             "&\"127.0.0.1:0\"",
             "(Ipv4Addr::LOCALHOST, 0)",
+            "SocketAddr::from((ip, port))",
+            "SocketAddrV4::new(ip, port)",
+            "format!(\"127.0.0.1:{}\", port + 1)",
+            "format!(\"localhost:{port}\")",
         ] {
             let e: Expr = syn::parse_str(a).unwrap();
             assert!(is_local_address(&e), "{a}");
@@ -619,6 +676,8 @@ mod tests {
             "\"example.com:80\"",
             "config.listen",
             "format!(\"{host}:80\")",
+            "format!(\"{}:{}\", host, port)",
+            "format!(\"db.{}:5432\", zone)",
         ] {
             let e: Expr = syn::parse_str(a).unwrap();
             assert!(!is_local_address(&e), "{a}");

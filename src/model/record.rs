@@ -7,7 +7,7 @@ use crate::semantic::blocking::blocking_op;
 use crate::semantic::callee::{callee_of, crate_path, param_in, passed_params, Names, Scope};
 use crate::semantic::calls::{embedded_db_op, ASYNC_LOCK_METHODS};
 use crate::semantic::chain::{self, strip};
-use crate::semantic::clients::{construction, remote_use, ClientKind};
+use crate::semantic::clients::{construction, remote_use, returned_request, ClientKind};
 use crate::semantic::guards::guard_call;
 use crate::semantic::index::returns_future_in;
 use crate::semantic::reactor::{
@@ -230,6 +230,14 @@ impl Recorder {
             Vec::new()
         };
         let enters = !is_async && enters_runtime(body_text);
+        if returns_type.as_deref() == Some("RequestBuilder") {
+            if let Some(kind) =
+                tail_expr(body).and_then(|t| returned_request(at.scopes, &at.file.uses, t))
+            {
+                let use_site = self.client_site_at(at, body, kind);
+                self.client_uses.push(use_site);
+            }
+        }
         self.open.push(Open {
             def: FnDef {
                 scope: at.scope.clone(),
@@ -516,6 +524,23 @@ impl Recorder {
             passes: passed_params(&args, &open.params),
             outside_runtime,
         });
+    }
+
+    /// A use with no deadline of a client built elsewhere: the request a fn returns.
+    fn client_site_at(&self, at: &At, body: &Block, kind: ClientKind) -> ClientSite {
+        let tail = tail_expr(body).map_or(body.brace_token.span.join(), |t| {
+            syn::spanned::Spanned::span(t)
+        });
+        ClientSite {
+            kind,
+            deadline: false,
+            file: Arc::from(at.file.path),
+            line: at
+                .file
+                .lines
+                .position(at.file.text, at.file.start_of(tail))
+                .line as u32,
+        }
     }
 
     /// A client built here, or used here for an awaited call with no deadline.

@@ -111,6 +111,18 @@ pub fn remote_use(scopes: &Scopes, uses: &UseMap, send: &Expr) -> Option<ClientK
     if m.method != "send" || !m.args.is_empty() {
         return None;
     }
+    remote_request(scopes, uses, send)
+}
+
+/// A request builder a fn hands back (`fn request(&self, ..) -> RequestBuilder {
+/// self.http.get(url) }`): its callers send it, with the deadline it carries.
+pub fn returned_request(scopes: &Scopes, uses: &UseMap, tail: &Expr) -> Option<ClientKind> {
+    remote_request(scopes, uses, tail)
+}
+
+/// A request chain (`x.get(url)...`) on a client from outside this fn's own code,
+/// with no `.timeout(..)` of its own.
+fn remote_request(scopes: &Scopes, uses: &UseMap, send: &Expr) -> Option<ClientKind> {
     let c = chain::chain(send);
     let first = c.methods.first()?;
     if !HTTP_VERBS.iter().any(|v| first.method == v)
@@ -127,11 +139,25 @@ pub fn remote_use(scopes: &Scopes, uses: &UseMap, send: &Expr) -> Option<ClientK
         return None;
     }
     match root {
-        // `self.http`, `state.client`, `ctx.http()`.
-        Expr::Field(_) | Expr::MethodCall(_) => Some(ClientKind::Http),
+        // `self.http`, `state.client`, `ctx.http()`, a crate factory `http::client()`.
+        Expr::Field(_) | Expr::MethodCall(_) | Expr::Call(_) => Some(ClientKind::Http),
+        // `self.get(url)`: the crate's own method building a request, not a client's.
+        Expr::Path(p) if p.path.is_ident("self") => None,
         Expr::Path(p) => {
-            let name = p.path.get_ident()?.to_string();
-            match scopes.lookup(&name) {
+            let last = p.path.segments.last()?.ident.to_string();
+            let local = p
+                .path
+                .get_ident()
+                .and_then(|i| scopes.lookup(&i.to_string()));
+            if local.is_none() {
+                // A client kept in a static (`static HTTP: LazyLock<Client>`).
+                let screaming = last.chars().any(|c| c.is_ascii_uppercase())
+                    && last
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+                return screaming.then_some(ClientKind::Http);
+            }
+            match local {
                 // A parameter, or a local taken from one (`let client = &self.http;`).
                 Some(o) if o.is_param || o.root_call.is_none() => (o
                     .ty

@@ -230,7 +230,7 @@ fn discards_of_call(
             dropped_at,
             spawns: Cond::Always,
             output: future.map_or(Output::Other, |f| output_of(cx, f)),
-            panics: future.is_some_and(can_panic),
+            panics: future.is_some_and(|f| can_panic(cx, f)),
             forwards_param: future.is_some_and(|f| param_in(f, &params).is_some()),
         }];
     }
@@ -296,7 +296,7 @@ fn discards_of_call(
                 arg: i,
             })),
             output: output_of(cx, a),
-            panics: can_panic(a),
+            panics: can_panic(cx, a),
             forwards_param: param_in(a, &params).is_some(),
         })
         .collect()
@@ -473,11 +473,11 @@ impl<'ast> Visit<'ast> for Fails {
     fn visit_item(&mut self, _: &'ast syn::Item) {}
 }
 
-/// Whether the task ends by checking something: its last statement is an assertion
-/// (`assert!`, `assert_eq!`, ...). A check that is followed by a send or a reply is
-/// seen by the test anyway (a failed check means the reply never comes), and
-/// unwrap-like assertions (`assert_ok!`) are not checks.
-pub fn can_panic(e: &Expr) -> bool {
+/// Whether the task checks something by panicking: an assertion or `panic!` in its own
+/// code (its last statement, a loop over what it receives, a `match` arm). A check
+/// followed by a send or a reply is seen by the test anyway (a failed check means the
+/// reply never comes), and unwrap-like assertions (`assert_ok!`) are not checks.
+pub fn can_panic(cx: &Cx, e: &Expr) -> bool {
     let body = match strip(e) {
         Expr::Closure(c) => match strip(&c.body) {
             Expr::Block(b) => Some(&b.block),
@@ -493,8 +493,76 @@ pub fn can_panic(e: &Expr) -> bool {
         Some(Stmt::Expr(Expr::Macro(m), _)) => Some(&m.mac),
         _ => None,
     };
-    last.and_then(|m| m.path.segments.last())
+    if last
+        .and_then(|m| m.path.segments.last())
         .is_some_and(|s| is_check(&s.ident.to_string()))
+    {
+        return true;
+    }
+    // A test of the runtime's own panic handling panics on purpose.
+    if let Some((head, fn_body)) = cx.enclosing_fn_text {
+        if cx.file.slice(head).contains("should_panic")
+            || cx.file.slice(fn_body).contains("unhandled_panic")
+        {
+            return false;
+        }
+    }
+    let mut checks = Checks { cx, first: None };
+    body.stmts.iter().for_each(|s| checks.visit_stmt(s));
+    let Some(check) = checks.first else {
+        return false;
+    };
+    let end = cx.file.end_of(body.brace_token.span.close());
+    let after = cx.file.slice(TextRange::new(check.end, end.max(check.end)));
+    !["send", "reply", "notify", "respond", "write"]
+        .iter()
+        .any(|w| after.contains(w))
+}
+
+/// The first check in a task's own code: an assertion anywhere, or a `panic!` that is
+/// a `match` arm (`Event::Message(m) => panic!(..)`). A `panic!` elsewhere is as often
+/// a failed setup step as a check.
+struct Checks<'c, 'a> {
+    cx: &'c Cx<'a>,
+    first: Option<TextRange>,
+}
+
+impl<'ast> Visit<'ast> for Checks<'_, '_> {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        if self.first.is_some() {
+            return;
+        }
+        match e {
+            Expr::Async(_) | Expr::Closure(_) => {}
+            Expr::Match(m) => {
+                self.visit_expr(&m.expr);
+                for arm in &m.arms {
+                    if let Expr::Macro(mac) = strip(&arm.body) {
+                        if mac.mac.path.is_ident("panic") && self.first.is_none() {
+                            self.first = Some(self.cx.range(&*arm.body));
+                        }
+                    }
+                    self.visit_expr(&arm.body);
+                }
+            }
+            _ => visit::visit_expr(self, e),
+        }
+    }
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        if self.first.is_some() {
+            return;
+        }
+        if m.path
+            .segments
+            .last()
+            .is_some_and(|s| is_check(&s.ident.to_string()))
+        {
+            let start = self.cx.range(&m.path).start;
+            let end = self.cx.file.end_of(m.delimiter.span().close());
+            self.first = Some(TextRange::new(start, end));
+        }
+    }
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
 }
 
 fn is_check(name: &str) -> bool {

@@ -35,7 +35,10 @@ impl Rule for BlockOnInAsync {
         }
         match expr {
             Expr::Call(_) => {
+                // A path through a module of the crate (`legacy::price_sync(..)`) is
+                // resolved by the model, not by the file's imports.
                 let Some(path) = cx.call_path(expr) else {
+                    check_crate_call(cx, expr);
                     return;
                 };
                 if is_single_future_executor(&path) {

@@ -348,6 +348,35 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                     self.visit_expr(arg);
                 }
             }
+            // A guard from a crate helper as a receiver: `self.table().get_mut(k)`
+            // (a guard only if the model says the helper returns one).
+            Expr::MethodCall(m)
+                if matches!(strip(&m.receiver), Expr::MethodCall(_) | Expr::Call(_)) =>
+            {
+                match helper_guard(self.cx, &m.receiver) {
+                    Some((lock, helper)) => {
+                        self.visit_expr(lock);
+                        let range = expr_range(self.file, &m.receiver);
+                        self.out.push(Acquisition {
+                            range,
+                            receiver: compact(self.file, lock),
+                            kind: LockKind::Mutex,
+                            binding: None,
+                            guard_method: Some(m.method.to_string()),
+                            held_from: range.end.max(self.assigned_after),
+                            held_until: self.scopes.last().copied().unwrap_or(usize::MAX),
+                            released_at: None,
+                            helper: Some(helper),
+                            asynchronous: false,
+                            taken_apart: false,
+                        });
+                    }
+                    None => self.visit_expr(&m.receiver),
+                }
+                for arg in &m.args {
+                    self.visit_expr(arg);
+                }
+            }
             _ => visit::visit_expr(self, e),
         })
     }

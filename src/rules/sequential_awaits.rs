@@ -4,13 +4,14 @@ use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::{awaited_call, own_awaits_in, pattern_names, NameUses};
 use crate::semantic::calls::{chain_writes, is_read_like, is_sequential_op, READ_LIKE_VERBS};
-use crate::semantic::chain::strip;
+use crate::semantic::chain::{self, strip};
 use crate::semantic::index::{FnKey, IndexQuery};
 use crate::semantic::locals::can_share;
 use crate::semantic::text::one_line;
 use crate::semantic::{Cx, Runtime};
 use rustc_hash::FxHashSet as HashSet;
 use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
 use syn::{Block, Expr, Local, Pat, Stmt};
 
 pub struct SequentialAwaits;
@@ -88,11 +89,28 @@ fn step<'s>(stmt: &'s Stmt, verbs: &[&str]) -> Option<Step<'s>> {
     if !attrs.is_empty() {
         return None;
     }
+    bound_step(pat, &init.expr, verbs)
+}
+
+/// A read awaited in an `if let` condition (`if let Some(url) = find_avatar(id).await?
+/// { .. }`): a step that ends its run, since what follows may not run.
+fn condition_step<'s>(stmt: &'s Stmt, verbs: &[&str]) -> Option<Step<'s>> {
+    let Stmt::Expr(Expr::If(i), _) = stmt else {
+        return None;
+    };
+    let Expr::Let(l) = strip(&i.cond) else {
+        return None;
+    };
+    bound_step(&l.pat, &l.expr, verbs)
+}
+
+/// A read awaited and bound to `pat`.
+fn bound_step<'s>(pat: &'s Pat, init: &'s Expr, verbs: &[&str]) -> Option<Step<'s>> {
     let Peeled {
         awaited,
         tried,
         adapted,
-    } = peel(&init.expr)?;
+    } = peel(init)?;
     let Expr::Await(a) = awaited else {
         return None;
     };
@@ -100,7 +118,7 @@ fn step<'s>(stmt: &'s Stmt, verbs: &[&str]) -> Option<Step<'s>> {
     if !is_read_like(&call.name, verbs)
         || is_sequential_op(&call.name)
         || chain_writes(&a.base)
-        || own_awaits_in(&init.expr).len() != 1
+        || own_awaits_in(init).len() != 1
     {
         return None;
     }
@@ -119,7 +137,7 @@ fn step<'s>(stmt: &'s Stmt, verbs: &[&str]) -> Option<Step<'s>> {
         tried,
         adapted,
         declared,
-        uses: NameUses::of_expr(&init.expr),
+        uses: NameUses::of_expr(init),
         in_place: false,
     })
 }
@@ -192,6 +210,18 @@ fn check_block(cx: &mut Cx, block: &Block) {
     let mut derived: HashSet<String> = HashSet::default();
     for (i, stmt) in stmts.iter().enumerate() {
         let Some(s) = step(stmt, &verbs) else {
+            if let Some(s) = condition_step(stmt, &verbs) {
+                if !run.is_empty()
+                    && !run.iter().any(|r| depends(cx, &stmts[..run_start], r, &s))
+                    && !s.uses.reads.iter().any(|n| derived.contains(n))
+                {
+                    run.push(s);
+                }
+                report(cx, &run);
+                run.clear();
+                derived.clear();
+                continue;
+            }
             if !run.is_empty() && transparent(stmt, &run) {
                 let uses = stmt_uses(stmt);
                 if uses.reads.iter().any(|n| derived.contains(n)) {
@@ -442,9 +472,62 @@ fn depends(cx: &Cx, before: &[Stmt], earlier: &Step, later: &Step) -> bool {
     }
     // Both use one local that may be a `&mut` (a connection, `&mut self`): they cannot
     // borrow it at the same time.
-    e.reads
+    // One connection or transaction both go through (`&conn`): its queries run one
+    // at a time, however it is borrowed.
+    if e.reads
         .intersection(&l.reads)
-        .any(|n| can_share(cx, before, n) == Some(false))
+        .any(|n| is_connection_name(n))
+    {
+        return true;
+    }
+    // A name both only borrow shared (`&day`) is shared between them, whatever it is.
+    e.reads.intersection(&l.reads).any(|n| {
+        can_share(cx, before, n) == Some(false)
+            && !(only_borrowed_shared(earlier.call, n) && only_borrowed_shared(later.call, n))
+    })
+}
+
+/// A local named for one database connection or transaction.
+fn is_connection_name(name: &str) -> bool {
+    let name = name.trim_start_matches('_');
+    matches!(
+        name,
+        "conn" | "connection" | "db_conn" | "tx" | "txn" | "transaction" | "trx"
+    ) || name.ends_with("_conn")
+        || name.ends_with("_tx")
+        || name.ends_with("_txn")
+}
+
+/// Whether every mention of `name` in `e` is behind a shared `&` (`&day`, `&day.id`).
+fn only_borrowed_shared(e: &Expr, name: &str) -> bool {
+    struct V<'n> {
+        name: &'n str,
+        other: bool,
+    }
+    impl<'ast> Visit<'ast> for V<'_> {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            match e {
+                Expr::Reference(r) if r.mutability.is_none() => {
+                    let mut inner = strip(&r.expr);
+                    while let Expr::Field(f) = inner {
+                        inner = strip(&f.base);
+                    }
+                    if chain::path_ident(inner).is_some_and(|i| i == self.name) {
+                        return;
+                    }
+                    visit::visit_expr(self, e);
+                }
+                Expr::Path(p) if p.path.is_ident(self.name) => self.other = true,
+                _ => visit::visit_expr(self, e),
+            }
+        }
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            self.other |= m.tokens.to_string().contains(self.name);
+        }
+    }
+    let mut v = V { name, other: false };
+    v.visit_expr(e);
+    !v.other
 }
 
 fn report(cx: &mut Cx, run: &[Step]) {

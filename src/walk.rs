@@ -436,6 +436,32 @@ impl<'a> Walker<'a> {
 
     /// The origin of the items a loop or a `pop` takes from a collection of values
     /// the fn pushed (`for h in handles`, `handles.into_iter()`, `handles.pop()`).
+    /// The type of what `self.field.take()` / `.pop()` / `.pop_front()` hands out, from
+    /// the field's declared `Option`/`Vec`/`VecDeque` type.
+    fn taken_from_field(&self, e: &Expr) -> Option<String> {
+        let Expr::MethodCall(m) = strip(e) else {
+            return None;
+        };
+        if !m.args.is_empty()
+            || !matches!(m.method.to_string().as_str(), "take" | "pop" | "pop_front")
+        {
+            return None;
+        }
+        let Expr::Field(f) = strip(&m.receiver) else {
+            return None;
+        };
+        let (syn::Member::Named(name), Expr::Path(base)) = (&f.member, strip(&f.base)) else {
+            return None;
+        };
+        if !base.path.is_ident("self") {
+            return None;
+        }
+        self.file
+            .fields
+            .element(&name.to_string())
+            .map(str::to_string)
+    }
+
     fn element_origin(&self, e: &Expr) -> Option<Origin> {
         let c = chain::chain(e);
         let takes_items = c
@@ -796,6 +822,17 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                 ts.elems.first(),
             ) {
                 self.bind_pattern(inner, Some(&item), None, false);
+                return;
+            }
+        }
+        // `if let Some(h) = self.handle.take()`: `h` has the type the field holds.
+        if let Pat::TupleStruct(ts) = &*l.pat {
+            if let (true, Some(inner), Some(ty)) = (
+                ts.path.is_ident("Some") && ts.elems.len() == 1,
+                ts.elems.first(),
+                self.taken_from_field(&l.expr),
+            ) {
+                self.bind_pattern(inner, None, Some(ty), false);
                 return;
             }
         }

@@ -38,6 +38,18 @@ impl Rule for BlockingInAsync {
             Expr::Call(_) if cx.drop_call_arg(expr).is_some() => check_drop(cx, expr),
             Expr::Call(call) => check_call(cx, expr, call),
             Expr::MethodCall(mc) => check_method(cx, expr, mc),
+            // `if let Ok(t) = Trail::open(..) { .. }`: dropped at the end of the `if let`.
+            Expr::Let(l) => {
+                if cx.test_policy_applies() || runs_alone(cx, cx.range(expr).start) {
+                    return;
+                }
+                let (Some(ty), Some(name)) = (constructed_type(&l.expr), unwrapped_name(&l.pat))
+                else {
+                    return;
+                };
+                let at = cx.range(&cx.file.range(name.span()));
+                report_blocking_drop(cx, at, &name.to_string(), ty, "at the end of this `if let`");
+            }
             _ => {}
         }
     }
@@ -57,20 +69,21 @@ impl Rule for BlockingInAsync {
             return;
         }
         let Some(init) = &local.init else { return };
-        let Some(ty) = constructed_type(&init.expr) else {
+        // `let t = T::open(..)?;`, `let Some(t) = T::find(..) else { .. };`, `let t =
+        // match T::open(..) { Ok(t) => t, Err(e) => return .. };`
+        let Some(ty) = constructed_type(&init.expr).or_else(|| matched_construction(&init.expr))
+        else {
             return;
         };
-        let Pat::Ident(name) = strip_pat(&local.pat) else {
-            return;
+        let name = match strip_pat(&local.pat) {
+            Pat::Ident(name) => name.ident.clone(),
+            p => match unwrapped_name(p) {
+                Some(name) => name.clone(),
+                None => return,
+            },
         };
-        let at = cx.range(&cx.file.range(name.ident.span()));
-        report_blocking_drop(
-            cx,
-            at,
-            &name.ident.to_string(),
-            ty,
-            "at the end of this block",
-        );
+        let at = cx.range(&cx.file.range(name.span()));
+        report_blocking_drop(cx, at, &name.to_string(), ty, "at the end of this block");
     }
 }
 
@@ -136,7 +149,12 @@ fn constructed_type(e: &Expr) -> Option<String> {
     loop {
         match e {
             Expr::Try(t) => e = strip(&t.expr),
-            Expr::MethodCall(m) if matches!(m.method.to_string().as_str(), "unwrap" | "expect") => {
+            Expr::MethodCall(m)
+                if matches!(
+                    m.method.to_string().as_str(),
+                    "unwrap" | "expect" | "ok" | "context" | "with_context" | "map_err"
+                ) =>
+            {
                 e = strip(&m.receiver)
             }
             _ => break,
@@ -153,6 +171,38 @@ fn constructed_type(e: &Expr) -> Option<String> {
     };
     path.starts_with(|c: char| c.is_ascii_uppercase())
         .then_some(path)
+}
+
+/// The name a `Some(x)` / `Ok(x)` pattern binds.
+fn unwrapped_name(p: &Pat) -> Option<&syn::Ident> {
+    let Pat::TupleStruct(ts) = strip_pat(p) else {
+        return None;
+    };
+    let last = ts.path.segments.last()?;
+    if !(last.ident == "Some" || last.ident == "Ok") || ts.elems.len() != 1 {
+        return None;
+    }
+    match strip_pat(ts.elems.first()?) {
+        Pat::Ident(i) if i.subpat.is_none() => Some(&i.ident),
+        _ => None,
+    }
+}
+
+/// `match T::open(..) { Ok(t) => t, Err(e) => return .. }`: the type constructed when
+/// an arm hands the unwrapped value on as it is.
+fn matched_construction(e: &Expr) -> Option<String> {
+    let Expr::Match(m) = strip(e) else {
+        return None;
+    };
+    let ty = constructed_type(&m.expr)?;
+    m.arms
+        .iter()
+        .any(|arm| {
+            unwrapped_name(&arm.pat).is_some_and(|name| {
+                crate::semantic::chain::path_ident(strip(&arm.body)).is_some_and(|b| b == name)
+            })
+        })
+        .then_some(ty)
 }
 
 fn strip_pat(p: &Pat) -> &Pat {

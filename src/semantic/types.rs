@@ -43,6 +43,8 @@ pub fn type_path(ty: &Type, uses: &UseMap) -> Option<String> {
 #[derive(Debug, Default, Clone)]
 pub struct FieldTypes {
     by_name: HashMap<String, Option<String>>,
+    /// What an `Option`, `Vec` or `VecDeque` field holds (`handle: Option<JoinHandle<()>>`).
+    elements: HashMap<String, Option<String>>,
 }
 
 impl FieldTypes {
@@ -64,14 +66,16 @@ impl FieldTypes {
                     for field in &s.fields {
                         let Some(name) = &field.ident else { continue };
                         let ty = type_path(&field.ty, uses);
-                        self.by_name
-                            .entry(name.to_string())
-                            .and_modify(|known| {
-                                if *known != ty {
-                                    *known = None;
-                                }
-                            })
-                            .or_insert(ty);
+                        let element = element_type(&field.ty).and_then(|t| type_path(t, uses));
+                        for (map, ty) in [(&mut self.by_name, ty), (&mut self.elements, element)] {
+                            map.entry(name.to_string())
+                                .and_modify(|known| {
+                                    if *known != ty {
+                                        *known = None;
+                                    }
+                                })
+                                .or_insert(ty);
+                        }
                     }
                 }
                 Item::Mod(m) => {
@@ -87,6 +91,30 @@ impl FieldTypes {
     /// The declared type of field `name`, when the file says and says it once.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.by_name.get(name)?.as_deref()
+    }
+
+    /// The type of what field `name` holds when it is an `Option`, `Vec` or `VecDeque`.
+    pub fn element(&self, name: &str) -> Option<&str> {
+        self.elements.get(name)?.as_deref()
+    }
+}
+
+/// `T` of `Option<T>`, `Vec<T>` or `VecDeque<T>`.
+fn element_type(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if !matches!(
+        last.ident.to_string().as_str(),
+        "Option" | "Vec" | "VecDeque"
+    ) {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
+        return None;
+    };
+    match a.args.first()? {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
     }
 }
 

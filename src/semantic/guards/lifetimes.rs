@@ -350,12 +350,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             }
             // A guard from a crate helper as a receiver: `self.table().get_mut(k)`
             // (a guard only if the model says the helper returns one).
-            Expr::MethodCall(m)
-                if matches!(strip(&m.receiver), Expr::MethodCall(_) | Expr::Call(_)) =>
-            {
+            Expr::MethodCall(m) if may_be_guard_helper(&m.receiver) => {
                 match helper_guard(self.cx, &m.receiver) {
                     Some((lock, helper)) => {
-                        self.visit_expr(lock);
                         let range = expr_range(self.file, &m.receiver);
                         self.out.push(Acquisition {
                             range,
@@ -370,6 +367,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                             asynchronous: false,
                             taken_apart: false,
                         });
+                        self.visit_expr(&m.receiver);
                     }
                     None => self.visit_expr(&m.receiver),
                 }
@@ -446,6 +444,20 @@ fn helper_guard<'e>(cx: &Cx, e: &'e Expr) -> Option<(&'e Expr, Callee)> {
         _ => return None,
     };
     cx.callee(cur).map(|c| (lock, c))
+}
+
+/// A call that may be a crate helper handing out a guard: a free fn call, or a method
+/// not named like a std one, called on a name or a field (`self.table()`,
+/// `shared.sessions()`), not in the middle of a chain.
+fn may_be_guard_helper(e: &Expr) -> bool {
+    match strip(e) {
+        Expr::Call(_) => true,
+        Expr::MethodCall(m) => {
+            matches!(strip(&m.receiver), Expr::Path(_) | Expr::Field(_))
+                && !crate::semantic::calls::is_std_method_name(&m.method.to_string())
+        }
+        _ => false,
+    }
 }
 
 /// Whether a statement of `rest` takes the value bound to `name` apart with a pattern

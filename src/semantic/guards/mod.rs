@@ -348,6 +348,10 @@ mod tests {
         assert_eq!(h, [("remove".to_string(), false)]);
         let h = held("async fn f() { match k { Some(k) if m.lock().unwrap().contains(&k) => save().await, _ => {} } }");
         assert_eq!(h, [("contains".to_string(), false)]);
+        // A crate helper's value as a temporary receiver: a guard if the model says so.
+        let h =
+            held("async fn f() { if let Some(n) = self.table().get_mut(k) { save(n).await; } }");
+        assert_eq!(h, [("get_mut".to_string(), true)]);
         // Edition 2024 drops an `if let` scrutinee's temporaries before `else`.
         let h = held("async fn f() { if let Some(v) = m.lock().unwrap().get(&k).cloned() { v } else { load().await } }");
         assert_eq!(h, [("get".to_string(), false)]);

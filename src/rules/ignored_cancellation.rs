@@ -362,7 +362,18 @@ fn token_field(cx: &Cx, body: &Block) -> Option<String> {
     }
     let mut f = F { cx, found: None };
     f.visit_block(body);
-    f.found
+    // A method of a type that keeps a token, whether the method names it or not.
+    f.found.or_else(|| {
+        let self_ty = cx.scope.self_ty.as_deref()?;
+        if !cx.enclosing_fn.is_some_and(|f| f.key.is_method) {
+            return None;
+        }
+        let mut tokens = cx.file.fields.of_struct(self_ty).filter(|(_, ty)| {
+            ty.and_then(|t| t.rsplit("::").next())
+                .is_some_and(|last| TOKEN_TYPES.contains(&last))
+        });
+        tokens.next().map(|(name, _)| format!("self.{name}"))
+    })
 }
 
 /// Fresh tokens handed on: an argument of a call or a method call, a field of a

@@ -45,6 +45,8 @@ pub struct FieldTypes {
     by_name: HashMap<String, Option<String>>,
     /// What an `Option`, `Vec` or `VecDeque` field holds (`handle: Option<JoinHandle<()>>`).
     elements: HashMap<String, Option<String>>,
+    /// Each struct's named fields and their types, by struct name.
+    by_struct: HashMap<String, Vec<(String, Option<String>)>>,
 }
 
 impl FieldTypes {
@@ -66,6 +68,10 @@ impl FieldTypes {
                     for field in &s.fields {
                         let Some(name) = &field.ident else { continue };
                         let ty = type_path(&field.ty, uses);
+                        self.by_struct
+                            .entry(s.ident.to_string())
+                            .or_default()
+                            .push((name.to_string(), ty.clone()));
                         let element = element_type(&field.ty).and_then(|t| type_path(t, uses));
                         for (map, ty) in [(&mut self.by_name, ty), (&mut self.elements, element)] {
                             map.entry(name.to_string())
@@ -91,6 +97,15 @@ impl FieldTypes {
     /// The declared type of field `name`, when the file says and says it once.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.by_name.get(name)?.as_deref()
+    }
+
+    /// The named fields of struct `ty` defined in this file, with their types.
+    pub fn of_struct(&self, ty: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
+        self.by_struct
+            .get(ty)
+            .into_iter()
+            .flatten()
+            .map(|(n, t)| (n.as_str(), t.as_deref()))
     }
 
     /// The type of what field `name` holds when it is an `Option`, `Vec` or `VecDeque`.

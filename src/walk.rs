@@ -409,7 +409,7 @@ impl<'a> Walker<'a> {
             methods: c.methods.iter().map(|m| m.method.to_string()).collect(),
             tuple_index: None,
             awaited: c.awaited,
-            ty: None,
+            ty: self.local_value_type(init),
             is_param: false,
             // `let pool = &mut context.pool();`: a unique borrow, used in turn.
             mutable: matches!(chain::strip(init), Expr::Reference(r) if r.mutability.is_some()),
@@ -417,6 +417,30 @@ impl<'a> Walker<'a> {
             init: Some(self.file_range(init)),
             elements: None,
         }
+    }
+
+    /// The type of a value of a type the file defines, made on the spot: a struct
+    /// literal (`Metrics { .. }`), a unit struct (`Metrics`), or a constructor call
+    /// with nothing called on its result (`Metrics::new(..)`).
+    fn local_value_type(&self, init: &Expr) -> Option<String> {
+        let path = match strip(init) {
+            Expr::Struct(s) => &s.path,
+            Expr::Path(p) => &p.path,
+            Expr::Call(c) => match strip(&c.func) {
+                Expr::Path(p) if p.path.segments.len() == 2 => {
+                    let ty = &p.path.segments[0].ident;
+                    let ctor = p.path.segments[1].ident.to_string();
+                    return (matches!(ctor.as_str(), "new" | "default" | "with_capacity")
+                        && self.file.uses.is_local(&ty.to_string()))
+                    .then(|| ty.to_string());
+                }
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let name = path.get_ident()?.to_string();
+        (name.starts_with(|c: char| c.is_ascii_uppercase()) && self.file.uses.is_local(&name))
+            .then_some(name)
     }
 
     /// `handles.push(thread::spawn(..))`: the collection holds what that call makes.
@@ -434,8 +458,6 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// The origin of the items a loop or a `pop` takes from a collection of values
-    /// the fn pushed (`for h in handles`, `handles.into_iter()`, `handles.pop()`).
     /// The type of what `self.field.take()` / `.pop()` / `.pop_front()` hands out, from
     /// the field's declared `Option`/`Vec`/`VecDeque` type.
     fn taken_from_field(&self, e: &Expr) -> Option<String> {
@@ -462,6 +484,8 @@ impl<'a> Walker<'a> {
             .map(str::to_string)
     }
 
+    /// The origin of the items a loop or a `pop` takes from a collection of values
+    /// the fn pushed (`for h in handles`, `handles.into_iter()`, `handles.pop()`).
     fn element_origin(&self, e: &Expr) -> Option<Origin> {
         let c = chain::chain(e);
         let takes_items = c

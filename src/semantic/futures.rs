@@ -105,7 +105,34 @@ fn method_source(cx: &Cx, m: &ExprMethodCall) -> Option<FutureSource> {
     if configured {
         return Some(FutureSource::Known(name));
     }
-    if is_std_method_name(&name) {
+    // A receiver of a declared type: an async method of a runtime type
+    // (`tx.send(v)` on a `tokio::sync::mpsc::Sender`), or a type the file defines,
+    // whose method is the checked code's whatever its name.
+    let declared = match strip(&m.receiver) {
+        Expr::Path(p) => p
+            .path
+            .get_ident()
+            .and_then(|i| cx.binding(&i.to_string()))
+            .and_then(|o| o.ty.clone()),
+        Expr::Reference(r) => match strip(&r.expr) {
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .and_then(|i| cx.binding(&i.to_string()))
+                .and_then(|o| o.ty.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    if let Some(ty) = &declared {
+        if let Some((_, methods)) = ASYNC_TYPE_METHODS.iter().find(|(t, _)| t == ty) {
+            return methods
+                .contains(&name.as_str())
+                .then(|| FutureSource::Known(format!("{ty}::{name}")));
+        }
+    }
+    let local_type = declared.is_some_and(|t| cx.file.uses.is_local(&t));
+    if is_std_method_name(&name) && !local_type {
         return None;
     }
     Some(FutureSource::Indexed(FnKey {
@@ -114,6 +141,20 @@ fn method_source(cx: &Cx, m: &ExprMethodCall) -> Option<FutureSource> {
         is_method: true,
     }))
 }
+
+/// Async methods of runtime types, recognised on receivers declared with the type:
+/// calling one without awaiting it does nothing.
+const ASYNC_TYPE_METHODS: &[(&str, &[&str])] = &[
+    ("tokio::sync::mpsc::Sender", &["send", "reserve", "closed"]),
+    ("tokio::sync::mpsc::UnboundedReceiver", &["recv"]),
+    ("tokio::sync::mpsc::Receiver", &["recv"]),
+    ("tokio::sync::Mutex", &["lock"]),
+    ("tokio::sync::RwLock", &["read", "write"]),
+    ("tokio::sync::Semaphore", &["acquire", "acquire_many"]),
+    ("tokio::sync::Notify", &["notified"]),
+    ("tokio::sync::broadcast::Receiver", &["recv"]),
+    ("tokio::sync::watch::Receiver", &["changed"]),
+];
 
 /// The future a closure returns: its body is an async block or a future-making call
 /// (also as the only expression of a block), or the closure is itself `async`.

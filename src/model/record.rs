@@ -833,7 +833,9 @@ fn output_is_result(sig: &Signature) -> bool {
     if sig.asyncness.is_some() {
         return names_result(ty);
     }
-    future_output(ty).is_some_and(names_result)
+    // A future's output, or else the value itself (a sync fn whose result a blocking
+    // task or an async block hands on as its own).
+    future_output(ty).map_or_else(|| names_result(ty), names_result)
 }
 
 /// Whether `sig` returns `JoinHandle<..Result<..>>` (also `impl Future` of one for an

@@ -34,6 +34,7 @@ pub fn discarded_results(cx: &Cx, body: &syn::Block) -> Vec<(Discard, Vec<Task>)
         handles: SpawnedHandles::default(),
         tasks: HashMap::default(),
         loops: Vec::new(),
+        joined_results: Vec::new(),
         aborted: HashSet::default(),
         found: Vec::new(),
     };
@@ -106,6 +107,9 @@ struct Scan<'c, 'a> {
     tasks: HashMap<(usize, usize), Task>,
     /// Loop variables over collections of handles: (name, collection, spawns).
     loops: Vec<(String, Option<String>, Vec<TextRange>)>,
+    /// Names bound to the results of `let (ra, rb) = tokio::join!(a, b);`: (name,
+    /// spawns, names whose abort excuses it).
+    joined_results: Vec<(String, Vec<TextRange>, Vec<String>)>,
     aborted: HashSet<String>,
     found: Vec<Discard>,
 }
@@ -162,6 +166,11 @@ impl Scan<'_, '_> {
             return Some((vec![self.cx.range(e)], Vec::new()));
         }
         let name = chain::path_ident(e)?.to_string();
+        if let Some((_, spawns, names)) =
+            self.joined_results.iter().rev().find(|(n, ..)| *n == name)
+        {
+            return Some((spawns.clone(), names.clone()));
+        }
         if let Some((_, coll, spawns)) = self.loops.iter().rev().find(|(n, ..)| *n == name) {
             let names = [Some(name), coll.clone()].into_iter().flatten().collect();
             return Some((spawns.clone(), names));
@@ -172,23 +181,30 @@ impl Scan<'_, '_> {
 
     /// A value thrown away: what it discards, if it is an awaited handle.
     fn discarded(&mut self, value: &Expr, at: TextRange) {
+        // A result of `let (ra, rb) = tokio::join!(a, b);`, thrown away as it is.
+        let joined_result = |e: &Expr| {
+            chain::path_ident(strip(e))
+                .is_some_and(|i| self.joined_results.iter().any(|(n, ..)| i == n))
+        };
         let (awaited, form) = match strip(value) {
-            Expr::Await(a) => (&a.base, Form::Whole),
+            Expr::Await(a) => (&*a.base, Form::Whole),
+            p @ Expr::Path(_) if joined_result(p) => (value, Form::Whole),
             Expr::Try(t) => match strip(&t.expr) {
-                Expr::Await(a) => (&a.base, Form::Inner("`?`")),
+                Expr::Await(a) => (&*a.base, Form::Inner("`?`")),
+                p @ Expr::Path(_) if joined_result(p) => (&*t.expr, Form::Inner("`?`")),
                 _ => return,
             },
             Expr::Macro(m) => return self.joined(&m.mac, at),
             Expr::MethodCall(m) => match (m.method.to_string().as_str(), strip(&m.receiver)) {
-                ("ok", Expr::Await(a)) if m.args.is_empty() => (&a.base, Form::Whole),
+                ("ok", Expr::Await(a)) if m.args.is_empty() => (&*a.base, Form::Whole),
                 ("unwrap", Expr::Await(a)) if m.args.is_empty() => {
-                    (&a.base, Form::Inner("`unwrap()`"))
+                    (&*a.base, Form::Inner("`unwrap()`"))
                 }
                 ("expect", Expr::Await(a)) if m.args.len() == 1 => {
-                    (&a.base, Form::Inner("`expect(..)`"))
+                    (&*a.base, Form::Inner("`expect(..)`"))
                 }
                 ("ok", Expr::Try(t)) if m.args.is_empty() => match strip(&t.expr) {
-                    Expr::Await(a) => (&a.base, Form::Inner("`?`")),
+                    Expr::Await(a) => (&*a.base, Form::Inner("`?`")),
                     _ => return,
                 },
                 _ => return,
@@ -259,6 +275,33 @@ impl Scan<'_, '_> {
         }
     }
 
+    /// The names a tuple pattern binds to the results of a `join!` over handles.
+    fn joined_bindings(&mut self, l: &syn::Local) {
+        let (Pat::Tuple(t), Some(init)) = (&l.pat, &l.init) else {
+            return;
+        };
+        let Expr::Macro(m) = strip(&init.expr) else {
+            return;
+        };
+        let is_join = self
+            .cx
+            .resolve(&m.mac.path)
+            .is_some_and(|p| JOIN_MACROS.contains(&p.as_str()));
+        if !is_join {
+            return;
+        }
+        let MacroBody::Exprs(args) = &*parse_body(&m.mac) else {
+            return;
+        };
+        for (elem, arg) in t.elems.iter().zip(args.iter()) {
+            let (Pat::Ident(p), Some((spawns, names))) = (elem, self.handle(arg)) else {
+                continue;
+            };
+            self.joined_results
+                .push((p.ident.to_string(), spawns, names));
+        }
+    }
+
     /// `h.abort()`, `h.abort_handle()`, and aborts of every handle of a collection (in
     /// a loop over it, or a closure along a chain over it).
     fn aborts(&mut self, m: &syn::ExprMethodCall) {
@@ -300,6 +343,8 @@ impl<'ast> Visit<'ast> for Scan<'_, '_> {
                     self.discarded(&init.expr, self.cx.range(&*init.expr));
                 }
             }
+            // `let (ra, rb) = tokio::join!(a, b);`: each name holds one task's result.
+            Stmt::Local(l) => self.joined_bindings(l),
             // `tokio::join!(a, b);`
             Stmt::Macro(m) if m.semi_token.is_some() => {
                 let start = self.cx.range(&m.mac.path).start;

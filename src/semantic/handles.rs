@@ -121,7 +121,8 @@ impl SpawnedHandles {
         (!out.is_empty()).then_some(out)
     }
 
-    /// `|id| tokio::spawn(..)`, `|id| { ..; tokio::spawn(..) }`, `tokio::spawn`.
+    /// `|id| tokio::spawn(..)`, `|id| { ..; tokio::spawn(..) }`, `|id| (id,
+    /// tokio::spawn(..))`, `tokio::spawn`.
     fn yields_spawn(&self, cx: &Cx, arg: &Expr) -> Option<Vec<TextRange>> {
         match strip(arg) {
             Expr::Closure(c) => {
@@ -131,6 +132,11 @@ impl SpawnedHandles {
                         _ => return None,
                     },
                     e => e,
+                };
+                // `|host| (host.clone(), tokio::spawn(..))`: a handle paired with a key.
+                let value = match strip(value) {
+                    Expr::Tuple(t) => t.elems.iter().find(|e| spawn_call(cx, e).is_some())?,
+                    v => v,
                 };
                 let s = spawn_call(cx, value)?;
                 (s.kind == SpawnKind::Detaches).then(|| vec![cx.range(strip(value))])

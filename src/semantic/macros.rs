@@ -65,6 +65,9 @@ const EXPR_MACROS: &[&str] = &[
     "assert",
     "assert_eq",
     "assert_ne",
+    // `matches!(expr, pattern)`: the pattern parses as an expression or is dropped.
+    "matches",
+    "assert_matches",
     "debug_assert",
     "debug_assert_eq",
     "debug_assert_ne",

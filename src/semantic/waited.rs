@@ -231,16 +231,34 @@ impl<'ast> Visit<'ast> for Scan<'_, '_> {
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
             Expr::ForLoop(f) => {
                 self.visit_expr(&f.expr);
-                let var = match &*f.pat {
-                    syn::Pat::Ident(p) => Some(p.ident.to_string()),
-                    _ => None,
+                // `for h in handles`, or `for (host, h) in handles` over handles paired
+                // with keys (the key is never awaited, so taking it along is harmless).
+                let vars: Vec<String> = match &*f.pat {
+                    syn::Pat::Ident(p) => vec![p.ident.to_string()],
+                    syn::Pat::Tuple(t) => t
+                        .elems
+                        .iter()
+                        .filter_map(|e| match e {
+                            syn::Pat::Ident(p) => Some(p.ident.to_string()),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
                 };
                 let spawns = self.handles.handle_arg(self.cx, &f.expr);
-                let bound = var.zip(spawns).map(|b| self.loop_handles.push(b)).is_some();
+                let bound = match spawns {
+                    Some(spawns) => {
+                        for v in &vars {
+                            self.loop_handles.push((v.clone(), spawns.clone()));
+                        }
+                        vars.len()
+                    }
+                    None => 0,
+                };
                 self.loops += 1;
                 self.visit_block(&f.body);
                 self.loops -= 1;
-                if bound {
+                for _ in 0..bound {
                     self.loop_handles.pop();
                 }
             }

@@ -1,0 +1,185 @@
+//! What the walker knows of a fn's locals: where a value comes from, the type it
+//! has when the code says, what a collection was filled with, and the names a
+//! pattern binds.
+
+use super::*;
+
+impl Walker<'_> {
+    /// The resolved path of a declared type, seen through references and `Arc`/`Box`.
+    pub(super) fn type_path(&self, ty: &syn::Type) -> Option<String> {
+        crate::semantic::types::type_path(ty, &self.file.uses)
+    }
+
+    pub(super) fn origin_of(&self, init: &Expr) -> Origin {
+        let c = chain::chain(init);
+        Origin {
+            root_call: chain::call_path(c.root).and_then(|p| self.file.uses.resolve(p)),
+            root_binding: chain::path_ident(c.root).map(|i| i.to_string()),
+            methods: c.methods.iter().map(|m| m.method.to_string()).collect(),
+            tuple_index: None,
+            awaited: c.awaited,
+            ty: self.local_value_type(init),
+            is_param: false,
+            // `let pool = &mut context.pool();`: a unique borrow, used in turn.
+            mutable: matches!(chain::strip(init), Expr::Reference(r) if r.mutability.is_some()),
+            closure_param: false,
+            init: Some(self.file_range(init)),
+            elements: None,
+        }
+    }
+
+    /// The type of a value of a type the file defines, made on the spot: a struct
+    /// literal (`Metrics { .. }`), a unit struct (`Metrics`), or a constructor call
+    /// with nothing called on its result (`Metrics::new(..)`).
+    pub(super) fn local_value_type(&self, init: &Expr) -> Option<String> {
+        let path = match strip(init) {
+            Expr::Struct(s) => &s.path,
+            Expr::Path(p) => &p.path,
+            Expr::Call(c) => match strip(&c.func) {
+                Expr::Path(p) if p.path.segments.len() == 2 => {
+                    let ty = &p.path.segments[0].ident;
+                    let ctor = p.path.segments[1].ident.to_string();
+                    return (matches!(ctor.as_str(), "new" | "default" | "with_capacity")
+                        && self.file.uses.is_local(&ty.to_string()))
+                    .then(|| ty.to_string());
+                }
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let name = path.get_ident()?.to_string();
+        (name.starts_with(|c: char| c.is_ascii_uppercase()) && self.file.uses.is_local(&name))
+            .then_some(name)
+    }
+
+    /// `handles.push(thread::spawn(..))`: the collection holds what that call makes.
+    pub(super) fn note_pushed(&mut self, receiver: &Expr, value: &Expr) {
+        let Some(name) = chain::path_ident(strip(receiver)).map(|i| i.to_string()) else {
+            return;
+        };
+        let made_by = chain::call_path(strip(value)).and_then(|p| self.file.uses.resolve(p));
+        if let Some(o) = self.scopes.lookup_mut(&name) {
+            o.elements = match (&o.elements, made_by) {
+                (None, Some(p)) if o.init.is_some() => Some(p),
+                (Some(before), Some(p)) if *before == p => Some(p),
+                _ => None,
+            };
+        }
+    }
+
+    /// The type of what `self.field.take()` / `.pop()` / `.pop_front()` hands out, from
+    /// the field's declared `Option`/`Vec`/`VecDeque` type.
+    pub(super) fn taken_from_field(&self, e: &Expr) -> Option<String> {
+        let Expr::MethodCall(m) = strip(e) else {
+            return None;
+        };
+        if !m.args.is_empty()
+            || !matches!(m.method.to_string().as_str(), "take" | "pop" | "pop_front")
+        {
+            return None;
+        }
+        let Expr::Field(f) = strip(&m.receiver) else {
+            return None;
+        };
+        let (syn::Member::Named(name), Expr::Path(base)) = (&f.member, strip(&f.base)) else {
+            return None;
+        };
+        if !base.path.is_ident("self") {
+            return None;
+        }
+        self.file
+            .fields
+            .element(&name.to_string())
+            .map(str::to_string)
+    }
+
+    /// The origin of the items a loop or a `pop` takes from a collection of values
+    /// the fn pushed (`for h in handles`, `handles.into_iter()`, `handles.pop()`).
+    pub(super) fn element_origin(&self, e: &Expr) -> Option<Origin> {
+        let c = chain::chain(e);
+        let takes_items = c
+            .methods
+            .iter()
+            .all(|m| matches!(m.method.to_string().as_str(), "into_iter" | "drain" | "pop"));
+        if !takes_items || c.awaited {
+            return None;
+        }
+        let name = chain::path_ident(strip(c.root))?.to_string();
+        let made_by = self.scopes.lookup(&name)?.elements.clone()?;
+        Some(Origin {
+            root_call: Some(made_by),
+            ..Origin::default()
+        })
+    }
+
+    /// Binds every name a pattern introduces. `origin` describes the whole value; a
+    /// tuple pattern's elements get the same origin with their index.
+    pub(super) fn bind_pattern(
+        &mut self,
+        pat: &Pat,
+        origin: Option<&Origin>,
+        ty: Option<String>,
+        param: bool,
+    ) {
+        match pat {
+            Pat::Ident(pi) => {
+                let mut o = origin.cloned().unwrap_or_default();
+                o.ty = ty.or(o.ty);
+                o.is_param = param;
+                o.mutable |= pi.mutability.is_some();
+                self.scopes.bind(pi.ident.to_string(), o);
+                if let Some((_, sub)) = &pi.subpat {
+                    self.bind_pattern(sub, None, None, param);
+                }
+            }
+            Pat::Type(pt) => {
+                let ty = self.type_path(&pt.ty);
+                let mut o = origin.cloned().unwrap_or_default();
+                o.mutable |= is_mut_ref(&pt.ty);
+                self.bind_pattern(&pt.pat, Some(&o), ty, param);
+            }
+            Pat::Tuple(t) => {
+                for (i, elem) in t.elems.iter().enumerate() {
+                    let o = origin.map(|o| Origin {
+                        tuple_index: Some(i),
+                        ..o.clone()
+                    });
+                    self.bind_pattern(elem, o.as_ref(), None, param);
+                }
+            }
+            Pat::Reference(r) => self.bind_pattern(&r.pat, None, None, param),
+            Pat::Paren(p) => self.bind_pattern(&p.pat, origin, ty, param),
+            Pat::Guard(g) => self.bind_pattern(&g.pat, origin, ty, param),
+            Pat::TupleStruct(ts) => {
+                for elem in &ts.elems {
+                    self.bind_pattern(elem, None, None, param);
+                }
+            }
+            Pat::Struct(s) => {
+                for field in &s.fields {
+                    self.bind_pattern(&field.pat, None, None, param);
+                }
+            }
+            Pat::Slice(s) => {
+                for elem in &s.elems {
+                    self.bind_pattern(elem, None, None, param);
+                }
+            }
+            Pat::Or(o) => {
+                for case in &o.cases {
+                    self.bind_pattern(case, None, None, param);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+pub(super) fn is_mut_ref(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Reference(r) => r.mutability.is_some(),
+        syn::Type::Paren(p) => is_mut_ref(&p.elem),
+        syn::Type::Group(g) => is_mut_ref(&g.elem),
+        _ => false,
+    }
+}

@@ -4,6 +4,7 @@ use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::crate_facts;
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 use crate::semantic::blocking::{blocking_op, Blocking, Instead, Waits};
+use crate::semantic::body::unwrapped_binding;
 use crate::semantic::chain::strip;
 use crate::semantic::index::{Explain, IndexQuery, ModelQuery};
 use crate::semantic::testcode::{blocks_spawned_task, runs_alone};
@@ -43,7 +44,7 @@ impl Rule for BlockingInAsync {
                 if cx.test_policy_applies() || runs_alone(cx, cx.range(expr).start) {
                     return;
                 }
-                let (Some(ty), Some(name)) = (constructed_type(&l.expr), unwrapped_name(&l.pat))
+                let (Some(ty), Some(name)) = (constructed_type(&l.expr), unwrapped_binding(&l.pat))
                 else {
                     return;
                 };
@@ -77,7 +78,7 @@ impl Rule for BlockingInAsync {
         };
         let name = match strip_pat(&local.pat) {
             Pat::Ident(name) => name.ident.clone(),
-            p => match unwrapped_name(p) {
+            p => match unwrapped_binding(p) {
                 Some(name) => name.clone(),
                 None => return,
             },
@@ -173,21 +174,6 @@ fn constructed_type(e: &Expr) -> Option<String> {
         .then_some(path)
 }
 
-/// The name a `Some(x)` / `Ok(x)` pattern binds.
-fn unwrapped_name(p: &Pat) -> Option<&syn::Ident> {
-    let Pat::TupleStruct(ts) = strip_pat(p) else {
-        return None;
-    };
-    let last = ts.path.segments.last()?;
-    if !(last.ident == "Some" || last.ident == "Ok") || ts.elems.len() != 1 {
-        return None;
-    }
-    match strip_pat(ts.elems.first()?) {
-        Pat::Ident(i) if i.subpat.is_none() => Some(&i.ident),
-        _ => None,
-    }
-}
-
 /// `match T::open(..) { Ok(t) => t, Err(e) => return .. }`: the type constructed when
 /// an arm hands the unwrapped value on as it is.
 fn matched_construction(e: &Expr) -> Option<String> {
@@ -198,7 +184,7 @@ fn matched_construction(e: &Expr) -> Option<String> {
     m.arms
         .iter()
         .any(|arm| {
-            unwrapped_name(&arm.pat).is_some_and(|name| {
+            unwrapped_binding(&arm.pat).is_some_and(|name| {
                 crate::semantic::chain::path_ident(strip(&arm.body)).is_some_and(|b| b == name)
             })
         })

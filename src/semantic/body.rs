@@ -82,6 +82,27 @@ pub fn place_base(e: &Expr) -> (&Expr, Option<&syn::Member>) {
     }
 }
 
+/// The name a `Some(x)` / `Ok(x)` pattern binds (also `Some(mut x)`, `Ok(x: T)`).
+pub fn unwrapped_binding(pat: &Pat) -> Option<&syn::Ident> {
+    fn untyped(p: &Pat) -> &Pat {
+        match p {
+            Pat::Type(t) => untyped(&t.pat),
+            p => p,
+        }
+    }
+    let Pat::TupleStruct(ts) = untyped(pat) else {
+        return None;
+    };
+    let last = ts.path.segments.last()?;
+    if !(last.ident == "Some" || last.ident == "Ok") || ts.elems.len() != 1 {
+        return None;
+    }
+    match untyped(ts.elems.first()?) {
+        Pat::Ident(i) if i.subpat.is_none() => Some(&i.ident),
+        _ => None,
+    }
+}
+
 pub fn pattern_names(pat: &Pat, out: &mut HashSet<String>) {
     struct P<'o>(&'o mut HashSet<String>);
     impl<'ast> Visit<'ast> for P<'_> {

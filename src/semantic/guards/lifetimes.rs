@@ -390,11 +390,9 @@ fn is_lock_method(e: &Expr) -> bool {
 
 /// The name a guard is bound to: `g` in `let g`, `let Ok(g)`, `let Some(mut g)`.
 fn bound_name(pat: &Pat) -> Option<String> {
-    match pat {
-        Pat::TupleStruct(ts) if unwraps(pat) && ts.elems.len() == 1 => simple_binding(&ts.elems[0]),
-        Pat::Type(t) => bound_name(&t.pat),
-        p => simple_binding(p),
-    }
+    crate::semantic::body::unwrapped_binding(pat)
+        .map(|i| i.to_string())
+        .or_else(|| simple_binding(pat))
 }
 
 /// A reference into a concurrent map (`map.get(&k)`, `get_mut`, `entry`): it holds

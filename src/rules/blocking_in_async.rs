@@ -146,21 +146,7 @@ fn spawn_blocking_path(runtime: Runtime) -> &'static str {
 /// The type a binding's initializer constructs: `T::new(..)`, `T::open(..)?`,
 /// `T { .. }`.
 fn constructed_type(e: &Expr) -> Option<String> {
-    let mut e = strip(e);
-    loop {
-        match e {
-            Expr::Try(t) => e = strip(&t.expr),
-            Expr::MethodCall(m)
-                if matches!(
-                    m.method.to_string().as_str(),
-                    "unwrap" | "expect" | "ok" | "context" | "with_context" | "map_err"
-                ) =>
-            {
-                e = strip(&m.receiver)
-            }
-            _ => break,
-        }
-    }
+    let e = crate::semantic::chain::strip_result_adapters(e).inner;
     let path = match e {
         Expr::Call(_) => {
             let p = crate::semantic::chain::call_path(e)?;

@@ -153,46 +153,15 @@ struct Peeled<'a> {
     adapted: bool,
 }
 
-/// Result adapters written after an `.await` that do no waiting of their own.
-const ADAPTERS: &[&str] = &[
-    "map_err",
-    "context",
-    "with_context",
-    "wrap_err",
-    "wrap_err_with",
-    "unwrap",
-    "expect",
-    "ok",
-    "ok_or",
-    "ok_or_else",
-    "unwrap_or",
-    "unwrap_or_default",
-    "unwrap_or_else",
-];
-
 /// `f().await`, `f().await?`, `f().await.map_err(..)?`, `f().await.context("..")?`,
 /// `f().await.unwrap()`: the `.await` inside, whether `?` ends it, and whether an
 /// adapter sits between.
 fn peel(e: &Expr) -> Option<Peeled<'_>> {
-    let (mut cur, tried) = match strip(e) {
-        Expr::Try(t) => (strip(&t.expr), true),
-        e => (e, false),
-    };
-    let mut adapted = false;
-    while let Expr::MethodCall(m) = cur {
-        if !ADAPTERS.contains(&m.method.to_string().as_str()) {
-            return None;
-        }
-        adapted = true;
-        cur = strip(&m.receiver);
-        if let Expr::Try(t) = cur {
-            cur = strip(&t.expr);
-        }
-    }
-    matches!(cur, Expr::Await(_)).then_some(Peeled {
-        awaited: cur,
-        tried,
-        adapted,
+    let a = chain::strip_result_adapters(e);
+    matches!(a.inner, Expr::Await(_)).then_some(Peeled {
+        awaited: a.inner,
+        tried: a.tried,
+        adapted: a.adapted,
     })
 }
 

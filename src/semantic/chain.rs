@@ -2,6 +2,58 @@
 
 use syn::{Expr, ExprMethodCall};
 
+/// Methods of a `Result`/`Option` that hand its value on (or an error or a default in
+/// its place) and do no work of their own.
+const RESULT_ADAPTERS: &[&str] = &[
+    "map_err",
+    "context",
+    "with_context",
+    "wrap_err",
+    "wrap_err_with",
+    "unwrap",
+    "expect",
+    "ok",
+    "ok_or",
+    "ok_or_else",
+    "unwrap_or",
+    "unwrap_or_default",
+    "unwrap_or_else",
+];
+
+/// What an expression is below the `?`s and result adapters written after it.
+pub struct Adapted<'a> {
+    /// `f().await` in `f().await.map_err(..)?`.
+    pub inner: &'a Expr,
+    /// The outermost operator is `?`.
+    pub tried: bool,
+    /// At least one adapter method was looked through.
+    pub adapted: bool,
+}
+
+/// `expr` without the `?`s and result adapters after it (`.map_err(..)`, `.context(..)`,
+/// `.unwrap()`, `.ok()`, ...): `T::open(p)?` is `T::open(p)`, `f().await.context("x")?`
+/// is `f().await`.
+pub fn strip_result_adapters(expr: &Expr) -> Adapted<'_> {
+    let mut cur = strip(expr);
+    let tried = matches!(cur, Expr::Try(_));
+    let mut adapted = false;
+    loop {
+        match cur {
+            Expr::Try(t) => cur = strip(&t.expr),
+            Expr::MethodCall(m) if RESULT_ADAPTERS.contains(&m.method.to_string().as_str()) => {
+                adapted = true;
+                cur = strip(&m.receiver);
+            }
+            _ => break,
+        }
+    }
+    Adapted {
+        inner: cur,
+        tried,
+        adapted,
+    }
+}
+
 /// `expr` without surrounding parentheses and invisible groups.
 pub fn strip(mut expr: &Expr) -> &Expr {
     loop {

@@ -76,7 +76,7 @@ impl Rule for BlockingInAsync {
         else {
             return;
         };
-        let name = match strip_pat(&local.pat) {
+        let name = match crate::semantic::body::untyped(&local.pat) {
             Pat::Ident(name) => name.ident.clone(),
             p => match unwrapped_binding(p) {
                 Some(name) => name.clone(),
@@ -175,13 +175,6 @@ fn matched_construction(e: &Expr) -> Option<String> {
             })
         })
         .then_some(ty)
-}
-
-fn strip_pat(p: &Pat) -> &Pat {
-    match p {
-        Pat::Type(t) => strip_pat(&t.pat),
-        p => p,
-    }
 }
 
 /// Completes a finding that depends on another fn with the chain of calls that

@@ -82,14 +82,24 @@ pub fn place_base(e: &Expr) -> (&Expr, Option<&syn::Member>) {
     }
 }
 
+/// A pattern without its type ascription: `(tx, rx)` of `(tx, rx): (Sender<T>, Receiver<T>)`.
+pub fn untyped(p: &Pat) -> &Pat {
+    match p {
+        Pat::Type(t) => untyped(&t.pat),
+        p => p,
+    }
+}
+
+/// The one name a pattern binds when it is a plain name (`x`, `mut x`, `x: T`).
+pub fn single_binding(pat: &Pat) -> Option<String> {
+    match untyped(pat) {
+        Pat::Ident(p) if p.subpat.is_none() => Some(p.ident.to_string()),
+        _ => None,
+    }
+}
+
 /// The name a `Some(x)` / `Ok(x)` pattern binds (also `Some(mut x)`, `Ok(x: T)`).
 pub fn unwrapped_binding(pat: &Pat) -> Option<&syn::Ident> {
-    fn untyped(p: &Pat) -> &Pat {
-        match p {
-            Pat::Type(t) => untyped(&t.pat),
-            p => p,
-        }
-    }
     let Pat::TupleStruct(ts) = untyped(pat) else {
         return None;
     };

@@ -94,23 +94,16 @@ impl<'ast> Visit<'ast> for ChannelLets<'_, '_, 'ast> {
 
 /// The sender and receiver names of `(tx, rx)` / `(mut tx, mut rx)`.
 fn pair(pat: &Pat) -> Option<(String, String)> {
-    let Pat::Tuple(t) = strip_type(pat) else {
+    let Pat::Tuple(t) = crate::semantic::body::untyped(pat) else {
         return None;
     };
-    let name = |p: &Pat| match strip_type(p) {
+    let name = |p: &Pat| match crate::semantic::body::untyped(p) {
         Pat::Ident(i) if i.subpat.is_none() => Some(i.ident.to_string()),
         _ => None,
     };
     match (t.elems.first(), t.elems.get(1), t.elems.len()) {
         (Some(a), Some(b), 2) => Some((name(a)?, name(b)?)),
         _ => None,
-    }
-}
-
-fn strip_type(p: &Pat) -> &Pat {
-    match p {
-        Pat::Type(t) => &t.pat,
-        p => p,
     }
 }
 
@@ -221,7 +214,7 @@ pub struct DrainTask<'a> {
 pub fn drained_in_task<'a>(cx: &Cx, stmts: &'a [Stmt], rx: &str) -> Option<DrainTask<'a>> {
     for (i, stmt) in stmts.iter().enumerate() {
         let Stmt::Local(l) = stmt else { continue };
-        let (Some(init), Pat::Ident(h)) = (&l.init, strip_type(&l.pat)) else {
+        let (Some(init), Pat::Ident(h)) = (&l.init, crate::semantic::body::untyped(&l.pat)) else {
             continue;
         };
         let Some(body) = spawned_body(cx, &init.expr) else {

@@ -135,7 +135,7 @@ pub fn discards_in_stmt(cx: &Cx, stmt: &Stmt) -> Vec<Discard> {
             if detached {
                 return Vec::new();
             }
-            let named = !matches!(strip_pat(&l.pat), Pat::Wild(_));
+            let named = !matches!(crate::semantic::body::untyped(&l.pat), Pat::Wild(_));
             (
                 e,
                 if named {
@@ -147,7 +147,7 @@ pub fn discards_in_stmt(cx: &Cx, stmt: &Stmt) -> Vec<Discard> {
         }
         _ => return Vec::new(),
     };
-    let named = matches!(stmt, Stmt::Local(l) if !matches!(strip_pat(&l.pat), Pat::Wild(_)));
+    let named = matches!(stmt, Stmt::Local(l) if !matches!(crate::semantic::body::untyped(&l.pat), Pat::Wild(_)));
     discards_of_call(cx, e, how, None, named)
 }
 
@@ -156,7 +156,7 @@ pub fn discards_in_block(cx: &Cx, block: &Block) -> Vec<Discard> {
     let mut out = Vec::new();
     for (i, stmt) in block.stmts.iter().enumerate() {
         let Stmt::Local(l) = stmt else { continue };
-        let Pat::Ident(p) = strip_pat(&l.pat) else {
+        let Pat::Ident(p) = crate::semantic::body::untyped(&l.pat) else {
             continue;
         };
         let name = p.ident.to_string();
@@ -300,13 +300,6 @@ fn discards_of_call(
             forwards_param: param_in(a, &params).is_some(),
         })
         .collect()
-}
-
-fn strip_pat(p: &Pat) -> &Pat {
-    match p {
-        Pat::Type(t) => strip_pat(&t.pat),
-        p => p,
-    }
 }
 
 /// The parameter names of the enclosing fn, from its signature's text.

@@ -11,7 +11,7 @@ use super::tasks::{spawn_call, spawn_fn_kind, SpawnKind};
 use super::Cx;
 use crate::source::TextRange;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use syn::{Expr, Local, Pat, Stmt};
+use syn::{Expr, Local, Stmt};
 
 /// Adapters whose closure produces the elements of an iterator.
 const ELEMENT_ADAPTERS: &[&str] = &["map", "flat_map", "filter_map"];
@@ -41,7 +41,7 @@ impl SpawnedHandles {
         let Some(init) = l.init.as_ref().filter(|i| i.diverge.is_none()) else {
             return;
         };
-        let Some(name) = single_name(&l.pat) else {
+        let Some(name) = super::body::single_binding(&l.pat) else {
             return;
         };
         if matches!(strip(&init.expr), Expr::Closure(_)) {
@@ -177,13 +177,5 @@ impl SpawnedHandles {
             Expr::Call(call) => call.args.iter().find_map(|a| self.handle_local(a)),
             _ => None,
         }
-    }
-}
-
-fn single_name(pat: &Pat) -> Option<String> {
-    match pat {
-        Pat::Ident(p) if p.subpat.is_none() => Some(p.ident.to_string()),
-        Pat::Type(t) => single_name(&t.pat),
-        _ => None,
     }
 }

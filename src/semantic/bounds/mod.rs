@@ -634,14 +634,6 @@ fn holds_handles(ty: &str) -> bool {
         || ty.contains("oneshot::Receiver")
 }
 
-/// A pattern without its type ascription (`(tx, rx): (Sender<T>, Receiver<T>)`).
-fn strip_pat_type(pat: &Pat) -> &Pat {
-    match pat {
-        Pat::Type(t) => &t.pat,
-        p => p,
-    }
-}
-
 /// `x` for `&x` and `&mut x`.
 fn strip_ref(e: &Expr) -> &Expr {
     match strip(e) {

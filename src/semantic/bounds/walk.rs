@@ -415,7 +415,7 @@ impl Walk<'_, '_> {
 
     fn bind_local(&mut self, pat: &Pat, init: Option<&Expr>) {
         // `let (tx, rx) = oneshot::channel();`
-        if let (Pat::Tuple(t), Some(init)) = (strip_pat_type(pat), init) {
+        if let (Pat::Tuple(t), Some(init)) = (crate::semantic::body::untyped(pat), init) {
             let oneshot = self
                 .cx
                 .call_path(strip(init))

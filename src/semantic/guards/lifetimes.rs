@@ -154,7 +154,7 @@ impl Collector<'_> {
             let moved_to = rest.iter().enumerate().find_map(|(j, s)| match s {
                 Stmt::Local(l) => {
                     let init = l.init.as_ref()?;
-                    let to = simple_binding(&l.pat)?;
+                    let to = crate::semantic::body::single_binding(&l.pat)?;
                     let from = chain::path_ident(strip(&init.expr))?;
                     (from == name.as_str()
                         && released.is_some_and(|r| r == expr_range(self.file, &init.expr)))
@@ -392,7 +392,7 @@ fn is_lock_method(e: &Expr) -> bool {
 fn bound_name(pat: &Pat) -> Option<String> {
     crate::semantic::body::unwrapped_binding(pat)
         .map(|i| i.to_string())
-        .or_else(|| simple_binding(pat))
+        .or_else(|| crate::semantic::body::single_binding(pat))
 }
 
 /// A reference into a concurrent map (`map.get(&k)`, `get_mut`, `entry`): it holds
@@ -497,14 +497,6 @@ fn taken_apart_later(rest: &[Stmt], name: &str) -> bool {
     false
 }
 
-pub(crate) fn simple_binding(pat: &Pat) -> Option<String> {
-    match pat {
-        Pat::Ident(p) if p.subpat.is_none() => Some(p.ident.to_string()),
-        Pat::Type(t) => simple_binding(&t.pat),
-        _ => None,
-    }
-}
-
 /// Where the guard bound to `name` stops being alive among the statements after its
 /// `let`: an explicit `drop(name)`, a move of `name` into a call or another binding,
 /// or a new `let name` in the same block (after which it can no longer be followed). A
@@ -598,7 +590,7 @@ pub(crate) fn release_point(
             }
             if self.found.is_none()
                 && self.depth == 0
-                && simple_binding(&l.pat).as_deref() == Some(self.name)
+                && crate::semantic::body::single_binding(&l.pat).as_deref() == Some(self.name)
             {
                 self.found = Some((self.file.start_of(l.let_token.span), None));
             }

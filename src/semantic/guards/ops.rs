@@ -1,7 +1,8 @@
 //! What a body does through its guards, and the critical sections of its async locks.
 
-use super::lifetimes::{expr_range, release_point, simple_binding};
+use super::lifetimes::{expr_range, release_point};
 use super::Acquisition;
+use crate::semantic::body::single_binding;
 use crate::semantic::chain::{self, strip};
 use crate::semantic::FileInfo;
 use crate::source::TextRange;
@@ -133,7 +134,7 @@ pub fn async_critical_sections(file: &FileInfo, body: &Block) -> Vec<TextRange> 
             let block_end = self.file.end_of(b.brace_token.span.close());
             for (i, stmt) in b.stmts.iter().enumerate() {
                 if let Stmt::Local(local) = stmt {
-                    let name = simple_binding(&local.pat);
+                    let name = single_binding(&local.pat);
                     let init = local.init.as_ref().map(|init| &*init.expr);
                     if let (Some(name), Some(_)) = (name, init.filter(|e| is_async_lock(e))) {
                         let start = self.file.end_of(local.semi_token.span);

@@ -330,7 +330,7 @@ pub fn blocking_op(file: &FileInfo, scopes: &Scopes, e: &Expr) -> Option<Blockin
             }) {
                 return Some(Blocking::Method(m));
             }
-            let ty = declared_type(file, scopes, &mc.receiver)?;
+            let ty = super::types::declared_type(file, scopes, &mc.receiver)?;
             TYPED_BLOCKING
                 .iter()
                 .find(|t| t.ty == ty && t.methods.contains(&method.as_str()))
@@ -441,25 +441,6 @@ pub static TYPED_BLOCKING: &[TypedBlocking] = &[
         instead: Instead::Api("tokio::sync::Barrier"),
     },
 ];
-
-/// The declared type of a receiver: a local or parameter with a type, a field of
-/// `self` whose struct the file declares.
-fn declared_type(file: &FileInfo, scopes: &Scopes, receiver: &Expr) -> Option<String> {
-    match chain::strip(receiver) {
-        Expr::Path(p) => scopes.lookup(&p.path.get_ident()?.to_string())?.ty.clone(),
-        Expr::Field(f) => match (&f.member, chain::strip(&f.base)) {
-            (syn::Member::Named(n), Expr::Path(b)) if b.path.is_ident("self") => {
-                file.fields.get(&n.to_string()).map(str::to_string)
-            }
-            _ => None,
-        },
-        Expr::Reference(r) => declared_type(file, scopes, &r.expr),
-        Expr::MethodCall(m) if m.method == "by_ref" || m.method == "as_ref" => {
-            declared_type(file, scopes, &m.receiver)
-        }
-        _ => None,
-    }
-}
 
 impl Blocking {
     pub fn waits(self) -> Waits {

@@ -108,22 +108,7 @@ fn method_source(cx: &Cx, m: &ExprMethodCall) -> Option<FutureSource> {
     // A receiver of a declared type: an async method of a runtime type
     // (`tx.send(v)` on a `tokio::sync::mpsc::Sender`), or a type the file defines,
     // whose method is the checked code's whatever its name.
-    let declared = match strip(&m.receiver) {
-        Expr::Path(p) => p
-            .path
-            .get_ident()
-            .and_then(|i| cx.binding(&i.to_string()))
-            .and_then(|o| o.ty.clone()),
-        Expr::Reference(r) => match strip(&r.expr) {
-            Expr::Path(p) => p
-                .path
-                .get_ident()
-                .and_then(|i| cx.binding(&i.to_string()))
-                .and_then(|o| o.ty.clone()),
-            _ => None,
-        },
-        _ => None,
-    };
+    let declared = super::types::declared_type(cx.file, cx.scopes, &m.receiver);
     if let Some(ty) = &declared {
         if let Some((_, methods)) = ASYNC_TYPE_METHODS.iter().find(|(t, _)| t == ty) {
             return methods

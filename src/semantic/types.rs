@@ -212,6 +212,29 @@ pub fn concurrent_map_calls(cx: &Cx, body: &Block) -> Vec<MapCall> {
     v.out
 }
 
+/// The declared type of a receiver: a local or parameter with a type, a field of
+/// `self` whose struct the file declares.
+pub fn declared_type(
+    file: &super::FileInfo,
+    scopes: &super::scope::Scopes,
+    receiver: &Expr,
+) -> Option<String> {
+    match super::chain::strip(receiver) {
+        Expr::Path(p) => scopes.lookup(&p.path.get_ident()?.to_string())?.ty.clone(),
+        Expr::Field(f) => match (&f.member, super::chain::strip(&f.base)) {
+            (syn::Member::Named(n), Expr::Path(b)) if b.path.is_ident("self") => {
+                file.fields.get(&n.to_string()).map(str::to_string)
+            }
+            _ => None,
+        },
+        Expr::Reference(r) => declared_type(file, scopes, &r.expr),
+        Expr::MethodCall(m) if m.method == "by_ref" || m.method == "as_ref" => {
+            declared_type(file, scopes, &m.receiver)
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,12 @@ static META: RuleMeta = RuleMeta {
 /// Types that carry a cancellation request, by the last segment of their path.
 const TOKEN_TYPES: &[&str] = &["CancellationToken"];
 
+/// Whether a type, written or resolved (`tokio_util::sync::CancellationToken`), is a
+/// cancellation token.
+fn is_token_type(ty: &str) -> bool {
+    TOKEN_TYPES.contains(&ty.rsplit("::").next().unwrap_or(""))
+}
+
 /// Constructors of a fresh, unlinked token.
 const FRESH_TOKEN_FNS: &[&str] = &["new", "default"];
 
@@ -236,8 +242,7 @@ fn token_params(cx: &Cx, f: &FnNode) -> Vec<TokenParam> {
             Some(ty) => ty,
             None => written_type(&pt.ty).unwrap_or_default(),
         };
-        let last = ty.rsplit("::").next().unwrap_or("");
-        if TOKEN_TYPES.contains(&last) {
+        if is_token_type(&ty) {
             let start = cx.file.start_of(pi.ident.span());
             let end = cx.file.end_of(pt.ty.span());
             out.push(TokenParam {
@@ -351,8 +356,7 @@ fn token_field(cx: &Cx, body: &Block) -> Option<String> {
         fn visit_expr_field(&mut self, f: &'ast syn::ExprField) {
             if let (syn::Member::Named(n), Expr::Path(p)) = (&f.member, chain::strip(&f.base)) {
                 let ty = self.cx.file.fields.get(&n.to_string()).unwrap_or("");
-                let last = ty.rsplit("::").next().unwrap_or("");
-                if p.path.is_ident("self") && TOKEN_TYPES.contains(&last) {
+                if p.path.is_ident("self") && is_token_type(ty) {
                     self.found.get_or_insert_with(|| format!("self.{n}"));
                 }
             }
@@ -368,10 +372,11 @@ fn token_field(cx: &Cx, body: &Block) -> Option<String> {
         if !cx.enclosing_fn.is_some_and(|f| f.key.is_method) {
             return None;
         }
-        let mut tokens = cx.file.fields.of_struct(self_ty).filter(|(_, ty)| {
-            ty.and_then(|t| t.rsplit("::").next())
-                .is_some_and(|last| TOKEN_TYPES.contains(&last))
-        });
+        let mut tokens = cx
+            .file
+            .fields
+            .of_struct(self_ty)
+            .filter(|(_, ty)| ty.is_some_and(is_token_type));
         tokens.next().map(|(name, _)| format!("self.{name}"))
     })
 }

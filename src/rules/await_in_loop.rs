@@ -8,8 +8,8 @@ use crate::semantic::body::{
 };
 use crate::semantic::callee::Callee;
 use crate::semantic::calls::{
-    is_one_connection, is_order_sensitive, is_pacing, is_sequential_op, is_serializing,
-    JOIN_COMBINATORS,
+    is_one_connection, is_order_sensitive, is_pacing, is_row_write, is_sequential_op,
+    is_serializing, JOIN_COMBINATORS,
 };
 use crate::semantic::chain::{self, strip};
 use crate::semantic::index::{IndexQuery, ModelQuery};
@@ -90,6 +90,17 @@ impl Rule for AwaitInLoop {
             // A lock or permit taken first serializes the calls anyway.
             if is_serializing(&call.name) {
                 return;
+            }
+            // A row write is left in order (see `is_row_write`), and so is a call that
+            // takes its input from one's result. A fetch beside it is still independent.
+            let after_write = || {
+                NameUses::of_expr(call.call)
+                    .reads
+                    .iter()
+                    .any(|n| it.from_writes.contains(n))
+            };
+            if is_row_write(&call.name) || after_write() {
+                continue;
             }
             match independent(cx, &it, call) {
                 Independence::No => {}

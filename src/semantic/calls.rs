@@ -611,6 +611,17 @@ pub fn is_order_sensitive(name: &str) -> bool {
     is_read_like(name, ORDERED_EFFECTS) || RACY_CREATE.iter().any(|r| name.contains(r))
 }
 
+/// Verbs that change rows of a store: `delete`, `Post::update`, `create_user`. Written
+/// one per item, the writes reach the store in the order given; whether that order
+/// matters (an ordered log, rows that refer to each other) is not in the syntax, and
+/// the fix for many of them is one batched statement or transaction, not more at once.
+const ROW_WRITES: &[&str] = &["insert", "update", "delete", "remove", "create", "save"];
+
+/// Whether `name` writes rows of a store (see [`ROW_WRITES`]).
+pub fn is_row_write(name: &str) -> bool {
+    is_read_like(name, ROW_WRITES)
+}
+
 /// Names of a local that holds ONE database connection or transaction, which runs one
 /// statement at a time: `conn`, `tx`, `db_conn`, `txn`, `transaction`.
 const CONNECTION_NAMES: &[&str] = &["conn", "connection", "tx", "txn", "transaction", "trx"];

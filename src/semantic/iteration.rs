@@ -4,6 +4,7 @@
 //! to the next.
 
 use super::body::{self, NameUses};
+use super::calls::is_row_write;
 use rustc_hash::FxHashSet as HashSet;
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, ExprAwait, ExprForLoop, Pat};
@@ -19,6 +20,9 @@ pub struct Iteration<'a> {
     pub carried: HashSet<String>,
     /// Every name the body declares, the loop variables included.
     pub declared: HashSet<String>,
+    /// Names bound from the result of an awaited row write in the body
+    /// (`let (id, _) = store.delete(x).await?`), and names bound from them.
+    pub from_writes: HashSet<String>,
     /// The body `match`es on the item and awaits in two or more arms: it interprets
     /// records (`Create(x) => save(x).await`, `Delete(id) => remove(id).await`).
     pub dispatches_on_item: bool,
@@ -42,10 +46,19 @@ pub fn iteration(f: &ExprForLoop) -> Iteration<'_> {
         .collect();
     let mut from_item = Derive {
         names: loop_vars.clone(),
+        seed: None,
     };
     from_item.visit_block(&f.body);
-    let mut carried = Derive { names: changed };
+    let mut carried = Derive {
+        names: changed,
+        seed: None,
+    };
     carried.visit_block(&f.body);
+    let mut from_writes = Derive {
+        names: HashSet::default(),
+        seed: Some(awaits_row_write),
+    };
+    from_writes.visit_block(&f.body);
     let dispatches_on_item = dispatches_on(&f.body, &from_item.names);
     Iteration {
         loop_vars,
@@ -53,6 +66,7 @@ pub fn iteration(f: &ExprForLoop) -> Iteration<'_> {
         from_item: from_item.names,
         carried: carried.names,
         declared,
+        from_writes: from_writes.names,
         awaits: awaits_outside_nested_loops(&f.body),
     }
 }
@@ -144,16 +158,30 @@ fn dispatches_on(body: &Block, from_item: &HashSet<String>) -> bool {
 }
 
 /// Grows a set of names with every name bound from a value that reads one of them.
+/// Names bound from values that read one of `names` (or, with a `seed`, from values
+/// the seed picks), transitively in source order.
 struct Derive {
     names: HashSet<String>,
+    seed: Option<fn(&Expr) -> bool>,
 }
 
 impl Derive {
     fn bind_if_reads(&mut self, value: &Expr, pat: &Pat) {
         let reads = NameUses::of_expr(value).reads;
-        if reads.iter().any(|r| self.names.contains(r)) {
+        if reads.iter().any(|r| self.names.contains(r)) || self.seed.is_some_and(|s| s(value)) {
             body::pattern_names(pat, &mut self.names);
         }
+    }
+}
+
+/// Whether `value` is the result of an awaited row write (`store.delete(id).await?`,
+/// `.await.context(..)?`).
+fn awaits_row_write(value: &Expr) -> bool {
+    match super::chain::strip_result_adapters(value).inner {
+        Expr::Await(a) => {
+            body::call_of(body::unwrap_adapters(&a.base)).is_some_and(|c| is_row_write(&c.name))
+        }
+        _ => false,
     }
 }
 

@@ -322,10 +322,15 @@ fn query_holds(
     }
 }
 
-/// What a fn body's own `.await`s wait for, for its [`FnEntry`].
-pub fn await_kinds(is_async_fn: bool, body: &syn::Block) -> Vec<AwaitKind> {
-    if !is_async_fn || awaits_in_macros(body) {
+/// What a fn body's own `.await`s wait for, for its [`FnEntry`]. A fn that awaits only
+/// under `Some` of an optional parameter records none ([`super::optional`]).
+pub fn await_kinds(sig: &syn::Signature, body: &syn::Block) -> Vec<AwaitKind> {
+    if sig.asyncness.is_none() || awaits_in_macros(body) {
         return vec![AwaitKind::Other];
+    }
+    // It waits only when the caller passes `Some`: its calls are not known round-trips.
+    if super::optional::awaits_only_for_some_input(sig, body) {
+        return Vec::new();
     }
     own_awaits(body).into_iter().map(await_kind).collect()
 }

@@ -22,6 +22,7 @@ pub mod index;
 pub mod iteration;
 pub mod locals;
 pub mod macros;
+pub mod optional;
 pub mod ownership;
 pub mod provenance;
 pub mod reactor;

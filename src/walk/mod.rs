@@ -221,7 +221,7 @@ impl<'a> Walker<'a> {
             // for anything.
             awaits: body.map_or_else(
                 || vec![crate::semantic::index::AwaitKind::Other],
-                |b| await_kinds(sig.asyncness.is_some(), b),
+                |b| await_kinds(sig, b),
             ),
         });
     }

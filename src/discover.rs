@@ -189,8 +189,22 @@ fn skip_dir(e: &ignore::DirEntry) -> bool {
         return true;
     }
     // A Cargo build directory, not a source module that happens to be named `target`.
-    name == "target"
-        && (e.path().join("CACHEDIR.TAG").exists() || e.path().join(".rustc_info.json").exists())
+    if name == "target" {
+        return e.path().join("CACHEDIR.TAG").exists()
+            || e.path().join(".rustc_info.json").exists();
+    }
+    // Third-party packages copied in (`cargo vendor`, a patched fork): a `vendor/` whose
+    // subdirectories are packages, not a source module named `vendor`.
+    name == "vendor" && holds_packages(e.path())
+}
+
+/// Whether a directory has a subdirectory with a `Cargo.toml`.
+fn holds_packages(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|d| d.path().join("Cargo.toml").is_file())
+    })
 }
 
 /// `files` in the order to analyse them, largest first: a large file started last

@@ -276,7 +276,7 @@ fn rules_lists_every_rule_and_explain_prints_its_page() {
 }
 
 #[test]
-fn hidden_and_build_directories_are_skipped_but_named_files_are_checked() {
+fn hidden_build_and_vendored_directories_are_skipped_but_named_files_are_checked() {
     let dir = project(&[
         ("src/lib.rs", CLEAN),
         (".git/hooks/x.rs", BLOCKING),
@@ -286,13 +286,17 @@ fn hidden_and_build_directories_are_skipped_but_named_files_are_checked() {
             "Signature: 8a477f597d28d172789f06886806bc55",
         ),
         ("src/target/mod.rs", BLOCKING),
+        ("vendor/fork/Cargo.toml", "[package]\nname = \"fork\"\n"),
+        ("vendor/fork/src/lib.rs", BLOCKING),
+        ("src/vendor/mod.rs", BLOCKING),
     ]);
     let v = check_json(dir.path(), ".", 1);
     assert_eq!(
-        v["files_checked"], 2,
-        "src/lib.rs and the src/target module"
+        v["files_checked"], 3,
+        "src/lib.rs and the src/target and src/vendor modules"
     );
     assert_eq!(v["diagnostics"][0]["path"], "./src/target/mod.rs");
+    assert_eq!(v["diagnostics"][1]["path"], "./src/vendor/mod.rs");
     asynclint()
         .args(["check", ".git/hooks/x.rs"])
         .current_dir(dir.path())

@@ -110,10 +110,42 @@ pub fn blocks_spawned_task(cx: &super::Cx, at: usize) -> bool {
     let Some((head, body)) = cx.enclosing_fn_text else {
         return false;
     };
-    let multi_thread = cx.file.slice(head).contains("multi_thread");
     let text = cx.file.slice(body);
     let at = at.saturating_sub(body.start).min(text.len());
-    !multi_thread && task_spawned_before(text, at)
+    let single_thread = match last_runtime_before(text, at) {
+        Some(flavour) => flavour == Flavour::CurrentThread,
+        // The test attribute's runtime: `#[tokio::test]` is single-threaded unless it
+        // says `flavor = "multi_thread"`.
+        None => !cx.file.slice(head).contains("multi_thread"),
+    };
+    single_thread && task_spawned_before(text, at)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavour {
+    CurrentThread,
+    MultiThread,
+}
+
+/// Words that build a runtime in a test body, by flavour: a test that builds its own
+/// runs on the last one built before the wait. `Runtime::new()` and a helper named
+/// `threaded()` build a multi-thread runtime, where a spawned task runs on another
+/// worker while this one waits.
+const RUNTIME_WORDS: &[(&str, Flavour)] = &[
+    ("current_thread", Flavour::CurrentThread),
+    ("multi_thread", Flavour::MultiThread),
+    ("Runtime::new()", Flavour::MultiThread),
+    ("threaded()", Flavour::MultiThread),
+];
+
+/// The flavour of the runtime built last before `at` in a test body's text.
+fn last_runtime_before(text: &str, at: usize) -> Option<Flavour> {
+    let before = &text[..at];
+    RUNTIME_WORDS
+        .iter()
+        .filter_map(|(w, f)| before.rfind(w).map(|i| (i, *f)))
+        .max_by_key(|(i, _)| *i)
+        .map(|(_, f)| f)
 }
 
 /// Whether `text` spawns a task (not an OS thread) whose spawn call ends before `at`:

@@ -158,6 +158,39 @@ fn dispatches_on(body: &Block, from_item: &HashSet<String>) -> bool {
 }
 
 /// Grows a set of names with every name bound from a value that reads one of them.
+/// Whether a loop body handles each item by its kind: a `match` on the loop variable,
+/// written as a statement of the body, with two or more arms that name variants
+/// (`for effect in effects { match effect { Effect::Save(x) => .., Effect::Quit => .. } }`).
+/// Such a loop is a dispatcher: what an arm starts, it starts once per item of that
+/// kind, not once per element of a data set.
+pub fn dispatches_by_kind(f: &ExprForLoop) -> bool {
+    let mut loop_vars = HashSet::default();
+    body::pattern_names(&f.pat, &mut loop_vars);
+    f.body.stmts.iter().any(|s| {
+        let e = match s {
+            syn::Stmt::Expr(e, _) => e,
+            _ => return false,
+        };
+        let Expr::Match(m) = super::chain::strip(e) else {
+            return false;
+        };
+        let on_item =
+            super::chain::path_ident(&m.expr).is_some_and(|i| loop_vars.contains(&i.to_string()));
+        let variants = m.arms.iter().filter(|a| names_variant(&a.pat)).count();
+        on_item && variants >= 2
+    })
+}
+
+/// `Kind::A(..)`, `Kind::B { .. }`, `Kind::C`, also under `|` and `&`.
+fn names_variant(p: &Pat) -> bool {
+    match p {
+        Pat::TupleStruct(_) | Pat::Struct(_) | Pat::Path(_) => true,
+        Pat::Or(o) => o.cases.iter().any(names_variant),
+        Pat::Reference(r) => names_variant(&r.pat),
+        _ => false,
+    }
+}
+
 /// Names bound from values that read one of `names` (or, with a `seed`, from values
 /// the seed picks), transitively in source order.
 struct Derive {

@@ -832,7 +832,8 @@ impl Walk<'_, '_> {
             size,
             over_text: self.text(strip_ref(&f.expr)),
             item: Some(self.cx.file.slice(pat_range(self.cx, &f.pat)).to_string()),
-            bounded: self.bounds_itself(&scan),
+            // A dispatcher starts one task per item of a kind, not a fan-out.
+            bounded: self.bounds_itself(&scan) || crate::semantic::iteration::dispatches_by_kind(f),
             chunked,
             drained: scan.drained,
             idents: scan.idents,

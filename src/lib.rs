@@ -28,5 +28,6 @@ pub mod server;
 pub mod source;
 pub mod suppress;
 pub mod walk;
+pub mod workspace;
 
 pub use engine::{analyze_source, analyze_source_item_by_item, Analysis, FileError};

@@ -63,6 +63,8 @@ impl Package {
 pub struct PackageCache {
     by_dir: Mutex<HashMap<PathBuf, Arc<Package>>>,
     by_manifest: Mutex<HashMap<PathBuf, Arc<Package>>>,
+    /// Workspaces read so far, by root manifest.
+    workspaces: Mutex<HashMap<PathBuf, Arc<crate::workspace::Workspace>>>,
 }
 
 impl PackageCache {
@@ -89,7 +91,9 @@ impl PackageCache {
                     .and_then(|m| m.get(&manifest).cloned());
                 known.unwrap_or_else(|| {
                     let root = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
-                    let p = Arc::new(read_package(&manifest, root));
+                    let p = Arc::new(read_package(&manifest, root, &|root, name| {
+                        self.cli_only(root, name)
+                    }));
                     if let Ok(mut m) = self.by_manifest.lock() {
                         m.insert(manifest, p.clone());
                     }
@@ -103,6 +107,34 @@ impl PackageCache {
         package
     }
 
+    /// Whether the package `name` at `root` is a library that only the command-line
+    /// programs of its workspace use (see [`crate::workspace`]).
+    fn cli_only(&self, root: &Path, name: &str) -> bool {
+        let Some(ws_manifest) = root
+            .ancestors()
+            .skip(1)
+            .map(|d| d.join("Cargo.toml"))
+            .find(|m| crate::files::read_text(m).is_ok_and(|t| t.contains("[workspace]")))
+        else {
+            return false;
+        };
+        let known = self
+            .workspaces
+            .lock()
+            .ok()
+            .and_then(|w| w.get(&ws_manifest).cloned());
+        let ws = known.unwrap_or_else(|| {
+            let ws = Arc::new(crate::workspace::Workspace::read(&ws_manifest, &|p| {
+                crate::files::read_text(p).ok()
+            }));
+            if let Ok(mut w) = self.workspaces.lock() {
+                w.insert(ws_manifest, ws.clone());
+            }
+            ws
+        });
+        ws.is_cli_only(name)
+    }
+
     /// Every package looked up so far.
     pub fn all(&self) -> Vec<Arc<Package>> {
         self.by_manifest
@@ -112,7 +144,7 @@ impl PackageCache {
     }
 }
 
-fn read_package(manifest: &Path, root: PathBuf) -> Package {
+fn read_package(manifest: &Path, root: PathBuf, cli_only: &dyn Fn(&Path, &str) -> bool) -> Package {
     use std::hash::BuildHasher;
     let id = rustc_hash::FxBuildHasher.hash_one(&root) as u32;
     let read = |p: &Path| crate::files::read_text(p).ok();
@@ -136,7 +168,13 @@ fn read_package(manifest: &Path, root: PathBuf) -> Package {
     let has_bin = value.get("bin").is_some()
         || root.join("src/main.rs").is_file()
         || root.join("src/bin").is_dir();
-    let is_app = has_bin && !has_lib && value.get("package").is_some() && !depends_on_server(value);
+    let name = value
+        .get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(|n| n.as_str());
+    // A program with no server, or a library only such programs of its workspace use.
+    let is_app = (has_bin && !has_lib && name.is_some() && !depends_on_server(value))
+        || (has_lib && name.is_some_and(|n| cli_only(&root, n)));
     Package {
         id,
         runtime: parsed.as_ref().map_or(Runtime::Unknown, runtime_of_table),
@@ -176,7 +214,7 @@ const SERVER_CRATES: &[&str] = &[
     "async-tungstenite",
 ];
 
-fn depends_on_server(manifest: &toml::Table) -> bool {
+pub(crate) fn depends_on_server(manifest: &toml::Table) -> bool {
     ["dependencies", "dev-dependencies"].iter().any(|section| {
         manifest
             .get(*section)

@@ -444,6 +444,45 @@ fn blocking_in_a_program_of_its_own_counts_only_once_it_spawns() {
     assert_eq!(lib["diagnostics"][0]["rule"], "blocking-in-async");
 }
 
+/// A library of a workspace that only its command-line programs depend on runs where
+/// they run: as one task. Once a server of the workspace depends on it too, its
+/// callers may be request handlers, and blocking in it counts again.
+#[test]
+fn blocking_in_a_library_only_a_program_of_the_workspace_uses() {
+    let member = |name: &str, deps: &str| {
+        format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\n{deps}")
+    };
+    let tool = member(
+        "tool",
+        "scripts = { path = \"../scripts\" }\ntokio = \"1\"\n",
+    );
+    let scripts = member("scripts", "tokio = \"1\"\n");
+    let sequential = "pub async fn run(path: &str) -> String {\n\
+                      \x20   std::fs::read_to_string(path).unwrap()\n\
+                      }\n";
+    let dir = project(&[
+        ("Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n"),
+        ("crates/tool/Cargo.toml", &tool),
+        ("crates/tool/src/main.rs", "fn main() {}\n"),
+        ("crates/scripts/Cargo.toml", &scripts),
+        ("crates/scripts/src/lib.rs", sequential),
+    ]);
+    let quiet = check_json(dir.path(), ".", 0);
+    assert_eq!(quiet["diagnostics"].as_array().unwrap().len(), 0);
+    let server = member(
+        "server",
+        "scripts = { path = \"../scripts\" }\naxum = \"0.8\"\n",
+    );
+    write(dir.path(), "crates/server/Cargo.toml", &server);
+    write(dir.path(), "crates/server/src/main.rs", "fn main() {}\n");
+    let found = check_json(dir.path(), ".", 1);
+    assert_eq!(found["diagnostics"][0]["rule"], "blocking-in-async");
+    assert_eq!(
+        found["diagnostics"][0]["path"],
+        "./crates/scripts/src/lib.rs"
+    );
+}
+
 /// `missing-timeout`'s `extra-calls` names more calls that reach another machine.
 #[test]
 fn missing_timeout_extra_calls_are_checked() {

@@ -1,0 +1,183 @@
+//! Which library packages of a workspace run only inside its command-line programs:
+//! every package of the workspace that depends on one is a program with no server
+//! (`package::Package::is_app`) or such a library itself, and it depends on no server
+//! crate. Its async code then runs where those programs run it, one task at a time
+//! unless they spawn. Read once per workspace, from its members' manifests.
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::path::{Path, PathBuf};
+
+/// One member of a workspace, as the fact needs it.
+struct Member {
+    name: String,
+    /// A program with no library target and no server dependency.
+    is_app: bool,
+    has_lib: bool,
+    depends_on_server: bool,
+    /// The packages it depends on (normal dependencies, by package name).
+    deps: HashSet<String>,
+}
+
+/// The library packages of one workspace that only command-line programs use.
+#[derive(Default)]
+pub struct Workspace {
+    cli_only: HashSet<String>,
+}
+
+impl Workspace {
+    /// Reads the workspace whose root manifest is `root_manifest`.
+    pub fn read(root_manifest: &Path, read: &dyn Fn(&Path) -> Option<String>) -> Workspace {
+        let Some(root) = root_manifest.parent() else {
+            return Workspace::default();
+        };
+        let Some(table) = read(root_manifest).and_then(|t| t.parse::<toml::Table>().ok()) else {
+            return Workspace::default();
+        };
+        let members: Vec<Member> = member_dirs(root, &table)
+            .into_iter()
+            .filter_map(|dir| {
+                let manifest = dir.join("Cargo.toml");
+                let t = read(&manifest)?.parse::<toml::Table>().ok()?;
+                member(&dir, &t)
+            })
+            .collect();
+        Workspace {
+            cli_only: cli_only(&members),
+        }
+    }
+
+    pub fn is_cli_only(&self, package: &str) -> bool {
+        self.cli_only.contains(package)
+    }
+}
+
+/// The directories `[workspace] members` names: a path, or a path ending in `/*`.
+fn member_dirs(root: &Path, table: &toml::Table) -> Vec<PathBuf> {
+    let Some(members) = table
+        .get("workspace")
+        .and_then(|w| w.get("members"))
+        .and_then(|m| m.as_array())
+    else {
+        return Vec::new();
+    };
+    let mut dirs = Vec::new();
+    for m in members.iter().filter_map(|m| m.as_str()) {
+        match m.strip_suffix("/*") {
+            Some(parent) => {
+                if let Ok(entries) = std::fs::read_dir(root.join(parent)) {
+                    dirs.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+                }
+            }
+            None if !m.contains('*') => dirs.push(root.join(m)),
+            None => {}
+        }
+    }
+    dirs
+}
+
+fn member(dir: &Path, t: &toml::Table) -> Option<Member> {
+    let name = t.get("package")?.get("name")?.as_str()?.to_string();
+    let has_lib = t.get("lib").is_some() || dir.join("src/lib.rs").is_file();
+    let has_bin =
+        t.get("bin").is_some() || dir.join("src/main.rs").is_file() || dir.join("src/bin").is_dir();
+    let server = crate::package::depends_on_server(t);
+    let deps = t
+        .get("dependencies")
+        .and_then(|d| d.as_table())
+        .map(|d| {
+            d.iter()
+                .map(|(key, spec)| {
+                    spec.get("package")
+                        .and_then(|p| p.as_str())
+                        .unwrap_or(key)
+                        .to_string()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(Member {
+        name,
+        is_app: has_bin && !has_lib && !server,
+        has_lib,
+        depends_on_server: server,
+        deps,
+    })
+}
+
+/// The greatest set of libraries whose dependents are all apps or members of the set:
+/// start from every library with no server dependency and at least one dependent,
+/// and drop those a package outside the set (and not an app) depends on.
+fn cli_only(members: &[Member]) -> HashSet<String> {
+    let mut dependents: HashMap<&str, Vec<&Member>> = HashMap::default();
+    for m in members {
+        for d in &m.deps {
+            dependents.entry(d.as_str()).or_default().push(m);
+        }
+    }
+    let mut set: HashSet<String> = members
+        .iter()
+        .filter(|m| m.has_lib && !m.is_app && !m.depends_on_server)
+        .filter(|m| dependents.contains_key(m.name.as_str()))
+        .map(|m| m.name.clone())
+        .collect();
+    loop {
+        let out: Vec<String> = set
+            .iter()
+            .filter(|name| {
+                dependents[name.as_str()]
+                    .iter()
+                    .any(|d| !(d.is_app || set.contains(&d.name)))
+            })
+            .cloned()
+            .collect();
+        if out.is_empty() {
+            return set;
+        }
+        for name in out {
+            set.remove(&name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(name: &str, is_app: bool, has_lib: bool, server: bool, deps: &[&str]) -> Member {
+        Member {
+            name: name.into(),
+            is_app,
+            has_lib,
+            depends_on_server: server,
+            deps: deps.iter().map(|d| d.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn libraries_only_programs_use() {
+        let members = [
+            m("cli", true, false, false, &["scripts", "client", "share"]),
+            m("scripts", false, true, false, &["client", "common"]),
+            m("share", false, true, true, &["common"]),
+            m("client", false, true, false, &["common"]),
+            m("server", false, true, true, &["client", "common"]),
+            m("common", false, true, false, &[]),
+            m("unused", false, true, false, &[]),
+        ];
+        let set = cli_only(&members);
+        // `scripts`: only the program uses it. `client` and `common`: a server does
+        // too. `share`: a server crate of its own. `unused`: nobody here uses it.
+        assert_eq!(set, HashSet::from_iter(["scripts".to_string()]));
+    }
+
+    #[test]
+    fn a_library_used_only_by_such_libraries() {
+        let members = [
+            m("cli", true, false, false, &["ui"]),
+            m("ui", false, true, false, &["store"]),
+            m("store", false, true, false, &[]),
+        ];
+        let set = cli_only(&members);
+        assert!(set.contains("ui") && set.contains("store"));
+    }
+}

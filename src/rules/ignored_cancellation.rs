@@ -203,6 +203,10 @@ impl Rule for IgnoredCancellation {
             Expr::While(w) => (w.while_token.span, &w.body),
             _ => return,
         };
+        // A handler of a process signal (SIGUSR1, SIGHUP, Ctrl-C) belongs to the process.
+        if handles_process_signal(cx, body, loop_body) {
+            return;
+        }
         // Race the loop's first wait, or add a branch to the `select!` it already has.
         let has_select = loop_body.stmts.iter().any(|s| match s {
             Stmt::Macro(m) => is_select_macro(&m.mac),
@@ -224,6 +228,43 @@ impl Rule for IgnoredCancellation {
         .with_secondary(cx.file.range(keyword), "no `break`, `return`, `?` or cancellation branch in this loop")
         .with_help(format!("give the task a way out: move a `CancellationToken` into it (a `child_token()` of its owner's) and {race}; or keep the task's handle and abort it when its owner shuts down"));
         cx.report(d);
+    }
+}
+
+/// Whether a spawned loop waits first for a process signal: its first wait is
+/// `tokio::signal::ctrl_c()`, or `recv()` on a stream bound before the loop from
+/// `tokio::signal::unix::signal(..)` (or another `tokio::signal` constructor). Such a
+/// task handles an event of the whole process, and lives as long as the process on
+/// purpose.
+fn handles_process_signal(cx: &Cx, task: &Block, loop_body: &Block) -> bool {
+    let from_signal = |e: &Expr| {
+        let e = chain::strip_result_adapters(e).inner;
+        chain::call_path(chain::chain(e).root)
+            .and_then(|p| cx.resolve(p))
+            .is_some_and(|p| p.starts_with("tokio::signal::"))
+    };
+    let streams: Vec<String> = task
+        .stmts
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::Local(l) => {
+                let init = l.init.as_ref()?;
+                let Pat::Ident(name) = &l.pat else {
+                    return None;
+                };
+                from_signal(&init.expr).then(|| name.ident.to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    let Some(first) = own_awaits(loop_body).into_iter().next() else {
+        return false;
+    };
+    match chain::strip(&first.base) {
+        Expr::MethodCall(m) if m.method == "recv" => {
+            chain::path_ident(&m.receiver).is_some_and(|i| streams.contains(&i.to_string()))
+        }
+        base => from_signal(base),
     }
 }
 

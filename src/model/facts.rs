@@ -70,6 +70,10 @@ pub struct Local {
     /// part of its own run (not in a task or thread it spawns, nor in a closure it
     /// stores).
     pub locks: Vec<String>,
+    /// It sets a request deadline on something it builds (`.timeout(..)`,
+    /// `.read_timeout(..)`): a client builder it returns carries one.
+    #[serde(default)]
+    pub sets_timeout: bool,
     /// An async fn whose body runs a loop nothing can end (no `break`, `return`, `?`,
     /// cancellation branch or process exit): once started, it runs forever.
     pub runs_forever: bool,

@@ -222,6 +222,10 @@ impl Model {
                 .resolve(c)
                 .is_some_and(|i| self.fns[i].returns_result_handle),
             ModelQuery::DrivesFuture(c) => self.summary_of(c).is_some_and(|s| s.drives.is_some()),
+            ModelQuery::BuilderWithoutDeadline(c) => self.resolve(c).is_some_and(|i| {
+                self.fns[i].returns_type.as_deref() == Some("ClientBuilder")
+                    && !self.fns[i].local.sets_timeout
+            }),
             ModelQuery::RunsForever(c) => self
                 .resolve(c)
                 .is_some_and(|i| self.fns[i].local.runs_forever),

@@ -257,7 +257,7 @@ fn message(wait: Wait, partial: bool) -> String {
 /// clients it did not build on the spot: reported once, here, with the calls as notes.
 fn check_construction(cx: &mut Cx, expr: &Expr) {
     let Some(built) = construction(&cx.file.uses, expr) else {
-        return;
+        return check_helper_build(cx, expr);
     };
     if built.deadline || cx.file.is_generated() {
         return;
@@ -286,6 +286,45 @@ fn check_construction(cx: &mut Cx, expr: &Expr) {
             note: "awaited calls made with a client built elsewhere: {chain}".to_string(),
             places: true,
         },
+    );
+}
+
+/// `client_builder(headers).build()?` in async code, where `client_builder` is a crate
+/// fn returning a `reqwest::ClientBuilder` that sets no `.timeout(..)`: the client
+/// built here has no deadline, whatever other clients of the crate have.
+fn check_helper_build(cx: &mut Cx, expr: &Expr) {
+    let Expr::MethodCall(m) = expr else { return };
+    if m.method != "build" || !m.args.is_empty() || !cx.in_async() || cx.file.is_generated() {
+        return;
+    }
+    let c = crate::semantic::chain::chain(expr);
+    let bounded = c
+        .methods
+        .iter()
+        .any(|m| m.method == "timeout" || m.method == "read_timeout");
+    let root = strip(c.root);
+    if bounded || !matches!(root, Expr::Call(_)) {
+        return;
+    }
+    let Some(helper) = cx.callee(root) else {
+        return;
+    };
+    let name = helper.written();
+    let d = Diagnostic::new(
+        META.name,
+        META.severity,
+        cx.range(expr),
+        format!(
+            "this HTTP client is built from `{name}(..)`, which sets no timeout: a server that accepts the connection and never answers keeps every request made with it waiting forever"
+        ),
+    )
+    .with_label("HTTP client without a timeout")
+    .with_help(format!(
+        "set `.timeout(Duration::from_secs(N))` before `.build()` (or in `{name}`, for every client built from it); `connect_timeout` alone does not bound a request"
+    ));
+    cx.report_if(
+        IndexQuery::Model(ModelQuery::BuilderWithoutDeadline(helper)),
+        d,
     );
 }
 

@@ -255,6 +255,9 @@ pub enum ModelQuery {
     Resolves(Callee),
     /// The callee (an async fn) runs a loop nothing can end.
     RunsForever(Callee),
+    /// The callee returns a `ClientBuilder` and sets no request deadline on it: a
+    /// client built from it has none.
+    BuilderWithoutDeadline(Callee),
     /// The crate makes awaited calls with clients of this kind built elsewhere than
     /// the call (fields, parameters, factories), and builds none with a deadline.
     ClientUsedWithoutDeadline {

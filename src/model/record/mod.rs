@@ -443,6 +443,11 @@ impl Recorder {
                 local.uses_tokio = true;
             }
         }
+        if let Expr::MethodCall(m) = e {
+            if m.method == "timeout" || m.method == "read_timeout" {
+                local.sets_timeout = true;
+            }
+        }
         let args: Vec<&Expr> = match e {
             Expr::Call(c) => c.args.iter().collect(),
             Expr::MethodCall(m) => m.args.iter().collect(),

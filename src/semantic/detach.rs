@@ -123,17 +123,23 @@ impl Discard {
 /// `drop(spawn(..));`, `let _h = spawn(..);` (tokio: detached at the end of the
 /// scope), and the same through a crate fn that spawns its argument.
 pub fn discards_in_stmt(cx: &Cx, stmt: &Stmt) -> Vec<Discard> {
+    match stmt_discard(cx, stmt) {
+        Some((e, how, named)) => discards_of_call(cx, e, how, None, named, None),
+        None => Vec::new(),
+    }
+}
+
+/// The call a statement discards the result of, how, and whether into a named local.
+fn stmt_discard<'a>(cx: &Cx, stmt: &'a Stmt) -> Option<(&'a Expr, &'static str, bool)> {
     let (e, how) = match stmt {
         Stmt::Expr(e, Some(_)) => match cx.drop_call_arg(e) {
             Some(inner) => (inner, "dropped here"),
             None => (strip(e), "handle discarded at the end of this statement"),
         },
         Stmt::Local(l) => {
-            let Some((e, detached)) = discarded_handle(stmt) else {
-                return Vec::new();
-            };
+            let (e, detached) = discarded_handle(stmt)?;
             if detached {
-                return Vec::new();
+                return None;
             }
             let named = !matches!(crate::semantic::body::untyped(&l.pat), Pat::Wild(_));
             (
@@ -145,10 +151,10 @@ pub fn discards_in_stmt(cx: &Cx, stmt: &Stmt) -> Vec<Discard> {
                 },
             )
         }
-        _ => return Vec::new(),
+        _ => return None,
     };
     let named = matches!(stmt, Stmt::Local(l) if !matches!(crate::semantic::body::untyped(&l.pat), Pat::Wild(_)));
-    discards_of_call(cx, e, how, None, named)
+    Some((e, how, named))
 }
 
 /// `let t = spawn(..);` whose only later uses are `drop(t)` / `let _ = t;`, or none.
@@ -168,7 +174,7 @@ pub fn discards_in_block(cx: &Cx, block: &Block) -> Vec<Discard> {
         };
         // What the binding would discard, before the uses are looked for: most
         // bindings hold no task.
-        let mut found = discards_of_call(cx, strip(&init.expr), "", None, true);
+        let mut found = discards_of_call(cx, strip(&init.expr), "", None, true, None);
         if found.is_empty() {
             continue;
         }
@@ -188,6 +194,44 @@ pub fn discards_in_block(cx: &Cx, block: &Block) -> Vec<Discard> {
             d.dropped_at = dropped_at;
         }
         out.extend(found);
+    }
+    if cx.in_test_code() {
+        out.extend(discards_of_held_futures(cx, block));
+    }
+    out
+}
+
+/// In test code, a task whose future was bound to a local of the block first:
+/// `let checker = async move { .. panic!(..) .. }; let _ = tokio::spawn(checker);`.
+/// The statement alone shows only the name; the block the local holds is the task.
+fn discards_of_held_futures(cx: &Cx, block: &Block) -> Vec<Discard> {
+    let mut held: Vec<(String, &Expr)> = Vec::new();
+    let mut out = Vec::new();
+    for stmt in &block.stmts {
+        if let Stmt::Local(l) = stmt {
+            if let (Pat::Ident(p), Some(init)) = (crate::semantic::body::untyped(&l.pat), &l.init) {
+                let name = p.ident.to_string();
+                held.retain(|(n, _)| *n != name);
+                if matches!(strip(&init.expr), Expr::Async(_) | Expr::Closure(_)) {
+                    held.push((name, &init.expr));
+                    continue;
+                }
+            }
+        }
+        let Some((e, how, named)) = stmt_discard(cx, stmt) else {
+            continue;
+        };
+        let spawned = spawn_call(cx, e).is_some_and(|s| s.kind != SpawnKind::CancelsOnDrop);
+        let Some(future) = spawned_arg(e)
+            .and_then(chain::path_ident)
+            .and_then(|i| held.iter().find(|(n, _)| i == n))
+            .map(|(_, f)| *f)
+        else {
+            continue;
+        };
+        if spawned {
+            out.extend(discards_of_call(cx, e, how, None, named, Some(future)));
+        }
     }
     out
 }
@@ -214,6 +258,7 @@ fn discards_of_call(
     how: &'static str,
     dropped_at: Option<TextRange>,
     named: bool,
+    held: Option<&Expr>,
 ) -> Vec<Discard> {
     if let Some(spawn) = spawn_call(cx, e) {
         let params = enclosing_params(cx);
@@ -221,7 +266,7 @@ fn discards_of_call(
         if named && spawn.kind == SpawnKind::CancelsOnDrop {
             return Vec::new();
         }
-        let future = spawned_arg(e);
+        let future = held.or_else(|| spawned_arg(e));
         return vec![Discard {
             call: cx.range(e),
             spawner: spawn.spawner,

@@ -18,8 +18,9 @@ pub struct Package {
     /// `[lib] name`, else the package name with `-` as `_`.
     pub lib_name: Option<String>,
     /// A program of its own: a binary target, no library target, and no server
-    /// framework among its dependencies (a command-line tool). Its async code runs as one sequential task
-    /// unless it spawns: blocking there stalls no one else.
+    /// framework among its dependencies (a command-line tool); or a library that only
+    /// such programs of its workspace depend on (`crate::workspace`). Its async code
+    /// runs as one sequential task unless it spawns: blocking there stalls no one else.
     pub is_app: bool,
     /// The tokio the manifest enables (features for code and for tests).
     pub tokio: Option<crate::crate_facts::CrateTokio>,
@@ -164,16 +165,13 @@ fn read_package(manifest: &Path, root: PathBuf, cli_only: &dyn Fn(&Path, &str) -
                 .and_then(|n| n.as_str())
         })
         .map(|n| n.replace('-', "_"));
-    let has_lib = value.get("lib").is_some() || root.join("src/lib.rs").is_file();
-    let has_bin = value.get("bin").is_some()
-        || root.join("src/main.rs").is_file()
-        || root.join("src/bin").is_dir();
+    let has_lib = has_lib(&root, value);
     let name = value
         .get("package")
         .and_then(|p| p.get("name"))
         .and_then(|n| n.as_str());
     // A program with no server, or a library only such programs of its workspace use.
-    let is_app = (has_bin && !has_lib && name.is_some() && !depends_on_server(value))
+    let is_app = (name.is_some() && is_program_without_server(&root, value))
         || (has_lib && name.is_some_and(|n| cli_only(&root, n)));
     Package {
         id,
@@ -213,6 +211,20 @@ const SERVER_CRATES: &[&str] = &[
     "tokio-tungstenite",
     "async-tungstenite",
 ];
+
+/// Whether the package at `root` has a library target.
+pub(crate) fn has_lib(root: &Path, manifest: &toml::Table) -> bool {
+    manifest.get("lib").is_some() || root.join("src/lib.rs").is_file()
+}
+
+/// A program of its own: a binary target, no library target, and no server crate
+/// among its dependencies (a command-line tool).
+pub(crate) fn is_program_without_server(root: &Path, manifest: &toml::Table) -> bool {
+    let has_bin = manifest.get("bin").is_some()
+        || root.join("src/main.rs").is_file()
+        || root.join("src/bin").is_dir();
+    has_bin && !has_lib(root, manifest) && !depends_on_server(manifest)
+}
 
 pub(crate) fn depends_on_server(manifest: &toml::Table) -> bool {
     ["dependencies", "dev-dependencies"].iter().any(|section| {

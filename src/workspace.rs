@@ -77,9 +77,6 @@ fn member_dirs(root: &Path, table: &toml::Table) -> Vec<PathBuf> {
 
 fn member(dir: &Path, t: &toml::Table) -> Option<Member> {
     let name = t.get("package")?.get("name")?.as_str()?.to_string();
-    let has_lib = t.get("lib").is_some() || dir.join("src/lib.rs").is_file();
-    let has_bin =
-        t.get("bin").is_some() || dir.join("src/main.rs").is_file() || dir.join("src/bin").is_dir();
     let server = crate::package::depends_on_server(t);
     let deps = t
         .get("dependencies")
@@ -97,8 +94,8 @@ fn member(dir: &Path, t: &toml::Table) -> Option<Member> {
         .unwrap_or_default();
     Some(Member {
         name,
-        is_app: has_bin && !has_lib && !server,
-        has_lib,
+        is_app: crate::package::is_program_without_server(dir, t),
+        has_lib: crate::package::has_lib(dir, t),
         depends_on_server: server,
         deps,
     })

@@ -252,7 +252,8 @@ pub struct FileSettings<'a> {
     pub module: &'a [String],
     /// The package's library name.
     pub lib_name: Option<&'a str>,
-    /// The package is a program of its own with no server (`package::Package::is_app`).
+    /// The package is a program of its own with no server, or a library only such
+    /// programs use (`package::Package::is_app`).
     pub package_is_app: bool,
     /// Calls the configuration names as blocking (`blocking-in-async`'s
     /// `extra-calls`), for the crate model.

@@ -3,7 +3,7 @@
 use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::chain::strip;
-use crate::semantic::clients::{construction, ClientKind};
+use crate::semantic::clients::{construction, ClientKind, DEADLINE_METHODS};
 use crate::semantic::index::{report_unless_callers_bound, Explain, IndexQuery, ModelQuery};
 use crate::semantic::provenance::{local_init, trace, Traced};
 use crate::semantic::runtime::with_timeout;
@@ -61,7 +61,7 @@ static EXTERNAL_METHODS: &[ExternalMethod] = &[
         roots: &["reqwest::Client::*", "reqwest::ClientBuilder::new"],
         methods: &["send"],
         arity: 0,
-        bounded_by: &["timeout", "read_timeout"],
+        bounded_by: DEADLINE_METHODS,
         wait: Wait::Http,
     },
     ExternalMethod {
@@ -301,7 +301,7 @@ fn check_helper_build(cx: &mut Cx, expr: &Expr) {
     let bounded = c
         .methods
         .iter()
-        .any(|m| m.method == "timeout" || m.method == "read_timeout");
+        .any(|m| DEADLINE_METHODS.iter().any(|d| m.method == d));
     let root = strip(c.root);
     if bounded || !matches!(root, Expr::Call(_)) {
         return;

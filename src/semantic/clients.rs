@@ -48,6 +48,10 @@ const GRPC_ROOTS: &[&str] = &[
     "tonic::transport::Channel::builder",
 ];
 
+/// Builder methods that put a deadline on every request of a reqwest client (or on the
+/// request they are called on). `connect_timeout` bounds only the connect.
+pub const DEADLINE_METHODS: &[&str] = &["timeout", "read_timeout"];
+
 /// The client `e` builds, if `e` is the whole of a client construction:
 /// `reqwest::Client::new()`, `Client::builder().timeout(d).build()`, tonic's
 /// `Endpoint::from_static(u).timeout(d).connect()` / `.connect_lazy()`. Settings that
@@ -74,7 +78,7 @@ pub fn construction(uses: &UseMap, e: &Expr) -> Option<Construction> {
                     .iter()
                     .any(|m| names.iter().any(|n| m.method == n))
             };
-            let deadline = has(&["timeout", "read_timeout"]);
+            let deadline = has(DEADLINE_METHODS);
             // A builder with a deadline, whether it is built here or handed to a
             // factory's callers, bounds the clients built from it.
             if HTTP_BUILDERS.contains(&path.as_str()) && (m.method == "build" || deadline) {

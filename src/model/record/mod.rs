@@ -444,7 +444,10 @@ impl Recorder {
             }
         }
         if let Expr::MethodCall(m) = e {
-            if m.method == "timeout" || m.method == "read_timeout" {
+            if crate::semantic::clients::DEADLINE_METHODS
+                .iter()
+                .any(|d| m.method == d)
+            {
                 local.sets_timeout = true;
             }
         }

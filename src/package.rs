@@ -22,6 +22,8 @@ pub struct Package {
     /// such programs of its workspace depend on (`crate::workspace`). Its async code
     /// runs as one sequential task unless it spawns: blocking there stalls no one else.
     pub is_app: bool,
+    /// It has a manifest and no library target: nothing outside it can call its fns.
+    pub binary_only: bool,
     /// The tokio the manifest enables (features for code and for tests).
     pub tokio: Option<crate::crate_facts::CrateTokio>,
     /// Edition 2015 code may use syntax the parser does not read (`Fn(u8) + Send`
@@ -179,6 +181,7 @@ fn read_package(manifest: &Path, root: PathBuf, cli_only: &dyn Fn(&Path, &str) -
         root,
         lib_name,
         is_app,
+        binary_only: name.is_some() && !has_lib,
         tokio: parsed
             .as_ref()
             .ok()

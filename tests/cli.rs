@@ -483,6 +483,36 @@ fn blocking_in_a_library_only_a_program_of_the_workspace_uses() {
     );
 }
 
+/// A server whose `main` awaits the configuration load before it spawns anything: the
+/// load runs alone, even declared `pub` in a package with no library target (nothing
+/// outside can call it). Once the package has a library, other crates may call it
+/// where tasks run, and the blocking read is reported.
+#[test]
+fn startup_awaited_by_main_runs_alone_unless_a_library_exports_it() {
+    let manifest = "[package]\nname = \"srv\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
+                    [dependencies]\ntokio = \"1\"\naxum = \"0.8\"\n";
+    let main = "mod config;\n\
+                #[tokio::main]\n\
+                async fn main() {\n\
+                \x20   let text = config::load(\"app.toml\").await;\n\
+                \x20   tokio::spawn(async move { drop(text) });\n\
+                }\n";
+    let config = "pub async fn load(path: &str) -> String {\n\
+                  \x20   std::fs::read_to_string(path).unwrap()\n\
+                  }\n";
+    let dir = project(&[
+        ("Cargo.toml", manifest),
+        ("src/main.rs", main),
+        ("src/config.rs", config),
+    ]);
+    let quiet = check_json(dir.path(), ".", 0);
+    assert_eq!(quiet["diagnostics"].as_array().unwrap().len(), 0, "{quiet}");
+    write(dir.path(), "src/lib.rs", "pub mod config;\n");
+    let found = check_json(dir.path(), ".", 1);
+    assert_eq!(found["diagnostics"][0]["rule"], "blocking-in-async");
+    assert_eq!(found["diagnostics"][0]["path"], "./src/config.rs");
+}
+
 /// `missing-timeout`'s `extra-calls` names more calls that reach another machine.
 #[test]
 fn missing_timeout_extra_calls_are_checked() {

@@ -192,7 +192,7 @@ fn garbage_and_mutated_sources_never_panic() {
 fn long_flat_expressions_do_not_overflow_the_stack() {
     // 40,000 terms nest the syntax tree 40,000 deep on the left.
     let text = format!(
-        "async fn f() {{ let x = 1{}; std::thread::sleep(d); }}",
+        "async fn f() {{ tokio::spawn(g()); let x = 1{}; std::thread::sleep(d); }}",
         " + 1".repeat(40_000)
     );
     let a = asynclint::analyze_source("flat.rs", &text, RULES).expect("parses");
@@ -440,13 +440,15 @@ fn a_fixed_crate_still_builds_under_deny_warnings() {
                 }\n\n\
                 #[tokio::main]\n\
                 async fn main() -> io::Result<()> {\n    \
+                    tokio::spawn(async {}).await.ok();\n    \
                     let text = load(\"Cargo.toml\").await?;\n    \
                     assert!(text.contains(\"fixed-app\"));\n    \
                     Ok(())\n\
                 }\n";
     write("app/src/main.rs", main);
     // With a library target the program is not a lone command-line tool, whose
-    // blocking would stall no other task.
+    // blocking would stall no other task; and `main` spawns a task before it awaits
+    // `load`, so `load` does not run alone either.
     write("app/src/lib.rs", "//! The app's library.\n");
     assert_ok(&cargo(p, "build"), "the crate builds before --fix");
     let out = asynclint_in(p, &["check", ".", "--fix"]);
@@ -487,7 +489,7 @@ fn a_fix_the_manifest_cannot_support_is_left_to_unsafe_fixes() {
          async fn work() {\n    \
          std::thread::sleep(Duration::from_millis(1));\n    \
          let _ = std::fs::read_to_string(\"Cargo.toml\");\n}\n\n\
-         #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    work().await;\n}\n",
+         #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    tokio::spawn(async {}).await.ok();\n    work().await;\n}\n",
     )
     .unwrap();
     fs::write(p.join("src/lib.rs"), "//! The library.\n").unwrap();

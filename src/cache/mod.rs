@@ -175,6 +175,7 @@ impl Cache {
             module,
             lib_name,
             package_is_app,
+            binary_only,
             extra_blocking,
             tokio,
         } = *settings;
@@ -187,6 +188,7 @@ impl Cache {
             runtime as u8,
             u8::from(check_all_tests),
             u8::from(package_is_app),
+            u8::from(binary_only),
         ]);
         h.update(&krate.to_le_bytes());
         for m in module {

@@ -255,6 +255,8 @@ pub struct FileSettings<'a> {
     /// The package is a program of its own with no server, or a library only such
     /// programs use (`package::Package::is_app`).
     pub package_is_app: bool,
+    /// The package has no library target (`package::Package::binary_only`).
+    pub binary_only: bool,
     /// Calls the configuration names as blocking (`blocking-in-async`'s
     /// `extra-calls`), for the crate model.
     pub extra_blocking: &'a [String],
@@ -272,6 +274,7 @@ impl Default for FileSettings<'_> {
             module: &[],
             lib_name: None,
             package_is_app: false,
+            binary_only: false,
             extra_blocking: &[],
             tokio: None,
         }
@@ -381,6 +384,7 @@ fn place<'t>(info: &mut FileInfo<'t>, settings: &FileSettings<'t>) {
     info.module = settings.module.to_vec();
     info.lib_name = settings.lib_name.map(str::to_string);
     info.package_is_app = settings.package_is_app;
+    info.binary_only = settings.binary_only;
     info.tokio = settings.tokio;
 }
 
@@ -502,6 +506,7 @@ pub fn analyze_file(
         module: &module,
         lib_name: package.lib_name.as_deref(),
         package_is_app: package.is_app,
+        binary_only: package.binary_only,
         tokio: package.tokio.as_ref(),
         ..*settings
     };

@@ -86,6 +86,10 @@ pub struct Local {
     /// such call.
     pub drives: Option<String>,
     pub locks_params: Vec<u8>,
+    /// An async `main` (`#[tokio::main]`, `#[actix_web::main]`, ..) outside test code:
+    /// the program's entry, which runs alone until it spawns.
+    #[serde(default)]
+    pub entry: bool,
 }
 
 /// What one `.await` of a fn's own body waits for.
@@ -132,4 +136,22 @@ pub struct Site {
     /// The call runs where no tokio runtime is entered: on a `std::thread` this fn
     /// starts, or in the body of a sync `main` (or test) that builds no runtime.
     pub outside_runtime: bool,
+    /// Whether the callee runs alone on its runtime when this call runs it.
+    #[serde(default)]
+    pub alone: Alone,
+}
+
+/// Whether a call runs its callee alone on its runtime: no other task can be
+/// scheduled beside it, so blocking there stalls no one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Alone {
+    /// Other tasks may run beside it, or the text cannot tell.
+    #[default]
+    No,
+    /// Always: awaited by an async `main` before it spawns anything, or driven by
+    /// `block_on` on a runtime before anything is spawned on it.
+    Always,
+    /// Awaited in the own body of an async fn before it spawns anything: alone when
+    /// that fn runs alone.
+    IfCaller,
 }

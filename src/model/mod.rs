@@ -233,6 +233,10 @@ impl Model {
                 let mut at = self.defined_at(file, *line).peekable();
                 at.peek().is_some() && at.all(|i| self.summaries[i].outside_runtime)
             }
+            ModelQuery::RunsAlone { file, line } => {
+                let mut at = self.defined_at(file, *line).peekable();
+                at.peek().is_some() && at.all(|i| self.summaries[i].runs_alone)
+            }
             // A client built without a deadline is the crate's client when the crate
             // uses a client it did not build on the spot, and builds none with one.
             ModelQuery::ClientUsedWithoutDeadline { krate, kind } => {

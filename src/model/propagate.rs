@@ -1,6 +1,6 @@
 //! The facts of each fn, propagated over the resolved call graph to a fixpoint.
 
-use super::facts::{Await, FnDef, FutureShape};
+use super::facts::{Alone, Await, FnDef, FutureShape};
 use crate::semantic::callee::Target;
 use std::collections::VecDeque;
 
@@ -45,6 +45,11 @@ pub struct Summary {
     /// and only from threads of its own, runtime-free entry points, or sync fns that
     /// run only there.
     pub outside_runtime: bool,
+    /// It runs alone on its runtime: an async fn of the crate (not exported, not a
+    /// trait's method) that every caller in the crate awaits where it runs alone (see
+    /// [`Alone`]): an async `main` before it spawns, a `block_on` before anything is
+    /// spawned, or such a fn's own body before it spawns.
+    pub runs_alone: bool,
     /// Bit `i`: it locks the lock it is given as parameter `i`, directly or through
     /// the fns it passes it to.
     pub locks_params: u64,
@@ -227,6 +232,38 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
             });
             if all_outside {
                 out[f].outside_runtime = true;
+                changed = true;
+            }
+        }
+    }
+
+    // Alone on its runtime: the least fixpoint, like the above.
+    let mut changed = true;
+    let mut rounds = 0;
+    while changed && rounds <= n {
+        changed = false;
+        rounds += 1;
+        for f in 0..n {
+            let d = &fns[f];
+            if out[f].runs_alone
+                || !d.is_async
+                || d.exported
+                || d.in_test
+                || d.trait_name.is_some()
+                || callers[f].is_empty()
+            {
+                continue;
+            }
+            let all_alone =
+                callers[f]
+                    .iter()
+                    .all(|&(g, s)| match fns[g as usize].sites[s as usize].alone {
+                        Alone::Always => true,
+                        Alone::IfCaller => out[g as usize].runs_alone,
+                        Alone::No => false,
+                    });
+            if all_alone {
+                out[f].runs_alone = true;
                 changed = true;
             }
         }

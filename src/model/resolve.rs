@@ -38,8 +38,11 @@ impl Tables {
     /// Every fn a method call on a receiver of unknown type may reach: the methods of
     /// the crate by that name and arity, in `impl`s and trait declarations alike.
     pub(super) fn method_candidates(&self, fns: &[FnDef], c: &Callee) -> Vec<u32> {
-        let Target::Method(m) = &c.target else {
-            return self.resolve(fns, c).into_iter().collect();
+        let m = match &c.target {
+            Target::Method(m) => m,
+            Target::ChainedMethod(m, after, args) if self.has_method(fns, c, after, *args) => m,
+            Target::ChainedMethod(..) => return Vec::new(),
+            _ => return self.resolve(fns, c).into_iter().collect(),
         };
         self.named(c.scope.krate, m)
             .iter()
@@ -49,6 +52,15 @@ impl Tables {
                 f.has_self && f.params == c.args
             })
             .collect()
+    }
+
+    /// Whether the crate of `c` has a method `name` taking `args` arguments: what a
+    /// call of it returns may be a value of the crate.
+    fn has_method(&self, fns: &[FnDef], c: &Callee, name: &str, args: u8) -> bool {
+        self.named(c.scope.krate, name).iter().any(|&i| {
+            let f = &fns[i as usize];
+            f.has_self && f.params == usize::from(args)
+        })
     }
 
     pub(super) fn resolve(&self, fns: &[FnDef], c: &Callee) -> Option<u32> {
@@ -83,6 +95,15 @@ impl Tables {
         match &c.target {
             Target::SelfMethod(m) => of_type(scope.self_ty.as_deref()?, m, false),
             Target::TypedMethod(ty, m) => of_type(ty, m, false),
+            Target::ChainedMethod(m, after, args) => {
+                if !self.has_method(fns, c, after, *args) {
+                    return None;
+                }
+                unique(self.named(scope.krate, m).iter().copied().filter(|&i| {
+                    let f = &fns[i as usize];
+                    f.has_self && f.params == c.args && f.trait_name.is_none()
+                }))
+            }
             Target::Method(m) => {
                 if is_std_method_name(m) {
                     return None;

@@ -8,7 +8,7 @@ use crate::semantic::body::{
 };
 use crate::semantic::callee::Callee;
 use crate::semantic::calls::{
-    is_one_connection, is_order_sensitive, is_pacing, is_row_write, is_sequential_op,
+    is_one_connection, is_order_sensitive, is_pacing, is_row_write_call, is_sequential_op,
     is_serializing, JOIN_COMBINATORS,
 };
 use crate::semantic::chain::{self, strip};
@@ -99,7 +99,7 @@ impl Rule for AwaitInLoop {
                     .iter()
                     .any(|n| it.from_writes.contains(n))
             };
-            if is_row_write(&call.name) || after_write() {
+            if is_row_write_call(&call.name, call.call) || after_write() {
                 continue;
             }
             match independent(cx, &it, call) {

@@ -7,7 +7,9 @@ use crate::semantic::blocking::{blocking_op, Blocking, Instead, Waits};
 use crate::semantic::body::unwrapped_binding;
 use crate::semantic::chain::strip;
 use crate::semantic::index::{Explain, IndexQuery, ModelQuery};
-use crate::semantic::testcode::{blocks_spawned_task, runs_alone};
+use crate::semantic::testcode::{
+    alone_if_fn_is, blocks_spawned_task, parks_multi_thread_main, runs_alone,
+};
 use crate::semantic::{Cx, Runtime};
 use crate::source::TextRange;
 use syn::{Expr, ExprCall, ExprMethodCall, Pat, Stmt};
@@ -131,7 +133,33 @@ fn report_blocking_drop(cx: &mut Cx, at: TextRange, name: &str, ty: String, when
         krate: cx.file.krate,
         ty,
     });
-    cx.report_if_explained(query, d, explain_chain());
+    report_unless_alone(cx, d, Some(query), Some(explain_chain()));
+}
+
+/// Reports `d` (if the model answers `query` with yes), unless the model knows that
+/// the fn around it runs alone on its runtime: an async fn that only an async `main`
+/// awaits before it spawns, for one (see [`ModelQuery::RunsAlone`]).
+fn report_unless_alone(
+    cx: &mut Cx,
+    d: Diagnostic,
+    query: Option<IndexQuery>,
+    explain: Option<Explain>,
+) {
+    let alone = alone_if_fn_is(cx, d.range.start).map(|(file, line)| {
+        IndexQuery::Not(Box::new(IndexQuery::Model(ModelQuery::RunsAlone {
+            file,
+            line,
+        })))
+    });
+    let query = match (query, alone) {
+        (Some(q), Some(a)) => IndexQuery::All(vec![q, a]),
+        (Some(q), None) | (None, Some(q)) => q,
+        (None, None) => return cx.report(d),
+    };
+    match explain {
+        Some(e) => cx.report_if_explained(query, d, e),
+        None => cx.report_if(query, d),
+    }
 }
 
 /// The blocking pool of the crate's runtime.
@@ -214,10 +242,11 @@ fn check_crate_call(cx: &mut Cx, expr: &Expr) {
     ));
     // An awaited call resolves only to a fn that returns a future (`Callee::awaited`):
     // not to a sync fn of the crate that shares a client RPC's name.
-    cx.report_if_explained(
-        IndexQuery::Model(ModelQuery::Blocks(callee)),
+    report_unless_alone(
+        cx,
         d,
-        explain_chain(),
+        Some(IndexQuery::Model(ModelQuery::Blocks(callee))),
+        Some(explain_chain()),
     );
 }
 
@@ -304,7 +333,7 @@ fn check_call(cx: &mut Cx, expr: &Expr, call: &ExprCall) {
         Instead::Api(api) => d = d.with_help(api_help(api)),
         Instead::SpawnBlocking => d = d.with_help(spawn_blocking_help(cx, &written, &args)),
     }
-    cx.report(d);
+    report_unless_alone(cx, d, None, None);
 }
 
 fn check_method(cx: &mut Cx, expr: &Expr, mc: &ExprMethodCall) {
@@ -330,7 +359,7 @@ fn check_method(cx: &mut Cx, expr: &Expr, mc: &ExprMethodCall) {
         }
         Blocking::Fn(_) => return,
     };
-    cx.report(d);
+    report_unless_alone(cx, d, None, None);
 }
 
 /// Whether blocking here stalls another task. In test code, only a wait that parks
@@ -343,7 +372,9 @@ fn harms_here(cx: &Cx, expr: &Expr, waits: Waits) -> bool {
         return matches!(waits, Waits::Sleep | Waits::Message | Waits::Thread)
             && blocks_spawned_task(cx, at);
     }
-    !runs_alone(cx, at)
+    let range = cx.range(expr);
+    let parks = waits == Waits::Sleep && parks_multi_thread_main(cx, range.start, range.end);
+    !(runs_alone(cx, at) || parks)
 }
 
 fn diagnostic(cx: &Cx, expr: &Expr, written: &str, waits: Waits) -> Diagnostic {

@@ -9,7 +9,7 @@ use super::FileInfo;
 use syn::Expr;
 
 /// What the call waits for: the message says it in these words.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Waits {
     Sleep,
     Disk,
@@ -311,7 +311,12 @@ pub fn blocking_op(file: &FileInfo, scopes: &Scopes, e: &Expr) -> Option<Blockin
         Expr::Call(call) => {
             let path = chain::call_path(e).and_then(|p| uses.resolve(p))?;
             let entry = blocking_fn(&path)?;
-            if BIND_FNS.contains(&entry.path) && call.args.first().is_some_and(is_local_address) {
+            if BIND_FNS.contains(&entry.path)
+                && call
+                    .args
+                    .first()
+                    .is_some_and(|a| is_local_address(a) || is_typed_socket_addr(scopes, a))
+            {
                 return None;
             }
             Some(Blocking::Fn(entry))
@@ -575,6 +580,24 @@ fn is_local_address(arg: &Expr) -> bool {
         }),
         _ => false,
     }
+}
+
+/// A local or parameter declared as a socket address (`addr: SocketAddr`): it holds
+/// an IP address and a port, never a name to look up.
+fn is_typed_socket_addr(scopes: &Scopes, arg: &Expr) -> bool {
+    let arg = match chain::strip(arg) {
+        Expr::Reference(r) => chain::strip(&r.expr),
+        a => a,
+    };
+    let Expr::Path(p) = arg else {
+        return false;
+    };
+    p.path
+        .get_ident()
+        .and_then(|i| scopes.lookup(&i.to_string()))
+        .and_then(|o| o.ty.as_deref())
+        .and_then(|t| t.trim_start_matches('&').rsplit("::").next())
+        .is_some_and(|last| matches!(last.trim(), "SocketAddr" | "SocketAddrV4" | "SocketAddrV6"))
 }
 
 /// `SocketAddr::from(..)`, `SocketAddr::new(..)`, `SocketAddrV4::new(..)`, ..

@@ -35,6 +35,10 @@ pub enum Target {
     TypedMethod(String, String),
     /// `x.m(..)` on a receiver of unknown type.
     Method(String),
+    /// `x.p(..).m(..)`: the method `m` called on what a method `p` (taking this many
+    /// arguments) returned, of unknown type. When the crate has no method `p`, the
+    /// value comes from another crate (`mailer.port(25).build()`), and so does `m`.
+    ChainedMethod(String, Box<str>, u8),
 }
 
 /// A call's callee, as the call names it, with the scope that gives the name meaning.
@@ -58,7 +62,7 @@ impl Callee {
             Target::Path(segs) => segs.join("::"),
             Target::SelfMethod(m) => format!("self.{m}"),
             Target::TypedMethod(t, m) => format!("{t}::{m}"),
-            Target::Method(m) => m.clone(),
+            Target::Method(m) | Target::ChainedMethod(m, ..) => m.clone(),
         }
     }
 }
@@ -109,7 +113,16 @@ pub fn callee_of(names: &Names, scope: &Arc<Scope>, e: &Expr) -> Option<Callee> 
             } else if is_std_method_name(&name) {
                 return None;
             } else {
-                Target::Method(name)
+                match receiver {
+                    Expr::MethodCall(p) if !is_std_method_name(&p.method.to_string()) => {
+                        Target::ChainedMethod(
+                            name,
+                            p.method.to_string().into(),
+                            u8::try_from(p.args.len()).unwrap_or(u8::MAX),
+                        )
+                    }
+                    _ => Target::Method(name),
+                }
             };
             Some(Callee {
                 scope: scope.clone(),
@@ -139,6 +152,8 @@ pub fn crate_path(names: &Names, path: &syn::Path) -> Option<Vec<String>> {
             let root = segs.first()?.as_str();
             let in_crate = matches!(root, "crate" | "self" | "super" | "Self")
                 || names.lib == Some(root)
+                // A module the file declares (`mod config;` then `use config::load;`).
+                || (segs.len() >= 2 && names.uses.is_local(root))
                 // A type no `use` introduces: defined in this crate, or glob-imported.
                 || (segs.len() >= 2 && root.starts_with(|c: char| c.is_ascii_uppercase())
                     && full == written.join("::"));

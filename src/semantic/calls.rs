@@ -92,6 +92,13 @@ pub fn embedded_db_op(file: &super::FileInfo, name: &str) -> bool {
     file.embedded_db && DB_OPS.contains(&name)
 }
 
+/// Whether an awaited method named `name` computes locally, with no round trip to
+/// overlap: an object store's presigned URL (`op.presign_read(path, ttl)`, the AWS
+/// SDK's `.presigned(config)`) is signed with credentials the client already holds.
+pub fn signs_locally(name: &str) -> bool {
+    name.starts_with("presign")
+}
+
 /// Methods that, called with no arguments and awaited, take an async lock or a
 /// semaphore permit: they wait for other tasks, not for I/O.
 pub const ASYNC_LOCK_METHODS: &[&str] = &[
@@ -615,11 +622,45 @@ pub fn is_order_sensitive(name: &str) -> bool {
 /// one per item, the writes reach the store in the order given; whether that order
 /// matters (an ordered log, rows that refer to each other) is not in the syntax, and
 /// the fix for many of them is one batched statement or transaction, not more at once.
-const ROW_WRITES: &[&str] = &["insert", "update", "delete", "remove", "create", "save"];
+/// `add` and `append` add to an ordered collection the same way (`add_item_to_queue`,
+/// `append_entry`).
+const ROW_WRITES: &[&str] = &[
+    "insert", "update", "delete", "remove", "create", "save", "add", "append",
+];
 
 /// Whether `name` writes rows of a store (see [`ROW_WRITES`]).
 pub fn is_row_write(name: &str) -> bool {
     is_read_like(name, ROW_WRITES)
+}
+
+/// Methods that run the statement a query builder built: `Entity::delete_many()
+/// .filter(..).exec(&db)`, `diesel::insert_into(t).values(v).execute(conn)`.
+const STATEMENT_RUNS: &[&str] = &[
+    "exec",
+    "execute",
+    "exec_with_returning",
+    "exec_without_returning",
+    "get_result",
+    "get_results",
+];
+
+/// Whether the awaited call `name` on `e` writes rows: a row-write verb itself, or the
+/// run of a statement whose builder chain starts with or calls one.
+pub fn is_row_write_call(name: &str, e: &Expr) -> bool {
+    if is_row_write(name) {
+        return true;
+    }
+    if !STATEMENT_RUNS.contains(&name) {
+        return false;
+    }
+    let c = chain::chain(e);
+    let root_writes = chain::call_path(c.root)
+        .and_then(|p| p.segments.last())
+        .is_some_and(|s| is_row_write(&s.ident.to_string()));
+    root_writes
+        || c.methods
+            .iter()
+            .any(|m| is_row_write(&m.method.to_string()))
 }
 
 /// Names of a local that holds ONE database connection or transaction, which runs one

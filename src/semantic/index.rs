@@ -239,6 +239,9 @@ pub enum ModelQuery {
     /// runtime is entered: every caller in the crate is a thread of its own, a sync
     /// `main` or test without a runtime, or a sync fn that runs only there.
     OutsideRuntime { file: String, line: u32 },
+    /// The async fn whose name is at this file and line runs alone on its runtime:
+    /// every caller in the crate awaits it where nothing else can run beside it.
+    RunsAlone { file: String, line: u32 },
     /// The callee returns the handle of a task whose output is a `Result`.
     ReturnsResultHandle(Callee),
     /// The callee (a sync fn) drives a future to completion itself (`block_on`),

@@ -4,7 +4,7 @@
 //! to the next.
 
 use super::body::{self, NameUses};
-use super::calls::is_row_write;
+use super::calls::is_row_write_call;
 use rustc_hash::FxHashSet as HashSet;
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, ExprAwait, ExprForLoop, Pat};
@@ -211,9 +211,8 @@ impl Derive {
 /// `.await.context(..)?`).
 fn awaits_row_write(value: &Expr) -> bool {
     match super::chain::strip_result_adapters(value).inner {
-        Expr::Await(a) => {
-            body::call_of(body::unwrap_adapters(&a.base)).is_some_and(|c| is_row_write(&c.name))
-        }
+        Expr::Await(a) => body::call_of(body::unwrap_adapters(&a.base))
+            .is_some_and(|c| is_row_write_call(&c.name, c.call)),
         _ => false,
     }
 }

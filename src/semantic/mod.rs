@@ -101,6 +101,8 @@ pub struct FileInfo<'t> {
     /// The package is a program of its own with no server: one sequential task
     /// unless it spawns.
     pub package_is_app: bool,
+    /// The package has no library target: its fns are called from within it only.
+    pub binary_only: bool,
     /// The tokio the crate's manifest enables (`None`: unknown), for fixes.
     pub tokio: Option<&'t crate::crate_facts::CrateTokio>,
 }
@@ -227,6 +229,7 @@ impl<'t> FileInfo<'t> {
             module: Vec::new(),
             lib_name: None,
             package_is_app: false,
+            binary_only: false,
             tokio: None,
         }
     }

@@ -91,6 +91,40 @@ pub fn runs_alone(cx: &super::Cx, at: usize) -> bool {
     (cx.test_policy_applies() || sequential) && !blocks_spawned_task(cx, at)
 }
 
+/// The fn the code at `at` runs alone with, when the text cannot tell but the model
+/// may: outside test code, in the own body of an async fn (not in a block, closure or
+/// task it hands on), before that fn spawns anything. The fn's file and the line of its
+/// name, for [`ModelQuery::RunsAlone`](super::index::ModelQuery::RunsAlone).
+pub fn alone_if_fn_is(cx: &super::Cx, at: usize) -> Option<(String, u32)> {
+    use super::scope::Frame;
+    if cx.in_test_code() {
+        return None;
+    }
+    let own_body = cx
+        .context
+        .frames()
+        .iter()
+        .rev()
+        .find(|f| **f != Frame::InlineClosure)
+        == Some(&Frame::AsyncFn);
+    let (head, body) = cx.enclosing_fn_text?;
+    if !own_body {
+        return None;
+    }
+    let text = cx.file.slice(body);
+    if task_spawned_before(text, at.saturating_sub(body.start).min(text.len())) {
+        return None;
+    }
+    let head_text = cx.file.slice(head);
+    let name = head_text
+        .match_indices("fn ")
+        .find(|(i, _)| *i == 0 || head_text.as_bytes()[i - 1].is_ascii_whitespace())?
+        .0
+        + 3;
+    let line = cx.file.lines.position(cx.file.text, head.start + name).line;
+    Some((cx.file.path.to_string(), line as u32))
+}
+
 /// Whether `at` is inside the future given to a task spawn (`tokio::spawn(async
 /// move { .. })`) in its fn.
 fn inside_spawned_task(cx: &super::Cx, at: usize) -> bool {
@@ -119,6 +153,35 @@ pub fn blocks_spawned_task(cx: &super::Cx, at: usize) -> bool {
         None => !cx.file.slice(head).contains("multi_thread"),
     };
     single_thread && task_spawned_before(text, at)
+}
+
+/// Whether the code at `at..end` is a sleep that parks a multi-thread async `main`
+/// for good once it has handed its work to tasks: `loop { std::thread::sleep(d); }`
+/// and nothing else in the loop. `#[tokio::main]` (and `#[async_std::main]`) run
+/// `main`'s body beside the runtime's workers, where the spawned tasks run, so the
+/// parked thread stalls none of them; `flavor = "current_thread"` and
+/// `#[actix_web::main]` run them on that very thread.
+pub fn parks_multi_thread_main(cx: &super::Cx, at: usize, end: usize) -> bool {
+    let Some((head, _)) = cx.enclosing_fn_text else {
+        return false;
+    };
+    let head = cx.file.slice(head);
+    let multi = (head.contains("tokio::main]")
+        || head.contains("tokio::main(")
+        || head.contains("async_std::main]"))
+        && !head.contains("current_thread");
+    if !multi {
+        return false;
+    }
+    let text = cx.file.text;
+    let before = text[..at].trim_end();
+    let after = text[end.min(text.len())..].trim_start();
+    before
+        .strip_suffix('{')
+        .is_some_and(|b| b.trim_end().ends_with("loop"))
+        && after
+            .strip_prefix(';')
+            .is_some_and(|a| a.trim_start().starts_with('}'))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -150,7 +213,7 @@ fn last_runtime_before(text: &str, at: usize) -> Option<Flavour> {
 
 /// Whether `text` spawns a task (not an OS thread) whose spawn call ends before `at`:
 /// a wait inside the spawned future itself is that task's own business.
-fn task_spawned_before(text: &str, at: usize) -> bool {
+pub(crate) fn task_spawned_before(text: &str, at: usize) -> bool {
     task_spawns(text, at).any(|(_, end)| end.is_some_and(|e| e < at))
 }
 

@@ -460,6 +460,14 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         self.enter_fn(&f.attrs, &f.sig, &f.block);
     }
 
+    /// A static's initializer runs once, when first used (`LazyLock::new(|| ..)`): the
+    /// calls it makes are recorded as those of a fn of its own, which nothing calls.
+    fn visit_item_static(&mut self, s: &'ast syn::ItemStatic) {
+        self.record(|r, at| r.open_static(at, &s.ident, &s.expr));
+        visit::visit_item_static(self, s);
+        self.recorder.close_fn();
+    }
+
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
         self.enter_fn(&f.attrs, &f.sig, &f.block);
     }

@@ -2,7 +2,7 @@
 //! recorder where it is (fns entered and left, calls, awaits, structs), the recorder
 //! keeps what the model needs and nothing else.
 
-use super::facts::{Await, FnDef, FutureShape, Local, Site};
+use super::facts::{Alone, Await, FnDef, FutureShape, Local, Site};
 use crate::semantic::blocking::blocking_op;
 use crate::semantic::callee::{callee_of, crate_path, param_in, passed_params, Names, Scope};
 use crate::semantic::calls::{embedded_db_op, ASYNC_LOCK_METHODS};
@@ -89,6 +89,10 @@ struct Open {
     entry_outside: bool,
     /// The bodies of closures it runs on threads of their own that enter no runtime.
     threads: Vec<TextRange>,
+    /// Its body.
+    body: TextRange,
+    /// The address of the future a `block_on` of its body drives, once seen.
+    driven: Option<usize>,
 }
 
 /// Types of synchronous guards: held across an `.await`, they block other threads or
@@ -185,6 +189,12 @@ impl Recorder {
                 .is_some_and(|s| s.ident == "main" || s.ident == "test")
         });
         let is_async = sig.asyncness.is_some() && !runs_itself;
+        let entry = !in_test
+            && sig.asyncness.is_some()
+            && attrs.iter().any(|a| {
+                a.path().segments.len() > 1
+                    && a.path().segments.last().is_some_and(|s| s.ident == "main")
+            });
         let has_self = sig.receiver().is_some();
         let params: Vec<String> = sig
             .inputs
@@ -260,6 +270,7 @@ impl Recorder {
                     returns_guard,
                     runs_forever,
                     enters_runtime: enters,
+                    entry,
                     ..Local::default()
                 },
                 sites: Vec::new(),
@@ -273,6 +284,47 @@ impl Recorder {
             awaits: Vec::new(),
             entry_outside: !is_async && !enters && plain_entry(attrs, sig),
             threads,
+            body: at.file.range(body.brace_token.span.join()),
+            driven: None,
+        });
+    }
+
+    /// Entering a static's initializer: recorded as a sync fn named after the static,
+    /// with no parameters and no callers, so that the calls it makes have a caller
+    /// (`static CONFIG: LazyLock<Config> = LazyLock::new(|| rt.block_on(load()))`).
+    pub fn open_static(&mut self, at: &At, name: &syn::Ident, init: &Expr) {
+        let line = at
+            .file
+            .lines
+            .position(at.file.text, at.file.start_of(name.span()))
+            .line;
+        self.open.push(Open {
+            def: FnDef {
+                scope: at.scope.clone(),
+                trait_name: None,
+                name: name.to_string(),
+                params: 0,
+                has_self: false,
+                is_async: false,
+                in_test: at.context.in_test() || at.file.is_test_file,
+                returns_result: false,
+                returns_result_handle: false,
+                returns_type: None,
+                future: FutureShape::NotFuture,
+                local: Local::default(),
+                sites: Vec::new(),
+                exported: false,
+                file: Arc::from(at.file.path),
+                line: line as u32,
+            },
+            params: Vec::new(),
+            tail: 0,
+            depth: at.context.frames().len(),
+            awaits: Vec::new(),
+            entry_outside: false,
+            threads: Vec::new(),
+            body: crate::semantic::NodeRange::text_range(init, at.file),
+            driven: None,
         });
     }
 
@@ -361,6 +413,33 @@ impl Recorder {
                 && frames.last() == Some(&Frame::AsyncBlock))
     }
 
+    /// Whether the call `e` (at address `here`) runs its callee alone on its runtime:
+    /// outside test code, before the fn spawned any task, and either driven by a
+    /// `block_on` of the fn or awaited in the fn's own body.
+    fn alone(open: &Open, at: &At, e: &Expr, here: usize, awaited: bool) -> Alone {
+        if open.def.in_test || at.file.is_test_file {
+            return Alone::No;
+        }
+        let driven = open.driven == Some(here);
+        let own = awaited && Self::own_await(open, at.context);
+        if !driven && !own {
+            return Alone::No;
+        }
+        let start = crate::semantic::NodeRange::text_range(e, at.file).start;
+        let text = at.file.slice(open.body);
+        let before = start.saturating_sub(open.body.start).min(text.len());
+        if crate::semantic::testcode::task_spawned_before(text, before) {
+            return Alone::No;
+        }
+        if driven || open.def.local.entry {
+            Alone::Always
+        } else if open.def.is_async {
+            Alone::IfCaller
+        } else {
+            Alone::No
+        }
+    }
+
     /// Before the walk enters an `.await`'s operand.
     pub fn await_start(&mut self, base: &Expr) {
         if let Some(open) = self.open.last_mut() {
@@ -390,7 +469,8 @@ impl Recorder {
         let in_process = matches!(base, Expr::MethodCall(m)
             if (m.args.is_empty() && ASYNC_LOCK_METHODS.iter().any(|n| m.method == n))
                 || channel_op(m)
-                || embedded_db_op(at.file, &m.method.to_string()));
+                || embedded_db_op(at.file, &m.method.to_string())
+                || crate::semantic::calls::signs_locally(&m.method.to_string()));
         open.def.local.awaits.push(if in_process {
             Await::InProcess
         } else {
@@ -418,6 +498,21 @@ impl Recorder {
         };
         let sync = at.context.runs_with_sync_fn();
         let own_run = Self::runs_as_fn(open, at.context);
+        // `rt.block_on(run(args))`: the future it drives, for the call that makes it
+        // (in sync code: the fn's own, or a thread it starts).
+        if !at.context.in_async() {
+            if let Expr::Call(_) | Expr::MethodCall(_) = e {
+                let path = chain::call_path(e).and_then(|p| at.file.uses.resolve(p));
+                if drives_a_future(at, e, path.as_deref()).is_some() {
+                    let arg = match e {
+                        Expr::Call(c) => c.args.first(),
+                        Expr::MethodCall(m) => m.args.first(),
+                        _ => None,
+                    };
+                    open.driven = arg.map(|a| addr(strip(a)));
+                }
+            }
+        }
         let local = &mut open.def.local;
         let path = chain::call_path(e).and_then(|p| at.file.uses.resolve(p));
         if sync && !open.def.is_async && (local.blocks.is_none() || local.drives.is_none()) {
@@ -502,9 +597,10 @@ impl Recorder {
             }
         }
         // A query on the file's embedded database waits for no peer, whatever fn of
-        // the crate its name might match.
+        // the crate its name might match; nor does a URL signed locally.
         if let Expr::MethodCall(m) = e {
-            if embedded_db_op(at.file, &m.method.to_string()) {
+            let method = m.method.to_string();
+            if embedded_db_op(at.file, &method) || crate::semantic::calls::signs_locally(&method) {
                 return;
             }
         }
@@ -529,6 +625,7 @@ impl Recorder {
                     .iter()
                     .any(|t| t.start <= r.start && r.end <= t.end)
             });
+        let alone = Self::alone(open, at, e, here, awaited);
         open.def.sites.push(Site {
             callee: crate::semantic::callee::Callee { awaited, ..callee },
             sync,
@@ -536,6 +633,7 @@ impl Recorder {
             tail: here == open.tail,
             passes: passed_params(&args, &open.params),
             outside_runtime,
+            alone,
         });
     }
 

@@ -208,65 +208,37 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
         }
     }
 
-    // Outside any runtime: the least fixpoint, so a cycle of calls stays unknown.
-    let mut changed = true;
-    let mut rounds = 0;
-    while changed && rounds <= n {
-        changed = false;
-        rounds += 1;
-        for f in 0..n {
+    // Outside any runtime, and alone on its runtime: least fixpoints, so a cycle of
+    // calls stays unknown.
+    let outside = called_only_where(
+        &callers,
+        |f| {
             let d = &fns[f];
-            if out[f].outside_runtime
-                || d.is_async
-                || d.future != FutureShape::NotFuture
-                || d.local.enters_runtime
-                || d.exported
-                || callers[f].is_empty()
-            {
-                continue;
-            }
-            let all_outside = callers[f].iter().all(|&(g, s)| {
-                let site = &fns[g as usize].sites[s as usize];
-                site.outside_runtime
-                    || (site.sync && !fns[g as usize].is_async && out[g as usize].outside_runtime)
-            });
-            if all_outside {
-                out[f].outside_runtime = true;
-                changed = true;
-            }
-        }
-    }
-
-    // Alone on its runtime: the least fixpoint, like the above.
-    let mut changed = true;
-    let mut rounds = 0;
-    while changed && rounds <= n {
-        changed = false;
-        rounds += 1;
-        for f in 0..n {
+            !d.is_async
+                && d.future == FutureShape::NotFuture
+                && !d.local.enters_runtime
+                && !d.exported
+        },
+        |set, g, s| {
+            let site = &fns[g].sites[s];
+            site.outside_runtime || (site.sync && !fns[g].is_async && set[g])
+        },
+    );
+    let alone = called_only_where(
+        &callers,
+        |f| {
             let d = &fns[f];
-            if out[f].runs_alone
-                || !d.is_async
-                || d.exported
-                || d.in_test
-                || d.trait_name.is_some()
-                || callers[f].is_empty()
-            {
-                continue;
-            }
-            let all_alone =
-                callers[f]
-                    .iter()
-                    .all(|&(g, s)| match fns[g as usize].sites[s as usize].alone {
-                        Alone::Always => true,
-                        Alone::IfCaller => out[g as usize].runs_alone,
-                        Alone::No => false,
-                    });
-            if all_alone {
-                out[f].runs_alone = true;
-                changed = true;
-            }
-        }
+            d.is_async && !d.exported && !d.in_test && d.trait_name.is_none()
+        },
+        |set, g, s| match fns[g].sites[s].alone {
+            Alone::Always => true,
+            Alone::IfCaller => set[g],
+            Alone::No => false,
+        },
+    );
+    for ((summary, outside), alone) in out.iter_mut().zip(outside).zip(alone) {
+        summary.outside_runtime = outside;
+        summary.runs_alone = alone;
     }
 
     // Futures: a fn that returns what another returns is what that one is.
@@ -326,4 +298,35 @@ fn future_kind(fns: &[FnDef], resolved: &[Vec<Option<u32>>], g: usize, depth: us
         }
         FutureShape::Delegates => FutureKind::Unknown,
     }
+}
+
+/// The least set of fns among the `candidate`s that have callers whose every call site
+/// passes `via(set, caller, site)`: grown until nothing changes, so that a cycle of
+/// calls stays out.
+fn called_only_where(
+    callers: &[Vec<(u32, u32)>],
+    candidate: impl Fn(usize) -> bool,
+    via: impl Fn(&[bool], usize, usize) -> bool,
+) -> Vec<bool> {
+    let n = callers.len();
+    let mut set = vec![false; n];
+    let mut changed = true;
+    let mut rounds = 0;
+    while changed && rounds <= n {
+        changed = false;
+        rounds += 1;
+        for f in 0..n {
+            if set[f] || callers[f].is_empty() || !candidate(f) {
+                continue;
+            }
+            if callers[f]
+                .iter()
+                .all(|&(g, s)| via(&set, g as usize, s as usize))
+            {
+                set[f] = true;
+                changed = true;
+            }
+        }
+    }
+    set
 }

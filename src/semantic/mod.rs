@@ -307,6 +307,9 @@ pub struct Cx<'a> {
     /// The innermost fn around this node: the range of its attributes and signature,
     /// and the range of its body.
     pub enclosing_fn_text: Option<(TextRange, TextRange)>,
+    /// The line of the innermost fn's name, as the crate model knows the fn
+    /// ([`index::ModelQuery::RunsAlone`]).
+    pub enclosing_fn_line: Option<u32>,
     /// The crate, module and `impl` type of this node: what names in calls mean here.
     pub scope: &'a std::sync::Arc<callee::Scope>,
     pub(crate) sink: &'a mut Sink,
@@ -664,6 +667,7 @@ impl TestCx {
             enclosing_fn: None,
             check_all_tests: false,
             enclosing_fn_text: None,
+            enclosing_fn_line: None,
             scope: &self.scope,
             sink: &mut self.sink,
         }

@@ -107,7 +107,7 @@ pub fn alone_if_fn_is(cx: &super::Cx, at: usize) -> Option<(String, u32)> {
         .rev()
         .find(|f| **f != Frame::InlineClosure)
         == Some(&Frame::AsyncFn);
-    let (head, body) = cx.enclosing_fn_text?;
+    let (_, body) = cx.enclosing_fn_text?;
     if !own_body {
         return None;
     }
@@ -115,20 +115,7 @@ pub fn alone_if_fn_is(cx: &super::Cx, at: usize) -> Option<(String, u32)> {
     if task_spawned_before(text, at.saturating_sub(body.start).min(text.len())) {
         return None;
     }
-    // The fn's name after `fn `, not a word of a doc comment or an attribute.
-    let head_text = cx.file.slice(head);
-    let written = format!("fn {}", cx.enclosing_fn?.key.name);
-    let name = head_text
-        .match_indices(&written)
-        .find(|(i, _)| {
-            let after = head_text[i + written.len()..].chars().next();
-            (*i == 0 || head_text.as_bytes()[i - 1].is_ascii_whitespace())
-                && after.is_some_and(|c| c == '(' || c == '<' || c.is_whitespace())
-        })?
-        .0
-        + 3;
-    let line = cx.file.lines.position(cx.file.text, head.start + name).line;
-    Some((cx.file.path.to_string(), line as u32))
+    Some((cx.file.path.to_string(), cx.enclosing_fn_line?))
 }
 
 /// Whether `at` is inside the future given to a task spawn (`tokio::spawn(async

@@ -60,6 +60,8 @@ pub struct Walker<'a> {
     fn_stack: Vec<FnEntry>,
     /// Their texts: attributes and signature, body.
     fn_texts: Vec<(TextRange, TextRange)>,
+    /// The line of each open fn's name: the place the crate model knows it by.
+    fn_lines: Vec<u32>,
     /// Call rules whose [`TestCode`] is `Skip` in test code too.
     check_all_tests: bool,
     /// What the crate model learns of this file's fns.
@@ -106,6 +108,7 @@ impl<'a> Walker<'a> {
             in_test,
             enclosing_fn: self.fn_stack.last(),
             enclosing_fn_text: self.fn_texts.last().copied(),
+            enclosing_fn_line: self.fn_lines.last().copied(),
             check_all_tests: self.check_all_tests,
             scope: &self.scope,
             sink: &mut self.sink,
@@ -168,6 +171,7 @@ impl<'a> Walker<'a> {
             values: HashSet::default(),
             fn_stack: Vec::new(),
             fn_texts: Vec::new(),
+            fn_lines: Vec::new(),
             check_all_tests: false,
             recorder: Recorder::default(),
             scope: Arc::new(Scope {
@@ -244,6 +248,12 @@ impl<'a> Walker<'a> {
             .min(body_range.start);
         self.fn_texts
             .push((TextRange::new(head_start, body_range.start), body_range));
+        let name_line = self
+            .file
+            .lines
+            .position(self.file.text, self.file.start_of(sig.ident.span()))
+            .line;
+        self.fn_lines.push(name_line as u32);
         // A nested fn sees none of the enclosing fn's locals.
         let outer_scopes = std::mem::take(&mut self.scopes);
         let outer_select = std::mem::replace(&mut self.select_depth, 0);
@@ -302,6 +312,7 @@ impl<'a> Walker<'a> {
         self.context.leave_test(test);
         self.fn_stack.pop();
         self.fn_texts.pop();
+        self.fn_lines.pop();
         self.recorder.close_fn();
     }
 

@@ -504,23 +504,18 @@ impl Recorder {
         };
         let sync = at.context.runs_with_sync_fn();
         let own_run = Self::runs_as_fn(open, at.context);
+        let path = chain::call_path(e).and_then(|p| at.file.uses.resolve(p));
         // `rt.block_on(run(args))`: the future it drives, for the call that makes it
         // (in sync code: the fn's own, or a thread it starts).
-        if !at.context.in_async() {
-            if let Expr::Call(_) | Expr::MethodCall(_) = e {
-                let path = chain::call_path(e).and_then(|p| at.file.uses.resolve(p));
-                if drives_a_future(at, e, path.as_deref()).is_some() {
-                    let arg = match e {
-                        Expr::Call(c) => c.args.first(),
-                        Expr::MethodCall(m) => m.args.first(),
-                        _ => None,
-                    };
-                    open.driven = arg.map(|a| addr(strip(a)));
-                }
-            }
+        if !at.context.in_async() && drives_a_future(at, e, path.as_deref()).is_some() {
+            let arg = match e {
+                Expr::Call(c) => c.args.first(),
+                Expr::MethodCall(m) => m.args.first(),
+                _ => None,
+            };
+            open.driven = arg.map(|a| addr(strip(a)));
         }
         let local = &mut open.def.local;
-        let path = chain::call_path(e).and_then(|p| at.file.uses.resolve(p));
         if sync && !open.def.is_async && (local.blocks.is_none() || local.drives.is_none()) {
             // A sync fn that drives a future to completion blocks its caller's thread
             // until the future is done (and, called from async code, deadlocks or

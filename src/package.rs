@@ -211,8 +211,19 @@ const SERVER_CRATES: &[&str] = &[
     "hyper",
     "tonic",
     "jsonrpsee",
-    "tokio-tungstenite",
-    "async-tungstenite",
+];
+
+/// WebSocket crates: a client (`connect_async`) as often as a server. A package that
+/// depends on one serves only if its sources accept connections with it.
+const WEBSOCKET_CRATES: &[&str] = &["tokio-tungstenite", "async-tungstenite"];
+
+/// What a WebSocket server calls to take a connection.
+const WEBSOCKET_ACCEPTS: &[&str] = &[
+    "accept_async",
+    "accept_hdr_async",
+    "accept_with_config",
+    "accept_hdr_with_config",
+    "from_raw_socket",
 ];
 
 /// Whether the package at `root` has a library target.
@@ -226,21 +237,36 @@ pub(crate) fn is_program_without_server(root: &Path, manifest: &toml::Table) -> 
     let has_bin = manifest.get("bin").is_some()
         || root.join("src/main.rs").is_file()
         || root.join("src/bin").is_dir();
-    has_bin && !has_lib(root, manifest) && !depends_on_server(manifest)
+    has_bin && !has_lib(root, manifest) && !depends_on_server(root, manifest)
 }
 
-pub(crate) fn depends_on_server(manifest: &toml::Table) -> bool {
-    ["dependencies", "dev-dependencies"].iter().any(|section| {
-        manifest
-            .get(*section)
-            .and_then(|d| d.as_table())
-            .is_some_and(|t| {
-                t.iter().any(|(name, spec)| {
-                    let package = spec.get("package").and_then(|p| p.as_str()).unwrap_or(name);
-                    SERVER_CRATES.contains(&package)
+/// Whether the package at `root` serves requests: it depends on a server crate, or on
+/// a WebSocket crate whose accepting side its sources call.
+pub(crate) fn depends_on_server(root: &Path, manifest: &toml::Table) -> bool {
+    let deps = |crates: &[&str]| {
+        ["dependencies", "dev-dependencies"].iter().any(|section| {
+            manifest
+                .get(*section)
+                .and_then(|d| d.as_table())
+                .is_some_and(|t| {
+                    t.iter().any(|(name, spec)| {
+                        let package = spec.get("package").and_then(|p| p.as_str()).unwrap_or(name);
+                        crates.contains(&package)
+                    })
                 })
-            })
-    })
+        })
+    };
+    deps(SERVER_CRATES) || (deps(WEBSOCKET_CRATES) && accepts_websockets(root))
+}
+
+/// Whether a source file of the package (under `src/`) calls a WebSocket accept.
+fn accepts_websockets(root: &Path) -> bool {
+    walkdir::WalkDir::new(root.join("src"))
+        .into_iter()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "rs"))
+        .filter_map(|e| crate::files::read_text(e.path()).ok())
+        .any(|text| WEBSOCKET_ACCEPTS.iter().any(|a| text.contains(a)))
 }
 
 /// Which async runtime a manifest depends on (tokio first).

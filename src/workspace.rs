@@ -77,7 +77,7 @@ fn member_dirs(root: &Path, table: &toml::Table) -> Vec<PathBuf> {
 
 fn member(dir: &Path, t: &toml::Table) -> Option<Member> {
     let name = t.get("package")?.get("name")?.as_str()?.to_string();
-    let server = crate::package::depends_on_server(t);
+    let server = crate::package::depends_on_server(dir, t);
     let deps = t
         .get("dependencies")
         .and_then(|d| d.as_table())

@@ -444,6 +444,53 @@ fn blocking_in_a_program_of_its_own_counts_only_once_it_spawns() {
     assert_eq!(lib["diagnostics"][0]["rule"], "blocking-in-async");
 }
 
+/// A WebSocket crate is a client as often as a server: a program that only connects
+/// with it is a command-line program still. Once its sources accept connections, its
+/// handlers share the runtime, and blocking in them counts.
+#[test]
+fn a_websocket_client_program_is_no_server() {
+    let manifest = "[package]\nname = \"relay\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
+                    [dependencies]\ntokio = \"1\"\ntokio-tungstenite = \"0.29\"\n";
+    let client = "pub async fn run(path: &str, url: &str) -> String {\n\
+                  \x20   let token = std::fs::read_to_string(path).unwrap();\n\
+                  \x20   let _ws = tokio_tungstenite::connect_async(url).await;\n\
+                  \x20   token\n\
+                  }\n";
+    let dir = project(&[("Cargo.toml", manifest), ("src/main.rs", client)]);
+    let blocking = |code: i32| {
+        let out = asynclint()
+            .args([
+                "check",
+                ".",
+                "--format",
+                "json",
+                "--select",
+                "blocking-in-async",
+            ])
+            .current_dir(dir.path())
+            .assert()
+            .code(code)
+            .get_output()
+            .stdout
+            .clone();
+        serde_json::from_slice::<Value>(&out).unwrap()
+    };
+    let quiet = blocking(0);
+    assert_eq!(quiet["diagnostics"].as_array().unwrap().len(), 0, "{quiet}");
+    let server = "pub async fn handle(path: &str, socket: tokio::net::TcpStream) -> String {\n\
+                  \x20   let token = std::fs::read_to_string(path).unwrap();\n\
+                  \x20   let _ws = tokio_tungstenite::accept_async(socket).await;\n\
+                  \x20   token\n\
+                  }\n";
+    write(dir.path(), "src/main.rs", server);
+    let found = blocking(1);
+    assert_eq!(
+        found["diagnostics"][0]["rule"], "blocking-in-async",
+        "{found}"
+    );
+    assert_eq!(found["diagnostics"][0]["line"], 2);
+}
+
 /// A library of a workspace that only its command-line programs depend on runs where
 /// they run: as one task. Once a server of the workspace depends on it too, its
 /// callers may be request handlers, and blocking in it counts again.

@@ -139,6 +139,8 @@ pub struct Analysis {
     pub defs: Vec<FnDef>,
     /// Structs of the file that hold a synchronous guard.
     pub guard_structs: Vec<String>,
+    /// The file's structs and enums as channel messages.
+    pub messages: crate::model::messages::FileMessages,
     /// Network clients the file builds, and the awaited calls it makes with clients
     /// built elsewhere.
     pub clients: Vec<ClientSite>,
@@ -156,6 +158,7 @@ impl Analysis {
         for s in &self.guard_structs {
             model.add_guard_struct(self.krate, s.clone());
         }
+        model.add_messages(self.krate, self.messages.clone());
         model.add_clients(self.krate, self.clients.clone(), self.client_uses.clone());
     }
 
@@ -179,6 +182,7 @@ impl Analysis {
         for s in std::mem::take(&mut self.guard_structs) {
             model.add_guard_struct(self.krate, s);
         }
+        model.add_messages(self.krate, std::mem::take(&mut self.messages));
         model.add_clients(
             self.krate,
             std::mem::take(&mut self.clients),
@@ -203,13 +207,14 @@ impl Analysis {
         let mut values: Vec<&String> = self.values.iter().collect();
         values.sort();
         format!(
-            "{:#?}\n{:#?}\n{:#?}\n{calls:#?}\n{values:?}\n{}\n{:#?}\n{:?}\n{:?}\n{:?}",
+            "{:#?}\n{:#?}\n{:#?}\n{calls:#?}\n{values:?}\n{}\n{:#?}\n{:?}\n{:?}\n{:?}\n{:?}",
             self.diagnostics,
             self.deferred,
             self.fns,
             self.lines,
             self.defs,
             self.guard_structs,
+            self.messages,
             self.clients,
             self.client_uses
         )
@@ -371,6 +376,7 @@ fn analysis_of(walker: Walker, info: &FileInfo) -> Analysis {
         lines: info.lines.line_count(),
         defs: walker.recorder.fns,
         guard_structs: walker.recorder.guard_structs,
+        messages: walker.recorder.messages,
         clients: walker.recorder.clients,
         client_uses: walker.recorder.client_uses,
         krate: info.krate,

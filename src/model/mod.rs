@@ -10,6 +10,7 @@
 //! ([`crate::semantic::index::ModelQuery`]); none re-derives what it knows.
 
 mod facts;
+pub mod messages;
 mod propagate;
 pub mod record;
 mod resolve;
@@ -35,9 +36,17 @@ pub struct ModelBuilder {
     /// `(crate, site)`.
     clients: Vec<(u32, ClientSite)>,
     client_uses: Vec<(u32, ClientSite)>,
+    /// Each file's structs and enums as channel messages, with its crate.
+    messages: Vec<(u32, messages::FileMessages)>,
 }
 
 impl ModelBuilder {
+    pub fn add_messages(&mut self, krate: u32, m: messages::FileMessages) {
+        if !m.is_empty() {
+            self.messages.push((krate, m));
+        }
+    }
+
     pub fn add_clients(&mut self, krate: u32, built: Vec<ClientSite>, used: Vec<ClientSite>) {
         self.clients.extend(built.into_iter().map(|c| (krate, c)));
         self.client_uses
@@ -62,6 +71,7 @@ impl ModelBuilder {
         self.libs.extend(other.libs);
         self.clients.extend(other.clients);
         self.client_uses.extend(other.client_uses);
+        self.messages.extend(other.messages);
     }
 }
 
@@ -75,6 +85,8 @@ pub struct Model {
     clients: Vec<(u32, ClientSite)>,
     /// Sorted by file and line.
     client_uses: Vec<(u32, ClientSite)>,
+    /// Message types every value of which carries a reply sender: `(crate, name)`.
+    requests: HashSet<(u32, String)>,
 }
 
 impl Model {
@@ -85,7 +97,10 @@ impl Model {
             libs,
             clients,
             mut client_uses,
+            messages,
         } = builder;
+        let requests = messages::requests(&messages);
+        drop(messages);
         client_uses.sort_by(|a, b| (&a.1.file, a.1.line).cmp(&(&b.1.file, b.1.line)));
         // Files finish in any order: sort, so that every answer (and the chain a
         // message names) is the same from run to run.
@@ -140,6 +155,7 @@ impl Model {
             blocking_drops,
             clients,
             client_uses,
+            requests,
         }
     }
 
@@ -218,6 +234,13 @@ impl Model {
                         .all(|&i| self.fns[i as usize].returns_result)
             }
             ModelQuery::Resolves(c) => self.resolve(c).is_some(),
+            ModelQuery::CarriesReply { krate, lib, ty } => {
+                let krate = match lib {
+                    Some(lib) => self.tables.crate_of_lib(lib),
+                    None => Some(*krate),
+                };
+                krate.is_some_and(|k| self.requests.contains(&(k, ty.clone())))
+            }
             ModelQuery::ReturnsResultHandle(c) => self
                 .resolve(c)
                 .is_some_and(|i| self.fns[i].returns_result_handle),

@@ -15,6 +15,11 @@ pub(super) struct Tables {
 }
 
 impl Tables {
+    /// The crate whose library has this name, if one does.
+    pub(super) fn crate_of_lib(&self, lib: &str) -> Option<u32> {
+        self.libs.iter().find(|(_, l)| *l == lib).map(|(k, _)| *k)
+    }
+
     pub(super) fn new(fns: &[FnDef], libs: HashMap<u32, String>) -> Self {
         let mut by_crate: HashMap<u32, HashMap<Box<str>, Vec<u32>>> = HashMap::default();
         for (i, f) in fns.iter().enumerate() {

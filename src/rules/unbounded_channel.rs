@@ -3,11 +3,12 @@
 use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::chain::{call_path, strip};
+use crate::semantic::index::{IndexQuery, ModelQuery};
 use crate::semantic::macros::{parse_body, MacroBody};
 use crate::semantic::uses::{local_uses, LocalUses};
 use crate::semantic::Cx;
 use crate::source::TextRange;
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, Pat, Stmt};
 
@@ -119,12 +120,28 @@ impl Rule for UnboundedChannel {
             cx,
             found: Vec::new(),
             single: HashSet::default(),
+            messages: HashMap::default(),
         };
         finder.visit_block(f.body);
-        let Finder { found, single, .. } = finder;
+        let Finder {
+            found,
+            single,
+            mut messages,
+            ..
+        } = finder;
         for (range, path, segments) in found {
-            if !single.contains(&range) {
-                cx.report(diagnostic(range, &path, &segments));
+            if single.contains(&range) {
+                continue;
+            }
+            let d = diagnostic(range, &path, &segments);
+            // A queue of requests holds at most one per sender waiting for its reply.
+            match messages.remove(&range) {
+                Some((lib, ty)) => {
+                    let krate = cx.file.krate;
+                    let request = IndexQuery::Model(ModelQuery::CarriesReply { krate, lib, ty });
+                    cx.report_if(IndexQuery::Not(Box::new(request)), d);
+                }
+                None => cx.report(d),
             }
         }
     }
@@ -137,6 +154,9 @@ struct Finder<'c, 'a> {
     /// Range, resolved path and path as written of each constructor call.
     found: Vec<(TextRange, String, Vec<String>)>,
     single: HashSet<TextRange>,
+    /// The message type of a constructor's channel, where the fn names it: the
+    /// library that defines it when another package does, and its name.
+    messages: HashMap<TextRange, (Option<String>, String)>,
 }
 
 impl Finder<'_, '_> {
@@ -190,6 +210,11 @@ impl<'ast> Visit<'ast> for Finder<'_, '_> {
                     .init
                     .as_ref()
                     .and_then(|init| self.constructor(&init.expr));
+                if let Some((range, ..)) = &ctor {
+                    if let Some(ty) = message_type(self.cx, &l.pat, &l.init, &b.stmts[i + 1..]) {
+                        self.messages.insert(*range, ty);
+                    }
+                }
                 if let (Some((range, ..)), Pat::Tuple(t)) = (ctor, &l.pat) {
                     let rest = &b.stmts[i + 1..];
                     let uses = |p: Option<&Pat>| match p {
@@ -219,6 +244,112 @@ impl<'ast> Visit<'ast> for Finder<'_, '_> {
         if let MacroBody::Exprs(exprs) = &*parse_body(m) {
             exprs.iter().for_each(|e| self.visit_expr(e));
         }
+    }
+
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// The type of the messages a channel carries, as the fn names it: the constructor's
+/// turbofish (`unbounded_channel::<Job>()`), the binding's declared type, or the
+/// declared type of the struct field the sender or the receiver is stored in
+/// (`Self { tx }`, with `tx: UnboundedSender<Job>`). With the library that defines it,
+/// when the file imports it from another crate.
+fn message_type(
+    cx: &Cx,
+    pat: &Pat,
+    init: &Option<syn::LocalInit>,
+    rest: &[Stmt],
+) -> Option<(Option<String>, String)> {
+    let named = |p: &syn::Path| {
+        let name = p.segments.last()?.ident.to_string();
+        let lib = cx.file.uses.resolve(p).and_then(|full| {
+            let first = full.split("::").next()?;
+            // `use config::Job` of a child module `config` names the crate's own.
+            let own = ["crate", "self", "super"].contains(&first)
+                || full == name
+                || cx.file.uses.is_local(first);
+            (!own).then(|| first.to_string())
+        });
+        Some((lib, name))
+    };
+    let turbofish = init.as_ref().and_then(|i| match strip(&i.expr) {
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) => type_argument(p.path.segments.last()?),
+            _ => None,
+        },
+        _ => None,
+    });
+    if let Some(p) = turbofish {
+        return named(p);
+    }
+    let (pat, declared) = match pat {
+        Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
+        p => (p, None),
+    };
+    if let Some(syn::Type::Tuple(t)) = declared {
+        if let Some(p) = t.elems.iter().find_map(element_type) {
+            return named(p);
+        }
+    }
+    let Pat::Tuple(t) = pat else { return None };
+    let names: Vec<String> = t
+        .elems
+        .iter()
+        .filter_map(|p| match p {
+            Pat::Ident(i) => Some(i.ident.to_string()),
+            _ => None,
+        })
+        .collect();
+    let mut stored = StoredIn {
+        names: &names,
+        fields: Vec::new(),
+    };
+    rest.iter().for_each(|s| stored.visit_stmt(s));
+    stored.fields.iter().find_map(|field| {
+        let written = cx.file.field_types.get(field)?;
+        let ty = syn::parse_str::<syn::Type>(written).ok()?;
+        element_type(&ty).and_then(named)
+    })
+}
+
+/// The first type argument of a path segment, a path: `Job` in `UnboundedSender<Job>`.
+fn type_argument(seg: &syn::PathSegment) -> Option<&syn::Path> {
+    let syn::PathArguments::AngleBracketed(a) = &seg.arguments else {
+        return None;
+    };
+    a.args.iter().find_map(|g| match g {
+        syn::GenericArgument::Type(syn::Type::Path(p)) if p.qself.is_none() => Some(&p.path),
+        _ => None,
+    })
+}
+
+/// What a sender or receiver type carries: `Job` in `mpsc::UnboundedSender<Job>`.
+fn element_type(ty: &syn::Type) -> Option<&syn::Path> {
+    match ty {
+        syn::Type::Path(p) if p.qself.is_none() => type_argument(p.path.segments.last()?),
+        _ => None,
+    }
+}
+
+/// The struct fields the given locals are stored in: `Self { tx }`, `Actor { inbox: rx }`.
+struct StoredIn<'n> {
+    names: &'n [String],
+    fields: Vec<String>,
+}
+
+impl<'ast> Visit<'ast> for StoredIn<'_> {
+    fn visit_expr_struct(&mut self, s: &'ast syn::ExprStruct) {
+        for f in &s.fields {
+            if let (syn::Member::Named(field), Expr::Path(p)) = (&f.member, strip(&f.expr)) {
+                if p.path
+                    .get_ident()
+                    .is_some_and(|i| self.names.iter().any(|n| i == n))
+                {
+                    self.fields.push(field.to_string());
+                }
+            }
+        }
+        visit::visit_expr_struct(self, s);
     }
 
     fn visit_item(&mut self, _: &'ast syn::Item) {}

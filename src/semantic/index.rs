@@ -254,6 +254,14 @@ pub enum ModelQuery {
     LocksArg { callee: Callee, arg: usize },
     /// The callee's result (an async fn's output) is a `Result`.
     ReturnsResult(Callee),
+    /// Every value of this struct or enum carries a reply sender (`oneshot::Sender`):
+    /// a request whose sender waits for the reply. The type is the crate's, or that of
+    /// the checked package whose library is named `lib`.
+    CarriesReply {
+        krate: u32,
+        lib: Option<String>,
+        ty: String,
+    },
     /// The call names exactly one fn of the crate.
     Resolves(Callee),
     /// The callee (an async fn) runs a loop nothing can end.

@@ -467,6 +467,18 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         visit::visit_item_struct(self, s);
     }
 
+    fn visit_item_enum(&mut self, e: &'ast syn::ItemEnum) {
+        let file = self.file;
+        self.recorder.messages.record_enum(e, file);
+        visit::visit_item_enum(self, e);
+    }
+
+    fn visit_item_type(&mut self, t: &'ast syn::ItemType) {
+        let file = self.file;
+        self.recorder.messages.record_alias(t, file);
+        visit::visit_item_type(self, t);
+    }
+
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         self.enter_fn(&f.attrs, &f.sig, &f.block);
     }

@@ -63,6 +63,8 @@ pub struct Recorder {
     pub fns: Vec<FnDef>,
     /// Structs that hold a synchronous guard in a field.
     pub guard_structs: Vec<String>,
+    /// The file's structs and enums as channel messages.
+    pub messages: crate::model::messages::FileMessages,
     /// Network clients built in the file (not in test code).
     pub clients: Vec<ClientSite>,
     /// Awaited calls made with a client built elsewhere, with no deadline of their own
@@ -397,6 +399,7 @@ impl Recorder {
         if s.fields.iter().any(|f| is_sync_guard_type(&f.ty, file)) {
             self.guard_structs.push(s.ident.to_string());
         }
+        self.messages.record_struct(s, file);
     }
 
     /// Whether code at this point runs as part of the fn's own run: in its body or in

@@ -1,0 +1,142 @@
+//! Message types: the structs and enums of a crate as what travels through its
+//! channels. A message that carries a reply sender (`oneshot::Sender`) is a request:
+//! whoever sent it waits for the reply, so a queue of them never holds more than one
+//! per waiting sender, bounded or not.
+
+use crate::semantic::types::type_path;
+use crate::semantic::FileInfo;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+/// Reply senders: a sender of a channel that carries one value, by full path.
+const REPLY_SENDERS: &[&str] = &[
+    "tokio::sync::oneshot::Sender",
+    "futures::channel::oneshot::Sender",
+    "futures_channel::oneshot::Sender",
+    "oneshot::Sender",
+    "async_oneshot::Sender",
+];
+
+/// What a field of a message may be, as far as reply senders go.
+const REPLY: &str = "";
+
+/// A struct or enum as the file defines it: for each variant (one for a struct), the
+/// fields that are, or may be, a reply sender: [`REPLY`] for one whose declared type
+/// is (`oneshot::Sender<T>`), else the name of a path type the crate may define as
+/// an alias of one (`Callback`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MessageType {
+    pub name: String,
+    pub variants: Vec<Vec<String>>,
+}
+
+/// The types of a file that bear on messages.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileMessages {
+    pub types: Vec<MessageType>,
+    /// Type aliases of a reply sender: `type Callback = oneshot::Sender<Reply>;`.
+    pub reply_aliases: Vec<String>,
+}
+
+fn is_reply_sender(ty: &syn::Type, file: &FileInfo) -> bool {
+    type_path(ty, &file.uses).is_some_and(|p| REPLY_SENDERS.contains(&p.as_str()))
+}
+
+/// What a field's type says: [`REPLY`], the last segment of a plain path type, or
+/// nothing (`Option<..>`: a reply that may be absent is none).
+fn field_kind(ty: &syn::Type, file: &FileInfo) -> Option<String> {
+    if is_reply_sender(ty, file) {
+        return Some(REPLY.to_string());
+    }
+    match ty {
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            matches!(last.arguments, syn::PathArguments::None).then(|| last.ident.to_string())
+        }
+        _ => None,
+    }
+}
+
+fn variant(fields: &syn::Fields, file: &FileInfo) -> Vec<String> {
+    fields
+        .iter()
+        .filter_map(|f| field_kind(&f.ty, file))
+        .collect()
+}
+
+impl FileMessages {
+    pub fn record_struct(&mut self, s: &syn::ItemStruct, file: &FileInfo) {
+        self.record(&s.ident, std::iter::once(&s.fields), file);
+    }
+
+    pub fn record_enum(&mut self, e: &syn::ItemEnum, file: &FileInfo) {
+        self.record(&e.ident, e.variants.iter().map(|v| &v.fields), file);
+    }
+
+    /// A type with a variant that has no field that may be a reply sender is no
+    /// request: only its name is kept (a namesake elsewhere in the crate is then not
+    /// taken for it).
+    fn record<'f>(
+        &mut self,
+        name: &syn::Ident,
+        variants: impl Iterator<Item = &'f syn::Fields>,
+        file: &FileInfo,
+    ) {
+        let mut kept = Vec::new();
+        for fields in variants {
+            let v = variant(fields, file);
+            if v.is_empty() {
+                kept.clear();
+                break;
+            }
+            kept.push(v);
+        }
+        self.types.push(MessageType {
+            name: name.to_string(),
+            variants: kept,
+        });
+    }
+
+    pub fn record_alias(&mut self, t: &syn::ItemType, file: &FileInfo) {
+        if is_reply_sender(&t.ty, file) {
+            self.reply_aliases.push(t.ident.to_string());
+        }
+    }
+
+    pub fn extend(&mut self, other: FileMessages) {
+        self.types.extend(other.types);
+        self.reply_aliases.extend(other.reply_aliases);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.types.is_empty() && self.reply_aliases.is_empty()
+    }
+}
+
+/// The message types of each crate whose every value carries a reply sender:
+/// `(crate, name)`. A name the crate defines twice counts only if both do.
+pub fn requests(files: &[(u32, FileMessages)]) -> HashSet<(u32, String)> {
+    let aliases: HashSet<(u32, &str)> = files
+        .iter()
+        .flat_map(|(k, m)| m.reply_aliases.iter().map(move |a| (*k, a.as_str())))
+        .collect();
+    let mut verdicts: HashMap<(u32, &str), bool> = HashMap::default();
+    for (k, m) in files {
+        for t in &m.types {
+            let replies = !t.variants.is_empty()
+                && t.variants.iter().all(|fields| {
+                    fields
+                        .iter()
+                        .any(|f| f == REPLY || aliases.contains(&(*k, f.as_str())))
+                });
+            verdicts
+                .entry((*k, t.name.as_str()))
+                .and_modify(|v| *v &= replies)
+                .or_insert(replies);
+        }
+    }
+    verdicts
+        .into_iter()
+        .filter(|(_, v)| *v)
+        .map(|((k, n), _)| (k, n.to_string()))
+        .collect()
+}

@@ -491,6 +491,50 @@ fn a_websocket_client_program_is_no_server() {
     assert_eq!(found["diagnostics"][0]["line"], 2);
 }
 
+/// Whether a call names an async fn is known by name and arity across every package
+/// checked together; a call the package's own model resolves to a sync fn (a trait's
+/// method called by path) is not taken for another package's `async fn` of the same
+/// name and arity.
+#[test]
+fn a_sync_trait_method_is_not_another_packages_async_namesake() {
+    let manifest = |name: &str, deps: &str| {
+        format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\ntokio = \"1\"\n{deps}")
+    };
+    let hasher = "pub trait Update {\n\
+                  \x20   fn update(&mut self, data: &[u8]);\n\
+                  }\n\
+                  pub trait Feed {\n\
+                  \x20   fn feed(&mut self, data: &[u8]);\n\
+                  }\n\
+                  impl<D: Update> Feed for D {\n\
+                  \x20   fn feed(&mut self, data: &[u8]) {\n\
+                  \x20       Update::update(self, data);\n\
+                  \x20   }\n\
+                  }\n\
+                  pub async fn ready() {}\n";
+    let store = "pub async fn update(id: u32, value: u32) -> u32 {\n\
+                 \x20   id + value\n\
+                 }\n\
+                 pub async fn save() {\n\
+                 \x20   update(1, 2);\n\
+                 }\n";
+    let dir = project(&[
+        (
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"hasher\", \"store\"]\n",
+        ),
+        ("hasher/Cargo.toml", &manifest("hasher", "")),
+        ("hasher/src/lib.rs", hasher),
+        ("store/Cargo.toml", &manifest("store", "")),
+        ("store/src/lib.rs", store),
+    ]);
+    let found = check_json(dir.path(), ".", 1);
+    let diagnostics = found["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1, "{found}");
+    assert_eq!(diagnostics[0]["rule"], "unawaited-future");
+    assert_eq!(diagnostics[0]["path"], "./store/src/lib.rs");
+}
+
 /// A library of a workspace that only its command-line programs depend on runs where
 /// they run: as one task. Once a server of the workspace depends on it too, its
 /// callers may be request handlers, and blocking in it counts again.

@@ -234,6 +234,14 @@ impl Model {
                         .all(|&i| self.fns[i as usize].returns_result)
             }
             ModelQuery::Resolves(c) => self.resolve(c).is_some(),
+            ModelQuery::ResolvesToSync(c) => self
+                .resolve(c)
+                // The impls of a trait's method have its signature.
+                .or_else(|| Some(self.tables.trait_method(&self.fns, c)? as usize))
+                .is_some_and(|i| {
+                    let f = &self.fns[i];
+                    !f.is_async && f.future == FutureShape::NotFuture
+                }),
             ModelQuery::CarriesReply { krate, lib, ty } => {
                 let krate = match lib {
                     Some(lib) => self.tables.crate_of_lib(lib),

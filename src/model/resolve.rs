@@ -190,6 +190,31 @@ impl Tables {
 }
 
 /// The one item of `it`, if it has exactly one.
+impl Tables {
+    /// The trait declaration a path call names, `Update::update(self, data)`: the one
+    /// method of a trait of the crate by that trait name, method name and arity.
+    pub(super) fn trait_method(&self, fns: &[FnDef], c: &Callee) -> Option<u32> {
+        let Target::Path(segs) = &c.target else {
+            return None;
+        };
+        let [.., tr, name] = segs.as_slice() else {
+            return None;
+        };
+        unique(
+            self.named(c.scope.krate, name)
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let f = &fns[i as usize];
+                    f.scope.self_ty.is_none()
+                        && f.trait_name.as_deref() == Some(tr.as_str())
+                        && f.has_self
+                        && f.params + 1 == c.args
+                }),
+        )
+    }
+}
+
 fn unique(mut it: impl Iterator<Item = u32>) -> Option<u32> {
     let first = it.next()?;
     it.next().is_none().then_some(first)

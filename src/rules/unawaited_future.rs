@@ -262,12 +262,20 @@ fn report_collected(cx: &mut Cx, value: &Expr, c: &CollectedFutures, binding: Op
 }
 
 /// Known futures are reported at once; the checked code's fns only if the crate
-/// index says the name and arity are async, and the crate model does not know the fn
-/// to do its work when called (an eager fn that returns a future for the reply).
+/// index says the name and arity are async, and the crate model neither knows the fn
+/// to do its work when called (an eager fn that returns a future for the reply) nor
+/// resolves the call to a sync fn of the crate (the index goes by name and arity
+/// across every package checked: `Update::update(self, data)` of a sync trait method
+/// is not another package's `async fn update(a, b)`).
 fn emit(cx: &mut Cx, value: &Expr, source: FutureSource, d: Diagnostic) {
     let not_eager = |cx: &Cx| {
-        cx.callee(value)
-            .map(|c| IndexQuery::Not(Box::new(IndexQuery::Model(ModelQuery::Eager(c)))))
+        cx.callee(value).map(|c| {
+            let not = |q: ModelQuery| IndexQuery::Not(Box::new(IndexQuery::Model(q)));
+            IndexQuery::All(vec![
+                not(ModelQuery::Eager(c.clone())),
+                not(ModelQuery::ResolvesToSync(c)),
+            ])
+        })
     };
     let is_async = match source {
         FutureSource::Indexed(key) => IndexQuery::IsAsync(key),

@@ -264,6 +264,9 @@ pub enum ModelQuery {
     },
     /// The call names exactly one fn of the crate.
     Resolves(Callee),
+    /// The call names exactly one fn of the crate, and it returns no future: a
+    /// namesake elsewhere in the run (another package's `async fn update`) is not it.
+    ResolvesToSync(Callee),
     /// The callee (an async fn) runs a loop nothing can end.
     RunsForever(Callee),
     /// The callee returns a `ClientBuilder` and sets no request deadline on it: a

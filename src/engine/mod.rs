@@ -376,7 +376,11 @@ fn analysis_of(walker: Walker, info: &FileInfo) -> Analysis {
         lines: info.lines.line_count(),
         defs: walker.recorder.fns,
         guard_structs: walker.recorder.guard_structs,
-        messages: walker.recorder.messages,
+        messages: {
+            let mut m = walker.recorder.messages;
+            m.finish();
+            m
+        },
         clients: walker.recorder.clients,
         client_uses: walker.recorder.client_uses,
         krate: info.krate,

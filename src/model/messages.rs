@@ -19,22 +19,26 @@ const REPLY_SENDERS: &[&str] = &[
 /// What a field of a message may be, as far as reply senders go.
 const REPLY: &str = "";
 
-/// A struct or enum as the file defines it: for each variant (one for a struct), the
-/// fields that are, or may be, a reply sender: [`REPLY`] for one whose declared type
-/// is (`oneshot::Sender<T>`), else the name of a path type the crate may define as
-/// an alias of one (`Callback`).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct MessageType {
-    pub name: String,
-    pub variants: Vec<Vec<String>>,
+/// A struct or enum as the file defines it, while the file is walked: for each variant
+/// (one for a struct), the fields that are, or may be, a reply sender: [`REPLY`] for one
+/// whose declared type is (`oneshot::Sender<T>`), else the name of a path type the file
+/// may define as an alias of one (`Callback`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Pending {
+    name: String,
+    variants: Vec<Vec<String>>,
 }
 
-/// The types of a file that bear on messages.
+/// The types of a file that bear on messages: each struct and enum by name, with
+/// whether every value of it carries a reply sender (a `type` alias of one declared in
+/// the same file counts); nothing for a file that defines no such type.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileMessages {
-    pub types: Vec<MessageType>,
-    /// Type aliases of a reply sender: `type Callback = oneshot::Sender<Reply>;`.
-    pub reply_aliases: Vec<String>,
+    pub types: Vec<(String, bool)>,
+    #[serde(skip)]
+    pending: Vec<Pending>,
+    #[serde(skip)]
+    reply_aliases: Vec<String>,
 }
 
 fn is_reply_sender(ty: &syn::Type, file: &FileInfo) -> bool {
@@ -73,8 +77,8 @@ impl FileMessages {
     }
 
     /// A type with a variant that has no field that may be a reply sender is no
-    /// request: only its name is kept (a namesake elsewhere in the crate is then not
-    /// taken for it).
+    /// request: only its name is kept, when the file defines a request too (a
+    /// namesake elsewhere in the crate is then not taken for it).
     fn record<'f>(
         &mut self,
         name: &syn::Ident,
@@ -90,7 +94,7 @@ impl FileMessages {
             }
             kept.push(v);
         }
-        self.types.push(MessageType {
+        self.pending.push(Pending {
             name: name.to_string(),
             variants: kept,
         });
@@ -102,36 +106,41 @@ impl FileMessages {
         }
     }
 
-    pub fn extend(&mut self, other: FileMessages) {
-        self.types.extend(other.types);
-        self.reply_aliases.extend(other.reply_aliases);
+    /// Decides each type once the whole file is walked (an alias may follow the type).
+    pub fn finish(&mut self) {
+        let aliases = std::mem::take(&mut self.reply_aliases);
+        for t in std::mem::take(&mut self.pending) {
+            let replies = !t.variants.is_empty()
+                && t.variants.iter().all(|fields| {
+                    fields
+                        .iter()
+                        .any(|f| f == REPLY || aliases.iter().any(|a| a == f))
+                });
+            self.types.push((t.name, replies));
+        }
+        // A file with no request keeps nothing: most files, at no cost. (A namesake
+        // of a request defined in such a file is then not seen.)
+        if self.types.iter().all(|(_, replies)| !replies) {
+            self.types = Vec::new();
+        }
+        self.types.shrink_to_fit();
     }
 
     pub fn is_empty(&self) -> bool {
-        self.types.is_empty() && self.reply_aliases.is_empty()
+        self.types.is_empty()
     }
 }
 
 /// The message types of each crate whose every value carries a reply sender:
 /// `(crate, name)`. A name the crate defines twice counts only if both do.
 pub fn requests(files: &[(u32, FileMessages)]) -> HashSet<(u32, String)> {
-    let aliases: HashSet<(u32, &str)> = files
-        .iter()
-        .flat_map(|(k, m)| m.reply_aliases.iter().map(move |a| (*k, a.as_str())))
-        .collect();
     let mut verdicts: HashMap<(u32, &str), bool> = HashMap::default();
     for (k, m) in files {
-        for t in &m.types {
-            let replies = !t.variants.is_empty()
-                && t.variants.iter().all(|fields| {
-                    fields
-                        .iter()
-                        .any(|f| f == REPLY || aliases.contains(&(*k, f.as_str())))
-                });
+        for (name, replies) in &m.types {
             verdicts
-                .entry((*k, t.name.as_str()))
+                .entry((*k, name.as_str()))
                 .and_modify(|v| *v &= replies)
-                .or_insert(replies);
+                .or_insert(*replies);
         }
     }
     verdicts

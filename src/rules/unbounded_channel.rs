@@ -260,18 +260,7 @@ fn message_type(
     init: &Option<syn::LocalInit>,
     rest: &[Stmt],
 ) -> Option<(Option<String>, String)> {
-    let named = |p: &syn::Path| {
-        let name = p.segments.last()?.ident.to_string();
-        let lib = cx.file.uses.resolve(p).and_then(|full| {
-            let first = full.split("::").next()?;
-            // `use config::Job` of a child module `config` names the crate's own.
-            let own = ["crate", "self", "super"].contains(&first)
-                || full == name
-                || cx.file.uses.is_local(first);
-            (!own).then(|| first.to_string())
-        });
-        Some((lib, name))
-    };
+    let named = |p: &syn::Path| Some((cx.library_of(p), p.segments.last()?.ident.to_string()));
     let turbofish = init.as_ref().and_then(|i| match strip(&i.expr) {
         Expr::Call(c) => match &*c.func {
             Expr::Path(p) => type_argument(p.path.segments.last()?),

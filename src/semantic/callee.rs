@@ -165,6 +165,17 @@ pub fn crate_path(names: &Names, path: &syn::Path) -> Option<Vec<String>> {
     }
 }
 
+/// The library of another crate a path names an item of (`svix_types` for
+/// `svix_types::Job`, or for `Job` after `use svix_types::Job;`); `None` for an item
+/// of this crate ([`crate_path`]) or one the file's `use`s do not place.
+pub fn library_of(names: &Names, path: &syn::Path) -> Option<String> {
+    if crate_path(names, path).is_some() {
+        return None;
+    }
+    let full = names.uses.resolve(path)?;
+    full.split("::").next().map(str::to_string)
+}
+
 fn is_self(e: &Expr) -> bool {
     matches!(strip(e), Expr::Path(p) if p.path.is_ident("self"))
 }

@@ -372,23 +372,28 @@ impl<'a> Cx<'a> {
         self.scopes.lookup(name)
     }
 
+    fn names(&self) -> callee::Names<'_> {
+        callee::Names {
+            uses: &self.file.uses,
+            scopes: self.scopes,
+            fields: &self.file.fields,
+            lib: self.file.lib_name.as_deref(),
+        }
+    }
+
     /// The callee of a call as the crate model knows it, for questions about what the
     /// fn it names does (`None` for calls into other crates and of closures).
     pub fn callee(&self, call: &Expr) -> Option<callee::Callee> {
-        callee::callee_of(
-            &callee::Names {
-                uses: &self.file.uses,
-                scopes: self.scopes,
-                fields: &self.file.fields,
-                lib: self.file.lib_name.as_deref(),
-            },
-            self.scope,
-            call,
-        )
-        .map(|c| callee::Callee {
+        callee::callee_of(&self.names(), self.scope, call).map(|c| callee::Callee {
             awaited: self.is_awaited(call),
             ..c
         })
+    }
+
+    /// The library of another crate whose item a path names (see
+    /// [`callee::library_of`]); `None` for this crate's own.
+    pub fn library_of(&self, path: &syn::Path) -> Option<String> {
+        callee::library_of(&self.names(), path)
     }
 
     /// A call as messages name it, arguments elided: `load_config(..)`, `.refresh(..)`.

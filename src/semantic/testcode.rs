@@ -81,10 +81,9 @@ pub fn is_test_path(path: &str) -> bool {
 /// a program with no server and no library, and no task was spawned before it in its
 /// fn. Blocking such code stalls no other task.
 pub fn runs_alone(cx: &super::Cx, at: usize) -> bool {
-    let entry = cx.enclosing_fn_text.is_some_and(|(head, _)| {
-        let head = cx.file.slice(head);
-        head.contains("::main]") || head.contains("#[main]")
-    });
+    let entry = cx
+        .enclosing_fn_text
+        .is_some_and(|(head, _)| main_attribute(cx.file.slice(head)).is_some());
     // A spawned task runs beside the code that spawned it (a server written on a
     // plain `TcpListener` spawns one per connection): inside one, nothing runs alone.
     let sequential = (entry || cx.file.package_is_app) && !inside_spawned_task(cx, at);
@@ -158,12 +157,7 @@ pub fn parks_multi_thread_main(cx: &super::Cx, at: usize, end: usize) -> bool {
     let Some((head, _)) = cx.enclosing_fn_text else {
         return false;
     };
-    let head = cx.file.slice(head);
-    let multi = (head.contains("tokio::main]")
-        || head.contains("tokio::main(")
-        || head.contains("async_std::main]"))
-        && !head.contains("current_thread");
-    if !multi {
+    if main_attribute(cx.file.slice(head)) != Some(MainRuntime::MultiThread) {
         return false;
     }
     let text = cx.file.text;
@@ -175,6 +169,38 @@ pub fn parks_multi_thread_main(cx: &super::Cx, at: usize, end: usize) -> bool {
         && after
             .strip_prefix(';')
             .is_some_and(|a| a.trim_start().starts_with('}'))
+}
+
+/// What runs an async `main` whose attribute starts a runtime for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MainRuntime {
+    /// `#[tokio::main]` (unless `flavor = "current_thread"`), `#[async_std::main]`:
+    /// `main`'s body runs beside the workers that run its tasks.
+    MultiThread,
+    /// Any other (`#[actix_web::main]`, a current-thread tokio, a bare `#[main]`): the
+    /// tasks may run on `main`'s own thread.
+    Other,
+}
+
+/// The runtime attribute of an entry point, from the text of its head (attributes and
+/// signature): `#[tokio::main]`, `#[tokio::main(worker_threads = 4)]`,
+/// `#[actix_web::main]`, `#[main]`. One reading for every check that asks.
+pub fn main_attribute(head: &str) -> Option<MainRuntime> {
+    let at = head.match_indices("main").find_map(|(i, _)| {
+        let path = head[..i].rsplit("#[").next()?;
+        let after = head[i + 4..].trim_start();
+        let attribute = head[..i].contains("#[")
+            && (path.is_empty() || path.ends_with("::"))
+            && (after.starts_with(']') || after.starts_with('('));
+        attribute.then_some(path)
+    })?;
+    let multi = (at.ends_with("tokio::") || at.ends_with("async_std::"))
+        && !head.contains("current_thread");
+    Some(if multi {
+        MainRuntime::MultiThread
+    } else {
+        MainRuntime::Other
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -278,6 +304,29 @@ mod tests {
     fn attrs(src: &str) -> Vec<Attribute> {
         let f: syn::ItemFn = syn::parse_str(&format!("{src} fn f() {{}}")).unwrap();
         f.attrs
+    }
+
+    #[test]
+    fn main_attributes_and_their_runtimes() {
+        use MainRuntime::*;
+        let m = |head: &str| main_attribute(head);
+        assert_eq!(m("#[tokio::main]\nasync fn main()"), Some(MultiThread));
+        assert_eq!(
+            m("#[tokio::main(worker_threads = 4)]\nasync fn main()"),
+            Some(MultiThread)
+        );
+        assert_eq!(m("#[async_std::main]\nasync fn main()"), Some(MultiThread));
+        let single = "#[tokio::main(flavor = \"current_thread\")]\nasync fn main()";
+        assert_eq!(m(single), Some(Other));
+        assert_eq!(m("#[actix_web::main]\nasync fn main()"), Some(Other));
+        assert_eq!(m("#[main]\nasync fn main()"), Some(Other));
+        assert_eq!(
+            m("/// The main loop.\n#[tokio::main]\nasync fn main()"),
+            Some(MultiThread)
+        );
+        assert_eq!(m("/// The main loop.\n#[inline]\nasync fn main()"), None);
+        assert_eq!(m("async fn main()"), None);
+        assert_eq!(m("#[tokio::test]\nasync fn main_works()"), None);
     }
 
     #[test]

@@ -45,6 +45,14 @@ fn is_reply_sender(ty: &syn::Type, file: &FileInfo) -> bool {
     type_path(ty, &file.uses).is_some_and(|p| REPLY_SENDERS.contains(&p.as_str()))
 }
 
+/// Whether a path names a reply sender itself (`oneshot::Sender<Token>`): a channel
+/// of them is a queue of requests whose message is nothing but the reply's sender.
+pub fn is_reply_sender_path(path: &syn::Path, file: &FileInfo) -> bool {
+    file.uses
+        .resolve(path)
+        .is_some_and(|p| REPLY_SENDERS.contains(&p.as_str()))
+}
+
 /// What a field's type says: [`REPLY`], the last segment of a plain path type, or
 /// nothing (`Option<..>`: a reply that may be absent is none).
 fn field_kind(ty: &syn::Type, file: &FileInfo) -> Option<String> {

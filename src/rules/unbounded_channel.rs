@@ -136,7 +136,8 @@ impl Rule for UnboundedChannel {
             let d = diagnostic(range, &path, &segments);
             // A queue of requests holds at most one per sender waiting for its reply.
             match messages.remove(&range) {
-                Some((lib, ty)) => {
+                Some(Message::ReplySender) => {}
+                Some(Message::Named(lib, ty)) => {
                     let krate = cx.file.krate;
                     let request = IndexQuery::Model(ModelQuery::CarriesReply { krate, lib, ty });
                     cx.report_if(IndexQuery::Not(Box::new(request)), d);
@@ -156,7 +157,7 @@ struct Finder<'c, 'a> {
     single: HashSet<TextRange>,
     /// The message type of a constructor's channel, where the fn names it: the
     /// library that defines it when another package does, and its name.
-    messages: HashMap<TextRange, (Option<String>, String)>,
+    messages: HashMap<TextRange, Message>,
 }
 
 impl Finder<'_, '_> {
@@ -249,6 +250,14 @@ impl<'ast> Visit<'ast> for Finder<'_, '_> {
     fn visit_item(&mut self, _: &'ast syn::Item) {}
 }
 
+/// What a channel carries, as far as its bound goes.
+enum Message {
+    /// A reply's sender, as the whole message (`unbounded::<oneshot::Sender<T>>()`).
+    ReplySender,
+    /// A type, with the library that defines it when another package does.
+    Named(Option<String>, String),
+}
+
 /// The type of the messages a channel carries, as the fn names it: the constructor's
 /// turbofish (`unbounded_channel::<Job>()`), the binding's declared type, or the
 /// declared type of the struct field the sender or the receiver is stored in
@@ -259,8 +268,16 @@ fn message_type(
     pat: &Pat,
     init: &Option<syn::LocalInit>,
     rest: &[Stmt],
-) -> Option<(Option<String>, String)> {
-    let named = |p: &syn::Path| Some((cx.library_of(p), p.segments.last()?.ident.to_string()));
+) -> Option<Message> {
+    let named = |p: &syn::Path| {
+        if crate::model::messages::is_reply_sender_path(p, cx.file) {
+            return Some(Message::ReplySender);
+        }
+        Some(Message::Named(
+            cx.library_of(p),
+            p.segments.last()?.ident.to_string(),
+        ))
+    };
     let turbofish = init.as_ref().and_then(|i| match strip(&i.expr) {
         Expr::Call(c) => match &*c.func {
             Expr::Path(p) => type_argument(p.path.segments.last()?),

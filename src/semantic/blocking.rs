@@ -327,7 +327,15 @@ pub fn blocking_op(file: &FileInfo, scopes: &Scopes, e: &Expr) -> Option<Blockin
                 return Some(Blocking::Argon2);
             }
             if method == "to_socket_addrs" && mc.args.is_empty() {
+                // A loopback name or an address written out needs no resolver.
+                if is_local_address(&mc.receiver) {
+                    return None;
+                }
                 return Some(Blocking::Typed(&NAME_LOOKUP));
+            }
+            if method == "recv_timeout" && mc.args.first().is_some_and(is_under_a_millisecond) {
+                // `recv_timeout(Duration::from_nanos(1))` is a poll: it never waits.
+                return None;
             }
             if let Some(m) = BLOCKING_METHODS.iter().find(|m| {
                 m.methods.contains(&method.as_str())
@@ -533,6 +541,42 @@ fn receiver_comes_from(
 /// Whether a socket address argument is written out as an IP address or `localhost`
 /// (`"127.0.0.1:0"`, `("0.0.0.0", port)`, `([127, 0, 0, 1], 8080)`,
 /// `SocketAddr::from(..)` of such): binding it needs no name lookup and returns at once.
+/// A `Duration` written out as less than a millisecond (`Duration::from_nanos(1)`,
+/// `Duration::from_micros(10)`, `Duration::ZERO`): a timeout that makes a wait a poll.
+fn is_under_a_millisecond(arg: &Expr) -> bool {
+    let int = |e: &Expr| match chain::strip(e) {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => i.base10_parse::<u64>().ok(),
+        _ => None,
+    };
+    match chain::strip(arg) {
+        Expr::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "ZERO"),
+        Expr::Call(c) => {
+            let Some(name) = chain::call_path(arg).and_then(|p| p.segments.last()) else {
+                return false;
+            };
+            let first = c.args.first().and_then(int);
+            match (name.ident.to_string().as_str(), c.args.len()) {
+                ("from_nanos", 1) => first.is_some_and(|n| n < 1_000_000),
+                ("from_micros", 1) => first.is_some_and(|n| n < 1_000),
+                ("from_millis" | "from_secs", 1) => first == Some(0),
+                ("new", 2) => {
+                    first == Some(0)
+                        && c.args
+                            .iter()
+                            .nth(1)
+                            .and_then(int)
+                            .is_some_and(|n| n < 1_000_000)
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
 fn is_local_address(arg: &Expr) -> bool {
     match chain::strip(arg) {
         Expr::Lit(syn::ExprLit {

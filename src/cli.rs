@@ -146,6 +146,11 @@ struct CheckArgs {
     /// (`.asynclint_cache/` at the project root, or `ASYNCLINT_CACHE_DIR`).
     #[arg(long)]
     no_cache: bool,
+    /// Parse every item of every file, so that every syntax error is reported. By
+    /// default a plain `const` item (no `async`, no `static` in it) is stepped over
+    /// unparsed: no rule reads one, and the compiler reports its errors anyway.
+    #[arg(long)]
+    full_parse: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -329,6 +334,7 @@ fn check(mut args: CheckArgs) -> i32 {
             .collect(),
         // A `check` runs a few times at most (`--fix` checks again after fixing).
         exits_after: true,
+        full_parse: args.full_parse,
     };
     let stdin_key = stdin.as_ref().map(|s| discover::key(&s.path));
     let run = || {

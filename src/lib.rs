@@ -30,4 +30,6 @@ pub mod suppress;
 pub mod walk;
 pub mod workspace;
 
-pub use engine::{analyze_source, analyze_source_item_by_item, Analysis, FileError};
+pub use engine::{
+    analyze_source, analyze_source_fully, analyze_source_item_by_item, Analysis, FileError,
+};

@@ -24,6 +24,9 @@ pub struct Package {
     pub is_app: bool,
     /// It has a manifest and no library target: nothing outside it can call its fns.
     pub binary_only: bool,
+    /// A library of its workspace that only the members' tests need (`crate::workspace`):
+    /// its code is test code.
+    pub test_support: bool,
     /// The tokio the manifest enables (features for code and for tests).
     pub tokio: Option<crate::crate_facts::CrateTokio>,
     /// Edition 2015 code may use syntax the parser does not read (`Fn(u8) + Send`
@@ -95,7 +98,7 @@ impl PackageCache {
                 known.unwrap_or_else(|| {
                     let root = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
                     let p = Arc::new(read_package(&manifest, root, &|root, name| {
-                        self.cli_only(root, name)
+                        self.role(root, name)
                     }));
                     if let Ok(mut m) = self.by_manifest.lock() {
                         m.insert(manifest, p.clone());
@@ -110,16 +113,17 @@ impl PackageCache {
         package
     }
 
-    /// Whether the package `name` at `root` is a library that only the command-line
-    /// programs of its workspace use (see [`crate::workspace`]).
-    fn cli_only(&self, root: &Path, name: &str) -> bool {
+    /// What the workspace says of the package `name` at `root` (see
+    /// [`crate::workspace`]): a library only its command-line programs use, one only
+    /// its tests use.
+    fn role(&self, root: &Path, name: &str) -> Role {
         let Some(ws_manifest) = root
             .ancestors()
             .skip(1)
             .map(|d| d.join("Cargo.toml"))
             .find(|m| crate::files::read_text(m).is_ok_and(|t| t.contains("[workspace]")))
         else {
-            return false;
+            return Role::default();
         };
         let known = self
             .workspaces
@@ -135,7 +139,10 @@ impl PackageCache {
             }
             ws
         });
-        ws.is_cli_only(name)
+        Role {
+            cli_only: ws.is_cli_only(name),
+            test_support: ws.is_test_support(name),
+        }
     }
 
     /// Every package looked up so far.
@@ -147,7 +154,14 @@ impl PackageCache {
     }
 }
 
-fn read_package(manifest: &Path, root: PathBuf, cli_only: &dyn Fn(&Path, &str) -> bool) -> Package {
+/// A package's place in its workspace.
+#[derive(Clone, Copy, Default)]
+struct Role {
+    cli_only: bool,
+    test_support: bool,
+}
+
+fn read_package(manifest: &Path, root: PathBuf, role: &dyn Fn(&Path, &str) -> Role) -> Package {
     use std::hash::BuildHasher;
     let id = rustc_hash::FxBuildHasher.hash_one(&root) as u32;
     let read = |p: &Path| crate::files::read_text(p).ok();
@@ -172,9 +186,12 @@ fn read_package(manifest: &Path, root: PathBuf, cli_only: &dyn Fn(&Path, &str) -
         .get("package")
         .and_then(|p| p.get("name"))
         .and_then(|n| n.as_str());
+    let role = match name {
+        Some(n) if has_lib => role(&root, n),
+        _ => Role::default(),
+    };
     // A program with no server, or a library only such programs of its workspace use.
-    let is_app = (name.is_some() && is_program_without_server(&root, value))
-        || (has_lib && name.is_some_and(|n| cli_only(&root, n)));
+    let is_app = (name.is_some() && is_program_without_server(&root, value)) || role.cli_only;
     Package {
         id,
         runtime: parsed.as_ref().map_or(Runtime::Unknown, runtime_of_table),
@@ -182,6 +199,7 @@ fn read_package(manifest: &Path, root: PathBuf, cli_only: &dyn Fn(&Path, &str) -
         lib_name,
         is_app,
         binary_only: name.is_some() && !has_lib,
+        test_support: role.test_support,
         tokio: parsed
             .as_ref()
             .ok()

@@ -3,6 +3,10 @@
 //! (`package::Package::is_app`) or such a library itself, and it depends on no server
 //! crate. Its async code then runs where those programs run it, one task at a time
 //! unless they spawn. Read once per workspace, from its members' manifests.
+//!
+//! Also which library packages are test support: fakes and fixtures that members
+//! depend on for their tests (`[dev-dependencies]`) and never need otherwise. Their
+//! code is test code.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
@@ -16,12 +20,17 @@ struct Member {
     depends_on_server: bool,
     /// The packages it depends on (normal dependencies, by package name).
     deps: HashSet<String>,
+    /// Those of them it always needs: not optional, or enabled by a default feature.
+    required: HashSet<String>,
+    /// The packages its tests depend on (`[dev-dependencies]`).
+    dev_deps: HashSet<String>,
 }
 
 /// The library packages of one workspace that only command-line programs use.
 #[derive(Default)]
 pub struct Workspace {
     cli_only: HashSet<String>,
+    test_support: HashSet<String>,
 }
 
 impl Workspace {
@@ -43,11 +52,16 @@ impl Workspace {
             .collect();
         Workspace {
             cli_only: cli_only(&members),
+            test_support: test_support(&members),
         }
     }
 
     pub fn is_cli_only(&self, package: &str) -> bool {
         self.cli_only.contains(package)
+    }
+
+    pub fn is_test_support(&self, package: &str) -> bool {
+        self.test_support.contains(package)
     }
 }
 
@@ -78,27 +92,86 @@ fn member_dirs(root: &Path, table: &toml::Table) -> Vec<PathBuf> {
 fn member(dir: &Path, t: &toml::Table) -> Option<Member> {
     let name = t.get("package")?.get("name")?.as_str()?.to_string();
     let server = crate::package::depends_on_server(dir, t);
-    let deps = t
-        .get("dependencies")
-        .and_then(|d| d.as_table())
+    let listed = |section: &str| -> Vec<(&String, &toml::Value)> {
+        t.get(section)
+            .and_then(|d| d.as_table())
+            .map(|d| d.iter().collect())
+            .unwrap_or_default()
+    };
+    let package_name = |key: &String, spec: &toml::Value| {
+        spec.get("package")
+            .and_then(|p| p.as_str())
+            .unwrap_or(key)
+            .to_string()
+    };
+    // What the default features enable, as written: `dep:x`, `x`, `x/feature`.
+    let defaults: Vec<&str> = t
+        .get("features")
+        .and_then(|f| f.get("default"))
+        .and_then(|d| d.as_array())
         .map(|d| {
+            let features = t.get("features");
             d.iter()
-                .map(|(key, spec)| {
-                    spec.get("package")
-                        .and_then(|p| p.as_str())
-                        .unwrap_or(key)
-                        .to_string()
+                .filter_map(|v| v.as_str())
+                .flat_map(|f| {
+                    let enabled = features
+                        .and_then(|fs| fs.get(f))
+                        .and_then(|e| e.as_array())
+                        .map(|e| e.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>())
+                        .unwrap_or_default();
+                    std::iter::once(f).chain(enabled)
                 })
                 .collect()
         })
         .unwrap_or_default();
+    let by_default = |key: &str| {
+        defaults.iter().any(|d| {
+            let d = d.strip_prefix("dep:").unwrap_or(d);
+            d == key || d.split('/').next() == Some(key)
+        })
+    };
+    let deps_list = listed("dependencies");
+    let deps = deps_list.iter().map(|(k, s)| package_name(k, s)).collect();
+    let required = deps_list
+        .iter()
+        .filter(|(k, s)| {
+            !s.get("optional").and_then(|o| o.as_bool()).unwrap_or(false) || by_default(k)
+        })
+        .map(|(k, s)| package_name(k, s))
+        .collect();
+    let dev_deps = listed("dev-dependencies")
+        .iter()
+        .map(|(k, s)| package_name(k, s))
+        .collect();
     Some(Member {
         name,
         is_app: crate::package::is_program_without_server(dir, t),
         has_lib: crate::package::has_lib(dir, t),
         depends_on_server: server,
         deps,
+        required,
+        dev_deps,
     })
+}
+
+/// The libraries of the workspace that some member's tests depend on and that no
+/// member always needs: an optional dependency that no default feature enables is
+/// the way test fakes are offered to other packages' tests (`testing = ["dep:fakes"]`).
+fn test_support(members: &[Member]) -> HashSet<String> {
+    let required: HashSet<&str> = members
+        .iter()
+        .flat_map(|m| m.required.iter().map(String::as_str))
+        .collect();
+    let for_tests: HashSet<&str> = members
+        .iter()
+        .flat_map(|m| m.dev_deps.iter().map(String::as_str))
+        .collect();
+    members
+        .iter()
+        .filter(|m| m.has_lib && !m.is_app)
+        .filter(|m| for_tests.contains(m.name.as_str()) && !required.contains(m.name.as_str()))
+        .map(|m| m.name.clone())
+        .collect()
 }
 
 /// The greatest set of libraries whose dependents are all apps or members of the set:
@@ -141,12 +214,66 @@ mod tests {
     use super::*;
 
     fn m(name: &str, is_app: bool, has_lib: bool, server: bool, deps: &[&str]) -> Member {
+        let deps: HashSet<String> = deps.iter().map(|d| d.to_string()).collect();
         Member {
             name: name.into(),
             is_app,
             has_lib,
             depends_on_server: server,
-            deps: deps.iter().map(|d| d.to_string()).collect(),
+            required: deps.clone(),
+            deps,
+            dev_deps: HashSet::default(),
+        }
+    }
+
+    #[test]
+    fn test_support_libraries() {
+        let root = tempfile::tempdir().unwrap();
+        let write = |rel: &str, text: &str| {
+            let p = root.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        write("Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n");
+        let lib = |name: &str, body: &str| {
+            write(&format!("crates/{name}/src/lib.rs"), "");
+            write(
+                &format!("crates/{name}/Cargo.toml"),
+                &format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\n{body}"),
+            );
+        };
+        // `fakes`: a dev-dependency, and an optional one behind a non-default feature.
+        lib("fakes", "");
+        lib(
+            "storage",
+            "[dev-dependencies]\nfakes = { path = \"../fakes\" }\n",
+        );
+        lib(
+            "context",
+            "[features]\ntesting = [\"dep:fakes\"]\n\
+             [dependencies]\nfakes = { path = \"../fakes\", optional = true }\n",
+        );
+        // `helpers`: a dev-dependency of one member, a dependency of another.
+        lib("helpers", "");
+        lib(
+            "web",
+            "[dependencies]\nhelpers = { path = \"../helpers\" }\n\
+             [dev-dependencies]\nhelpers = { path = \"../helpers\" }\n",
+        );
+        // `metrics`: optional, but a default feature enables it.
+        lib("metrics", "");
+        lib(
+            "api",
+            "[features]\ndefault = [\"stats\"]\nstats = [\"dep:metrics\"]\n\
+             [dependencies]\nmetrics = { path = \"../metrics\", optional = true }\n\
+             [dev-dependencies]\nmetrics = { path = \"../metrics\" }\n",
+        );
+        let ws = Workspace::read(&root.path().join("Cargo.toml"), &|p| {
+            std::fs::read_to_string(p).ok()
+        });
+        assert!(ws.is_test_support("fakes"));
+        for name in ["helpers", "metrics", "storage", "web", "context", "api"] {
+            assert!(!ws.is_test_support(name), "{name}");
         }
     }
 

@@ -687,3 +687,73 @@ fn spawn_wrappers_and_async_methods_are_configurable() {
         .code(2)
         .stderr(predicate::str::contains("has no option `spawn-wrappers`"));
 }
+
+/// A plain `const` is stepped over unparsed: an error in its value is the compiler's
+/// to report, and the file's findings still are. `--full-parse` finds it (exit 2).
+#[test]
+fn full_parse_finds_an_error_in_a_const_the_default_steps_over() {
+    let src = "const LIMITS: [u8; 2] = [1, 2 3];\n\
+               pub async fn f() { std::thread::sleep(std::time::Duration::from_secs(1)); }\n";
+    let dir = project(&[("src/lib.rs", src)]);
+    let default = check_json(dir.path(), ".", 1);
+    assert_eq!(default["errors"].as_array().unwrap().len(), 0, "{default}");
+    assert_eq!(default["diagnostics"][0]["rule"], "blocking-in-async");
+    let out = asynclint()
+        .args([
+            "check",
+            ".",
+            "--format",
+            "json",
+            "--no-cache",
+            "--full-parse",
+        ])
+        .current_dir(dir.path())
+        .assert()
+        .code(2)
+        .get_output()
+        .stdout
+        .clone();
+    let full: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(full["errors"][0]["line"], 1, "{full}");
+    assert_eq!(full["diagnostics"].as_array().unwrap().len(), 0, "{full}");
+}
+
+/// A library of the workspace that members need only for their tests (a
+/// dev-dependency, or optional behind a feature no default enables) is test support:
+/// its one-off blocking is not reported. Once a member always depends on it, it is.
+#[test]
+fn a_workspace_library_only_tests_use_is_test_code() {
+    let member = |name: &str, rest: &str| {
+        format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n{rest}")
+    };
+    let fakes = member("fakes", "[dependencies]\ntokio = \"1\"\n");
+    let store = member(
+        "store",
+        "[features]\ntesting = [\"dep:fakes\"]\n\
+         [dependencies]\naxum = \"0.8\"\nfakes = { path = \"../fakes\", optional = true }\n\
+         [dev-dependencies]\nfakes = { path = \"../fakes\" }\n",
+    );
+    let seed = "pub async fn seed(dir: &std::path::Path) {\n\
+                \x20   std::fs::write(dir.join(\"crate.json\"), \"{}\").unwrap();\n\
+                }\n";
+    let dir = project(&[
+        ("Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n"),
+        ("crates/fakes/Cargo.toml", &fakes),
+        ("crates/fakes/src/lib.rs", seed),
+        ("crates/store/Cargo.toml", &store),
+        ("crates/store/src/lib.rs", "pub fn open() {}\n"),
+    ]);
+    let quiet = check_json(dir.path(), ".", 0);
+    assert_eq!(quiet["diagnostics"].as_array().unwrap().len(), 0, "{quiet}");
+    let always = member(
+        "store",
+        "[dependencies]\naxum = \"0.8\"\nfakes = { path = \"../fakes\" }\n",
+    );
+    write(dir.path(), "crates/store/Cargo.toml", &always);
+    let found = check_json(dir.path(), ".", 1);
+    assert_eq!(
+        found["diagnostics"][0]["rule"], "blocking-in-async",
+        "{found}"
+    );
+    assert_eq!(found["diagnostics"][0]["path"], "./crates/fakes/src/lib.rs");
+}

@@ -1,6 +1,7 @@
 //! Any bytes, as a source file, through every rule: the library entry point must
 //! return a result or an error, never panic, overflow or hang. The same text also
-//! goes through the item-by-item path that large files take, which must agree.
+//! goes through the item-by-item path that large files take, which must agree, and
+//! through the full parse (`--full-parse`), which must agree wherever it parses.
 #![no_main]
 
 use asynclint::rules::RULES;
@@ -10,6 +11,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         let whole = asynclint::analyze_source("fuzz.rs", text, RULES);
         let items = asynclint::analyze_source_item_by_item("fuzz.rs", text, RULES);
+        if let Ok(f) = asynclint::analyze_source_fully("fuzz.rs", text, RULES) {
+            let w = whole.as_ref().expect("the default parse fails where the full one does not");
+            assert_eq!(f.canonical(), w.canonical());
+        }
         match (whole, items) {
             (Ok(w), Ok(i)) => assert_eq!(w.canonical(), i.canonical()),
             (Err(w), Err(i)) => assert_eq!(w.message, i.message),

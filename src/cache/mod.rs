@@ -176,8 +176,10 @@ impl Cache {
             lib_name,
             package_is_app,
             binary_only,
+            test_support,
             extra_blocking,
             tokio,
+            full_parse,
         } = *settings;
         // The features a fix may rely on; whether another file builds a runtime
         // without timers is checked when an entry that asked is read.
@@ -189,6 +191,8 @@ impl Cache {
             u8::from(check_all_tests),
             u8::from(package_is_app),
             u8::from(binary_only),
+            u8::from(full_parse),
+            u8::from(test_support),
         ]);
         h.update(&krate.to_le_bytes());
         for m in module {

@@ -14,6 +14,7 @@ pub(super) fn walk_item_by_item(
     tokens: proc_macro2::TokenStream,
     rules: &[&dyn Rule],
     settings: &FileSettings,
+    skip_consts: bool,
 ) -> syn::Result<Analysis> {
     use syn::parse::{ParseStream, Parser};
     let walk = |input: ParseStream| {
@@ -24,7 +25,7 @@ pub(super) fn walk_item_by_item(
             let first = input.fork();
             while !first.is_empty() {
                 if skip {
-                    if let Ok(name) = first.step(|c| skip_plain_static(*c)) {
+                    if let Ok(name) = first.step(|c| skip_plain_static(*c, Plain::StaticOrConst)) {
                         facts.add_defined(name);
                         continue;
                     }
@@ -45,10 +46,57 @@ pub(super) fn walk_item_by_item(
         let mut walker = Walker::with_settings(&info, rules, settings);
         crate::semantic::macros::with_cache(|| walker.walk_attributes(&inner_attrs));
         while !input.is_empty() {
+            if skip_consts && input.step(|c| skip_plain_static(*c, Plain::Const)).is_ok() {
+                continue;
+            }
             let item: syn::Item = input.parse()?;
             // The macro-body cache is keyed by address: it must not outlive the item.
             crate::semantic::macros::with_cache(|| walker.walk_item(&item));
         }
+        Ok(analysis_of(walker, &info))
+    };
+    walk.parse2(tokens)
+}
+
+/// Parses and walks a file whole: every top-level item's syntax tree is alive during
+/// the walk. A plain `const` ([`skip_plain_static`]) is stepped over unparsed: the
+/// walk takes nothing from it but its name. (A `static`'s initializer is walked: the
+/// model records the calls it makes.)
+pub(super) fn walk_whole(
+    path: &str,
+    text: &str,
+    tokens: proc_macro2::TokenStream,
+    rules: &[&dyn Rule],
+    settings: &FileSettings,
+    skip_consts: bool,
+) -> syn::Result<Analysis> {
+    use syn::parse::{ParseStream, Parser};
+    let walk = |input: ParseStream| {
+        let inner_attrs = input.call(syn::Attribute::parse_inner)?;
+        let mut facts = ItemFacts::new(text);
+        let mut items = Vec::new();
+        while !input.is_empty() {
+            if skip_consts {
+                if let Ok(name) = input.step(|c| skip_plain_static(*c, Plain::Const)) {
+                    facts.add_defined(name);
+                    continue;
+                }
+            }
+            let item: syn::Item = input.parse()?;
+            facts.add(&item);
+            items.push(item);
+        }
+        let mut info = FileInfo::from_facts(path, text, facts, &items, settings.runtime);
+        place(&mut info, settings);
+        let mut walker = Walker::with_settings(&info, rules, settings);
+        // Macro bodies are parsed once for the walk and every rule's sub-walk.
+        crate::semantic::macros::with_cache(|| {
+            walker.walk_attributes(&inner_attrs);
+            for item in &items {
+                walker.walk_item(item);
+            }
+        });
+        drop(items);
         Ok(analysis_of(walker, &info))
     };
     walk.parse2(tokens)
@@ -61,12 +109,17 @@ pub(super) fn walk_item_by_item(
 /// is an error, and the caller parses it.
 pub(super) fn skip_plain_static(
     cursor: syn::buffer::Cursor,
+    kinds: Plain,
 ) -> syn::Result<(String, syn::buffer::Cursor)> {
     use proc_macro2::Delimiter;
     let no = |c: syn::buffer::Cursor| Err(syn::Error::new(c.span(), "not a plain static"));
     /// Whether the tokens up to the end of `c` (or the first top-level `;`, when
     /// `stop_at_semi`) name `async` or `static`; the cursor after that `;`.
-    fn plain(mut c: syn::buffer::Cursor, stop_at_semi: bool) -> Option<syn::buffer::Cursor> {
+    fn plain(
+        mut c: syn::buffer::Cursor,
+        stop_at_semi: bool,
+        kinds: Plain,
+    ) -> Option<syn::buffer::Cursor> {
         loop {
             if c.eof() {
                 return (!stop_at_semi).then_some(c);
@@ -84,8 +137,14 @@ pub(super) fn skip_plain_static(
                     return None;
                 }
                 c = next;
-            } else if let Some((inside, _, _, next)) = c.any_group() {
-                plain(inside, false)?;
+            } else if let Some((inside, delimiter, _, next)) = c.any_group() {
+                if kinds == Plain::Const
+                    && delimiter == Delimiter::Parenthesis
+                    && names_a_value(inside)
+                {
+                    return None;
+                }
+                plain(inside, false, kinds)?;
                 c = next;
             } else if let Some((_, next)) = c.token_tree() {
                 c = next;
@@ -93,6 +152,35 @@ pub(super) fn skip_plain_static(
                 return None;
             }
         }
+    }
+    /// Whether parenthesised tokens may pass a fn by name (`Handler::new(serve)`),
+    /// which the walk records: an argument that is one lowercase name (`true` and
+    /// `false` aside), or such an argument in parentheses.
+    fn names_a_value(mut c: syn::buffer::Cursor) -> bool {
+        use proc_macro2::TokenTree;
+        // The argument so far: its only token, while it has one.
+        let mut arg: (usize, Option<TokenTree>) = (0, None);
+        let lone_value = |arg: &(usize, Option<TokenTree>)| match arg {
+            (1, Some(TokenTree::Ident(i))) => {
+                let name = i.to_string();
+                name.starts_with(|c: char| c.is_ascii_lowercase())
+                    && !matches!(name.as_str(), "true" | "false")
+            }
+            (1, Some(TokenTree::Group(g))) => g.delimiter() == Delimiter::Parenthesis,
+            _ => false,
+        };
+        while let Some((tt, next)) = c.token_tree() {
+            if matches!(&tt, TokenTree::Punct(p) if p.as_char() == ',') {
+                if lone_value(&arg) {
+                    return true;
+                }
+                arg = (0, None);
+            } else {
+                arg = (arg.0 + 1, Some(tt));
+            }
+            c = next;
+        }
+        lone_value(&arg)
     }
     let mut c = cursor;
     // Outer attributes.
@@ -103,7 +191,7 @@ pub(super) fn skip_plain_static(
         else {
             return no(cursor);
         };
-        if plain(inside, false).is_none() {
+        if plain(inside, false, kinds).is_none() {
             return no(cursor);
         }
         c = after;
@@ -115,7 +203,10 @@ pub(super) fn skip_plain_static(
             None => next,
         };
     }
-    let Some((_, next)) = c.ident().filter(|(i, _)| i == "static" || i == "const") else {
+    let Some((_, next)) = c
+        .ident()
+        .filter(|(i, _)| i == "const" || (kinds == Plain::StaticOrConst && i == "static"))
+    else {
         return no(cursor);
     };
     let Some((name, next)) = next.ident() else {
@@ -124,10 +215,21 @@ pub(super) fn skip_plain_static(
     let Some((_, next)) = next.punct().filter(|(p, _)| p.as_char() == ':') else {
         return no(cursor);
     };
-    match plain(next, true) {
+    match plain(next, true, kinds) {
         Some(after) => Ok((name.to_string(), after)),
         None => no(cursor),
     }
+}
+
+/// The items [`skip_plain_static`] steps over.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Plain {
+    /// `static` and `const` items: all the file-wide facts need is their names.
+    StaticOrConst,
+    /// `const` items only, for the walk. It records a `static`'s initializer, and a
+    /// fn passed by name in a const's value (`Handler::new(serve)`); the calls a
+    /// const makes run when the crate is compiled, and are not counted.
+    Const,
 }
 
 /// The text as the lexer should see it: a byte-order mark and a `#!` line become

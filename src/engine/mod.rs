@@ -27,6 +27,7 @@ use std::sync::Arc;
 mod input;
 use input::{
     lc_position, lex_message, lexable, might_be_too_complex, too_complex, walk_item_by_item,
+    walk_whole,
 };
 
 /// Groups nested deeper than this make a file an error instead of a stack overflow.
@@ -111,6 +112,8 @@ pub struct Options<'a> {
     /// The process ends after this run: the crate index and model are left to the
     /// operating system instead of being freed one allocation at a time.
     pub exits_after: bool,
+    /// Parse every item of every file (`--full-parse`): see [`FileSettings::full_parse`].
+    pub full_parse: bool,
 }
 
 impl<'a> Options<'a> {
@@ -122,6 +125,7 @@ impl<'a> Options<'a> {
             no_ignore: false,
             overrides: Vec::new(),
             exits_after: false,
+            full_parse: false,
         }
     }
 }
@@ -262,11 +266,17 @@ pub struct FileSettings<'a> {
     pub package_is_app: bool,
     /// The package has no library target (`package::Package::binary_only`).
     pub binary_only: bool,
+    /// The package is test support of its workspace (`package::Package::test_support`):
+    /// all its code is test code.
+    pub test_support: bool,
     /// Calls the configuration names as blocking (`blocking-in-async`'s
     /// `extra-calls`), for the crate model.
     pub extra_blocking: &'a [String],
     /// The tokio the crate's manifest enables, for fixes.
     pub tokio: Option<&'a CrateTokio>,
+    /// Parse every item, so that every syntax error is found (`--full-parse`); else a
+    /// plain `const` is stepped over unparsed.
+    pub full_parse: bool,
 }
 
 impl Default for FileSettings<'_> {
@@ -280,8 +290,10 @@ impl Default for FileSettings<'_> {
             lib_name: None,
             package_is_app: false,
             binary_only: false,
+            test_support: false,
             extra_blocking: &[],
             tokio: None,
+            full_parse: false,
         }
     }
 }
@@ -298,6 +310,20 @@ pub fn analyze_source_with(
     stacker::maybe_grow(WORKER_STACK / 8, WORKER_STACK, || {
         analyze(path, text, rules, settings, item_by_item)
     })
+}
+
+/// [`analyze_source`] with every item parsed (`--full-parse`): the same result
+/// wherever the text parses, and every syntax error found.
+pub fn analyze_source_fully(
+    path: &str,
+    text: &str,
+    rules: &[&dyn Rule],
+) -> Result<Analysis, FileError> {
+    let settings = FileSettings {
+        full_parse: true,
+        ..FileSettings::default()
+    };
+    analyze_source_with(path, text, rules, &settings)
 }
 
 /// [`analyze_source`] the way large files are analysed, whatever the size of `text`:
@@ -345,17 +371,9 @@ fn analyze(
         }
     }
     let parsed = if item_by_item {
-        walk_item_by_item(path, text, tokens, rules, settings)
+        walk_item_by_item(path, text, tokens, rules, settings, !settings.full_parse)
     } else {
-        syn::parse2::<syn::File>(tokens).map(|ast| {
-            let mut info = FileInfo::with_crate_runtime(path, text, &ast, settings.runtime);
-            place(&mut info, settings);
-            let mut walker = Walker::with_settings(&info, rules, settings);
-            // Macro bodies are parsed once for the walk and every rule's sub-walk.
-            crate::semantic::macros::with_cache(|| walker.walk_file(&ast));
-            drop(ast);
-            analysis_of(walker, &info)
-        })
+        walk_whole(path, text, tokens, rules, settings, !settings.full_parse)
     };
     let result = parsed.map_err(|e| {
         let pos = lc_position(e.span().start());
@@ -395,6 +413,7 @@ fn place<'t>(info: &mut FileInfo<'t>, settings: &FileSettings<'t>) {
     info.lib_name = settings.lib_name.map(str::to_string);
     info.package_is_app = settings.package_is_app;
     info.binary_only = settings.binary_only;
+    info.is_test_file |= settings.test_support;
     info.tokio = settings.tokio;
 }
 
@@ -517,6 +536,7 @@ pub fn analyze_file(
         lib_name: package.lib_name.as_deref(),
         package_is_app: package.is_app,
         binary_only: package.binary_only,
+        test_support: package.test_support,
         tokio: package.tokio.as_ref(),
         ..*settings
     };
@@ -619,6 +639,7 @@ pub fn run_with_cache(paths: &[PathBuf], options: &Options, cache: Option<&Cache
         });
     }
     let rules = &options.rules[..];
+    let full_parse = options.full_parse;
     let packages = PackageCache::default();
     // Pass one: each file is analysed, and what it knows joins the crate-wide index
     // as it finishes, so that memory holds one index, not one per file.
@@ -652,6 +673,7 @@ pub fn run_with_cache(paths: &[PathBuf], options: &Options, cache: Option<&Cache
                     options: &file_options,
                     check_all_tests: file_config.check_all_tests(),
                     extra_blocking: &extra_blocking,
+                    full_parse,
                     ..FileSettings::default()
                 };
                 let text = (!given.is_empty())

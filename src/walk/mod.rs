@@ -56,6 +56,9 @@ pub struct Walker<'a> {
     /// Names passed as plain arguments (`Box::new(establish)`): fns handed to other
     /// code as values, which calls them where the syntax does not show.
     pub values: HashSet<String>,
+    /// How many `const` items enclose this node: their values are computed when the
+    /// crate is compiled.
+    in_const: u32,
     /// The fns enclosing this node, innermost last.
     fn_stack: Vec<FnEntry>,
     /// Their texts: attributes and signature, body.
@@ -169,6 +172,7 @@ impl<'a> Walker<'a> {
             fns: Vec::new(),
             calls: HashMap::default(),
             values: HashSet::default(),
+            in_const: 0,
             fn_stack: Vec::new(),
             fn_texts: Vec::new(),
             fn_lines: Vec::new(),
@@ -316,8 +320,12 @@ impl<'a> Walker<'a> {
         self.recorder.close_fn();
     }
 
-    /// Counts a call of `name` with `arity` arguments, under a deadline or not.
+    /// Counts a call of `name` with `arity` arguments, under a deadline or not. A
+    /// call in a `const`'s value runs at compile time and is not counted.
     fn record_call(&mut self, name: &syn::Ident, arity: usize, is_method: bool) {
+        if self.in_const > 0 {
+            return;
+        }
         let key = FnKey {
             name: name.to_string(),
             arity,
@@ -477,6 +485,24 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         let file = self.file;
         self.recorder.messages.record_alias(t, file);
         visit::visit_item_type(self, t);
+    }
+
+    fn visit_item_const(&mut self, c: &'ast syn::ItemConst) {
+        self.in_const += 1;
+        visit::visit_item_const(self, c);
+        self.in_const -= 1;
+    }
+
+    fn visit_impl_item_const(&mut self, c: &'ast syn::ImplItemConst) {
+        self.in_const += 1;
+        visit::visit_impl_item_const(self, c);
+        self.in_const -= 1;
+    }
+
+    fn visit_trait_item_const(&mut self, c: &'ast syn::TraitItemConst) {
+        self.in_const += 1;
+        visit::visit_trait_item_const(self, c);
+        self.in_const -= 1;
     }
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {

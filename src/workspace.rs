@@ -42,14 +42,17 @@ impl Workspace {
         let Some(table) = read(root_manifest).and_then(|t| t.parse::<toml::Table>().ok()) else {
             return Workspace::default();
         };
-        let members: Vec<Member> = member_dirs(root, &table)
+        let mut members: Vec<Member> = member_dirs(root, &table)
             .into_iter()
+            .filter(|dir| dir.as_path() != root)
             .filter_map(|dir| {
                 let manifest = dir.join("Cargo.toml");
                 let t = read(&manifest)?.parse::<toml::Table>().ok()?;
                 member(&dir, &t)
             })
             .collect();
+        // The root manifest's own package, if it has one, is a member too.
+        members.extend(member(root, &table));
         Workspace {
             cli_only: cli_only(&members),
             test_support: test_support(&members),
@@ -268,13 +271,20 @@ mod tests {
              [dependencies]\nmetrics = { path = \"../metrics\", optional = true }\n\
              [dev-dependencies]\nmetrics = { path = \"../metrics\" }\n",
         );
-        let ws = Workspace::read(&root.path().join("Cargo.toml"), &|p| {
-            std::fs::read_to_string(p).ok()
-        });
+        let read = |p: &Path| std::fs::read_to_string(p).ok();
+        let ws = Workspace::read(&root.path().join("Cargo.toml"), &read);
         assert!(ws.is_test_support("fakes"));
         for name in ["helpers", "metrics", "storage", "web", "context", "api"] {
             assert!(!ws.is_test_support(name), "{name}");
         }
+        // A root package that always needs `fakes` counts like any member.
+        write(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"crates/*\"]\n[package]\nname = \"app\"\n\
+             version = \"0.1.0\"\n[dependencies]\nfakes = { path = \"crates/fakes\" }\n",
+        );
+        let ws = Workspace::read(&root.path().join("Cargo.toml"), &read);
+        assert!(!ws.is_test_support("fakes"));
     }
 
     #[test]

@@ -538,9 +538,6 @@ fn receiver_comes_from(
         && !origin.awaited
 }
 
-/// Whether a socket address argument is written out as an IP address or `localhost`
-/// (`"127.0.0.1:0"`, `("0.0.0.0", port)`, `([127, 0, 0, 1], 8080)`,
-/// `SocketAddr::from(..)` of such): binding it needs no name lookup and returns at once.
 /// A `Duration` written out as less than a millisecond (`Duration::from_nanos(1)`,
 /// `Duration::from_micros(10)`, `Duration::ZERO`): a timeout that makes a wait a poll.
 fn is_under_a_millisecond(arg: &Expr) -> bool {
@@ -577,6 +574,9 @@ fn is_under_a_millisecond(arg: &Expr) -> bool {
     }
 }
 
+/// Whether a socket address argument is written out as an IP address or `localhost`
+/// (`"127.0.0.1:0"`, `("0.0.0.0", port)`, `([127, 0, 0, 1], 8080)`,
+/// `SocketAddr::from(..)` of such): binding it needs no name lookup and returns at once.
 fn is_local_address(arg: &Expr) -> bool {
     match chain::strip(arg) {
         Expr::Lit(syn::ExprLit {

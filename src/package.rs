@@ -244,6 +244,42 @@ const WEBSOCKET_ACCEPTS: &[&str] = &[
     "from_raw_socket",
 ];
 
+/// One entry of a dependency table (`[dependencies]`, `[dev-dependencies]`).
+pub(crate) struct Dependency<'m> {
+    /// The name the manifest lists it under (the one features refer to).
+    pub key: &'m str,
+    /// The package it is: `package = ".."` when renamed, else the key.
+    pub package: &'m str,
+    pub spec: &'m toml::Value,
+}
+
+impl Dependency<'_> {
+    pub fn optional(&self) -> bool {
+        self.spec
+            .get("optional")
+            .and_then(|o| o.as_bool())
+            .unwrap_or(false)
+    }
+}
+
+/// The entries of the dependency table `section` of `table` (a manifest, or its
+/// `[workspace]`), renamed ones by their package.
+pub(crate) fn dependencies<'m>(
+    table: &'m toml::Table,
+    section: &str,
+) -> impl Iterator<Item = Dependency<'m>> {
+    table
+        .get(section)
+        .and_then(|d| d.as_table())
+        .into_iter()
+        .flatten()
+        .map(|(key, spec)| Dependency {
+            key,
+            package: spec.get("package").and_then(|p| p.as_str()).unwrap_or(key),
+            spec,
+        })
+}
+
 /// Whether the package at `root` has a library target.
 pub(crate) fn has_lib(root: &Path, manifest: &toml::Table) -> bool {
     manifest.get("lib").is_some() || root.join("src/lib.rs").is_file()
@@ -262,17 +298,9 @@ pub(crate) fn is_program_without_server(root: &Path, manifest: &toml::Table) -> 
 /// a WebSocket crate whose accepting side its sources call.
 pub(crate) fn depends_on_server(root: &Path, manifest: &toml::Table) -> bool {
     let deps = |crates: &[&str]| {
-        ["dependencies", "dev-dependencies"].iter().any(|section| {
-            manifest
-                .get(*section)
-                .and_then(|d| d.as_table())
-                .is_some_and(|t| {
-                    t.iter().any(|(name, spec)| {
-                        let package = spec.get("package").and_then(|p| p.as_str()).unwrap_or(name);
-                        crates.contains(&package)
-                    })
-                })
-        })
+        ["dependencies", "dev-dependencies"]
+            .iter()
+            .any(|section| dependencies(manifest, section).any(|d| crates.contains(&d.package)))
     };
     deps(SERVER_CRATES) || (deps(WEBSOCKET_CRATES) && accepts_websockets(root))
 }
@@ -297,24 +325,21 @@ pub fn runtime_of_manifest(text: &str) -> Runtime {
 
 /// [`runtime_of_manifest`] of a manifest already parsed.
 fn runtime_of_table(value: &toml::Table) -> Runtime {
-    let mut deps: Vec<String> = Vec::new();
-    let mut collect = |t: Option<&toml::Value>| {
-        if let Some(t) = t.and_then(|v| v.as_table()) {
-            for (name, spec) in t {
-                let package = spec.get("package").and_then(|p| p.as_str()).unwrap_or(name);
-                deps.push(package.to_string());
-            }
-        }
-    };
+    let mut deps: Vec<&str> = Vec::new();
+    let workspace = value.get("workspace").and_then(|w| w.as_table());
     for section in ["dependencies", "dev-dependencies"] {
-        collect(value.get(section));
-        collect(value.get("workspace").and_then(|w| w.get(section)));
+        deps.extend(dependencies(value, section).map(|d| d.package));
+        deps.extend(
+            workspace
+                .into_iter()
+                .flat_map(|w| dependencies(w, section).map(|d| d.package)),
+        );
     }
-    if deps.iter().any(|d| d == "tokio") {
+    if deps.contains(&"tokio") {
         Runtime::Tokio
-    } else if deps.iter().any(|d| d == "async-std") {
+    } else if deps.contains(&"async-std") {
         Runtime::AsyncStd
-    } else if deps.iter().any(|d| d == "smol") {
+    } else if deps.contains(&"smol") {
         Runtime::Smol
     } else {
         Runtime::Unknown

@@ -95,18 +95,7 @@ fn member_dirs(root: &Path, table: &toml::Table) -> Vec<PathBuf> {
 fn member(dir: &Path, t: &toml::Table) -> Option<Member> {
     let name = t.get("package")?.get("name")?.as_str()?.to_string();
     let server = crate::package::depends_on_server(dir, t);
-    let listed = |section: &str| -> Vec<(&String, &toml::Value)> {
-        t.get(section)
-            .and_then(|d| d.as_table())
-            .map(|d| d.iter().collect())
-            .unwrap_or_default()
-    };
-    let package_name = |key: &String, spec: &toml::Value| {
-        spec.get("package")
-            .and_then(|p| p.as_str())
-            .unwrap_or(key)
-            .to_string()
-    };
+    use crate::package::dependencies;
     // What the default features enable, as written: `dep:x`, `x`, `x/feature`.
     let defaults: Vec<&str> = t
         .get("features")
@@ -133,18 +122,15 @@ fn member(dir: &Path, t: &toml::Table) -> Option<Member> {
             d == key || d.split('/').next() == Some(key)
         })
     };
-    let deps_list = listed("dependencies");
-    let deps = deps_list.iter().map(|(k, s)| package_name(k, s)).collect();
-    let required = deps_list
-        .iter()
-        .filter(|(k, s)| {
-            !s.get("optional").and_then(|o| o.as_bool()).unwrap_or(false) || by_default(k)
-        })
-        .map(|(k, s)| package_name(k, s))
+    let deps = dependencies(t, "dependencies")
+        .map(|d| d.package.to_string())
         .collect();
-    let dev_deps = listed("dev-dependencies")
-        .iter()
-        .map(|(k, s)| package_name(k, s))
+    let required = dependencies(t, "dependencies")
+        .filter(|d| !d.optional() || by_default(d.key))
+        .map(|d| d.package.to_string())
+        .collect();
+    let dev_deps = dependencies(t, "dev-dependencies")
+        .map(|d| d.package.to_string())
         .collect();
     Some(Member {
         name,

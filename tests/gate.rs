@@ -132,6 +132,34 @@ fn the_crate_runtime_names_the_replacement() {
 }
 
 #[test]
+fn async_std_block_on_nests_in_an_async_std_crate_only() {
+    let source = "pub async fn relay(text: String) -> String {\n    async_std::task::block_on(shout(text))\n}\n\nasync fn shout(text: String) -> String {\n    text.to_uppercase()\n}\n";
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write(p, "src/lib.rs", source);
+    let manifest = |dep: &str| {
+        format!(
+            "[package]\nname = \"demo\"\nversion = \"0.1.0\"\n\n[dependencies]\n{dep} = \"1\"\n"
+        )
+    };
+    write(p, "Cargo.toml", &manifest("async-std"));
+    asynclint()
+        .args(["check", "src", "--no-cache"])
+        .current_dir(p)
+        .assert()
+        .code(0);
+    // The same call inside a tokio task parks a tokio worker.
+    write(p, "Cargo.toml", &manifest("async-std = \"1\"\ntokio"));
+    asynclint()
+        .args(["check", "src", "--no-cache"])
+        .current_dir(p)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("error[block-on-in-async]"))
+        .stdout(predicate::str::contains("a deadlock with no panic"));
+}
+
+#[test]
 fn extra_blocking_calls_come_from_the_configuration() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();

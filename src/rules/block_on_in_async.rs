@@ -5,7 +5,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::index::{Explain, IndexQuery, ModelQuery};
 use crate::semantic::runtime::words;
 use crate::semantic::tasks::{executor_of, is_single_future_executor, Executor};
-use crate::semantic::Cx;
+use crate::semantic::{Cx, Runtime};
 use syn::Expr;
 
 pub struct BlockOnInAsync;
@@ -42,7 +42,9 @@ impl Rule for BlockOnInAsync {
                     return;
                 };
                 if is_single_future_executor(&path) {
-                    report_block_on(cx, expr);
+                    if !nests(cx, &path) {
+                        report_block_on(cx, expr, Consequence::Stalls);
+                    }
                 } else if path != RUNTIME_NEW {
                     check_crate_call(cx, expr);
                 } else {
@@ -61,8 +63,10 @@ impl Rule for BlockOnInAsync {
                 let on_runtime = executor_of(cx, &mc.receiver) == Some(Executor::TokioRuntime);
                 // `fut.block_on()` from `pollster::FutureExt`.
                 let pollster_ext = mc.args.is_empty() && cx.file.uses.imports_crate("pollster");
-                if on_runtime || pollster_ext {
-                    report_block_on(cx, expr);
+                if on_runtime {
+                    report_block_on(cx, expr, Consequence::Panics);
+                } else if pollster_ext {
+                    report_block_on(cx, expr, Consequence::Stalls);
                 }
             }
             Expr::MethodCall(_) => check_crate_call(cx, expr),
@@ -86,7 +90,7 @@ fn check_crate_call(cx: &mut Cx, expr: &Expr) {
         META.severity,
         cx.range(expr),
         format!(
-            "`{written}` drives a future to completion on the executor thread (it ends in `{{op}}`): with tokio it panics (\"Cannot start a runtime from within a runtime\"), on a single-threaded executor it deadlocks"
+            "`{written}` drives a future to completion on the executor thread (it ends in `{{op}}`): tokio's `block_on` panics there (\"Cannot start a runtime from within a runtime\"); another executor's parks the thread, and deadlocks when the future needs it"
         ),
     )
     .with_label("calls a fn that runs `block_on`")
@@ -101,14 +105,31 @@ fn check_crate_call(cx: &mut Cx, expr: &Expr) {
     );
 }
 
-fn report_block_on(cx: &mut Cx, expr: &Expr) {
-    let d = Diagnostic::new(
-        META.name,
-        META.severity,
-        cx.range(expr),
-        "`block_on` inside async code blocks the executor thread until the future completes: with tokio it panics (\"Cannot start a runtime from within a runtime\"), on a single-threaded executor it deadlocks",
-    )
-    .with_label("blocks the executor thread")
-    .with_help("`.await` the future instead; if the caller must stay sync, move the sync/async boundary up so this code is not reached from async code");
+/// What a `block_on` in async code does, by whose `block_on` it is.
+#[derive(Clone, Copy)]
+enum Consequence {
+    /// tokio's `Runtime::block_on`/`Handle::block_on`: refuses with a panic.
+    Panics,
+    /// Another executor's: parks the worker, deadlocks when the future needs it.
+    Stalls,
+}
+
+/// async-std's `task::block_on` nests: called from async-std's own async code it
+/// runs the executor on the calling thread (async-std 1.6.1 and later), so other
+/// tasks keep running. Inside another runtime's task it is as bad as any other.
+fn nests(cx: &Cx, path: &str) -> bool {
+    path == "async_std::task::block_on"
+        && cx.file.runtime == Runtime::AsyncStd
+        && matches!(cx.file.crate_runtime, Runtime::AsyncStd | Runtime::Unknown)
+}
+
+fn report_block_on(cx: &mut Cx, expr: &Expr, consequence: Consequence) {
+    let message = match consequence {
+        Consequence::Panics => "`block_on` inside async code: tokio refuses to block a thread that is already driving its tasks, so this panics (\"Cannot start a runtime from within a runtime\")",
+        Consequence::Stalls => "`block_on` inside async code parks the executor thread until the future completes: no other task runs on this thread meanwhile, and if the future needs it (a task, timer or socket of a single-threaded runtime, a lock held by a task queued here) it never completes — a deadlock with no panic",
+    };
+    let d = Diagnostic::new(META.name, META.severity, cx.range(expr), message)
+        .with_label("blocks the executor thread")
+        .with_help("`.await` the future instead; if the caller must stay sync, move the sync/async boundary up so this code is not reached from async code");
     cx.report(d);
 }

@@ -66,6 +66,8 @@ pub struct FileInfo<'t> {
     pub uses: UseMap,
     /// The runtime the file's own imports name, else the crate's (from Cargo.toml).
     pub runtime: Runtime,
+    /// The runtime the crate depends on (from Cargo.toml), whatever the file imports.
+    pub crate_runtime: Runtime,
     /// Whether the file itself names tokio (a fix may then write `tokio::` paths).
     pub mentions_tokio: bool,
     /// Whether the file has any async code (an async fn, block or closure).
@@ -214,6 +216,7 @@ impl<'t> FileInfo<'t> {
             fields: types::FieldTypes::from_items(structs, &uses),
             uses,
             runtime,
+            crate_runtime,
             mentions_tokio,
             has_async: facts.has_async,
             is_test_file: testcode::is_test_path(path),

@@ -850,21 +850,27 @@ pub fn findings(
         .collect()
 }
 
-/// Orders findings by path, position and rule, and drops duplicates.
+/// Orders findings by path, position and rule, and drops duplicates: one rule
+/// reports one finding where an expression starts — when it fires both on a part of
+/// a chain and on the whole (a client built inline and the request sent with it),
+/// the whole is kept.
 pub fn sort_findings(findings: &mut Vec<Finding>) {
     findings.sort_by(|a, b| {
-        (&a.path, a.start, a.diagnostic.rule, a.end).cmp(&(
-            &b.path,
-            b.start,
-            b.diagnostic.rule,
-            b.end,
-        ))
+        (
+            &a.path,
+            a.start,
+            a.diagnostic.rule,
+            std::cmp::Reverse(a.end),
+        )
+            .cmp(&(
+                &b.path,
+                b.start,
+                b.diagnostic.rule,
+                std::cmp::Reverse(b.end),
+            ))
     });
     findings.dedup_by(|a, b| {
-        a.path == b.path
-            && a.start == b.start
-            && a.end == b.end
-            && a.diagnostic.rule == b.diagnostic.rule
+        a.path == b.path && a.start == b.start && a.diagnostic.rule == b.diagnostic.rule
     });
 }
 

@@ -388,6 +388,8 @@ struct BodyScan {
     /// counters that are read.
     counted: HashSet<String>,
     loaded: HashSet<String>,
+    /// Collections handed to `select_all`: raced, the first to finish ends the wait.
+    raced: HashSet<String>,
 }
 
 impl BodyScan {
@@ -428,6 +430,17 @@ impl<'ast> Visit<'ast> for BodyScan {
         }
         self.idents.insert(name);
         visit::visit_expr_method_call(self, m);
+    }
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        // `future::select_all(handles)`: the fn waits for the first of them to end.
+        let races = matches!(strip(&c.func), Expr::Path(p)
+            if p.path.segments.last().is_some_and(|s| s.ident == "select_all"));
+        if races {
+            if let Some(root) = c.args.first().and_then(|a| chain::path_ident(strip_ref(a))) {
+                self.raced.insert(root.to_string());
+            }
+        }
+        visit::visit_expr_call(self, c);
     }
     fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
         self.idents.insert(i.to_string());
@@ -501,9 +514,11 @@ pub fn fanouts_shared(cx: &Cx, sig: &Signature, body: &Block) -> std::rc::Rc<Vec
 
 /// Every fan-out over a collection of unknown size in the fn `body`, bounded or not.
 pub fn fanouts(cx: &Cx, sig: &Signature, body: &Block) -> Vec<Fanout> {
+    let scan = BodyScan::of(|s| s.visit_block(body));
     let mut w = Walk {
         cx,
-        loaded: BodyScan::of(|s| s.visit_block(body)).loaded,
+        loaded: scan.loaded,
+        raced: scan.raced,
         binds: Vec::new(),
         frames: Vec::new(),
         forced: false,

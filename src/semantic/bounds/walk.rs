@@ -16,6 +16,8 @@ pub(super) struct Walk<'c, 'a> {
     pub(super) forced: bool,
     /// The expression about to be visited is pushed into this local.
     pub(super) push_target: Option<String>,
+    /// Collections the fn hands to `select_all` (see [`BodyScan`](super::BodyScan)).
+    pub(super) raced: HashSet<String>,
     pub(super) next_closure: Option<Frame>,
     pub(super) out: Vec<Fanout>,
     /// Receivers of `oneshot` channels bound in the fn: each waits for a reply to work
@@ -341,6 +343,16 @@ impl Walk<'_, '_> {
             FanoutKind::Push { set } => vec![set.clone()],
             FanoutKind::Join { .. } => Vec::new(),
         };
+        // Tasks or futures raced with `select_all`: the fn ends when the first of them
+        // does, which only makes sense for long-lived services (a server per
+        // configured listener), not for a list of work.
+        let raced = match &kind {
+            FanoutKind::Push { set } => Some(set),
+            _ => self.push_target.as_ref(),
+        };
+        if raced.is_some_and(|r| self.raced.contains(r)) {
+            return;
+        }
         let Some((p, chunked_outside)) = self.per_item() else {
             return;
         };

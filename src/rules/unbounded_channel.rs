@@ -136,7 +136,7 @@ impl Rule for UnboundedChannel {
             let d = diagnostic(range, &path, &segments);
             // A queue of requests holds at most one per sender waiting for its reply.
             match messages.remove(&range) {
-                Some(Message::ReplySender) => {}
+                Some(Message::ReplySender | Message::Unit) => {}
                 Some(Message::Named(lib, ty)) => {
                     let krate = cx.file.krate;
                     let request = IndexQuery::Model(ModelQuery::CarriesReply { krate, lib, ty });
@@ -191,6 +191,82 @@ fn fixed_sends(u: &LocalUses) -> bool {
             .all(|(m, repeats)| !repeats && SENDS.contains(&m.as_str()))
 }
 
+/// Whether a receiver is read only by `select!` branches (`m = rx.recv() => ..`) whose
+/// handlers, like every other branch of their `select!`, never await: each message is
+/// taken the moment it arrives (typically moved into a `FuturesUnordered`), so the
+/// channel stays empty — what grows, if anything, is that collection.
+fn taken_at_once(rest: &[Stmt], rx: &str) -> bool {
+    let uses = local_uses(rest, rx);
+    if uses.in_opaque_macro || uses.mentions == uses.drops {
+        return false;
+    }
+    let mut v = Selects {
+        rx,
+        branches: 0,
+        waits: false,
+    };
+    rest.iter().for_each(|s| v.visit_stmt(s));
+    !v.waits && v.branches > 0 && v.branches == uses.mentions - uses.drops
+}
+
+/// The `select!` branches that read a receiver, and whether any handler of their
+/// `select!`s awaits.
+struct Selects<'n> {
+    rx: &'n str,
+    branches: usize,
+    waits: bool,
+}
+
+impl<'ast> Visit<'ast> for Selects<'_> {
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        let body = parse_body(m);
+        let MacroBody::Select(branches) = &*body else {
+            return;
+        };
+        let reads = |e: &Expr| match strip(e) {
+            Expr::MethodCall(mc) => {
+                RECVS.contains(&mc.method.to_string().as_str())
+                    && crate::semantic::chain::receiver_ident(&mc.receiver)
+                        .is_some_and(|i| i == self.rx)
+            }
+            _ => false,
+        };
+        let here = branches
+            .iter()
+            .filter(|b| b.future.as_ref().is_some_and(reads))
+            .count();
+        if here > 0 {
+            self.branches += here;
+            self.waits |= branches.iter().any(|b| awaits(&b.handler));
+        }
+    }
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// Whether an expression awaits anywhere in it (also inside macros it can read).
+fn awaits(e: &Expr) -> bool {
+    struct A(bool);
+    impl<'ast> Visit<'ast> for A {
+        fn visit_expr_await(&mut self, _: &'ast syn::ExprAwait) {
+            self.0 = true;
+        }
+        // A future built here and handed on (`futs.push(async move { .. })`) runs
+        // later, elsewhere: its awaits do not hold up this handler.
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            match &*parse_body(m) {
+                MacroBody::Opaque => self.0 |= m.tokens.to_string().contains(". await"),
+                body => body.code().for_each(|e| self.visit_expr(e)),
+            }
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut a = A(false);
+    a.visit_expr(e);
+    a.0
+}
+
 /// Whether a receiver takes exactly one message, outside any loop, and is then
 /// dropped: whatever else is sent after that is refused, not queued.
 fn receives_once(u: &LocalUses) -> bool {
@@ -222,9 +298,14 @@ impl<'ast> Visit<'ast> for Finder<'_, '_> {
                         Some(Pat::Ident(name)) => Some(local_uses(rest, &name.ident.to_string())),
                         _ => None,
                     };
+                    let rx = match t.elems.iter().nth(1) {
+                        Some(Pat::Ident(name)) => Some(name.ident.to_string()),
+                        _ => None,
+                    };
                     let one = matches!(t.elems.first(), Some(Pat::Wild(_)))
                         || uses(t.elems.first()).is_some_and(|u| sends_once(&u))
-                        || uses(t.elems.iter().nth(1)).is_some_and(|u| receives_once(&u));
+                        || uses(t.elems.iter().nth(1)).is_some_and(|u| receives_once(&u))
+                        || rx.is_some_and(|rx| taken_at_once(rest, &rx));
                     if one {
                         self.single.insert(range);
                     }
@@ -237,6 +318,15 @@ impl<'ast> Visit<'ast> for Finder<'_, '_> {
     fn visit_expr(&mut self, e: &'ast Expr) {
         if let Some(found) = self.constructor(e) {
             self.found.push(found);
+        }
+        // `unbounded_channel().0`: the other half is dropped at once, so every send
+        // is refused (or nothing is ever sent): nothing can queue.
+        if let Expr::Field(f) = e {
+            if let (Some((range, ..)), syn::Member::Unnamed(_)) =
+                (self.constructor(&f.base), &f.member)
+            {
+                self.single.insert(range);
+            }
         }
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e));
     }
@@ -254,6 +344,8 @@ impl<'ast> Visit<'ast> for Finder<'_, '_> {
 enum Message {
     /// A reply's sender, as the whole message (`unbounded::<oneshot::Sender<T>>()`).
     ReplySender,
+    /// `()`: a signal that carries no data, whose queue costs next to nothing.
+    Unit,
     /// A type, with the library that defines it when another package does.
     Named(Option<String>, String),
 }
@@ -280,12 +372,15 @@ fn message_type(
     };
     let turbofish = init.as_ref().and_then(|i| match strip(&i.expr) {
         Expr::Call(c) => match &*c.func {
-            Expr::Path(p) => type_argument(p.path.segments.last()?),
+            Expr::Path(p) => p.path.segments.last(),
             _ => None,
         },
         _ => None,
     });
-    if let Some(p) = turbofish {
+    if turbofish.is_some_and(carries_unit) {
+        return Some(Message::Unit);
+    }
+    if let Some(p) = turbofish.and_then(type_argument) {
         return named(p);
     }
     let (pat, declared) = match pat {
@@ -293,6 +388,12 @@ fn message_type(
         p => (p, None),
     };
     if let Some(syn::Type::Tuple(t)) = declared {
+        if t.elems
+            .iter()
+            .any(|e| last_segment(e).is_some_and(carries_unit))
+        {
+            return Some(Message::Unit);
+        }
         if let Some(p) = t.elems.iter().find_map(element_type) {
             return named(p);
         }
@@ -314,8 +415,33 @@ fn message_type(
     stored.fields.iter().find_map(|field| {
         let written = cx.file.field_types.get(field)?;
         let ty = syn::parse_str::<syn::Type>(written).ok()?;
+        if last_segment(&ty).is_some_and(carries_unit) {
+            return Some(Message::Unit);
+        }
         element_type(&ty).and_then(named)
     })
+}
+
+/// The last segment of a type's path: `UnboundedSender<Job>` in `mpsc::UnboundedSender<Job>`.
+fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
+    match ty {
+        syn::Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
+        _ => None,
+    }
+}
+
+/// Whether a segment's first type argument is `()`: `unbounded_channel::<()>`,
+/// `UnboundedSender<()>`.
+fn carries_unit(seg: &syn::PathSegment) -> bool {
+    let syn::PathArguments::AngleBracketed(a) = &seg.arguments else {
+        return false;
+    };
+    a.args.iter().find_map(|g| match g {
+        syn::GenericArgument::Type(t) => {
+            Some(matches!(t, syn::Type::Tuple(t) if t.elems.is_empty()))
+        }
+        _ => None,
+    }) == Some(true)
 }
 
 /// The first type argument of a path segment, a path: `Job` in `UnboundedSender<Job>`.

@@ -83,7 +83,16 @@ impl Rule for AwaitInLoop {
             .filter_map(through_deadline)
             .collect();
         let in_order = |c: &AwaitedCall| is_pacing(&c.name) || is_order_sensitive(&c.name);
-        if drains || it.dispatches_on_item || calls.iter().any(in_order) {
+        // An awaited call that reads state the body changes for the next pass
+        // (`announce` granted by one hop and handed to the next): the iterations form
+        // a chain, and running their bodies at once would break it.
+        let chained = calls.iter().any(|c| {
+            NameUses::of_expr(c.call)
+                .reads
+                .iter()
+                .any(|n| it.carried.contains(n))
+        });
+        if drains || chained || it.dispatches_on_item || calls.iter().any(in_order) {
             return;
         }
         for call in &calls {

@@ -302,7 +302,10 @@ impl<'ast> Visit<'ast> for Finder<'_, '_> {
                         Some(Pat::Ident(name)) => Some(name.ident.to_string()),
                         _ => None,
                     };
+                    // `let (tx, _) = unbounded()`: with its receiver dropped at once, the
+                    // channel refuses every send.
                     let one = matches!(t.elems.first(), Some(Pat::Wild(_)))
+                        || matches!(t.elems.iter().nth(1), Some(Pat::Wild(_)))
                         || uses(t.elems.first()).is_some_and(|u| sends_once(&u))
                         || uses(t.elems.iter().nth(1)).is_some_and(|u| receives_once(&u))
                         || rx.is_some_and(|rx| taken_at_once(rest, &rx));

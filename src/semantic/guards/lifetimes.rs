@@ -114,8 +114,14 @@ impl Collector<'_> {
                         Some((name.clone(), lock, kind, helper, asynchronous, taken_apart))
                     });
                     if let Some((name, lock, kind, helper, asynchronous, taken_apart)) = found {
-                        // Visit the initializer for temporaries other than the guard.
-                        self.with_scope(self.end_of(local.semi_token.span), |c| c.visit_expr(lock));
+                        // Visit the initializer for temporaries other than the guard: they
+                        // live to the end of the statement, or in `let .. else` only to the
+                        // end of the initializer.
+                        let temporaries_end = match &init.diverge {
+                            Some(_) => expr_range(self.file, &init.expr).end,
+                            None => self.end_of(local.semi_token.span),
+                        };
+                        self.with_scope(temporaries_end, |c| c.visit_expr(lock));
                         if let Some((_, diverge)) = &init.diverge {
                             self.visit_expr(diverge);
                         }
@@ -136,6 +142,24 @@ impl Collector<'_> {
                         continue;
                     }
                 }
+            }
+            // `let Some(x) = cell.borrow().get(k) else { .. };`: the initializer's
+            // temporaries are dropped before the `else` block runs.
+            if let Stmt::Local(syn::Local {
+                init:
+                    Some(syn::LocalInit {
+                        expr,
+                        diverge: Some((_, diverge)),
+                        ..
+                    }),
+                ..
+            }) = stmt
+            {
+                let init_end = expr_range(self.file, expr).end;
+                self.with_scope(init_end, |c| c.visit_expr(expr));
+                let end = stmt_end(self.file, stmt);
+                self.with_scope(end, |c| c.visit_expr(diverge));
+                continue;
             }
             let end = stmt_end(self.file, stmt);
             self.with_scope(end, |c| c.visit_stmt(stmt));

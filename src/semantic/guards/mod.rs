@@ -167,10 +167,11 @@ fn lock_call<'e>(file: &FileInfo, e: &'e Expr, unwrapped: bool) -> Option<(&'e E
         "read" => plain(LockKind::RwLockRead)?,
         "write" => plain(LockKind::RwLockWrite)?,
         // `try_lock` returns a `Result` (std) or an `Option` (parking_lot): a guard
-        // only once taken apart.
-        "try_lock" if unwrapped => LockKind::Mutex,
-        "try_read" if unwrapped => LockKind::RwLockRead,
-        "try_write" if unwrapped => LockKind::RwLockWrite,
+        // only once taken apart. In a file whose `Mutex`/`RwLock` is an async one
+        // (tokio's), it is that lock's guard, made to be held across `.await`.
+        "try_lock" if unwrapped && !names_async_lock(file, "Mutex") => LockKind::Mutex,
+        "try_read" if unwrapped && !names_async_lock(file, "RwLock") => LockKind::RwLockRead,
+        "try_write" if unwrapped && !names_async_lock(file, "RwLock") => LockKind::RwLockWrite,
         // `BorrowMut::borrow_mut` hands out a plain `&mut`, not a guard.
         "borrow_mut" if file.uses_cells || !file.uses_borrow_mut_trait => LockKind::RefCell,
         "borrow" if file.uses_cells => LockKind::RefCell,
@@ -178,6 +179,22 @@ fn lock_call<'e>(file: &FileInfo, e: &'e Expr, unwrapped: bool) -> Option<(&'e E
         _ => return None,
     };
     Some((receiver, kind))
+}
+
+/// Whether the file's `Mutex` (or `RwLock`) is an async lock: `use tokio::sync::Mutex;`
+/// and no sync lock of that name beside it.
+fn names_async_lock(file: &FileInfo, name: &str) -> bool {
+    file.uses.resolve_parts(name, &[]).is_some_and(|p| {
+        [
+            "tokio::",
+            "async_std::",
+            "futures::lock::",
+            "async_lock::",
+            "futures_util::lock::",
+        ]
+        .iter()
+        .any(|root| p.starts_with(root))
+    })
 }
 
 /// If `e` is an async lock acquisition — `m.lock().await`, `rw.read().await`,

@@ -77,6 +77,10 @@ pub struct Local {
     /// An async fn whose body runs a loop nothing can end (no `break`, `return`, `?`,
     /// cancellation branch or process exit): once started, it runs forever.
     pub runs_forever: bool,
+    /// An async fn whose body is a long-lived worker: it runs a `loop` or `while` as
+    /// a statement of its own (an accept loop, a consumer), or returns `!`.
+    #[serde(default)]
+    pub worker: bool,
     /// It builds, enters or is handed a tokio runtime (its text says so): what it calls
     /// may run inside one.
     pub enters_runtime: bool,

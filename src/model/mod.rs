@@ -260,6 +260,10 @@ impl Model {
             ModelQuery::RunsForever(c) => self
                 .resolve(c)
                 .is_some_and(|i| self.fns[i].local.runs_forever),
+            ModelQuery::Worker(c) => self.resolve(c).is_some_and(|i| {
+                let local = &self.fns[i].local;
+                local.worker || local.runs_forever
+            }),
             ModelQuery::OutsideRuntime { file, line } => {
                 let mut at = self.defined_at(file, *line).peekable();
                 at.peek().is_some() && at.all(|i| self.summaries[i].outside_runtime)

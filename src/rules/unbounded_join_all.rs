@@ -3,6 +3,7 @@
 use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::bounds::{fanouts_shared, Fanout, FanoutKind, JoinHow};
+use crate::semantic::index::{IndexQuery, ModelQuery};
 use crate::semantic::Cx;
 
 pub struct UnboundedJoinAll;
@@ -46,8 +47,20 @@ impl Rule for UnboundedJoinAll {
                 FanoutKind::Push { set } => push(site, set),
                 FanoutKind::Spawn { .. } => continue,
             };
-            cx.report(d);
+            report_unless_workers(cx, site, d);
         }
+    }
+}
+
+/// Reports a fan-out, unless the fn each item runs is a long-lived worker (a loop in
+/// its body, or `-> !`): then it is a fixed set of workers that must all run at once.
+pub(super) fn report_unless_workers(cx: &mut Cx, site: &Fanout, d: Diagnostic) {
+    match &site.runs {
+        Some(c) => {
+            let worker = IndexQuery::Model(ModelQuery::Worker(c.clone()));
+            cx.report_if(IndexQuery::Not(Box::new(worker)), d)
+        }
+        None => cx.report(d),
     }
 }
 

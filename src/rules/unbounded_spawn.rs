@@ -35,7 +35,8 @@ impl Rule for UnboundedSpawn {
             if let FanoutKind::Spawn { spawner, join_set } = &site.kind {
                 if !site.bounded && !seen.contains(&site.over.range) {
                     seen.push(site.over.range);
-                    cx.report(diagnostic(site, spawner, *join_set));
+                    let d = diagnostic(site, spawner, *join_set);
+                    super::unbounded_join_all::report_unless_workers(cx, site, d);
                 }
             }
         }

@@ -269,6 +269,9 @@ pub enum ModelQuery {
     ResolvesToSync(Callee),
     /// The callee (an async fn) runs a loop nothing can end.
     RunsForever(Callee),
+    /// The callee (an async fn) is a long-lived worker: its body runs a loop (see
+    /// `Local::worker`).
+    Worker(Callee),
     /// The callee returns a `ClientBuilder` and sets no request deadline on it: a
     /// client built from it has none.
     BuilderWithoutDeadline(Callee),

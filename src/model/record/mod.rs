@@ -225,6 +225,12 @@ impl Recorder {
                 Stmt::Expr(e, _) => crate::semantic::body::is_endless_loop(e),
                 _ => false,
             });
+        let worker = is_async
+            && (matches!(&sig.output, syn::ReturnType::Type(_, ty) if matches!(**ty, syn::Type::Never(_)))
+                || body
+                    .stmts
+                    .iter()
+                    .any(|s| matches!(s, Stmt::Expr(Expr::Loop(_) | Expr::While(_), _))));
         let returns_guard = match &sig.output {
             syn::ReturnType::Type(_, ty) => is_sync_guard_type(ty, at.file),
             syn::ReturnType::Default => false,
@@ -277,6 +283,7 @@ impl Recorder {
                 local: Local {
                     returns_guard,
                     runs_forever,
+                    worker,
                     enters_runtime: enters,
                     entry,
                     ..Local::default()

@@ -134,6 +134,57 @@ pub struct Fanout {
     pub future: Option<String>,
     /// Whether something limits how many run at once.
     pub bounded: bool,
+    /// The crate fn the future per item runs, when it is one call
+    /// (`spawn(serve(listener))`, `|port| async move { keep_mapped(port).await }`):
+    /// if it is a long-lived worker (the model decides), the fan-out is a fixed set of
+    /// workers, not a list of work.
+    pub runs: Option<crate::semantic::callee::Callee>,
+}
+
+/// The crate fn a per-item future runs, when the future is one call of it, under
+/// adapters (`.instrument(..)`, `.boxed()`), in a block that ends in it, or in an async
+/// block whose first `.await` is of it (`async move { if let Err(e) = run(x).await { .. } }`).
+pub(super) fn runs_call(cx: &Cx, future: &Expr) -> Option<crate::semantic::callee::Callee> {
+    let e = crate::semantic::body::unwrap_adapters(future);
+    match e {
+        Expr::Block(b) => match b.block.stmts.as_slice() {
+            [syn::Stmt::Expr(tail, None)] => runs_call(cx, tail),
+            _ => None,
+        },
+        Expr::Async(a) => {
+            let mut awaits = OwnAwaits::default();
+            awaits.visit_block(&a.block);
+            // The first wait: the task gets no further while that call runs.
+            match awaits.found.first() {
+                Some(first) => {
+                    let call = crate::semantic::body::unwrap_adapters(first);
+                    matches!(call, Expr::Call(_) | Expr::MethodCall(_))
+                        .then(|| cx.callee(call))
+                        .flatten()
+                }
+                _ => None,
+            }
+        }
+        Expr::Call(_) | Expr::MethodCall(_) => cx.callee(e),
+        _ => None,
+    }
+}
+
+/// The operands of the `.await`s a block performs itself (not in closures or nested
+/// async blocks it only builds).
+#[derive(Default)]
+struct OwnAwaits<'a> {
+    found: Vec<&'a Expr>,
+}
+
+impl<'a> Visit<'a> for OwnAwaits<'a> {
+    fn visit_expr_await(&mut self, a: &'a syn::ExprAwait) {
+        self.found.push(&a.base);
+        visit::visit_expr_await(self, a);
+    }
+    fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+    fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
+    fn visit_item(&mut self, _: &'a syn::Item) {}
 }
 
 /// Method calls that take a permit: from a semaphore, or anything shaped like one

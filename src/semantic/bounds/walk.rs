@@ -388,6 +388,7 @@ impl Walk<'_, '_> {
             item: p.item.clone(),
             future: future.map(|f| self.text(f)),
             bounded,
+            runs: future.and_then(|f| runs_call(self.cx, f)),
         };
         self.out.push(site);
     }
@@ -413,6 +414,14 @@ impl Walk<'_, '_> {
             }
             _ => (None, None),
         };
+        // `.map(|p| self.manage_port(p))`: the closure runs one call per item.
+        let runs = match chain.methods.last() {
+            Some(last) if last.method == "map" => match last.args.first().map(strip) {
+                Some(Expr::Closure(c)) => runs_call(self.cx, &c.body),
+                _ => None,
+            },
+            _ => None,
+        };
         self.out.push(Fanout {
             kind: FanoutKind::Join { how },
             range,
@@ -422,6 +431,7 @@ impl Walk<'_, '_> {
             item: None,
             future: None,
             bounded,
+            runs,
         });
     }
 

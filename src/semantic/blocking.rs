@@ -319,6 +319,12 @@ pub fn blocking_op(file: &FileInfo, scopes: &Scopes, e: &Expr) -> Option<Blockin
             {
                 return None;
             }
+            // `/proc` and `/sys` are the kernel's own tables, answered from memory: no
+            // disk wait (`std::fs::read_to_string("/proc/self/status")`).
+            if entry.path.starts_with("std::fs::") && call.args.first().is_some_and(is_kernel_file)
+            {
+                return None;
+            }
             Some(Blocking::Fn(entry))
         }
         Expr::MethodCall(mc) => {
@@ -577,6 +583,35 @@ fn is_under_a_millisecond(arg: &Expr) -> bool {
 /// Whether a socket address argument is written out as an IP address or `localhost`
 /// (`"127.0.0.1:0"`, `("0.0.0.0", port)`, `([127, 0, 0, 1], 8080)`,
 /// `SocketAddr::from(..)` of such): binding it needs no name lookup and returns at once.
+/// A path under `/proc` or `/sys`, written out (`"/proc/meminfo"`, `format!("/proc/{pid}/stat")`,
+/// `Path::new("/sys/fs/cgroup/memory.max")`): a file the kernel answers from memory.
+fn is_kernel_file(arg: &Expr) -> bool {
+    let kernel = |p: &str| p.starts_with("/proc/") || p.starts_with("/sys/");
+    match chain::strip(arg) {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => kernel(&s.value()),
+        Expr::Reference(r) => is_kernel_file(&r.expr),
+        Expr::Call(c) if c.args.len() == 1 => {
+            chain::call_path(arg)
+                .is_some_and(|p| p.segments.last().is_some_and(|s| s.ident == "new"))
+                && is_kernel_file(&c.args[0])
+        }
+        Expr::Macro(m) if m.mac.path.is_ident("format") => m
+            .mac
+            .parse_body_with(
+                |input: syn::parse::ParseStream| -> syn::Result<syn::LitStr> {
+                    let lit = input.parse()?;
+                    let _: proc_macro2::TokenStream = input.parse()?;
+                    Ok(lit)
+                },
+            )
+            .is_ok_and(|fmt| kernel(&fmt.value())),
+        _ => false,
+    }
+}
+
 fn is_local_address(arg: &Expr) -> bool {
     match chain::strip(arg) {
         Expr::Lit(syn::ExprLit {

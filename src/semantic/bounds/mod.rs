@@ -692,6 +692,21 @@ fn awaits_only_its_argument(c: &syn::ExprClosure) -> bool {
     }
 }
 
+/// Whether a closure only waits for the work its argument stands for to end:
+/// `|h| h.wait_until_completed()`, `|t| t.join()`: the work runs already.
+fn waits_on_its_argument(c: &syn::ExprClosure) -> bool {
+    let [Pat::Ident(param)] = c.inputs.iter().collect::<Vec<_>>()[..] else {
+        return false;
+    };
+    let Expr::MethodCall(m) = crate::semantic::body::unwrap_adapters(&c.body) else {
+        return false;
+    };
+    let name = m.method.to_string();
+    m.args.is_empty()
+        && (name == "join" || name == "wait" || name.starts_with("wait_"))
+        && chain::path_ident(strip(&m.receiver)).is_some_and(|i| *i == param.ident)
+}
+
 /// Whether a declared type holds handles of spawned tasks (`Vec<JoinHandle<()>>`).
 fn holds_handles(ty: &str) -> bool {
     // Tasks' handles, and receivers of replies to work sent elsewhere.

@@ -102,7 +102,8 @@ impl Walk<'_, '_> {
                     // work started elsewhere; `|shard| async move { loop { .. } }`: a
                     // fixed set of long-lived workers that must all run at once (a
                     // bound would leave some never started).
-                    if awaits_only_its_argument(c) || is_worker(&c.body) {
+                    if awaits_only_its_argument(c) || waits_on_its_argument(c) || is_worker(&c.body)
+                    {
                         return Size::Opaque;
                     }
                     if self.bounds_itself(&BodyScan::of(|s| s.visit_expr(&c.body))) {

@@ -21,8 +21,14 @@ fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
 /// `asynclint check <target> --format json` in `dir`: asserts the exit code and
 /// returns the parsed report.
 fn check_json(dir: &std::path::Path, target: &str, code: i32) -> Value {
+    check_json_with(dir, target, &[], code)
+}
+
+/// [`check_json`] with more flags after the target.
+fn check_json_with(dir: &std::path::Path, target: &str, flags: &[&str], code: i32) -> Value {
     let out = asynclint()
         .args(["check", target, "--format", "json"])
+        .args(flags)
         .current_dir(dir)
         .assert()
         .code(code)
@@ -457,24 +463,8 @@ fn a_websocket_client_program_is_no_server() {
                   \x20   token\n\
                   }\n";
     let dir = project(&[("Cargo.toml", manifest), ("src/main.rs", client)]);
-    let blocking = |code: i32| {
-        let out = asynclint()
-            .args([
-                "check",
-                ".",
-                "--format",
-                "json",
-                "--select",
-                "blocking-in-async",
-            ])
-            .current_dir(dir.path())
-            .assert()
-            .code(code)
-            .get_output()
-            .stdout
-            .clone();
-        serde_json::from_slice::<Value>(&out).unwrap()
-    };
+    let blocking =
+        |code: i32| check_json_with(dir.path(), ".", &["--select", "blocking-in-async"], code);
     let quiet = blocking(0);
     assert_eq!(quiet["diagnostics"].as_array().unwrap().len(), 0, "{quiet}");
     let server = "pub async fn handle(path: &str, socket: tokio::net::TcpStream) -> String {\n\
@@ -698,22 +688,7 @@ fn full_parse_finds_an_error_in_a_const_the_default_steps_over() {
     let default = check_json(dir.path(), ".", 1);
     assert_eq!(default["errors"].as_array().unwrap().len(), 0, "{default}");
     assert_eq!(default["diagnostics"][0]["rule"], "blocking-in-async");
-    let out = asynclint()
-        .args([
-            "check",
-            ".",
-            "--format",
-            "json",
-            "--no-cache",
-            "--full-parse",
-        ])
-        .current_dir(dir.path())
-        .assert()
-        .code(2)
-        .get_output()
-        .stdout
-        .clone();
-    let full: Value = serde_json::from_slice(&out).unwrap();
+    let full = check_json_with(dir.path(), ".", &["--no-cache", "--full-parse"], 2);
     assert_eq!(full["errors"][0]["line"], 1, "{full}");
     assert_eq!(full["diagnostics"].as_array().unwrap().len(), 0, "{full}");
 }

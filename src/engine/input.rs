@@ -24,15 +24,13 @@ pub(super) fn walk_item_by_item(
         let gather = |facts: &mut ItemFacts, structs: &mut Vec<syn::Item>, skip: bool| {
             let first = input.fork();
             while !first.is_empty() {
-                if skip {
-                    if let Ok(name) = first.step(|c| skip_plain_static(*c, Plain::StaticOrConst)) {
-                        facts.add_defined(name);
-                        continue;
+                match next_item(&first, skip.then_some(Plain::StaticOrConst))? {
+                    Next::Skipped(name) => facts.add_defined(name),
+                    Next::Item(item) => {
+                        facts.add(&item);
+                        module_structs(&item, structs);
                     }
                 }
-                let item: syn::Item = first.parse()?;
-                facts.add(&item);
-                module_structs(&item, structs);
             }
             Ok::<(), syn::Error>(())
         };
@@ -46,12 +44,10 @@ pub(super) fn walk_item_by_item(
         let mut walker = Walker::with_settings(&info, rules, settings);
         crate::semantic::macros::with_cache(|| walker.walk_attributes(&inner_attrs));
         while !input.is_empty() {
-            if skip_consts && input.step(|c| skip_plain_static(*c, Plain::Const)).is_ok() {
-                continue;
+            if let Next::Item(item) = next_item(input, skip_consts.then_some(Plain::Const))? {
+                // The macro-body cache is keyed by address: it must not outlive the item.
+                crate::semantic::macros::with_cache(|| walker.walk_item(&item));
             }
-            let item: syn::Item = input.parse()?;
-            // The macro-body cache is keyed by address: it must not outlive the item.
-            crate::semantic::macros::with_cache(|| walker.walk_item(&item));
         }
         Ok(analysis_of(walker, &info))
     };
@@ -76,15 +72,13 @@ pub(super) fn walk_whole(
         let mut facts = ItemFacts::new(text);
         let mut items = Vec::new();
         while !input.is_empty() {
-            if skip_consts {
-                if let Ok(name) = input.step(|c| skip_plain_static(*c, Plain::Const)) {
-                    facts.add_defined(name);
-                    continue;
+            match next_item(input, skip_consts.then_some(Plain::Const))? {
+                Next::Skipped(name) => facts.add_defined(name),
+                Next::Item(item) => {
+                    facts.add(&item);
+                    items.push(item);
                 }
             }
-            let item: syn::Item = input.parse()?;
-            facts.add(&item);
-            items.push(item);
         }
         let mut info = FileInfo::from_facts(path, text, facts, &items, settings.runtime);
         place(&mut info, settings);
@@ -100,6 +94,25 @@ pub(super) fn walk_whole(
         Ok(analysis_of(walker, &info))
     };
     walk.parse2(tokens)
+}
+
+/// A top-level item, parsed, or the name of a plain one stepped over unparsed.
+// Returned and matched at once, never stored: boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+enum Next {
+    Item(syn::Item),
+    Skipped(String),
+}
+
+/// The next top-level item of `input`: stepped over if it is a plain item of the kind
+/// `skip` allows (see [`skip_plain_static`]), else parsed.
+fn next_item(input: syn::parse::ParseStream, skip: Option<Plain>) -> syn::Result<Next> {
+    if let Some(plain) = skip {
+        if let Ok(name) = input.step(|c| skip_plain_static(*c, plain)) {
+            return Ok(Next::Skipped(name));
+        }
+    }
+    input.parse().map(Next::Item)
 }
 
 /// Steps over a `static` or `const` item (`pub static TABLE: [u16; 3] = [1, 2, 3];`)

@@ -139,7 +139,8 @@ enum Independence {
 }
 
 /// Whether `call` could run for every item at once: it takes its input from the loop
-/// variable, reads nothing the loop changes, and does not use one mutable value, one
+/// variable (and, as every call of the loop, reads nothing the loop carries from one
+/// pass to the next), and does not use one mutable value, one
 /// connection or transaction, or `&mut self` in turn.
 fn independent(cx: &Cx, it: &Iteration, call: &AwaitedCall) -> Independence {
     // `client.get(url).send()` is a request, not a channel send.
@@ -179,8 +180,9 @@ fn independent(cx: &Cx, it: &Iteration, call: &AwaitedCall) -> Independence {
                     })
             })
     };
+    // (A call that reads state carried across passes never gets here: the loop as a
+    // whole is a chain, see `chained` in `check_expr`.)
     let independent = uses.reads.iter().any(|n| it.from_item.contains(n))
-        && !uses.reads.iter().any(|n| it.carried.contains(n))
         && !uses.mut_borrows.iter().any(from_outside)
         && !uses.reads.iter().any(one_at_a_time);
     match (independent, accessor) {

@@ -2,6 +2,7 @@
 
 use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::semantic::body::may_await;
 use crate::semantic::chain::{call_path, strip};
 use crate::semantic::index::{IndexQuery, ModelQuery};
 use crate::semantic::macros::{parse_body, MacroBody};
@@ -195,8 +196,7 @@ fn fixed_sends(u: &LocalUses) -> bool {
 /// handlers, like every other branch of their `select!`, never await: each message is
 /// taken the moment it arrives (typically moved into a `FuturesUnordered`), so the
 /// channel stays empty — what grows, if anything, is that collection.
-fn taken_at_once(rest: &[Stmt], rx: &str) -> bool {
-    let uses = local_uses(rest, rx);
+fn taken_at_once(rest: &[Stmt], rx: &str, uses: &LocalUses) -> bool {
     if uses.in_opaque_macro || uses.mentions == uses.drops {
         return false;
     }
@@ -237,34 +237,10 @@ impl<'ast> Visit<'ast> for Selects<'_> {
             .count();
         if here > 0 {
             self.branches += here;
-            self.waits |= branches.iter().any(|b| awaits(&b.handler));
+            self.waits |= branches.iter().any(|b| may_await(&b.handler));
         }
     }
     fn visit_item(&mut self, _: &'ast syn::Item) {}
-}
-
-/// Whether an expression awaits anywhere in it (also inside macros it can read).
-fn awaits(e: &Expr) -> bool {
-    struct A(bool);
-    impl<'ast> Visit<'ast> for A {
-        fn visit_expr_await(&mut self, _: &'ast syn::ExprAwait) {
-            self.0 = true;
-        }
-        // A future built here and handed on (`futs.push(async move { .. })`) runs
-        // later, elsewhere: its awaits do not hold up this handler.
-        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
-        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
-        fn visit_macro(&mut self, m: &'ast syn::Macro) {
-            match &*parse_body(m) {
-                MacroBody::Opaque => self.0 |= m.tokens.to_string().contains(". await"),
-                body => body.code().for_each(|e| self.visit_expr(e)),
-            }
-        }
-        fn visit_item(&mut self, _: &'ast syn::Item) {}
-    }
-    let mut a = A(false);
-    a.visit_expr(e);
-    a.0
 }
 
 /// Whether a receiver takes exactly one message, outside any loop, and is then
@@ -294,21 +270,23 @@ impl<'ast> Visit<'ast> for Finder<'_, '_> {
                 }
                 if let (Some((range, ..)), Pat::Tuple(t)) = (ctor, &l.pat) {
                     let rest = &b.stmts[i + 1..];
-                    let uses = |p: Option<&Pat>| match p {
-                        Some(Pat::Ident(name)) => Some(local_uses(rest, &name.ident.to_string())),
+                    let named = |p: Option<&Pat>| match p {
+                        Some(Pat::Ident(name)) => {
+                            let name = name.ident.to_string();
+                            let uses = local_uses(rest, &name);
+                            Some((name, uses))
+                        }
                         _ => None,
                     };
-                    let rx = match t.elems.iter().nth(1) {
-                        Some(Pat::Ident(name)) => Some(name.ident.to_string()),
-                        _ => None,
-                    };
+                    let (tx, rx) = (t.elems.first(), t.elems.iter().nth(1));
                     // `let (tx, _) = unbounded()`: with its receiver dropped at once, the
                     // channel refuses every send.
-                    let one = matches!(t.elems.first(), Some(Pat::Wild(_)))
-                        || matches!(t.elems.iter().nth(1), Some(Pat::Wild(_)))
-                        || uses(t.elems.first()).is_some_and(|u| sends_once(&u))
-                        || uses(t.elems.iter().nth(1)).is_some_and(|u| receives_once(&u))
-                        || rx.is_some_and(|rx| taken_at_once(rest, &rx));
+                    let one = matches!(tx, Some(Pat::Wild(_)))
+                        || matches!(rx, Some(Pat::Wild(_)))
+                        || named(tx).is_some_and(|(_, u)| sends_once(&u))
+                        || named(rx).is_some_and(|(rx, u)| {
+                            receives_once(&u) || taken_at_once(rest, &rx, &u)
+                        });
                     if one {
                         self.single.insert(range);
                     }

@@ -580,9 +580,6 @@ fn is_under_a_millisecond(arg: &Expr) -> bool {
     }
 }
 
-/// Whether a socket address argument is written out as an IP address or `localhost`
-/// (`"127.0.0.1:0"`, `("0.0.0.0", port)`, `([127, 0, 0, 1], 8080)`,
-/// `SocketAddr::from(..)` of such): binding it needs no name lookup and returns at once.
 /// A path under `/proc` or `/sys`, written out (`"/proc/meminfo"`, `format!("/proc/{pid}/stat")`,
 /// `Path::new("/sys/fs/cgroup/memory.max")`): a file the kernel answers from memory.
 fn is_kernel_file(arg: &Expr) -> bool {
@@ -598,20 +595,30 @@ fn is_kernel_file(arg: &Expr) -> bool {
                 .is_some_and(|p| p.segments.last().is_some_and(|s| s.ident == "new"))
                 && is_kernel_file(&c.args[0])
         }
-        Expr::Macro(m) if m.mac.path.is_ident("format") => m
-            .mac
-            .parse_body_with(
-                |input: syn::parse::ParseStream| -> syn::Result<syn::LitStr> {
-                    let lit = input.parse()?;
-                    let _: proc_macro2::TokenStream = input.parse()?;
-                    Ok(lit)
-                },
-            )
-            .is_ok_and(|fmt| kernel(&fmt.value())),
+        Expr::Macro(m) => format_string(&m.mac).is_some_and(|fmt| kernel(&fmt)),
         _ => false,
     }
 }
 
+/// The format string of a `format!(..)`, written out: `"/proc/{pid}/stat"`.
+fn format_string(m: &syn::Macro) -> Option<String> {
+    if !m.path.is_ident("format") {
+        return None;
+    }
+    m.parse_body_with(
+        |input: syn::parse::ParseStream| -> syn::Result<syn::LitStr> {
+            let lit = input.parse()?;
+            let _: proc_macro2::TokenStream = input.parse()?;
+            Ok(lit)
+        },
+    )
+    .ok()
+    .map(|fmt| fmt.value())
+}
+
+/// Whether a socket address argument is written out as an IP address or `localhost`
+/// (`"127.0.0.1:0"`, `("0.0.0.0", port)`, `([127, 0, 0, 1], 8080)`,
+/// `SocketAddr::from(..)` of such): binding it needs no name lookup and returns at once.
 fn is_local_address(arg: &Expr) -> bool {
     match chain::strip(arg) {
         Expr::Lit(syn::ExprLit {
@@ -627,17 +634,8 @@ fn is_local_address(arg: &Expr) -> bool {
         // A typed socket address never needs a lookup, whatever it holds.
         Expr::Call(_) if is_socket_addr_ctor(arg) => true,
         // `format!("127.0.0.1:{}", port)`: the host is written out.
-        Expr::Macro(m) if m.mac.path.is_ident("format") => {
-            let Ok(fmt) = m.mac.parse_body_with(
-                |input: syn::parse::ParseStream| -> syn::Result<syn::LitStr> {
-                    let lit = input.parse()?;
-                    let _: proc_macro2::TokenStream = input.parse()?;
-                    Ok(lit)
-                },
-            ) else {
-                return false;
-            };
-            is_ip_or_localhost(&fill_placeholders(&fmt.value()))
+        Expr::Macro(m) => {
+            format_string(&m.mac).is_some_and(|fmt| is_ip_or_localhost(&fill_placeholders(&fmt)))
         }
         Expr::Call(c) => {
             let ctor = chain::call_path(arg)

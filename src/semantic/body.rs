@@ -278,6 +278,47 @@ impl<'ast> Visit<'ast> for OwnAwaits<'ast> {
     }
 }
 
+/// Whether an expression may wait when it runs: an `.await` of its own (not in
+/// closures or async blocks it only builds), or a macro that may await — `join!`,
+/// `select!`, or any whose tokens say `await`.
+pub fn may_await(e: &Expr) -> bool {
+    struct W(bool);
+    impl<'ast> Visit<'ast> for W {
+        fn visit_expr_await(&mut self, _: &'ast ExprAwait) {
+            self.0 = true;
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            self.0 |= macro_may_await(m);
+        }
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e));
+        }
+    }
+    let mut w = W(false);
+    w.visit_expr(e);
+    w.0
+}
+
+/// Whether a macro may await: `join!`, `select!` (they await without writing it), or
+/// any macro whose tokens say `await`.
+pub fn macro_may_await(m: &syn::Macro) -> bool {
+    fn mentions_await(ts: proc_macro2::TokenStream) -> bool {
+        ts.into_iter().any(|tt| match tt {
+            proc_macro2::TokenTree::Ident(i) => i == "await",
+            proc_macro2::TokenTree::Group(g) => mentions_await(g.stream()),
+            _ => false,
+        })
+    }
+    let name = m.path.segments.last().map(|s| s.ident.to_string());
+    matches!(
+        name.as_deref(),
+        Some("join" | "try_join" | "select" | "select_biased")
+    ) || mentions_await(m.tokens.clone())
+}
+
 /// The body an async expression runs: an `async` block's block, or the block of an
 /// async closure (`async move |x| { .. }`). Each async body is analysed on its own:
 /// awaits and guards do not cross into nested closures or async blocks.
@@ -393,6 +434,14 @@ pub fn always_exits(e: &Expr) -> bool {
         Expr::Macro(m) => is_diverging_macro(&m.mac),
         _ => false,
     }
+}
+
+/// Whether a body runs a `loop` or `while` as a statement of its own: a long-lived
+/// worker (an accept loop, a consumer), not one piece of work.
+pub fn runs_a_loop(stmts: &[syn::Stmt]) -> bool {
+    stmts
+        .iter()
+        .any(|s| matches!(s, syn::Stmt::Expr(Expr::Loop(_) | Expr::While(_), _)))
 }
 
 /// Whether `e` is a loop that nothing inside it can end: a `loop` or `while true`

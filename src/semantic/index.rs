@@ -371,27 +371,14 @@ fn await_kind(a: &syn::ExprAwait) -> AwaitKind {
     }
 }
 
-/// Whether a macro in the body may await: `join!`, `select!`, or any macro whose
-/// tokens say `await`.
+/// Whether a macro in the body may await (see [`super::body::macro_may_await`]).
 fn awaits_in_macros(body: &syn::Block) -> bool {
     struct M(bool);
     impl<'ast> Visit<'ast> for M {
         fn visit_macro(&mut self, m: &'ast syn::Macro) {
-            let name = m.path.segments.last().map(|s| s.ident.to_string());
-            let joins = matches!(
-                name.as_deref(),
-                Some("join" | "try_join" | "select" | "select_biased")
-            );
-            self.0 |= joins || mentions_await(m.tokens.clone());
+            self.0 |= super::body::macro_may_await(m);
         }
         fn visit_item(&mut self, _: &'ast syn::Item) {}
-    }
-    fn mentions_await(ts: proc_macro2::TokenStream) -> bool {
-        ts.into_iter().any(|tt| match tt {
-            proc_macro2::TokenTree::Ident(i) => i == "await",
-            proc_macro2::TokenTree::Group(g) => mentions_await(g.stream()),
-            _ => false,
-        })
     }
     let mut m = M(false);
     m.visit_block(body);

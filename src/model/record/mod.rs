@@ -227,10 +227,7 @@ impl Recorder {
             });
         let worker = is_async
             && (matches!(&sig.output, syn::ReturnType::Type(_, ty) if matches!(**ty, syn::Type::Never(_)))
-                || body
-                    .stmts
-                    .iter()
-                    .any(|s| matches!(s, Stmt::Expr(Expr::Loop(_) | Expr::While(_), _))));
+                || crate::semantic::body::runs_a_loop(&body.stmts));
         let returns_guard = match &sig.output {
             syn::ReturnType::Type(_, ty) => is_sync_guard_type(ty, at.file),
             syn::ReturnType::Default => false,

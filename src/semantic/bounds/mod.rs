@@ -151,40 +151,15 @@ pub(super) fn runs_call(cx: &Cx, future: &Expr) -> Option<crate::semantic::calle
             [syn::Stmt::Expr(tail, None)] => runs_call(cx, tail),
             _ => None,
         },
-        Expr::Async(a) => {
-            let mut awaits = OwnAwaits::default();
-            awaits.visit_block(&a.block);
-            // The first wait: the task gets no further while that call runs.
-            match awaits.found.first() {
-                Some(first) => {
-                    let call = crate::semantic::body::unwrap_adapters(first);
-                    matches!(call, Expr::Call(_) | Expr::MethodCall(_))
-                        .then(|| cx.callee(call))
-                        .flatten()
-                }
-                _ => None,
-            }
-        }
+        // The first wait: the task gets no further while that call runs.
+        Expr::Async(a) => crate::semantic::body::own_awaits(&a.block)
+            .first()
+            .map(|first| crate::semantic::body::unwrap_adapters(&first.base))
+            .filter(|call| matches!(call, Expr::Call(_) | Expr::MethodCall(_)))
+            .and_then(|call| cx.callee(call)),
         Expr::Call(_) | Expr::MethodCall(_) => cx.callee(e),
         _ => None,
     }
-}
-
-/// The operands of the `.await`s a block performs itself (not in closures or nested
-/// async blocks it only builds).
-#[derive(Default)]
-struct OwnAwaits<'a> {
-    found: Vec<&'a Expr>,
-}
-
-impl<'a> Visit<'a> for OwnAwaits<'a> {
-    fn visit_expr_await(&mut self, a: &'a syn::ExprAwait) {
-        self.found.push(&a.base);
-        visit::visit_expr_await(self, a);
-    }
-    fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
-    fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
-    fn visit_item(&mut self, _: &'a syn::Item) {}
 }
 
 /// Method calls that take a permit: from a semaphore, or anything shaped like one
@@ -653,11 +628,7 @@ fn one_line(code: &str) -> String {
 /// not one per item of work.
 fn is_worker(future: &Expr) -> bool {
     match strip(future) {
-        Expr::Async(a) => a
-            .block
-            .stmts
-            .iter()
-            .any(|s| matches!(s, syn::Stmt::Expr(Expr::Loop(_) | Expr::While(_), _))),
+        Expr::Async(a) => crate::semantic::body::runs_a_loop(&a.block.stmts),
         // `{ let bus = bus.clone(); async move { loop { .. } } }`
         Expr::Block(b) => match b.block.stmts.last() {
             Some(syn::Stmt::Expr(e, None)) => is_worker(e),

@@ -405,23 +405,21 @@ impl Walk<'_, '_> {
             Size::Unknown(o) => o,
             _ => self.over(chain.root),
         };
-        let (source, mapped) = match chain.methods.split_last() {
+        // `.map(|p| self.manage_port(p))`: the closure, and the call it runs per item.
+        let (source, mapped, runs) = match chain.methods.split_last() {
             Some((last, rest)) if last.method == "map" && last.args.len() == 1 => {
                 let source = match rest.last() {
                     Some(m) => self.method_text(chain.root, m),
                     None => self.text(chain.root),
                 };
-                (Some(source), last.args.first().map(|a| self.text(a)))
+                let closure = &last.args[0];
+                let runs = match strip(closure) {
+                    Expr::Closure(c) => runs_call(self.cx, &c.body),
+                    _ => None,
+                };
+                (Some(source), Some(self.text(closure)), runs)
             }
-            _ => (None, None),
-        };
-        // `.map(|p| self.manage_port(p))`: the closure runs one call per item.
-        let runs = match chain.methods.last() {
-            Some(last) if last.method == "map" => match last.args.first().map(strip) {
-                Some(Expr::Closure(c)) => runs_call(self.cx, &c.body),
-                _ => None,
-            },
-            _ => None,
+            _ => (None, None, None),
         };
         self.out.push(Fanout {
             kind: FanoutKind::Join { how },

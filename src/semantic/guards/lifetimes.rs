@@ -114,14 +114,8 @@ impl Collector<'_> {
                         Some((name.clone(), lock, kind, helper, asynchronous, taken_apart))
                     });
                     if let Some((name, lock, kind, helper, asynchronous, taken_apart)) = found {
-                        // Visit the initializer for temporaries other than the guard: they
-                        // live to the end of the statement, or in `let .. else` only to the
-                        // end of the initializer.
-                        let temporaries_end = match &init.diverge {
-                            Some(_) => expr_range(self.file, &init.expr).end,
-                            None => self.end_of(local.semi_token.span),
-                        };
-                        self.with_scope(temporaries_end, |c| c.visit_expr(lock));
+                        // Visit the initializer for temporaries other than the guard.
+                        self.with_scope(self.temporaries_end(local), |c| c.visit_expr(lock));
                         if let Some((_, diverge)) = &init.diverge {
                             self.visit_expr(diverge);
                         }
@@ -143,20 +137,21 @@ impl Collector<'_> {
                     }
                 }
             }
-            // `let Some(x) = cell.borrow().get(k) else { .. };`: the initializer's
-            // temporaries are dropped before the `else` block runs.
-            if let Stmt::Local(syn::Local {
-                init:
-                    Some(syn::LocalInit {
-                        expr,
-                        diverge: Some((_, diverge)),
-                        ..
-                    }),
-                ..
-            }) = stmt
+            // `let Some(x) = cell.borrow().get(k) else { .. };`: the `else` block runs
+            // after the initializer's temporaries are gone.
+            if let Stmt::Local(
+                local @ syn::Local {
+                    init:
+                        Some(syn::LocalInit {
+                            expr,
+                            diverge: Some((_, diverge)),
+                            ..
+                        }),
+                    ..
+                },
+            ) = stmt
             {
-                let init_end = expr_range(self.file, expr).end;
-                self.with_scope(init_end, |c| c.visit_expr(expr));
+                self.with_scope(self.temporaries_end(local), |c| c.visit_expr(expr));
                 let end = stmt_end(self.file, stmt);
                 self.with_scope(end, |c| c.visit_expr(diverge));
                 continue;
@@ -223,6 +218,16 @@ impl Collector<'_> {
             asynchronous,
             taken_apart: false,
         });
+    }
+
+    /// Where the temporaries of a `let`'s initializer are dropped: at the end of the
+    /// statement, or in `let .. else` at the end of the initializer, before the `else`
+    /// block runs.
+    fn temporaries_end(&self, local: &syn::Local) -> usize {
+        match &local.init {
+            Some(init) if init.diverge.is_some() => expr_range(self.file, &init.expr).end,
+            _ => self.end_of(local.semi_token.span),
+        }
     }
 
     fn with_scope(&mut self, end: usize, f: impl FnOnce(&mut Self)) {

@@ -4,96 +4,125 @@
 
 use super::*;
 
-/// Parses and walks a file one top-level item at a time, so that only one item's
-/// syntax tree is alive at once: a first pass over the items gathers the file-wide
-/// facts (imports, struct fields, `static mut`s), a second parses each item again,
-/// walks it and drops it. Findings are those of the whole-file walk.
-pub(super) fn walk_item_by_item(
+/// Parses and walks a file: whole (every top-level item's syntax tree alive during the
+/// walk), or, when `by_item`, one top-level item at a time (see [`walk_item_by_item`]).
+/// When `skip_consts`, a plain `const` ([`skip_plain_static`]) is stepped over
+/// unparsed: the walk takes nothing from it but its name. (A `static`'s initializer is
+/// walked: the model records the calls it makes.)
+pub(super) fn walk_file(
     path: &str,
     text: &str,
     tokens: proc_macro2::TokenStream,
     rules: &[&dyn Rule],
     settings: &FileSettings,
-    skip_consts: bool,
+    by_item: bool,
 ) -> syn::Result<Analysis> {
     use syn::parse::{ParseStream, Parser};
+    let skip_consts = !settings.full_parse;
     let walk = |input: ParseStream| {
         let inner_attrs = input.call(syn::Attribute::parse_inner)?;
-        let mut facts = ItemFacts::new(text);
-        let mut structs = Vec::new();
-        let gather = |facts: &mut ItemFacts, structs: &mut Vec<syn::Item>, skip: bool| {
-            let first = input.fork();
-            while !first.is_empty() {
-                match next_item(&first, skip.then_some(Plain::StaticOrConst))? {
-                    Next::Skipped(name) => facts.add_defined(name),
-                    Next::Item(item) => {
-                        facts.add(&item);
-                        module_structs(&item, structs);
-                    }
-                }
-            }
-            Ok::<(), syn::Error>(())
+        let file = File {
+            path,
+            text,
+            rules,
+            settings,
+            skip_consts,
         };
-        if let Err(e) = gather(&mut facts, &mut structs, true) {
-            // A skipped item may hold an earlier error: the first one is reported.
-            gather(&mut ItemFacts::new(text), &mut Vec::new(), false)?;
-            return Err(e);
+        if by_item {
+            walk_item_by_item(input, &inner_attrs, &file)
+        } else {
+            walk_whole(input, &inner_attrs, &file)
         }
-        let mut info = FileInfo::from_facts(path, text, facts, &structs, settings.runtime);
-        place(&mut info, settings);
-        let mut walker = Walker::with_settings(&info, rules, settings);
-        crate::semantic::macros::with_cache(|| walker.walk_attributes(&inner_attrs));
-        while !input.is_empty() {
-            if let Next::Item(item) = next_item(input, skip_consts.then_some(Plain::Const))? {
-                // The macro-body cache is keyed by address: it must not outlive the item.
-                crate::semantic::macros::with_cache(|| walker.walk_item(&item));
-            }
-        }
-        Ok(analysis_of(walker, &info))
     };
     walk.parse2(tokens)
 }
 
-/// Parses and walks a file whole: every top-level item's syntax tree is alive during
-/// the walk. A plain `const` ([`skip_plain_static`]) is stepped over unparsed: the
-/// walk takes nothing from it but its name. (A `static`'s initializer is walked: the
-/// model records the calls it makes.)
-pub(super) fn walk_whole(
-    path: &str,
-    text: &str,
-    tokens: proc_macro2::TokenStream,
-    rules: &[&dyn Rule],
-    settings: &FileSettings,
+/// What [`walk_file`] walks with.
+struct File<'a> {
+    path: &'a str,
+    text: &'a str,
+    rules: &'a [&'a dyn Rule],
+    settings: &'a FileSettings<'a>,
     skip_consts: bool,
+}
+
+/// The walker of a file whose file-wide facts are gathered.
+fn walker_of<'a>(info: &'a FileInfo<'a>, file: &File<'a>) -> Walker<'a> {
+    Walker::with_settings(info, file.rules, file.settings)
+}
+
+/// Walks a file one top-level item at a time, so that only one item's syntax tree is
+/// alive at once: a first pass over the items gathers the file-wide facts (imports,
+/// struct fields, `static mut`s), a second parses each item again, walks it and drops
+/// it. Findings are those of the whole-file walk.
+fn walk_item_by_item(
+    input: syn::parse::ParseStream,
+    inner_attrs: &[syn::Attribute],
+    file: &File,
 ) -> syn::Result<Analysis> {
-    use syn::parse::{ParseStream, Parser};
-    let walk = |input: ParseStream| {
-        let inner_attrs = input.call(syn::Attribute::parse_inner)?;
-        let mut facts = ItemFacts::new(text);
-        let mut items = Vec::new();
-        while !input.is_empty() {
-            match next_item(input, skip_consts.then_some(Plain::Const))? {
+    let mut facts = ItemFacts::new(file.text);
+    let mut structs = Vec::new();
+    let gather = |facts: &mut ItemFacts, structs: &mut Vec<syn::Item>, skip: bool| {
+        let first = input.fork();
+        while !first.is_empty() {
+            match next_item(&first, skip.then_some(Plain::StaticOrConst))? {
                 Next::Skipped(name) => facts.add_defined(name),
                 Next::Item(item) => {
                     facts.add(&item);
-                    items.push(item);
+                    module_structs(&item, structs);
                 }
             }
         }
-        let mut info = FileInfo::from_facts(path, text, facts, &items, settings.runtime);
-        place(&mut info, settings);
-        let mut walker = Walker::with_settings(&info, rules, settings);
-        // Macro bodies are parsed once for the walk and every rule's sub-walk.
-        crate::semantic::macros::with_cache(|| {
-            walker.walk_attributes(&inner_attrs);
-            for item in &items {
-                walker.walk_item(item);
-            }
-        });
-        drop(items);
-        Ok(analysis_of(walker, &info))
+        Ok::<(), syn::Error>(())
     };
-    walk.parse2(tokens)
+    if let Err(e) = gather(&mut facts, &mut structs, true) {
+        // A skipped item may hold an earlier error: the first one is reported.
+        gather(&mut ItemFacts::new(file.text), &mut Vec::new(), false)?;
+        return Err(e);
+    }
+    let mut info =
+        FileInfo::from_facts(file.path, file.text, facts, &structs, file.settings.runtime);
+    place(&mut info, file.settings);
+    let mut walker = walker_of(&info, file);
+    crate::semantic::macros::with_cache(|| walker.walk_attributes(inner_attrs));
+    while !input.is_empty() {
+        if let Next::Item(item) = next_item(input, file.skip_consts.then_some(Plain::Const))? {
+            // The macro-body cache is keyed by address: it must not outlive the item.
+            crate::semantic::macros::with_cache(|| walker.walk_item(&item));
+        }
+    }
+    Ok(analysis_of(walker, &info))
+}
+
+/// Walks a file whole: every top-level item's syntax tree is alive during the walk.
+fn walk_whole(
+    input: syn::parse::ParseStream,
+    inner_attrs: &[syn::Attribute],
+    file: &File,
+) -> syn::Result<Analysis> {
+    let mut facts = ItemFacts::new(file.text);
+    let mut items = Vec::new();
+    while !input.is_empty() {
+        match next_item(input, file.skip_consts.then_some(Plain::Const))? {
+            Next::Skipped(name) => facts.add_defined(name),
+            Next::Item(item) => {
+                facts.add(&item);
+                items.push(item);
+            }
+        }
+    }
+    let mut info = FileInfo::from_facts(file.path, file.text, facts, &items, file.settings.runtime);
+    place(&mut info, file.settings);
+    let mut walker = walker_of(&info, file);
+    // Macro bodies are parsed once for the walk and every rule's sub-walk.
+    crate::semantic::macros::with_cache(|| {
+        walker.walk_attributes(inner_attrs);
+        for item in &items {
+            walker.walk_item(item);
+        }
+    });
+    drop(items);
+    Ok(analysis_of(walker, &info))
 }
 
 /// A top-level item, parsed, or the name of a plain one stepped over unparsed.

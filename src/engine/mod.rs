@@ -25,10 +25,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 mod input;
-use input::{
-    lc_position, lex_message, lexable, might_be_too_complex, too_complex, walk_item_by_item,
-    walk_whole,
-};
+use input::{lc_position, lex_message, lexable, might_be_too_complex, too_complex, walk_file};
 
 /// Groups nested deeper than this make a file an error instead of a stack overflow.
 pub const MAX_NESTING: usize = 256;
@@ -43,7 +40,7 @@ const WORKER_STACK: usize = 256 * 1024 * 1024;
 /// double the peak.
 const LARGE_FILE: usize = 1024 * 1024;
 /// Files at least this large are parsed and walked one top-level item at a time
-/// ([`walk_item_by_item`]): a 2.5 MB table file then peaks at half the memory.
+/// ([`walk_file`]): a 2.5 MB table file then peaks at half the memory.
 const ITEM_BY_ITEM: usize = LARGE_FILE;
 
 /// Held while a large file is analysed.
@@ -370,11 +367,7 @@ fn analyze(
             ));
         }
     }
-    let parsed = if item_by_item {
-        walk_item_by_item(path, text, tokens, rules, settings, !settings.full_parse)
-    } else {
-        walk_whole(path, text, tokens, rules, settings, !settings.full_parse)
-    };
+    let parsed = walk_file(path, text, tokens, rules, settings, item_by_item);
     let result = parsed.map_err(|e| {
         let pos = lc_position(e.span().start());
         error(format!("{e} at {}:{}", pos.line, pos.column), Some(pos))

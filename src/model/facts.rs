@@ -70,6 +70,10 @@ pub struct Local {
     /// part of its own run (not in a task or thread it spawns, nor in a closure it
     /// stores).
     pub locks: Vec<String>,
+    /// It awaits a change to what is on this machine's disk (a rename, a removal, an
+    /// fsync), directly or through a crate fn it awaits: calls of it keep an order.
+    #[serde(default)]
+    pub writes_disk: bool,
     /// It sets a request deadline on something it builds (`.timeout(..)`,
     /// `.read_timeout(..)`): a client builder it returns carries one.
     #[serde(default)]
@@ -99,7 +103,8 @@ pub struct Local {
 /// What one `.await` of a fn's own body waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Await {
-    /// An async lock, semaphore or in-process channel operation.
+    /// An async lock, semaphore or in-process channel operation, or a yield to the
+    /// executor.
     InProcess,
     /// The call recorded as this site.
     Site(u32),

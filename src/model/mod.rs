@@ -214,6 +214,7 @@ impl Model {
             ModelQuery::ReturnsGuard(c) => self.summary_of(c).is_some_and(|s| s.guard),
             ModelQuery::InProcessOnly(c) => self.summary_of(c).is_some_and(|s| s.in_process_only),
             ModelQuery::MutatesShared(c) => self.summary_of(c).is_some_and(|s| s.mutates_shared),
+            ModelQuery::WritesDisk(c) => self.summary_of(c).is_some_and(|s| s.writes_disk),
             ModelQuery::CancelUnsafe(c) => self
                 .summary_of(c)
                 .is_some_and(|s| s.cancel_unsafe.is_some()),
@@ -578,7 +579,12 @@ mod tests {
                async fn fetch(&self) -> u8 { self.client.get(u).send().await }\n\
              }\n\
              async fn io() { tokio::net::TcpStream::connect(a).await; }\n\
-             fn uses_io() -> impl Future<Output = ()> { io() }\n",
+             fn uses_io() -> impl Future<Output = ()> { io() }\n\
+             async fn fsync(d: &Path) { tokio::fs::File::open(d).await.unwrap().sync_all().await; }\n\
+             async fn install(d: &Path) { tokio::fs::rename(a, b).await; fsync(d).await; }\n\
+             async fn stat(d: &Path) { tokio::fs::metadata(d).await; }\n\
+             async fn pause() { tokio::task::yield_now().await; }\n\
+             async fn spawns_fsync(d: PathBuf) { tokio::spawn(async move { fsync(&d).await }); }\n",
         )]);
         let spawns = |p: &str, arity: usize, arg: usize| {
             m.holds(&ModelQuery::SpawnsArg {
@@ -617,6 +623,11 @@ mod tests {
         assert!(m.holds(&ModelQuery::InProcessOnly(cache("get_both"))));
         assert!(!m.holds(&ModelQuery::InProcessOnly(cache("fetch"))));
         assert!(!m.holds(&ModelQuery::InProcessOnly(method("fetch", 0))));
+        assert!(m.holds(&ModelQuery::InProcessOnly(path("pause", 0))));
+        assert!(m.holds(&ModelQuery::WritesDisk(path("fsync", 1))));
+        assert!(m.holds(&ModelQuery::WritesDisk(path("install", 1))));
+        assert!(!m.holds(&ModelQuery::WritesDisk(path("stat", 1))));
+        assert!(!m.holds(&ModelQuery::WritesDisk(path("spawns_fsync", 1))));
         assert!(m.holds(&ModelQuery::UsesTokio(path("uses_io", 0))));
         assert!(!m.holds(&ModelQuery::UsesTokio(path("lazy", 0))));
     }

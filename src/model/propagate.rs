@@ -36,6 +36,8 @@ pub struct Summary {
     pub guard: bool,
     /// Its awaits wait only for in-process locks, permits and channels.
     pub in_process_only: bool,
+    /// It awaits a change to what is on disk, itself or through an awaited callee.
+    pub writes_disk: bool,
     pub mutates_shared: bool,
     pub cancel_unsafe: Option<Via>,
     pub uses_tokio: bool,
@@ -79,6 +81,7 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
                 .fold(0u64, |m, &p| m | (1 << p)),
             guard: f.local.returns_guard,
             mutates_shared: f.has_self && f.local.mutates_shared,
+            writes_disk: f.local.writes_disk,
             cancel_unsafe: f.local.cancel_unsafe.clone().map(Via::Op),
             uses_tokio: f.local.uses_tokio,
             locks: f.local.locks.clone(),
@@ -159,6 +162,13 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
         &|g, s| g.sites[s as usize].awaited && (g.is_async || g.future != FutureShape::NotFuture),
         &|s| s.cancel_unsafe.is_some(),
         &|s, f| s.cancel_unsafe = Some(Via::Call(f)),
+    );
+    flows_up(
+        &mut out,
+        // Awaited as part of the fn's own run, not in a task it spawns.
+        &|g, s| g.local.awaits.contains(&Await::Site(s)),
+        &|s| s.writes_disk,
+        &|s, _| s.writes_disk = true,
     );
 
     // Spawned parameters and locked fields: sets that grow along their edges.

@@ -151,9 +151,13 @@ fn independent(cx: &Cx, it: &Iteration, call: &AwaitedCall) -> Independence {
             .is_some_and(|r| matches!(strip(r), Expr::MethodCall(_)));
     // Waiting for a condition costs the longest wait, in order or not.
     let waits = call.name.starts_with("wait_");
-    // A query on an embedded database (SQLite) is a local call, not a round-trip.
+    // A query on an embedded database (SQLite) is a local call, not a round-trip. A
+    // change to the disk (`fs::rename`, `file.sync_all()`) keeps the order the loop
+    // chose.
+    let path = chain::call_path(call.call).and_then(|p| cx.file.uses.resolve(p));
     if (is_sequential_op(&call.name) && !request_send)
         || crate::semantic::calls::embedded_db_op(cx.file, &call.name)
+        || crate::semantic::calls::writes_to_disk(path.as_deref(), Some(&call.name))
         || waits
         || JOIN_COMBINATORS.contains(&call.name.as_str())
     {
@@ -217,11 +221,12 @@ fn report(
     .with_secondary(cx.range(&*f.expr), format!("loop over `{iter_short}` here"))
     .with_help(help(cx, f, it, call, &pat, &iter, &call_text));
     match callee {
-        // A fn of the crate: not if it only waits for in-process locks, or writes
-        // state that every iteration shares.
+        // A fn of the crate: not if it only waits for in-process locks, writes state
+        // that every iteration shares, or changes what is on disk.
         Some(c) => {
             let waits_for_io = IndexQuery::Not(Box::new(IndexQuery::Any(vec![
                 IndexQuery::Model(ModelQuery::InProcessOnly(c.clone())),
+                IndexQuery::Model(ModelQuery::WritesDisk(c.clone())),
                 IndexQuery::Model(ModelQuery::MutatesShared(c.clone())),
             ])));
             let query = if must_resolve {

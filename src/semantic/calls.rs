@@ -99,6 +99,72 @@ pub fn signs_locally(name: &str) -> bool {
     name.starts_with("presign")
 }
 
+/// Async file-system modules.
+const ASYNC_FS_MODULES: &[&str] = &[
+    "tokio::fs::",
+    "async_std::fs::",
+    "smol::fs::",
+    "async_fs::",
+    "compio::fs::",
+    "monoio::fs::",
+    "tokio_uring::fs::",
+];
+
+/// Calls of an async file-system module that change what is on disk.
+const FS_WRITES: &[&str] = &[
+    "rename",
+    "remove_file",
+    "remove_dir",
+    "remove_dir_all",
+    "create_dir",
+    "create_dir_all",
+    "write",
+    "copy",
+    "hard_link",
+    "symlink",
+    "set_permissions",
+];
+
+/// Whether an awaited call changes what is on this machine's disk: a writing call of
+/// an async file-system module by its resolved path (`compio::fs::rename(..)`,
+/// `tokio::fs::remove_file(..)`), or a file's flush to disk (`.sync_all()`,
+/// `.sync_data()`). A loop of such calls is ordered on purpose: after a crash, the
+/// order it chose (write, fsync, rename) is what leaves the state recoverable.
+pub fn writes_to_disk(path: Option<&str>, method: Option<&str>) -> bool {
+    path.is_some_and(|p| {
+        ASYNC_FS_MODULES
+            .iter()
+            .any(|m| p.strip_prefix(m).is_some_and(|f| FS_WRITES.contains(&f)))
+    }) || method.is_some_and(|m| matches!(m, "sync_all" | "sync_data"))
+}
+
+/// Whether an awaited expression only hands the thread back to the executor for a
+/// moment: `yield_now()` of any runtime, or a sleep of `Duration::ZERO`.
+pub fn only_yields(e: &syn::Expr) -> bool {
+    let syn::Expr::Call(c) = super::chain::strip(e) else {
+        return false;
+    };
+    let syn::Expr::Path(p) = &*c.func else {
+        return false;
+    };
+    match p
+        .path
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .as_deref()
+    {
+        Some("yield_now") => c.args.is_empty(),
+        Some("sleep") => {
+            c.args.len() == 1 && {
+                let arg = quote::ToTokens::to_token_stream(&c.args[0]).to_string();
+                arg.replace(' ', "").ends_with("Duration::ZERO")
+            }
+        }
+        _ => false,
+    }
+}
+
 /// Methods that, called with no arguments and awaited, take an async lock or a
 /// semaphore permit: they wait for other tasks, not for I/O.
 pub const ASYNC_LOCK_METHODS: &[&str] = &[

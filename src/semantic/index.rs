@@ -231,6 +231,8 @@ pub enum ModelQuery {
     InProcessOnly(Callee),
     /// The callee writes state shared through `&self`.
     MutatesShared(Callee),
+    /// Awaiting the callee changes what is on disk (a rename, a removal, an fsync).
+    WritesDisk(Callee),
     /// The callee awaits an operation that loses data when cancelled.
     CancelUnsafe(Callee),
     /// The callee needs the tokio runtime (its I/O, timers or spawn).

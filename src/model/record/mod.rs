@@ -5,7 +5,7 @@
 use super::facts::{Alone, Await, FnDef, FutureShape, Local, Site};
 use crate::semantic::blocking::blocking_op;
 use crate::semantic::callee::{callee_of, param_in, passed_params, Names, Scope};
-use crate::semantic::calls::{embedded_db_op, ASYNC_LOCK_METHODS};
+use crate::semantic::calls::{embedded_db_op, only_yields, writes_to_disk, ASYNC_LOCK_METHODS};
 use crate::semantic::chain::{self, strip};
 use crate::semantic::clients::{construction, remote_use, returned_request, ClientKind};
 use crate::semantic::guards::guard_call;
@@ -484,11 +484,22 @@ impl Recorder {
                 || channel_op(m)
                 || embedded_db_op(at.file, &m.method.to_string())
                 || crate::semantic::calls::signs_locally(&m.method.to_string()));
-        open.def.local.awaits.push(if in_process {
-            Await::InProcess
-        } else {
-            Await::Other
-        });
+        let path = chain::call_path(base).and_then(|p| at.file.uses.resolve(p));
+        let method = match base {
+            Expr::MethodCall(m) => Some(m.method.to_string()),
+            _ => None,
+        };
+        if writes_to_disk(path.as_deref(), method.as_deref()) {
+            open.def.local.writes_disk = true;
+        }
+        open.def
+            .local
+            .awaits
+            .push(if in_process || only_yields(base) {
+                Await::InProcess
+            } else {
+                Await::Other
+            });
     }
 
     /// A macro that awaits what the syntax does not show (`select!`, `join!`).

@@ -74,6 +74,11 @@ pub struct Local {
     /// fsync), directly or through a crate fn it awaits: calls of it keep an order.
     #[serde(default)]
     pub writes_disk: bool,
+    /// It returns a collection made from a count fixed where it is made: its tail is
+    /// a numeric range, an array or a `vec![..]` mapped and collected
+    /// (`(1..=producers).map(|id| ..).collect()`): a set of workers, not a list of work.
+    #[serde(default)]
+    pub returns_fixed: bool,
     /// It sets a request deadline on something it builds (`.timeout(..)`,
     /// `.read_timeout(..)`): a client builder it returns carries one.
     #[serde(default)]

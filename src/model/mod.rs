@@ -258,6 +258,9 @@ impl Model {
                 self.fns[i].returns_type.as_deref() == Some("ClientBuilder")
                     && !self.fns[i].local.sets_timeout
             }),
+            ModelQuery::ReturnsFixed(c) => self
+                .resolve(c)
+                .is_some_and(|i| self.fns[i].local.returns_fixed),
             ModelQuery::RunsForever(c) => self
                 .resolve(c)
                 .is_some_and(|i| self.fns[i].local.runs_forever),
@@ -584,7 +587,9 @@ mod tests {
              async fn install(d: &Path) { tokio::fs::rename(a, b).await; fsync(d).await; }\n\
              async fn stat(d: &Path) { tokio::fs::metadata(d).await; }\n\
              async fn pause() { tokio::task::yield_now().await; }\n\
-             async fn spawns_fsync(d: PathBuf) { tokio::spawn(async move { fsync(&d).await }); }\n",
+             async fn spawns_fsync(d: PathBuf) { tokio::spawn(async move { fsync(&d).await }); }\n\
+             fn pool(n: u32) -> Vec<u32> { (1..=n).map(|i| i * 2).collect() }\n\
+             fn work(v: Vec<u32>) -> Vec<u32> { v.into_iter().map(|i| i * 2).collect() }\n",
         )]);
         let spawns = |p: &str, arity: usize, arg: usize| {
             m.holds(&ModelQuery::SpawnsArg {
@@ -628,6 +633,8 @@ mod tests {
         assert!(m.holds(&ModelQuery::WritesDisk(path("install", 1))));
         assert!(!m.holds(&ModelQuery::WritesDisk(path("stat", 1))));
         assert!(!m.holds(&ModelQuery::WritesDisk(path("spawns_fsync", 1))));
+        assert!(m.holds(&ModelQuery::ReturnsFixed(path("pool", 1))));
+        assert!(!m.holds(&ModelQuery::ReturnsFixed(path("work", 1))));
         assert!(m.holds(&ModelQuery::UsesTokio(path("uses_io", 0))));
         assert!(!m.holds(&ModelQuery::UsesTokio(path("lazy", 0))));
     }

@@ -53,14 +53,21 @@ impl Rule for UnboundedJoinAll {
 }
 
 /// Reports a fan-out, unless the fn each item runs is a long-lived worker (a loop in
-/// its body, or `-> !`): then it is a fixed set of workers that must all run at once.
+/// its body, or `-> !`), or the collection is what a crate fn made from a fixed count
+/// (`(1..=producers).map(..).collect()`): then it is a fixed set of workers that must
+/// all run at once.
 pub(super) fn report_unless_workers(cx: &mut Cx, site: &Fanout, d: Diagnostic) {
-    match &site.runs {
-        Some(c) => {
-            let worker = IndexQuery::Model(ModelQuery::Worker(c.clone()));
-            cx.report_if(IndexQuery::Not(Box::new(worker)), d)
-        }
-        None => cx.report(d),
+    let mut fixed = Vec::new();
+    if let Some(c) = &site.runs {
+        fixed.push(IndexQuery::Model(ModelQuery::Worker(c.clone())));
+    }
+    if let Some(c) = &site.over.made_by {
+        fixed.push(IndexQuery::Model(ModelQuery::ReturnsFixed(c.clone())));
+    }
+    if fixed.is_empty() {
+        cx.report(d)
+    } else {
+        cx.report_if(IndexQuery::Not(Box::new(IndexQuery::Any(fixed))), d)
     }
 }
 

@@ -233,6 +233,9 @@ pub enum ModelQuery {
     MutatesShared(Callee),
     /// Awaiting the callee changes what is on disk (a rename, a removal, an fsync).
     WritesDisk(Callee),
+    /// The callee returns a collection made from a count fixed where it is made
+    /// (`(1..=n).map(..).collect()`).
+    ReturnsFixed(Callee),
     /// The callee awaits an operation that loses data when cancelled.
     CancelUnsafe(Callee),
     /// The callee needs the tokio runtime (its I/O, timers or spawn).

@@ -92,7 +92,7 @@ pub fn runs_alone(cx: &super::Cx, at: usize) -> bool {
 
 /// The fn the code at `at` runs alone with, when the text cannot tell but the model
 /// may: outside test code, in the own body of an async fn (not in a block, closure or
-/// task it hands on), before that fn spawns anything. The fn's file and the line of its
+/// task it hands on), before that fn spawns anything but a periodic sampler. The fn's file and the line of its
 /// name, for [`ModelQuery::RunsAlone`](super::index::ModelQuery::RunsAlone).
 pub fn alone_if_fn_is(cx: &super::Cx, at: usize) -> Option<(String, u32)> {
     use super::scope::Frame;
@@ -111,7 +111,7 @@ pub fn alone_if_fn_is(cx: &super::Cx, at: usize) -> Option<(String, u32)> {
         return None;
     }
     let text = cx.file.slice(body);
-    if task_spawned_before(text, at.saturating_sub(body.start).min(text.len())) {
+    if serving_task_spawned_before(text, at.saturating_sub(body.start).min(text.len())) {
         return None;
     }
     Some((cx.file.path.to_string(), cx.enclosing_fn_line?))
@@ -236,6 +236,28 @@ pub(crate) fn task_spawned_before(text: &str, at: usize) -> bool {
     task_spawns(text, at).any(|(_, end)| end.is_some_and(|e| e < at))
 }
 
+/// Whether `text` spawns, before `at`, a task that could be serving someone: any task
+/// but a periodic one written out in place, a `loop` paced by a sleep or an interval
+/// that neither accepts, receives nor reads (`loop { sleep(d).await; collector.collect(); }`).
+/// Such a sampler only runs late when the thread is held a moment at startup.
+pub(crate) fn serving_task_spawned_before(text: &str, at: usize) -> bool {
+    task_spawns(text, at).any(|(open, end)| {
+        end.is_some_and(|e| e < at) && !end.is_some_and(|e| periodic(&text[open..=e]))
+    })
+}
+
+/// Whether a spawned future's text is a periodic loop that serves no one.
+fn periodic(task: &str) -> bool {
+    let paced = task.contains("sleep(") || task.contains(".tick()");
+    let looped = task.contains("loop {") || task.contains("while ");
+    let serves = [
+        "accept", "serve", "recv", "incoming", "listen", "read", ".next()", "select!",
+    ]
+    .iter()
+    .any(|w| task.contains(w));
+    paced && looped && !serves
+}
+
 /// The task spawn calls (not OS threads) that start before `at` in `text`: the
 /// positions of their `(` and of its matching `)`, if any.
 fn task_spawns(text: &str, at: usize) -> impl Iterator<Item = (usize, Option<usize>)> + '_ {
@@ -294,6 +316,20 @@ mod spawned_tests {
         assert!(!task_spawned_before(t, t.find("barrier.recv").unwrap()));
         let t = "let t = task::spawn_local(f()); rx.recv();";
         assert!(task_spawned_before(t, t.find("rx.recv").unwrap()));
+    }
+
+    #[test]
+    fn a_periodic_sampler_serves_no_one() {
+        use super::serving_task_spawned_before as serving;
+        let t =
+            "let c = tokio::spawn(async move { loop { sleep(d).await; c.collect(); } }); load();";
+        assert!(!serving(t, t.find("load()").unwrap()));
+        let t = "tokio::spawn(async move { loop { tick.tick().await; conn.read(&mut b).await; } }); load();";
+        assert!(serving(t, t.find("load()").unwrap()));
+        let t = "tokio::spawn(metrics_loop(c)); load();";
+        assert!(serving(t, t.find("load()").unwrap()));
+        let t = "tokio::spawn(async move { sleep(d).await; c.collect(); }); load();";
+        assert!(serving(t, t.find("load()").unwrap()));
     }
 }
 

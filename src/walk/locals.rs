@@ -18,7 +18,9 @@ impl Walker<'_> {
             methods: c.methods.iter().map(|m| m.method.to_string()).collect(),
             tuple_index: None,
             awaited: c.awaited,
-            ty: self.local_value_type(init),
+            ty: self
+                .local_value_type(init)
+                .or_else(|| self.built_runtime(&c)),
             is_param: false,
             // `let pool = &mut context.pool();`: a unique borrow, used in turn.
             mutable: matches!(chain::strip(init), Expr::Reference(r) if r.mutability.is_some()),
@@ -28,9 +30,24 @@ impl Walker<'_> {
         }
     }
 
+    /// `let rt = builder.build()?` where `builder` holds a tokio runtime `Builder`
+    /// configured step by step (`let mut b = Builder::new_multi_thread();
+    /// b.enable_all();`): a `Runtime`.
+    fn built_runtime(&self, c: &chain::Chain) -> Option<String> {
+        let root = chain::path_ident(c.root)?.to_string();
+        let builder = self.scopes.lookup(&root)?.root_call.as_deref()?;
+        (builder.starts_with("tokio::runtime::Builder::")
+            && crate::semantic::tasks::is_tokio_runtime_root(builder)
+            && c.methods.iter().any(|m| m.method == "build"))
+        .then(|| "tokio::runtime::Runtime".to_string())
+    }
+
     /// The type of a value of a type the file defines, made on the spot: a struct
     /// literal (`Metrics { .. }`), a unit struct (`Metrics`), or a constructor call
-    /// with nothing called on its result (`Metrics::new(..)`).
+    /// with nothing called on its result (`Metrics::new(..)`). A constructor of a type
+    /// the file imports from its own crate (`use crate::server::Server;`, or from its
+    /// package's library in a binary, `use mydns::DnsServer;`) gives that type's path;
+    /// `parse` and `from_args` are the constructors clap and structopt derive.
     pub(super) fn local_value_type(&self, init: &Expr) -> Option<String> {
         let path = match strip(init) {
             Expr::Struct(s) => &s.path,
@@ -39,9 +56,22 @@ impl Walker<'_> {
                 Expr::Path(p) if p.path.segments.len() == 2 => {
                     let ty = &p.path.segments[0].ident;
                     let ctor = p.path.segments[1].ident.to_string();
-                    return (matches!(ctor.as_str(), "new" | "default" | "with_capacity")
-                        && self.file.uses.is_local(&ty.to_string()))
-                    .then(|| ty.to_string());
+                    if !matches!(
+                        ctor.as_str(),
+                        "new" | "default" | "with_capacity" | "parse" | "from_args"
+                    ) {
+                        return None;
+                    }
+                    let name = ty.to_string();
+                    if self.file.uses.is_local(&name) {
+                        return Some(name);
+                    }
+                    let full = self.file.uses.resolve(&syn::Path::from(ty.clone()))?;
+                    let root = full.split("::").next()?;
+                    let own = matches!(root, "crate" | "self" | "super")
+                        || self.file.lib_name.as_deref() == Some(root);
+                    return (own && name.starts_with(|c: char| c.is_ascii_uppercase()))
+                        .then_some(full);
                 }
                 _ => return None,
             },

@@ -228,6 +228,7 @@ impl Recorder {
         let worker = is_async
             && (matches!(&sig.output, syn::ReturnType::Type(_, ty) if matches!(**ty, syn::Type::Never(_)))
                 || crate::semantic::body::runs_a_loop(&body.stmts));
+        let returns_fixed = tail_expr(body).is_some_and(crate::semantic::bounds::fixed_count);
         let returns_guard = match &sig.output {
             syn::ReturnType::Type(_, ty) => is_sync_guard_type(ty, at.file),
             syn::ReturnType::Default => false,
@@ -281,6 +282,7 @@ impl Recorder {
                     returns_guard,
                     runs_forever,
                     worker,
+                    returns_fixed,
                     enters_runtime: enters,
                     entry,
                     ..Local::default()
@@ -441,7 +443,8 @@ impl Recorder {
         let start = crate::semantic::NodeRange::text_range(e, at.file).start;
         let text = at.file.slice(open.body);
         let before = start.saturating_sub(open.body.start).min(text.len());
-        if crate::semantic::testcode::task_spawned_before(text, before) {
+        // A periodic sampler spawned first only runs a moment late.
+        if crate::semantic::testcode::serving_task_spawned_before(text, before) {
             return Alone::No;
         }
         if driven || open.def.local.entry {

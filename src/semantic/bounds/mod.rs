@@ -72,6 +72,39 @@ pub struct Over {
     /// For a collection filled inside a loop: what the loop runs over (`ids`), or
     /// `None` for a `while`/`loop`.
     pub filled_per: Option<Option<String>>,
+    /// The crate fn whose result the collection is (`let futs = build_futures(..)`).
+    pub made_by: Option<crate::semantic::callee::Callee>,
+}
+
+/// Whether `e` is a collection made from a count fixed in the source: a numeric range,
+/// an array or a `vec![..]`, mapped, filtered and collected (`(1..=n).map(f).collect()`),
+/// through `?`. A set of workers, not a list of work.
+pub fn fixed_count(e: &Expr) -> bool {
+    let c = chain::chain(strip(e));
+    let root_fixed = match strip(c.root) {
+        Expr::Range(_) | Expr::Array(_) | Expr::Repeat(_) => true,
+        Expr::Paren(p) => matches!(strip(&p.expr), Expr::Range(_)),
+        Expr::Macro(m) => m.mac.path.is_ident("vec"),
+        _ => false,
+    };
+    root_fixed
+        && !c.methods.is_empty()
+        && c.methods.iter().all(|m| {
+            matches!(
+                m.method.to_string().as_str(),
+                "map"
+                    | "filter"
+                    | "filter_map"
+                    | "enumerate"
+                    | "into_iter"
+                    | "iter"
+                    | "collect"
+                    | "rev"
+                    | "take"
+                    | "skip"
+                    | "step_by"
+            )
+        })
 }
 
 impl Over {
@@ -401,6 +434,8 @@ struct Bind {
     /// `None` for parameters and loop variables: unknown, named where used.
     size: Option<Size>,
     role: Role,
+    /// The crate fn whose result it is (`let futs = build_futures(n);`).
+    made_by: Option<crate::semantic::callee::Callee>,
 }
 
 /// Facts about a loop body or closure body, gathered once when it is entered.
@@ -573,6 +608,7 @@ pub fn fanouts(cx: &Cx, sig: &Signature, body: &Block) -> Vec<Fanout> {
                     name,
                     size: size.clone(),
                     role,
+                    made_by: None,
                 });
             }
         }

@@ -39,6 +39,7 @@ impl Walk<'_, '_> {
             text: self.text(e),
             range: self.cx.range(e),
             filled_per: None,
+            made_by: None,
         }
     }
 
@@ -130,6 +131,7 @@ impl Walk<'_, '_> {
                 text: self.method_text(root, last),
                 range: self.method_range(root, last),
                 filled_per: None,
+                made_by: None,
             });
         }
         match strip(root) {
@@ -151,12 +153,22 @@ impl Walk<'_, '_> {
                     Some(arg) => self.size_of_depth(arg, depth + 1),
                     None => Size::Opaque,
                 },
-                _ => Size::Unknown(self.over(root)),
+                _ => Size::Unknown(Over {
+                    made_by: self.cx.callee(root),
+                    ..self.over(root)
+                }),
             },
             Expr::Path(p) if p.qself.is_none() => match p.path.get_ident() {
                 Some(ident) => match self.lookup(&ident.to_string()) {
                     Some(Bind { size: Some(s), .. }) => s.clone(),
-                    Some(Bind { size: None, .. }) => Size::Unknown(self.over(root)),
+                    Some(Bind {
+                        size: None,
+                        made_by,
+                        ..
+                    }) => Size::Unknown(Over {
+                        made_by: made_by.clone(),
+                        ..self.over(root)
+                    }),
                     // A constant, a static, an item: not a local collection.
                     None => Size::Opaque,
                 },
@@ -292,6 +304,7 @@ impl Walk<'_, '_> {
                 text: target.to_string(),
                 range: at,
                 filled_per: Some(per),
+                made_by: None,
             })
         };
         for f in self.frames.iter().rev() {
@@ -484,14 +497,15 @@ impl Walk<'_, '_> {
                 }
             }
             // A collection of unknown size is named where it is used.
-            let size = match size {
-                Size::Unknown(o) if o.filled_per.is_none() => None,
-                s => Some(s),
+            let (size, made_by) = match size {
+                Size::Unknown(o) if o.filled_per.is_none() => (None, o.made_by),
+                s => (Some(s), None),
             };
             self.binds.push(Bind {
                 name: pi.ident.to_string(),
                 size,
                 role,
+                made_by,
             });
             return;
         }
@@ -502,6 +516,7 @@ impl Walk<'_, '_> {
                 name,
                 size: Some(Size::Opaque),
                 role: Role::Other,
+                made_by: None,
             });
         }
     }
@@ -836,6 +851,7 @@ impl Walk<'_, '_> {
                 name,
                 size: None,
                 role: Role::Other,
+                made_by: None,
             });
         }
     }
@@ -868,6 +884,7 @@ impl Walk<'_, '_> {
                     name,
                     size: chunked.then_some(Size::Bounded),
                     role: Role::Other,
+                    made_by: None,
                 });
             }
             w.visit_block(&f.body);

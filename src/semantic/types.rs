@@ -156,6 +156,96 @@ pub fn is_concurrent_map(cx: &Cx, receiver: &Expr) -> bool {
     ty.is_some_and(|t| CONCURRENT_MAPS.contains(&t))
 }
 
+/// Methods that change a concurrent map's contents (and take a shard's write lock).
+const MAP_WRITES: &[&str] = &[
+    "insert",
+    "remove",
+    "remove_if",
+    "remove_if_mut",
+    "entry",
+    "try_entry",
+    "get_mut",
+    "try_get_mut",
+    "alter",
+    "alter_all",
+    "retain",
+    "clear",
+    "iter_mut",
+    "shrink_to_fit",
+    "view_mut",
+];
+
+/// Whether `receiver` is a private field of `self` (`self.sinks`) that this file never
+/// writes: no `insert`, `remove`, `entry`, `get_mut`, `retain`, .. on it, nor a `&mut`
+/// or a plain hand-over of it. Filled where it is built (`DashMap::from_iter(..)`) and
+/// only read after, its shards are only ever read-locked, and a read reference held
+/// across an `.await` blocks no one.
+pub fn map_never_written(cx: &Cx, receiver: &Expr) -> bool {
+    let Expr::Field(f) = super::chain::strip(receiver) else {
+        return false;
+    };
+    let syn::Member::Named(name) = &f.member else {
+        return false;
+    };
+    if !matches!(super::chain::strip(&f.base), Expr::Path(p) if p.path.is_ident("self")) {
+        return false;
+    }
+    let name = name.to_string();
+    let text = cx.file.text;
+    let declared_pub = text.match_indices(&format!("{name}:")).any(|(i, _)| {
+        let before = text[..i].trim_end();
+        before.ends_with("pub") || before.ends_with(')') && before.contains("pub(")
+    });
+    if declared_pub {
+        return false;
+    }
+    !written_as(text, &format!(".{name}"), true)
+}
+
+/// Whether `text` calls a writing method on `place` (`.sinks`, or a local `sinks`), or
+/// hands it over whole. `let sinks = &self.sinks;` then reads through the local are
+/// followed one step (`field`).
+fn written_as(text: &str, place: &str, field: bool) -> bool {
+    text.match_indices(place).any(|(i, _)| {
+        if !field && text[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.') {
+            return false;
+        }
+        let after = text[i + place.len()..].trim_start();
+        match after.strip_prefix('.') {
+            Some(rest) => MAP_WRITES.iter().any(|w| {
+                rest.strip_prefix(w)
+                    .is_some_and(|r| r.trim_start().starts_with(['(', ':']))
+            }),
+            // Handed over whole (`f(&self.sinks)`, `let m = &self.sinks;`): it may be
+            // written elsewhere, unless it is a local that is only read.
+            None if field && !after.starts_with(['(', ':']) => {
+                let before = text[..i].strip_suffix("self").unwrap_or("").trim_end();
+                let local = before
+                    .strip_suffix('&')
+                    .map(str::trim_end)
+                    .and_then(|b| b.strip_suffix('='))
+                    .map(str::trim_end)
+                    .and_then(|b| {
+                        let name = b
+                            .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+                            .next()?;
+                        b[..b.len() - name.len()]
+                            .trim_end()
+                            .ends_with("let")
+                            .then_some(name)
+                    });
+                match local {
+                    Some(l) if !l.is_empty() && after.starts_with(';') => {
+                        written_as(text, l, false)
+                    }
+                    _ => before.ends_with('&') || before.ends_with("mut") || before.ends_with('='),
+                }
+            }
+            None => false,
+        }
+    })
+}
+
 /// One method call on a concurrent map.
 #[derive(Debug, Clone)]
 pub struct MapCall {

@@ -24,6 +24,9 @@ struct Member {
     required: HashSet<String>,
     /// The packages its tests depend on (`[dev-dependencies]`).
     dev_deps: HashSet<String>,
+    /// A library only its own tests can use: `publish = false`, no binary target, and
+    /// a `tests/` directory of its own (an integration-test harness).
+    own_tests_only: bool,
 }
 
 /// The library packages of one workspace that only command-line programs use.
@@ -132,7 +135,14 @@ fn member(dir: &Path, t: &toml::Table) -> Option<Member> {
     let dev_deps = dependencies(t, "dev-dependencies")
         .map(|d| d.package.to_string())
         .collect();
+    let unpublished = t
+        .get("package")
+        .and_then(|p| p.get("publish"))
+        .is_some_and(|p| p.as_bool() == Some(false));
+    let has_bin =
+        t.get("bin").is_some() || dir.join("src/main.rs").is_file() || dir.join("src/bin").is_dir();
     Some(Member {
+        own_tests_only: unpublished && !has_bin && dir.join("tests").is_dir(),
         name,
         is_app: crate::package::is_program_without_server(dir, t),
         has_lib: crate::package::has_lib(dir, t),
@@ -146,6 +156,8 @@ fn member(dir: &Path, t: &toml::Table) -> Option<Member> {
 /// The libraries of the workspace that some member's tests depend on and that no
 /// member always needs: an optional dependency that no default feature enables is
 /// the way test fakes are offered to other packages' tests (`testing = ["dep:fakes"]`).
+/// Also an unpublished library with no binary that no member depends on, whose own
+/// `tests/` are what uses it: an integration-test harness.
 fn test_support(members: &[Member]) -> HashSet<String> {
     let required: HashSet<&str> = members
         .iter()
@@ -155,10 +167,19 @@ fn test_support(members: &[Member]) -> HashSet<String> {
         .iter()
         .flat_map(|m| m.dev_deps.iter().map(String::as_str))
         .collect();
+    // Needed by a member at all (optional or not): not the harness of its own tests.
+    let depended_on: HashSet<&str> = members
+        .iter()
+        .flat_map(|m| m.deps.iter().map(String::as_str))
+        .collect();
     members
         .iter()
         .filter(|m| m.has_lib && !m.is_app)
-        .filter(|m| for_tests.contains(m.name.as_str()) && !required.contains(m.name.as_str()))
+        .filter(|m| {
+            let name = m.name.as_str();
+            (for_tests.contains(name) && !required.contains(name))
+                || (m.own_tests_only && !depended_on.contains(name))
+        })
         .map(|m| m.name.clone())
         .collect()
 }
@@ -212,6 +233,7 @@ mod tests {
             required: deps.clone(),
             deps,
             dev_deps: HashSet::default(),
+            own_tests_only: false,
         }
     }
 
@@ -257,10 +279,26 @@ mod tests {
              [dependencies]\nmetrics = { path = \"../metrics\", optional = true }\n\
              [dev-dependencies]\nmetrics = { path = \"../metrics\" }\n",
         );
+        // `harness`: unpublished, no binary, only its own `tests/` use it. `shared`
+        // and `tools` look the same, but a member depends on `shared` and `tools` is
+        // published.
+        lib("harness", "publish = false\n");
+        write("crates/harness/tests/cluster.rs", "");
+        lib("shared", "publish = false\n");
+        write("crates/shared/tests/it.rs", "");
+        lib(
+            "server",
+            "[dependencies]\nshared = { path = \"../shared\" }\n",
+        );
+        lib("tools", "");
+        write("crates/tools/tests/it.rs", "");
         let read = |p: &Path| std::fs::read_to_string(p).ok();
         let ws = Workspace::read(&root.path().join("Cargo.toml"), &read);
         assert!(ws.is_test_support("fakes"));
-        for name in ["helpers", "metrics", "storage", "web", "context", "api"] {
+        assert!(ws.is_test_support("harness"));
+        for name in [
+            "helpers", "metrics", "storage", "web", "context", "api", "shared", "server", "tools",
+        ] {
             assert!(!ws.is_test_support(name), "{name}");
         }
         // A root package that always needs `fakes` counts like any member.

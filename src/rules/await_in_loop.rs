@@ -45,7 +45,11 @@ impl Rule for AwaitInLoop {
         let Expr::ForLoop(f) = expr else {
             return;
         };
-        if !cx.in_async() || cx.select_depth > 0 || loop_source(&f.expr) == LoopSource::Range {
+        if !cx.in_async()
+            || cx.select_depth > 0
+            || cx.in_migration()
+            || loop_source(&f.expr) == LoopSource::Range
+        {
             return;
         }
         // `.rev()`: the author chose the order (children before parents, newest first).

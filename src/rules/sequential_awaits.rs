@@ -35,12 +35,15 @@ impl Rule for SequentialAwaits {
     }
 
     fn check_fn(&self, cx: &mut Cx, f: &FnNode) {
-        if f.sig.asyncness.is_some() {
+        if f.sig.asyncness.is_some() && !cx.in_migration() {
             check_block(cx, f.body);
         }
     }
 
     fn check_expr(&self, cx: &mut Cx, e: &Expr) {
+        if cx.in_migration() {
+            return;
+        }
         let block = match e {
             // Checked before the walk enters it, so `can_await` is the outside's.
             Expr::Async(a) => &a.block,

@@ -313,6 +313,9 @@ pub struct Cx<'a> {
     /// The line of the innermost fn's name, as the crate model knows the fn
     /// ([`index::ModelQuery::RunsAlone`]).
     pub enclosing_fn_line: Option<u32>,
+    /// The trait of the `impl` or the trait definition around this node
+    /// (`MigrationTrait` in `impl MigrationTrait for Migration`).
+    pub trait_impl: Option<&'a str>,
     /// The crate, module and `impl` type of this node: what names in calls mean here.
     pub scope: &'a std::sync::Arc<callee::Scope>,
     pub(crate) sink: &'a mut Sink,
@@ -334,6 +337,13 @@ impl<'a> Cx<'a> {
     /// Whether this code runs on the async executor.
     pub fn in_async(&self) -> bool {
         self.context.in_async()
+    }
+
+    /// Whether this is a schema migration's code (`impl MigrationTrait for Migration`,
+    /// sea-orm-migration): it runs once, at deploy time, one statement after another
+    /// on the migration's connection, so latency advice does not apply.
+    pub fn in_migration(&self) -> bool {
+        self.trait_impl == Some("MigrationTrait")
     }
 
     /// Whether `.await` may be written right here.
@@ -676,6 +686,7 @@ impl TestCx {
             check_all_tests: false,
             enclosing_fn_text: None,
             enclosing_fn_line: None,
+            trait_impl: None,
             scope: &self.scope,
             sink: &mut self.sink,
         }

@@ -92,8 +92,9 @@ pub fn runs_alone(cx: &super::Cx, at: usize) -> bool {
 
 /// The fn the code at `at` runs alone with, when the text cannot tell but the model
 /// may: outside test code, in the own body of an async fn (not in a block, closure or
-/// task it hands on), before that fn spawns anything but a periodic sampler. The fn's file and the line of its
-/// name, for [`ModelQuery::RunsAlone`](super::index::ModelQuery::RunsAlone).
+/// task it hands on), before that fn spawns anything but a periodic sampler. The fn's
+/// file and the line of its name, for
+/// [`ModelQuery::RunsAlone`](super::index::ModelQuery::RunsAlone).
 pub fn alone_if_fn_is(cx: &super::Cx, at: usize) -> Option<(String, u32)> {
     use super::scope::Frame;
     if cx.in_test_code() {

@@ -194,7 +194,11 @@ pub fn map_never_written(cx: &Cx, receiver: &Expr) -> bool {
     let text = cx.file.text;
     let declared_pub = text.match_indices(&format!("{name}:")).any(|(i, _)| {
         let before = text[..i].trim_end();
-        before.ends_with("pub") || before.ends_with(')') && before.contains("pub(")
+        // `pub sinks:`, `pub(crate) sinks:`.
+        before.ends_with("pub")
+            || before
+                .rsplit_once("pub(")
+                .is_some_and(|(_, rest)| rest.ends_with(')') && !rest.contains(['\n', ';', ',']))
     });
     if declared_pub {
         return false;

@@ -112,6 +112,7 @@ impl<'a> Walker<'a> {
             enclosing_fn: self.fn_stack.last(),
             enclosing_fn_text: self.fn_texts.last().copied(),
             enclosing_fn_line: self.fn_lines.last().copied(),
+            trait_impl: self.trait_name.as_deref(),
             check_all_tests: self.check_all_tests,
             scope: &self.scope,
             sink: &mut self.sink,

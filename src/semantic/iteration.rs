@@ -41,6 +41,7 @@ pub fn iteration(f: &ExprForLoop) -> Iteration<'_> {
         .writes
         .iter()
         .chain(&uses.mut_borrows)
+        .chain(&grown_in(&f.body))
         .filter(|n| !declared.contains(*n))
         .cloned()
         .collect();
@@ -69,6 +70,29 @@ pub fn iteration(f: &ExprForLoop) -> Iteration<'_> {
         from_writes: from_writes.names,
         awaits: awaits_outside_nested_loops(&f.body),
     }
+}
+
+/// Collections a body changes in place by a method (`taken.insert(name)`,
+/// `seen.push(x)`): state carried to the next pass like an assignment.
+fn grown_in(body: &Block) -> HashSet<String> {
+    struct G(HashSet<String>);
+    impl<'ast> Visit<'ast> for G {
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            let grows = matches!(
+                m.method.to_string().as_str(),
+                "insert" | "push" | "push_back" | "push_front" | "extend" | "append"
+            );
+            if grows {
+                if let Some(i) = super::chain::path_ident(&m.receiver) {
+                    self.0.insert(i.to_string());
+                }
+            }
+            visit::visit_expr_method_call(self, m);
+        }
+    }
+    let mut g = G(HashSet::default());
+    g.visit_block(body);
+    g.0
 }
 
 /// Words naming items that form a sequence to apply in order: a loop over
@@ -303,7 +327,8 @@ mod tests {
             "for line in text.lines() { let entry = parse(line)?; \
              if let Some(ip) = entry.ip { let g = geo(ip).await; } \
              let page = list(cursor).await; cursor = page.next; let c2 = cursor; \
-             total += 1; }",
+             total += 1; let fresh = pick(&taken, line); taken.insert(fresh); \
+             let mut local = Vec::new(); local.push(1); }",
         );
         let it = iteration(&f);
         assert!(it.loop_vars.contains("line"));
@@ -311,10 +336,11 @@ mod tests {
             assert!(it.from_item.contains(n), "{n}");
         }
         assert!(!it.from_item.contains("page"));
-        for n in ["cursor", "c2", "total"] {
+        for n in ["cursor", "c2", "total", "taken", "fresh"] {
             assert!(it.carried.contains(n), "{n}");
         }
         assert!(!it.carried.contains("entry"));
+        assert!(!it.carried.contains("local"));
     }
 
     #[test]

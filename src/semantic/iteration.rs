@@ -73,11 +73,12 @@ pub fn iteration(f: &ExprForLoop) -> Iteration<'_> {
 }
 
 /// Collections a body changes in place by a method (`taken.insert(name)`,
-/// `seen.push(x)`): state carried to the next pass like an assignment.
+/// `seen.push(x)`): state carried to the next pass like an assignment. Not an awaited
+/// call (`store.insert(k, v).await` writes to a store, not to a value in memory).
 fn grown_in(body: &Block) -> HashSet<String> {
     struct G(HashSet<String>);
-    impl<'ast> Visit<'ast> for G {
-        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+    impl G {
+        fn note(&mut self, m: &syn::ExprMethodCall) {
             let grows = matches!(
                 m.method.to_string().as_str(),
                 "insert" | "push" | "push_back" | "push_front" | "extend" | "append"
@@ -87,6 +88,21 @@ fn grown_in(body: &Block) -> HashSet<String> {
                     self.0.insert(i.to_string());
                 }
             }
+        }
+    }
+    impl<'ast> Visit<'ast> for G {
+        fn visit_expr_await(&mut self, a: &'ast ExprAwait) {
+            match super::chain::strip(&a.base) {
+                // The awaited call itself is not noted; what it is made of is.
+                Expr::MethodCall(m) => {
+                    self.visit_expr(&m.receiver);
+                    m.args.iter().for_each(|e| self.visit_expr(e));
+                }
+                _ => visit::visit_expr_await(self, a),
+            }
+        }
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            self.note(m);
             visit::visit_expr_method_call(self, m);
         }
     }
@@ -328,7 +344,7 @@ mod tests {
              if let Some(ip) = entry.ip { let g = geo(ip).await; } \
              let page = list(cursor).await; cursor = page.next; let c2 = cursor; \
              total += 1; let fresh = pick(&taken, line); taken.insert(fresh); \
-             let mut local = Vec::new(); local.push(1); }",
+             let mut local = Vec::new(); local.push(1); store.insert(line).await; }",
         );
         let it = iteration(&f);
         assert!(it.loop_vars.contains("line"));
@@ -341,6 +357,7 @@ mod tests {
         }
         assert!(!it.carried.contains("entry"));
         assert!(!it.carried.contains("local"));
+        assert!(!it.carried.contains("store"));
     }
 
     #[test]

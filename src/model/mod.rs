@@ -587,6 +587,8 @@ mod tests {
              async fn install(d: &Path) { tokio::fs::rename(a, b).await; fsync(d).await; }\n\
              async fn stat(d: &Path) { tokio::fs::metadata(d).await; }\n\
              async fn pause() { tokio::task::yield_now().await; }\n\
+             async fn pause_zero() { tokio::time::sleep(Duration::ZERO).await; }\n\
+             async fn pause_some() { tokio::time::sleep(Duration::from_millis(1)).await; }\n\
              async fn spawns_fsync(d: PathBuf) { tokio::spawn(async move { fsync(&d).await }); }\n\
              fn pool(n: u32) -> Vec<u32> { (1..=n).map(|i| i * 2).collect() }\n\
              fn work(v: Vec<u32>) -> Vec<u32> { v.into_iter().map(|i| i * 2).collect() }\n",
@@ -629,6 +631,8 @@ mod tests {
         assert!(!m.holds(&ModelQuery::InProcessOnly(cache("fetch"))));
         assert!(!m.holds(&ModelQuery::InProcessOnly(method("fetch", 0))));
         assert!(m.holds(&ModelQuery::InProcessOnly(path("pause", 0))));
+        assert!(m.holds(&ModelQuery::InProcessOnly(path("pause_zero", 0))));
+        assert!(!m.holds(&ModelQuery::InProcessOnly(path("pause_some", 0))));
         assert!(m.holds(&ModelQuery::WritesDisk(path("fsync", 1))));
         assert!(m.holds(&ModelQuery::WritesDisk(path("install", 1))));
         assert!(!m.holds(&ModelQuery::WritesDisk(path("stat", 1))));

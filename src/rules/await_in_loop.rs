@@ -158,7 +158,7 @@ fn independent(cx: &Cx, it: &Iteration, call: &AwaitedCall) -> Independence {
     // A query on an embedded database (SQLite) is a local call, not a round-trip. A
     // change to the disk (`fs::rename`, `file.sync_all()`) keeps the order the loop
     // chose.
-    let path = chain::call_path(call.call).and_then(|p| cx.file.uses.resolve(p));
+    let path = cx.call_path(call.call);
     if (is_sequential_op(&call.name) && !request_send)
         || crate::semantic::calls::embedded_db_op(cx.file, &call.name)
         || crate::semantic::calls::writes_to_disk(path.as_deref(), Some(&call.name))

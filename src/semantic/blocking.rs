@@ -659,9 +659,10 @@ fn is_local_address(arg: &Expr) -> bool {
     }
 }
 
-/// A local or parameter declared as a socket address (`addr: SocketAddr`), or a local
-/// made by a socket address constructor (`let addr = SocketAddr::new(ip, port);`): it
-/// holds an IP address and a port, never a name to look up.
+/// A local or parameter of a socket address type, declared (`addr: SocketAddr`) or
+/// made on the spot (`let addr = SocketAddr::new(ip, port);`, see
+/// `Walker::local_value_type`): it holds an IP address and a port, never a name to
+/// look up.
 fn is_typed_socket_addr(scopes: &Scopes, arg: &Expr) -> bool {
     let arg = match chain::strip(arg) {
         Expr::Reference(r) => chain::strip(&r.expr),
@@ -670,30 +671,16 @@ fn is_typed_socket_addr(scopes: &Scopes, arg: &Expr) -> bool {
     let Expr::Path(p) = arg else {
         return false;
     };
-    let Some(origin) = p
-        .path
+    p.path
         .get_ident()
         .and_then(|i| scopes.lookup(&i.to_string()))
-    else {
-        return false;
-    };
-    let socket_addr = |t: &str| matches!(t.trim(), "SocketAddr" | "SocketAddrV4" | "SocketAddrV6");
-    let declared = origin
-        .ty
-        .as_deref()
+        .and_then(|o| o.ty.as_deref())
         .and_then(|t| t.trim_start_matches('&').rsplit("::").next())
-        .is_some_and(socket_addr);
-    // `SocketAddr::new(..)`, `SocketAddrV4::from(..)`, with nothing called on it.
-    let made = origin.methods.is_empty()
-        && origin.root_call.as_deref().is_some_and(|c| {
-            let mut segs = c.rsplit("::");
-            matches!(segs.next(), Some("new" | "from")) && segs.next().is_some_and(socket_addr)
-        });
-    declared || made
+        .is_some_and(|last| matches!(last.trim(), "SocketAddr" | "SocketAddrV4" | "SocketAddrV6"))
 }
 
 /// `SocketAddr::from(..)`, `SocketAddr::new(..)`, `SocketAddrV4::new(..)`, ..
-fn is_socket_addr_ctor(e: &Expr) -> bool {
+pub(crate) fn is_socket_addr_ctor(e: &Expr) -> bool {
     let Some(path) = chain::call_path(e) else {
         return false;
     };

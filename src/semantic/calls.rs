@@ -99,6 +99,9 @@ pub fn signs_locally(name: &str) -> bool {
     name.starts_with("presign")
 }
 
+/// Methods that add to a collection in place.
+pub const GROW_METHODS: &[&str] = &["push", "push_back", "push_front", "insert", "extend"];
+
 /// Async file-system modules.
 const ASYNC_FS_MODULES: &[&str] = &[
     "tokio::fs::",
@@ -155,12 +158,14 @@ pub fn only_yields(e: &syn::Expr) -> bool {
         .as_deref()
     {
         Some("yield_now") => c.args.is_empty(),
-        Some("sleep") => {
-            c.args.len() == 1 && {
-                let arg = quote::ToTokens::to_token_stream(&c.args[0]).to_string();
-                arg.replace(' ', "").ends_with("Duration::ZERO")
+        // `sleep(Duration::ZERO)`
+        Some("sleep") => match c.args.first().map(super::chain::strip) {
+            Some(syn::Expr::Path(d)) if c.args.len() == 1 => {
+                let segs: Vec<_> = d.path.segments.iter().rev().take(2).collect();
+                matches!(segs[..], [zero, ty] if zero.ident == "ZERO" && ty.ident == "Duration")
             }
-        }
+            _ => false,
+        },
         _ => false,
     }
 }

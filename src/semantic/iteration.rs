@@ -79,11 +79,7 @@ fn grown_in(body: &Block) -> HashSet<String> {
     struct G(HashSet<String>);
     impl G {
         fn note(&mut self, m: &syn::ExprMethodCall) {
-            let grows = matches!(
-                m.method.to_string().as_str(),
-                "insert" | "push" | "push_back" | "push_front" | "extend" | "append"
-            );
-            if grows {
+            if super::calls::GROW_METHODS.contains(&m.method.to_string().as_str()) {
                 if let Some(i) = super::chain::path_ident(&m.receiver) {
                     self.0.insert(i.to_string());
                 }

@@ -167,6 +167,16 @@ pub fn module_structs(item: &syn::Item, out: &mut Vec<syn::Item>) {
 }
 
 impl<'t> FileInfo<'t> {
+    /// What names in calls mean in this file, with the locals in `scopes`.
+    pub fn names<'a>(&'a self, scopes: &'a scope::Scopes) -> callee::Names<'a> {
+        callee::Names {
+            uses: &self.uses,
+            scopes,
+            fields: &self.fields,
+            lib: self.lib_name.as_deref(),
+        }
+    }
+
     pub fn new(path: &'t str, text: &'t str, file: &syn::File) -> Self {
         FileInfo::with_crate_runtime(path, text, file, Runtime::Unknown)
     }
@@ -386,12 +396,7 @@ impl<'a> Cx<'a> {
     }
 
     fn names(&self) -> callee::Names<'_> {
-        callee::Names {
-            uses: &self.file.uses,
-            scopes: self.scopes,
-            fields: &self.file.fields,
-            lib: self.file.lib_name.as_deref(),
-        }
+        self.file.names(self.scopes)
     }
 
     /// The callee of a call as the crate model knows it, for questions about what the

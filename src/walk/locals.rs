@@ -47,8 +47,14 @@ impl Walker<'_> {
     /// with nothing called on its result (`Metrics::new(..)`). A constructor of a type
     /// the file imports from its own crate (`use crate::server::Server;`, or from its
     /// package's library in a binary, `use mydns::DnsServer;`) gives that type's path;
-    /// `parse` and `from_args` are the constructors clap and structopt derive.
+    /// `parse` and `from_args` are the constructors clap and structopt derive. So does
+    /// a socket address constructor (`SocketAddr::new(ip, port)`).
     pub(super) fn local_value_type(&self, init: &Expr) -> Option<String> {
+        // `SocketAddr::new(ip, port)`, `SocketAddrV4::from(..)`: a socket address.
+        if crate::semantic::blocking::is_socket_addr_ctor(strip(init)) {
+            let ctor = self.file.uses.resolve(chain::call_path(strip(init))?)?;
+            return ctor.rsplit_once("::").map(|(ty, _)| ty.to_string());
+        }
         let path = match strip(init) {
             Expr::Struct(s) => &s.path,
             Expr::Path(p) => &p.path,
@@ -66,10 +72,11 @@ impl Walker<'_> {
                     if self.file.uses.is_local(&name) {
                         return Some(name);
                     }
-                    let full = self.file.uses.resolve(&syn::Path::from(ty.clone()))?;
-                    let root = full.split("::").next()?;
-                    let own = matches!(root, "crate" | "self" | "super")
-                        || self.file.lib_name.as_deref() == Some(root);
+                    // Imported from this crate or its package's library.
+                    let path = syn::Path::from(ty.clone());
+                    let full = self.file.uses.resolve(&path)?;
+                    let names = self.file.names(&self.scopes);
+                    let own = crate::semantic::callee::crate_path(&names, &path).is_some();
                     return (own && name.starts_with(|c: char| c.is_ascii_uppercase()))
                         .then_some(full);
                 }

@@ -48,12 +48,7 @@ pub struct At<'a> {
 
 impl At<'_> {
     fn names(&self) -> Names<'_> {
-        Names {
-            uses: &self.file.uses,
-            scopes: self.scopes,
-            fields: &self.file.fields,
-            lib: self.file.lib_name.as_deref(),
-        }
+        self.file.names(self.scopes)
     }
 }
 

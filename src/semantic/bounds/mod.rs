@@ -76,35 +76,29 @@ pub struct Over {
     pub made_by: Option<crate::semantic::callee::Callee>,
 }
 
-/// Whether `e` is a collection made from a count fixed in the source: a numeric range,
-/// an array or a `vec![..]`, mapped, filtered and collected (`(1..=n).map(f).collect()`),
-/// through `?`. A set of workers, not a list of work.
+/// Whether `e` is a collection made from a count fixed in the source: a literal
+/// collection or numeric range ([`is_literal_collection`]) run through iteration
+/// methods only (`(1..=n).map(f).collect()`), through `?`. A set of workers, not a
+/// list of work: the size the fan-out analysis gives such a chain in place.
 pub fn fixed_count(e: &Expr) -> bool {
     let c = chain::chain(strip(e));
-    let root_fixed = match strip(c.root) {
-        Expr::Range(_) | Expr::Array(_) | Expr::Repeat(_) => true,
-        Expr::Paren(p) => matches!(strip(&p.expr), Expr::Range(_)),
-        Expr::Macro(m) => m.mac.path.is_ident("vec"),
-        _ => false,
-    };
-    root_fixed
+    is_literal_collection(c.root)
         && !c.methods.is_empty()
-        && c.methods.iter().all(|m| {
-            matches!(
-                m.method.to_string().as_str(),
-                "map"
-                    | "filter"
-                    | "filter_map"
-                    | "enumerate"
-                    | "into_iter"
-                    | "iter"
-                    | "collect"
-                    | "rev"
-                    | "take"
-                    | "skip"
-                    | "step_by"
-            )
-        })
+        && c.methods.iter().all(|m| is_iteration(m))
+}
+
+/// Whether `root` is a collection whose size the source fixes: an array, tuple or
+/// repeat expression, a literal, a numeric range, or a `vec![..]`-like macro.
+fn is_literal_collection(root: &Expr) -> bool {
+    match strip(root) {
+        Expr::Array(_) | Expr::Tuple(_) | Expr::Repeat(_) | Expr::Lit(_) | Expr::Range(_) => true,
+        Expr::Macro(m) => {
+            m.mac.path.segments.last().is_some_and(|s| {
+                s.ident == "vec" || s.ident == "smallvec" || s.ident == "array_vec"
+            })
+        }
+        _ => false,
+    }
 }
 
 impl Over {
@@ -327,9 +321,6 @@ const INLINE_ONCE: &[&str] = &[
     "or_insert_with",
     "with",
 ];
-
-/// Methods that add to a collection.
-const GROW_METHODS: &[&str] = &["push", "push_back", "push_front", "insert", "extend"];
 
 /// Methods that spawn on their receiver (a `JoinSet`, `TaskTracker` or runtime).
 const SPAWN_METHODS: &[&str] = &[

@@ -134,17 +134,11 @@ impl Walk<'_, '_> {
                 made_by: None,
             });
         }
+        if is_literal_collection(root) {
+            return Size::Fixed;
+        }
         match strip(root) {
-            Expr::Array(_) | Expr::Tuple(_) | Expr::Repeat(_) | Expr::Lit(_) | Expr::Range(_) => {
-                Size::Fixed
-            }
-            Expr::Macro(m) => {
-                let name = m.mac.path.segments.last().map(|s| s.ident.to_string());
-                match name.as_deref() {
-                    Some("vec" | "smallvec" | "array_vec") => Size::Fixed,
-                    _ => Size::Opaque,
-                }
-            }
+            Expr::Macro(_) => Size::Opaque,
             Expr::Reference(r) => self.size_of_depth(&r.expr, depth + 1),
             Expr::Unary(u) => self.size_of_depth(&u.expr, depth + 1),
             Expr::Call(call) => match self.cx.call_path(root) {
@@ -602,7 +596,7 @@ impl Walk<'_, '_> {
             self.per_item_site(kind, range, future);
             return;
         }
-        if GROW_METHODS.contains(&name.as_str()) {
+        if crate::semantic::calls::GROW_METHODS.contains(&name.as_str()) {
             let (Some(target), Some(arg)) = (receiver, m.args.last()) else {
                 return;
             };

@@ -448,9 +448,13 @@ fn map_ref<'e>(cx: &Cx, e: &'e Expr) -> Option<&'e Expr> {
         method.as_str(),
         "get" | "get_mut" | "entry" | "iter" | "iter_mut"
     );
+    if !takes_ref || !is_concurrent_map(cx, &m.receiver) {
+        return None;
+    }
+    // A read of a map the file never writes (a text scan: checked last, and rarely).
     let read_only = matches!(method.as_str(), "get" | "iter")
         && crate::semantic::types::map_never_written(cx, &m.receiver);
-    (takes_ref && !read_only && is_concurrent_map(cx, &m.receiver)).then_some(&*m.receiver)
+    (!read_only).then_some(&*m.receiver)
 }
 
 /// `let g = self.state();`: a call of a crate fn that may return a guard (the crate

@@ -49,6 +49,23 @@ const TOKIO_RUNTIME_ROOTS: &[&str] = &[
     "tokio::runtime::Builder::new_multi_thread",
 ];
 
+/// Calls that build the runtime of a thread-per-core executor, whose `block_on`
+/// drives a future on the calling thread (`RuntimeBuilder::new().build()`).
+const LOCAL_RUNTIME_ROOTS: &[&str] = &[
+    "compio::runtime::Runtime::new",
+    "compio::runtime::Runtime::builder",
+    "compio::runtime::RuntimeBuilder::new",
+    "compio_runtime::Runtime::new",
+    "compio_runtime::Runtime::builder",
+    "compio_runtime::RuntimeBuilder::new",
+    "monoio::RuntimeBuilder::new",
+];
+
+/// Whether `path` is a call that yields a thread-per-core runtime or its builder.
+pub fn is_local_runtime_root(path: &str) -> bool {
+    LOCAL_RUNTIME_ROOTS.contains(&path)
+}
+
 /// Types of a tokio runtime or handle, for declared parameters and locals.
 const TOKIO_RUNTIME_TYPES: &[&str] = &["tokio::runtime::Runtime", "tokio::runtime::Handle"];
 

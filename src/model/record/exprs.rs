@@ -161,15 +161,17 @@ pub(super) fn drives_a_future(at: &At, e: &Expr, path: Option<&str>) -> Option<S
             .map(str::to_string),
         Expr::MethodCall(m) if m.method == "block_on" && m.args.len() == 1 => {
             let root = chain::chain(&m.receiver).root;
+            let is_root = |p: &str| {
+                crate::semantic::tasks::is_tokio_runtime_root(p)
+                    || crate::semantic::tasks::is_local_runtime_root(p)
+            };
             let runtime = chain::call_path(root)
                 .and_then(|p| at.file.uses.resolve(p))
-                .is_some_and(|p| crate::semantic::tasks::is_tokio_runtime_root(&p))
+                .is_some_and(|p| is_root(&p))
                 || chain::receiver_ident(root)
                     .and_then(|i| at.scopes.lookup(&i.to_string()))
                     .is_some_and(|o| {
-                        o.root_call
-                            .as_deref()
-                            .is_some_and(crate::semantic::tasks::is_tokio_runtime_root)
+                        o.root_call.as_deref().is_some_and(is_root)
                             || o.ty.as_deref().is_some_and(|t| {
                                 t == "tokio::runtime::Runtime" || t == "tokio::runtime::Handle"
                             })

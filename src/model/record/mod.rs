@@ -96,6 +96,8 @@ struct Open {
     body: TextRange,
     /// The address of the future a `block_on` of its body drives, once seen.
     driven: Option<usize>,
+    /// The text of that future: an `async` block's own awaits are driven too.
+    driven_text: Option<TextRange>,
 }
 
 /// Types of synchronous guards: held across an `.await`, they block other threads or
@@ -295,6 +297,7 @@ impl Recorder {
             threads,
             body: at.file.range(body.brace_token.span.join()),
             driven: None,
+            driven_text: None,
         });
     }
 
@@ -334,6 +337,7 @@ impl Recorder {
             threads: Vec::new(),
             body: crate::semantic::NodeRange::text_range(init, at.file),
             driven: None,
+            driven_text: None,
         });
     }
 
@@ -430,7 +434,14 @@ impl Recorder {
         if open.def.in_test || at.file.is_test_file {
             return Alone::No;
         }
-        let driven = open.driven == Some(here);
+        // `rt.block_on(run())`, or a call awaited in the `async` block it drives
+        // (`rt.block_on(async { run().await })`).
+        let in_driven_block = awaited
+            && open.driven_text.is_some_and(|d| {
+                let r = crate::semantic::NodeRange::text_range(e, at.file);
+                d.start <= r.start && r.end <= d.end
+            });
+        let driven = open.driven == Some(here) || in_driven_block;
         let own = awaited && Self::own_await(open, at.context);
         if !driven && !own {
             return Alone::No;
@@ -454,7 +465,7 @@ impl Recorder {
     /// Before the walk enters an `.await`'s operand.
     pub fn await_start(&mut self, base: &Expr) {
         if let Some(open) = self.open.last_mut() {
-            open.awaits.push((addr(strip(base)), false));
+            open.awaits.push((addr(boxed_future(strip(base))), false));
         }
     }
 
@@ -530,6 +541,7 @@ impl Recorder {
                 _ => None,
             };
             open.driven = arg.map(|a| addr(strip(a)));
+            open.driven_text = arg.map(|a| crate::semantic::NodeRange::text_range(a, at.file));
         }
         let local = &mut open.def.local;
         if sync && !open.def.is_async && (local.blocks.is_none() || local.drives.is_none()) {
@@ -712,4 +724,19 @@ impl Recorder {
             open.def.local.mutates_shared = true;
         }
     }
+}
+
+/// The future `Box::pin(f(..))` pins, awaited as `f(..)` is: the heap only moves it.
+fn boxed_future(e: &Expr) -> &Expr {
+    if let Expr::Call(c) = e {
+        let pins = chain::call_path(e).is_some_and(|p| {
+            let mut rev = p.segments.iter().rev();
+            rev.next().is_some_and(|s| s.ident == "pin")
+                && rev.next().is_some_and(|s| s.ident == "Box")
+        });
+        if pins && c.args.len() == 1 {
+            return strip(&c.args[0]);
+        }
+    }
+    e
 }

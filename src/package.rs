@@ -24,6 +24,9 @@ pub struct Package {
     pub is_app: bool,
     /// It has a manifest and no library target: nothing outside it can call its fns.
     pub binary_only: bool,
+    /// Its library is for its own targets only: `publish = false`, and no other member
+    /// of its workspace depends on it. Nothing outside the package calls its fns.
+    pub private_lib: bool,
     /// A library of its workspace that only the members' tests need (`crate::workspace`):
     /// its code is test code.
     pub test_support: bool,
@@ -33,6 +36,10 @@ pub struct Package {
     /// without `dyn`): a file of such a package that does not parse is skipped, not
     /// failed.
     pub edition_2015: bool,
+    /// The names its code gives the libraries it depends on by path or from its
+    /// workspace (`server_common` for `server-common = { path = "../common" }`),
+    /// sorted: the crates whose fns its calls may reach when they are checked too.
+    pub linked: Vec<String>,
 }
 
 impl Package {
@@ -142,6 +149,7 @@ impl PackageCache {
         Role {
             cli_only: ws.is_cli_only(name),
             test_support: ws.is_test_support(name),
+            depended_on: ws.is_depended_on(name),
         }
     }
 
@@ -159,6 +167,7 @@ impl PackageCache {
 struct Role {
     cli_only: bool,
     test_support: bool,
+    depended_on: bool,
 }
 
 fn read_package(manifest: &Path, root: PathBuf, role: &dyn Fn(&Path, &str) -> Role) -> Package {
@@ -199,6 +208,7 @@ fn read_package(manifest: &Path, root: PathBuf, role: &dyn Fn(&Path, &str) -> Ro
         lib_name,
         is_app,
         binary_only: name.is_some() && !has_lib,
+        private_lib: has_lib && unpublished(value) && !role.depended_on,
         test_support: role.test_support,
         tokio: parsed
             .as_ref()
@@ -207,7 +217,33 @@ fn read_package(manifest: &Path, root: PathBuf, role: &dyn Fn(&Path, &str) -> Ro
         edition_2015: parsed
             .as_ref()
             .is_ok_and(|v| crate::crate_facts::is_edition_2015_table(manifest, v, &read)),
+        linked: linked_libraries(value),
     }
+}
+
+/// `publish = false` in `[package]`.
+fn unpublished(manifest: &toml::Table) -> bool {
+    manifest
+        .get("package")
+        .and_then(|p| p.get("publish"))
+        .is_some_and(|p| p.as_bool() == Some(false))
+}
+
+/// The code names of the dependencies a manifest takes by path or from its workspace
+/// (a workspace's members are path dependencies), for its code and its tests.
+fn linked_libraries(manifest: &toml::Table) -> Vec<String> {
+    let mut names: Vec<String> = ["dependencies", "dev-dependencies"]
+        .iter()
+        .flat_map(|section| dependencies(manifest, section))
+        .filter(|d| {
+            d.spec.get("path").is_some()
+                || d.spec.get("workspace").and_then(|w| w.as_bool()) == Some(true)
+        })
+        .map(|d| d.key.replace('-', "_"))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// Crates that serve requests: every handler of a program that uses one shares the

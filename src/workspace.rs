@@ -34,6 +34,8 @@ struct Member {
 pub struct Workspace {
     cli_only: HashSet<String>,
     test_support: HashSet<String>,
+    /// The packages another member depends on, for its code or its tests.
+    depended_on: HashSet<String>,
 }
 
 impl Workspace {
@@ -59,6 +61,16 @@ impl Workspace {
         Workspace {
             cli_only: cli_only(&members),
             test_support: test_support(&members),
+            depended_on: members
+                .iter()
+                .flat_map(|m| {
+                    m.deps
+                        .iter()
+                        .chain(&m.dev_deps)
+                        .filter(|d| **d != m.name)
+                        .cloned()
+                })
+                .collect(),
         }
     }
 
@@ -68,6 +80,11 @@ impl Workspace {
 
     pub fn is_test_support(&self, package: &str) -> bool {
         self.test_support.contains(package)
+    }
+
+    /// Whether another member depends on the package.
+    pub fn is_depended_on(&self, package: &str) -> bool {
+        self.depended_on.contains(package)
     }
 }
 

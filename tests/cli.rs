@@ -564,6 +564,91 @@ fn blocking_in_a_library_only_a_program_of_the_workspace_uses() {
     );
 }
 
+/// A call into a library of the workspace is followed into it: a request handler that
+/// calls the shared crate's sync helper blocks on the helper's file read, and a task
+/// handed to its spawn wrapper loses its `Err` with the handle. A package that does not
+/// depend on that library by path (the same name from the registry) is not followed.
+#[test]
+fn calls_into_a_workspace_library_reach_its_fns() {
+    let member = |name: &str, deps: &str| {
+        format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\n{deps}")
+    };
+    let common = "pub fn read_settings(path: &str) -> String {\n\
+                  \x20   std::fs::read_to_string(path).unwrap_or_default()\n\
+                  }\n\
+                  pub fn spawn_named<F>(fut: F)\n\
+                  where\n\
+                  \x20   F: std::future::Future + Send + 'static,\n\
+                  \x20   F::Output: Send + 'static,\n\
+                  {\n\
+                  \x20   tokio::spawn(fut);\n\
+                  }\n";
+    let handler = "use shared_util::read_settings;\n\
+                   pub async fn settings(path: String) -> String {\n\
+                   \x20   read_settings(&path)\n\
+                   }\n\
+                   async fn sync_orders() -> Result<(), String> {\n\
+                   \x20   Err(\"down\".into())\n\
+                   }\n\
+                   pub fn start() {\n\
+                   \x20   shared_util::spawn_named(sync_orders());\n\
+                   }\n";
+    let dir = project(&[
+        ("Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n"),
+        (
+            "crates/shared-util/Cargo.toml",
+            &member("shared-util", "tokio = \"1\"\n"),
+        ),
+        ("crates/shared-util/src/lib.rs", common),
+        (
+            "crates/api/Cargo.toml",
+            &member(
+                "api",
+                "shared-util = { path = \"../shared-util\" }\naxum = \"0.8\"\ntokio = \"1\"\n",
+            ),
+        ),
+        ("crates/api/src/lib.rs", handler),
+    ]);
+    let found = check_json(dir.path(), ".", 1);
+    let mut rules: Vec<(String, String)> = found["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_string(),
+                d["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        [
+            (
+                "blocking-in-async".to_string(),
+                "./crates/api/src/lib.rs".to_string()
+            ),
+            (
+                "dropped-join-handle".to_string(),
+                "./crates/api/src/lib.rs".to_string()
+            ),
+        ],
+        "{found}"
+    );
+    // The same library from the registry: its fns are not the workspace's.
+    write(
+        dir.path(),
+        "crates/api/Cargo.toml",
+        &member(
+            "api",
+            "shared-util = \"1\"\naxum = \"0.8\"\ntokio = \"1\"\n",
+        ),
+    );
+    let quiet = check_json(dir.path(), ".", 0);
+    assert_eq!(quiet["diagnostics"].as_array().unwrap().len(), 0, "{quiet}");
+}
+
 /// A server whose `main` awaits the configuration load before it spawns anything: the
 /// load runs alone, even declared `pub` in a package with no library target (nothing
 /// outside can call it). Once the package has a library, other crates may call it

@@ -174,8 +174,9 @@ impl Cache {
             krate,
             module,
             lib_name,
+            linked,
             package_is_app,
-            binary_only,
+            closed,
             test_support,
             extra_blocking,
             tokio,
@@ -190,7 +191,7 @@ impl Cache {
             runtime as u8,
             u8::from(check_all_tests),
             u8::from(package_is_app),
-            u8::from(binary_only),
+            u8::from(closed),
             u8::from(full_parse),
             u8::from(test_support),
         ]);
@@ -202,6 +203,11 @@ impl Cache {
         h.update(b"\0");
         if let Some(lib) = lib_name {
             h.update(lib.as_bytes());
+        }
+        h.update(b"\0");
+        for l in linked {
+            h.update(l.as_bytes());
+            h.update(b",");
         }
         h.update(b"\0");
         h.update(path.as_bytes());

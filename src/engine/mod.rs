@@ -258,11 +258,15 @@ pub struct FileSettings<'a> {
     pub module: &'a [String],
     /// The package's library name.
     pub lib_name: Option<&'a str>,
+    /// The libraries it depends on by path or from its workspace
+    /// (`package::Package::linked`).
+    pub linked: &'a [String],
     /// The package is a program of its own with no server, or a library only such
     /// programs use (`package::Package::is_app`).
     pub package_is_app: bool,
-    /// The package has no library target (`package::Package::binary_only`).
-    pub binary_only: bool,
+    /// Nothing outside the package calls its fns: it has no library target, or a
+    /// private one (`package::Package::binary_only`, `package::Package::private_lib`).
+    pub closed: bool,
     /// The package is test support of its workspace (`package::Package::test_support`):
     /// all its code is test code.
     pub test_support: bool,
@@ -285,8 +289,9 @@ impl Default for FileSettings<'_> {
             krate: 0,
             module: &[],
             lib_name: None,
+            linked: &[],
             package_is_app: false,
-            binary_only: false,
+            closed: false,
             test_support: false,
             extra_blocking: &[],
             tokio: None,
@@ -404,8 +409,9 @@ fn place<'t>(info: &mut FileInfo<'t>, settings: &FileSettings<'t>) {
     info.krate = settings.krate;
     info.module = settings.module.to_vec();
     info.lib_name = settings.lib_name.map(str::to_string);
+    info.linked = settings.linked.to_vec();
     info.package_is_app = settings.package_is_app;
-    info.binary_only = settings.binary_only;
+    info.closed = settings.closed;
     info.is_test_file |= settings.test_support;
     info.tokio = settings.tokio;
 }
@@ -527,8 +533,9 @@ pub fn analyze_file(
         krate: package.id,
         module: &module,
         lib_name: package.lib_name.as_deref(),
+        linked: &package.linked,
         package_is_app: package.is_app,
-        binary_only: package.binary_only,
+        closed: package.binary_only || package.private_lib,
         test_support: package.test_support,
         tokio: package.tokio.as_ref(),
         ..*settings

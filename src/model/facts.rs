@@ -57,6 +57,10 @@ pub struct Local {
     pub spawns_params: Vec<u8>,
     /// It returns a synchronous lock guard or `RefMut` (or a struct holding one).
     pub returns_guard: bool,
+    /// It returns a runtime (`-> tokio::runtime::Runtime`, `-> io::Result<Runtime>` of
+    /// compio's): a `block_on` on what it returns drives a future.
+    #[serde(default)]
+    pub returns_runtime: bool,
     /// What its own `.await`s wait for (an async fn or a fn returning a future).
     pub awaits: Vec<Await>,
     /// It writes state reachable from `&self` through interior mutability.
@@ -168,4 +172,8 @@ pub enum Alone {
     /// Awaited in the own body of an async fn before it spawns anything: alone when
     /// that fn runs alone.
     IfCaller,
+    /// Driven by `block_on` on what the call recorded as this site returned
+    /// (`let rt = build_runtime()?; rt.block_on(run())`), before anything is spawned:
+    /// alone when that fn returns a runtime.
+    IfRuntime(u32),
 }

@@ -243,6 +243,11 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
         |set, g, s| match fns[g].sites[s].alone {
             Alone::Always => true,
             Alone::IfCaller => set[g],
+            Alone::IfRuntime(maker) => resolved[g]
+                .get(maker as usize)
+                .copied()
+                .flatten()
+                .is_some_and(|m| fns[m as usize].local.returns_runtime),
             Alone::No => false,
         },
     );

@@ -12,12 +12,20 @@ pub(super) struct Tables {
     by_crate: HashMap<u32, HashMap<Box<str>, Vec<u32>>>,
     /// Each crate's library name (`my_crate` for `use my_crate::x;` in its binaries).
     libs: HashMap<u32, String>,
+    /// The crate of each library name, `None` when several have it.
+    by_lib: HashMap<String, Option<u32>>,
 }
 
 impl Tables {
     /// The crate whose library has this name, if one does.
     pub(super) fn crate_of_lib(&self, lib: &str) -> Option<u32> {
         self.libs.iter().find(|(_, l)| *l == lib).map(|(k, _)| *k)
+    }
+
+    /// The one crate of the run whose library has this name: none when two do (two
+    /// versions of a library checked side by side).
+    fn linked_crate(&self, lib: &str) -> Option<u32> {
+        self.by_lib.get(lib).copied().flatten()
     }
 
     pub(super) fn new(fns: &[FnDef], libs: HashMap<u32, String>) -> Self {
@@ -30,7 +38,18 @@ impl Tables {
                 .or_default()
                 .push(i as u32);
         }
-        Tables { by_crate, libs }
+        let mut by_lib: HashMap<String, Option<u32>> = HashMap::default();
+        for (&k, lib) in &libs {
+            by_lib
+                .entry(lib.clone())
+                .and_modify(|c| *c = None)
+                .or_insert(Some(k));
+        }
+        Tables {
+            by_crate,
+            libs,
+            by_lib,
+        }
     }
 
     fn named<'a>(&'a self, krate: u32, name: &str) -> &'a [u32] {
@@ -80,22 +99,29 @@ impl Tables {
         let scope = &c.scope;
         // Methods of a type, taking `self` (`x.m(a)`) or called by path (`T::m(x, a)`,
         // `T::new(a)`).
+        // A path into another crate of the run (a library this one depends on) reaches
+        // only what that crate exports.
+        let linked = match &c.target {
+            Target::Linked(segs) => Some(
+                self.linked_crate(segs.first()?)
+                    .filter(|k| *k != scope.krate)?,
+            ),
+            _ => None,
+        };
+        let krate = linked.unwrap_or(scope.krate);
+        let reachable = |f: &FnDef| linked.is_none() || f.exported;
         let of_type = |ty: &str, name: &str, by_path: bool| {
-            unique(
-                self.named(scope.krate, name)
-                    .iter()
-                    .copied()
-                    .filter(move |&i| {
-                        let f = &fns[i as usize];
-                        f.scope.self_ty.as_deref() == Some(ty)
-                            && if by_path {
-                                (f.has_self && f.params + 1 == c.args)
-                                    || (!f.has_self && f.params == c.args)
-                            } else {
-                                f.has_self && f.params == c.args
-                            }
-                    }),
-            )
+            unique(self.named(krate, name).iter().copied().filter(move |&i| {
+                let f = &fns[i as usize];
+                reachable(f)
+                    && f.scope.self_ty.as_deref() == Some(ty)
+                    && if by_path {
+                        (f.has_self && f.params + 1 == c.args)
+                            || (!f.has_self && f.params == c.args)
+                    } else {
+                        f.has_self && f.params == c.args
+                    }
+            }))
         };
         match &c.target {
             Target::SelfMethod(m) => of_type(scope.self_ty.as_deref()?, m, false),
@@ -118,11 +144,14 @@ impl Tables {
                     f.has_self && f.params == c.args && f.trait_name.is_none()
                 }))
             }
-            Target::Path(segs) => {
+            Target::Path(segs) | Target::Linked(segs) => {
                 let mut segs: &[String] = segs;
                 let mut module: Option<Vec<String>> = None;
                 let first = segs.first()?.as_str();
-                if first == "crate" || self.libs.get(&scope.krate).is_some_and(|l| l == first) {
+                if linked.is_some()
+                    || first == "crate"
+                    || self.libs.get(&scope.krate).is_some_and(|l| l == first)
+                {
                     module = Some(Vec::new());
                     segs = &segs[1..];
                 } else if first == "self" {
@@ -149,9 +178,9 @@ impl Tables {
                 }
                 let free_fn = |&i: &u32| {
                     let f = &fns[i as usize];
-                    f.scope.self_ty.is_none() && !f.has_self && f.params == c.args
+                    reachable(f) && f.scope.self_ty.is_none() && !f.has_self && f.params == c.args
                 };
-                let named = self.named(scope.krate, name);
+                let named = self.named(krate, name);
                 let mut candidates = named.iter().copied().filter(free_fn);
                 let first = candidates.next();
                 if candidates.next().is_none() {

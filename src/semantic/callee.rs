@@ -39,6 +39,10 @@ pub enum Target {
     /// arguments) returned, of unknown type. When the crate has no method `p`, the
     /// value comes from another crate (`mailer.port(25).build()`), and so does `m`.
     ChainedMethod(String, Box<str>, u8),
+    /// `common::load(..)`: a path into a library the package depends on by path or
+    /// from its workspace, from that library's name; it reaches only what that crate
+    /// exports.
+    Linked(Vec<String>),
 }
 
 /// A call's callee, as the call names it, with the scope that gives the name meaning.
@@ -59,7 +63,7 @@ impl Callee {
     /// The callee as the call writes it, for messages: `read_file`, `self.load`.
     pub fn written(&self) -> String {
         match &self.target {
-            Target::Path(segs) => segs.join("::"),
+            Target::Path(segs) | Target::Linked(segs) => segs.join("::"),
             Target::SelfMethod(m) => format!("self.{m}"),
             Target::TypedMethod(t, m) => format!("{t}::{m}"),
             Target::Method(m) | Target::ChainedMethod(m, ..) => m.clone(),
@@ -75,6 +79,8 @@ pub struct Names<'a> {
     /// The name under which other crates of the package import this one (its library
     /// name), if known.
     pub lib: Option<&'a str>,
+    /// The libraries the package depends on by path or from its workspace.
+    pub linked: &'a [String],
 }
 
 /// The callee of a call or method call that may be a fn of the checked crate: paths
@@ -95,10 +101,14 @@ pub fn callee_of(names: &Names, scope: &Arc<Scope>, e: &Expr) -> Option<Callee> 
                 // A local: a closure or a fn pointer.
                 return None;
             }
-            let segments = crate_path(names, path)?;
+            let target = match crate_path(names, path) {
+                Some(segs) if !names.linked.contains(&segs[0]) => Target::Path(segs),
+                Some(segs) => Target::Linked(segs),
+                None => Target::Linked(linked_path(names, path)?),
+            };
             Some(Callee {
                 scope: scope.clone(),
-                target: Target::Path(segments),
+                target,
                 args: c.args.len(),
                 awaited: false,
             })
@@ -163,6 +173,18 @@ pub fn crate_path(names: &Names, path: &syn::Path) -> Option<Vec<String>> {
         // no `use` introduces.
         None => Some(written),
     }
+}
+
+/// A path into a library the package depends on by path or from its workspace
+/// (`common::load(..)`, or `load(..)` after `use common::load;`): written out from
+/// that library's name, whose fns the model may hold too.
+fn linked_path(names: &Names, path: &syn::Path) -> Option<Vec<String>> {
+    if names.linked.is_empty() || path.leading_colon.is_some() {
+        return None;
+    }
+    let full = names.uses.resolve(path)?;
+    let segs: Vec<String> = full.split("::").map(str::to_string).collect();
+    (segs.len() >= 2 && names.linked.contains(&segs[0])).then_some(segs)
 }
 
 /// The library of another crate a path names an item of (`svix_types` for

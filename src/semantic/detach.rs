@@ -276,7 +276,7 @@ fn discards_of_call(
             spawns: Cond::Always,
             output: future.map_or(Output::Other, |f| output_of(cx, f)),
             panics: future.is_some_and(|f| can_panic(cx, f)),
-            forwards_param: future.is_some_and(|f| param_in(f, &params).is_some()),
+            forwards_param: future.is_some_and(|f| forwards_param(cx, f, &params)),
         }];
     }
     // A call of the crate's own spawn wrapper: each future-valued argument.
@@ -342,9 +342,18 @@ fn discards_of_call(
             })),
             output: output_of(cx, a),
             panics: can_panic(cx, a),
-            forwards_param: param_in(a, &params).is_some(),
+            forwards_param: forwards_param(cx, a, &params),
         })
         .collect()
+}
+
+/// Whether `future` is a parameter of the enclosing fn, passed on: not a local that
+/// hides it (`let fut = async move { .. fut .. }; spawn(fut)` spawns the local).
+fn forwards_param(cx: &Cx, future: &Expr, params: &[String]) -> bool {
+    param_in(future, params).is_some_and(|p| {
+        cx.binding(&params[p])
+            .is_none_or(|o| o.is_param && !o.closure_param)
+    })
 }
 
 /// The parameter names of the enclosing fn, from its signature's text.

@@ -100,11 +100,15 @@ pub struct FileInfo<'t> {
     pub module: Vec<String>,
     /// The package's library name, under which its other targets import it.
     pub lib_name: Option<String>,
+    /// The libraries its package depends on by path or from its workspace: calls into
+    /// them may reach fns of the checked code.
+    pub linked: Vec<String>,
     /// The package is a program of its own with no server: one sequential task
     /// unless it spawns.
     pub package_is_app: bool,
-    /// The package has no library target: its fns are called from within it only.
-    pub binary_only: bool,
+    /// Nothing outside the package calls its fns: it has no library target, or its
+    /// library is unpublished and no other member of its workspace depends on it.
+    pub closed: bool,
     /// The tokio the crate's manifest enables (`None`: unknown), for fixes.
     pub tokio: Option<&'t crate::crate_facts::CrateTokio>,
 }
@@ -174,6 +178,7 @@ impl<'t> FileInfo<'t> {
             scopes,
             fields: &self.fields,
             lib: self.lib_name.as_deref(),
+            linked: &self.linked,
         }
     }
 
@@ -241,8 +246,9 @@ impl<'t> FileInfo<'t> {
             krate: 0,
             module: Vec::new(),
             lib_name: None,
+            linked: Vec::new(),
             package_is_app: false,
-            binary_only: false,
+            closed: false,
             tokio: None,
         }
     }

@@ -123,8 +123,8 @@ pub fn plain_entry(attrs: &[syn::Attribute], sig: &syn::Signature) -> bool {
 }
 
 /// Whether a fn is declared plain `pub` in a file that is not a program's root, a
-/// test, a bench or an example, of a package that has a library target: code outside
-/// the crate may call it.
+/// test, a bench or an example, of a package whose library others may use (not
+/// [`FileInfo::closed`]): code outside the crate may call it.
 pub fn exported(file: &FileInfo, sig: &syn::Signature) -> bool {
     let start = [
         sig.constness.map(|t| t.span),
@@ -150,7 +150,7 @@ pub fn exported(file: &FileInfo, sig: &syn::Signature) -> bool {
         || ["/bin/", "/examples/", "/tests/", "/benches/"]
             .iter()
             .any(|d| file.path.contains(d));
-    plain_pub && !program && !file.binary_only
+    plain_pub && !program && !file.closed
 }
 
 /// The closures a body (not its nested items) runs on threads of their own:

@@ -49,6 +49,10 @@ pub struct Origin {
     /// Where the initializer is written (`Client::new()` in `let client = Client::new();`),
     /// for a label that points back at it or a look at its arguments.
     pub init: Option<TextRange>,
+    /// The node of the call at the root of the initializer (`build_runtime()` in
+    /// `let rt = build_runtime()?;`), by address: matched against the call the model
+    /// recorded there, never read through.
+    pub root_addr: usize,
     /// What made the values pushed into this collection: the resolved path of the
     /// call (`std::thread::spawn` for `handles.push(thread::spawn(..))`), when every
     /// push so far agrees.

@@ -66,6 +66,42 @@ pub fn is_local_runtime_root(path: &str) -> bool {
     LOCAL_RUNTIME_ROOTS.contains(&path)
 }
 
+/// The runtimes a fn may build and return, whose `block_on` drives a future.
+const RUNTIME_TYPES: &[&str] = &[
+    "tokio::runtime::Runtime",
+    "compio::runtime::Runtime",
+    "compio_runtime::Runtime",
+    "monoio::Runtime",
+];
+
+/// Whether a return type is a runtime: the type itself, a reference to it, or inside
+/// a `Result`, `Option`, `Box` or `Arc` (`io::Result<Runtime>`, `&'static Runtime`).
+pub fn is_runtime_type(uses: &crate::semantic::imports::UseMap, ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Reference(r) => is_runtime_type(uses, &r.elem),
+        syn::Type::Paren(p) => is_runtime_type(uses, &p.elem),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let Some(last) = p.path.segments.last() else {
+                return false;
+            };
+            let wrapper = ["Result", "Option", "Box", "Arc"]
+                .iter()
+                .any(|w| last.ident == w);
+            if wrapper {
+                return match &last.arguments {
+                    syn::PathArguments::AngleBracketed(a) => a.args.iter().any(
+                        |g| matches!(g, syn::GenericArgument::Type(t) if is_runtime_type(uses, t)),
+                    ),
+                    _ => false,
+                };
+            }
+            uses.resolve(&p.path)
+                .is_some_and(|path| RUNTIME_TYPES.contains(&path.as_str()))
+        }
+        _ => false,
+    }
+}
+
 /// Types of a tokio runtime or handle, for declared parameters and locals.
 const TOKIO_RUNTIME_TYPES: &[&str] = &["tokio::runtime::Runtime", "tokio::runtime::Handle"];
 

@@ -26,6 +26,10 @@ impl Walker<'_> {
             mutable: matches!(chain::strip(init), Expr::Reference(r) if r.mutability.is_some()),
             closure_param: false,
             init: Some(self.file_range(init)),
+            root_addr: match c.root {
+                Expr::Call(_) => c.root as *const Expr as usize,
+                _ => 0,
+            },
             elements: None,
         }
     }

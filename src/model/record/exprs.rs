@@ -2,7 +2,7 @@
 //! operations an await or a call performs.
 
 use super::{At, DATA_LOSS_METHODS};
-use crate::semantic::callee::{crate_path, Names};
+use crate::semantic::callee::crate_path;
 use crate::semantic::chain::{self, strip};
 use crate::semantic::scope::Scopes;
 use crate::semantic::FileInfo;
@@ -139,15 +139,7 @@ pub(super) fn data_loss_op(at: &At, base: &Expr) -> Option<String> {
 
 /// The path a callee would have, for rules that query the model with a crate path.
 pub fn crate_path_of(file: &FileInfo, scopes: &Scopes, path: &syn::Path) -> Option<Vec<String>> {
-    crate_path(
-        &Names {
-            uses: &file.uses,
-            scopes,
-            fields: &file.fields,
-            lib: file.lib_name.as_deref(),
-        },
-        path,
-    )
+    crate_path(&file.names(scopes), path)
 }
 
 /// The `block_on` a call makes, if it drives a future to completion on this thread: a

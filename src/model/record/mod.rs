@@ -98,6 +98,11 @@ struct Open {
     driven: Option<usize>,
     /// The text of that future: an `async` block's own awaits are driven too.
     driven_text: Option<TextRange>,
+    /// When the `block_on` is on what a call of the crate returned: that call's node,
+    /// and once recorded, its site.
+    driver: Option<(usize, Option<u32>)>,
+    /// The calls recorded as sites, by node: `(address, site)`.
+    site_nodes: Vec<(usize, u32)>,
 }
 
 /// Types of synchronous guards: held across an `.await`, they block other threads or
@@ -277,6 +282,12 @@ impl Recorder {
                 future,
                 local: Local {
                     returns_guard,
+                    returns_runtime: match &sig.output {
+                        syn::ReturnType::Type(_, ty) => {
+                            crate::semantic::tasks::is_runtime_type(&at.file.uses, ty)
+                        }
+                        syn::ReturnType::Default => false,
+                    },
                     runs_forever,
                     worker,
                     returns_fixed,
@@ -298,6 +309,8 @@ impl Recorder {
             body: at.file.range(body.brace_token.span.join()),
             driven: None,
             driven_text: None,
+            driver: None,
+            site_nodes: Vec::new(),
         });
     }
 
@@ -338,6 +351,8 @@ impl Recorder {
             body: crate::semantic::NodeRange::text_range(init, at.file),
             driven: None,
             driven_text: None,
+            driver: None,
+            site_nodes: Vec::new(),
         });
     }
 
@@ -453,7 +468,13 @@ impl Recorder {
         if crate::semantic::testcode::serving_task_spawned_before(text, before) {
             return Alone::No;
         }
-        if driven || open.def.local.entry {
+        if driven && open.driver.is_some() {
+            // On what a crate fn returned: alone if that fn makes a runtime.
+            match open.driver {
+                Some((_, Some(site))) => Alone::IfRuntime(site),
+                _ => Alone::No,
+            }
+        } else if driven || open.def.local.entry {
             Alone::Always
         } else if open.def.is_async {
             Alone::IfCaller
@@ -534,14 +555,22 @@ impl Recorder {
         let path = chain::call_path(e).and_then(|p| at.file.uses.resolve(p));
         // `rt.block_on(run(args))`: the future it drives, for the call that makes it
         // (in sync code: the fn's own, or a thread it starts).
-        if !at.context.in_async() && drives_a_future(at, e, path.as_deref()).is_some() {
-            let arg = match e {
-                Expr::Call(c) => c.args.first(),
-                Expr::MethodCall(m) => m.args.first(),
-                _ => None,
-            };
-            open.driven = arg.map(|a| addr(strip(a)));
-            open.driven_text = arg.map(|a| crate::semantic::NodeRange::text_range(a, at.file));
+        if !at.context.in_async() {
+            let known = drives_a_future(at, e, path.as_deref()).is_some();
+            let maker = if known { None } else { runtime_maker(at, e) };
+            if known || maker.is_some() {
+                let arg = match e {
+                    Expr::Call(c) => c.args.first(),
+                    Expr::MethodCall(m) => m.args.first(),
+                    _ => None,
+                };
+                open.driven = arg.map(|a| addr(strip(a)));
+                open.driven_text = arg.map(|a| crate::semantic::NodeRange::text_range(a, at.file));
+                open.driver = maker.map(|m| {
+                    let site = open.site_nodes.iter().rev().find(|(a, _)| *a == m);
+                    (m, site.map(|(_, s)| *s))
+                });
+            }
         }
         let local = &mut open.def.local;
         if sync && !open.def.is_async && (local.blocks.is_none() || local.drives.is_none()) {
@@ -590,7 +619,10 @@ impl Recorder {
             _ => false,
         };
         if spawns {
-            if let Some(p) = args.first().and_then(|a| param_in(a, &open.params)) {
+            if let Some(p) = args
+                .first()
+                .and_then(|a| own_param(&open.params, at.scopes, a))
+            {
                 if let Ok(p) = u8::try_from(p) {
                     if !local.spawns_params.contains(&p) {
                         local.spawns_params.push(p);
@@ -619,7 +651,8 @@ impl Recorder {
                         local.locks.push(field);
                     }
                 }
-                let param = param_in(&m.receiver, &open.params).and_then(|p| u8::try_from(p).ok());
+                let param = own_param(&open.params, at.scopes, &m.receiver)
+                    .and_then(|p| u8::try_from(p).ok());
                 if let Some(p) = param.filter(|p| !local.locks_params.contains(p)) {
                     local.locks_params.push(p);
                 }
@@ -654,13 +687,23 @@ impl Recorder {
                     .iter()
                     .any(|t| t.start <= r.start && r.end <= t.end)
             });
+        open.site_nodes.push((here, index));
+        if let Some((node, site @ None)) = &mut open.driver {
+            if *node == here {
+                *site = Some(index);
+            }
+        }
         let alone = Self::alone(open, at, e, here, awaited);
         open.def.sites.push(Site {
             callee: crate::semantic::callee::Callee { awaited, ..callee },
             sync,
             awaited,
             tail: here == open.tail,
-            passes: passed_params(&args, &open.params),
+            passes: {
+                let mut passes = passed_params(&args, &open.params);
+                passes.retain(|&(_, p)| !shadowed(&open.params, at.scopes, usize::from(p)));
+                passes
+            },
             outside_runtime,
             alone,
         });
@@ -739,4 +782,40 @@ fn boxed_future(e: &Expr) -> &Expr {
         }
     }
     e
+}
+
+/// The fn's parameter `e` is (or wraps, see [`param_in`]), unless a local of the same
+/// name hides it here (`let fut = async move { fut.await };`).
+fn own_param(params: &[String], scopes: &Scopes, e: &Expr) -> Option<usize> {
+    param_in(e, params).filter(|&p| !shadowed(params, scopes, p))
+}
+
+/// Whether the `p`th parameter's name means a local here: a `let` or a closure's
+/// parameter of the same name.
+fn shadowed(params: &[String], scopes: &Scopes, p: usize) -> bool {
+    params
+        .get(p)
+        .and_then(|name| scopes.lookup(name))
+        .is_some_and(|o| !o.is_param || o.closure_param)
+}
+
+/// `rt.block_on(fut)` where `rt` is what a call returned (`build_runtime()?.block_on(..)`,
+/// or a local bound from one): that call's node, for the model to ask whether its
+/// callee makes a runtime.
+fn runtime_maker(at: &At, e: &Expr) -> Option<usize> {
+    let Expr::MethodCall(m) = e else {
+        return None;
+    };
+    if m.method != "block_on" || m.args.len() != 1 {
+        return None;
+    }
+    let root = chain::chain(&m.receiver).root;
+    match root {
+        Expr::Call(_) => Some(addr(root)),
+        _ => {
+            let name = chain::receiver_ident(root)?.to_string();
+            let origin = at.scopes.lookup(&name)?;
+            (origin.root_addr != 0 && !origin.is_param).then_some(origin.root_addr)
+        }
+    }
 }

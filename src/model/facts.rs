@@ -19,7 +19,9 @@ pub struct FnDef {
     /// `async fn` (not turned into a sync fn by `#[tokio::main]`-style attributes).
     pub is_async: bool,
     pub in_test: bool,
-    /// The value it returns (for an async fn: the future's output) is a `Result`.
+    /// The value it returns (for an async fn: the future's output) is a `Result` that
+    /// can be an `Err`: not one of a fn that only runs an endless loop after steps
+    /// that cannot fail.
     pub returns_result: bool,
     /// The last segment of the declared return type, when it is a path.
     pub returns_type: Option<String>,

@@ -29,7 +29,8 @@ use exprs::{
     self_field, through_lock_on_self,
 };
 use shape::{
-    future_shape, last_type_segment, output_is_result, returns_result_handle, tail_call, tail_expr,
+    future_shape, last_type_segment, never_fails, output_is_result, returns_result_handle,
+    tail_call, tail_expr,
 };
 
 /// Where the walk is, as the recorder needs it.
@@ -222,11 +223,12 @@ impl Recorder {
             syn::ReturnType::Type(_, ty) => last_type_segment(ty),
             syn::ReturnType::Default => None,
         };
-        let runs_forever = is_async
-            && body.stmts.iter().any(|s| match s {
-                Stmt::Expr(e, _) => crate::semantic::body::is_endless_loop(e),
-                _ => false,
-            });
+        let endless = body.stmts.iter().find_map(|s| match s {
+            Stmt::Expr(e, _) if crate::semantic::body::is_endless_loop(e) => Some(e),
+            _ => None,
+        });
+        let runs_forever = is_async && endless.is_some();
+        let never_fails = never_fails(body, endless);
         let worker = is_async
             && (matches!(&sig.output, syn::ReturnType::Type(_, ty) if matches!(**ty, syn::Type::Never(_)))
                 || crate::semantic::body::runs_a_loop(&body.stmts));
@@ -276,7 +278,7 @@ impl Recorder {
                 has_self,
                 is_async,
                 in_test,
-                returns_result: output_is_result(sig),
+                returns_result: output_is_result(sig) && !never_fails,
                 returns_result_handle: returns_result_handle(sig),
                 returns_type,
                 future,

@@ -652,7 +652,8 @@ fn calls_into_a_workspace_library_reach_its_fns() {
 /// A server whose `main` awaits the configuration load before it spawns anything: the
 /// load runs alone, even declared `pub` in a package with no library target (nothing
 /// outside can call it). Once the package has a library, other crates may call it
-/// where tasks run, and the blocking read is reported.
+/// where tasks run, and the blocking read is reported, unless the package is
+/// unpublished and no other member depends on it.
 #[test]
 fn startup_awaited_by_main_runs_alone_unless_a_library_exports_it() {
     let manifest = "[package]\nname = \"srv\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
@@ -677,6 +678,15 @@ fn startup_awaited_by_main_runs_alone_unless_a_library_exports_it() {
     let found = check_json(dir.path(), ".", 1);
     assert_eq!(found["diagnostics"][0]["rule"], "blocking-in-async");
     assert_eq!(found["diagnostics"][0]["path"], "./src/config.rs");
+    // An unpublished library that no other package depends on is for the package's
+    // own program: nothing outside calls it.
+    let unpublished = manifest.replace(
+        "edition = \"2021\"\n",
+        "edition = \"2021\"\npublish = false\n",
+    );
+    write(dir.path(), "Cargo.toml", &unpublished);
+    let quiet = check_json(dir.path(), ".", 0);
+    assert_eq!(quiet["diagnostics"].as_array().unwrap().len(), 0, "{quiet}");
 }
 
 /// `missing-timeout`'s `extra-calls` names more calls that reach another machine.

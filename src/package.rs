@@ -222,7 +222,7 @@ fn read_package(manifest: &Path, root: PathBuf, role: &dyn Fn(&Path, &str) -> Ro
 }
 
 /// `publish = false` in `[package]`.
-fn unpublished(manifest: &toml::Table) -> bool {
+pub(crate) fn unpublished(manifest: &toml::Table) -> bool {
     manifest
         .get("package")
         .and_then(|p| p.get("publish"))

@@ -18,6 +18,11 @@ impl TextRange {
             end: end.max(start),
         }
     }
+
+    /// Whether `inner` lies within this range.
+    pub fn encloses(&self, inner: TextRange) -> bool {
+        self.start <= inner.start && inner.end <= self.end
+    }
 }
 
 /// A 1-based line and a 1-based column counted in characters.

@@ -152,10 +152,7 @@ fn member(dir: &Path, t: &toml::Table) -> Option<Member> {
     let dev_deps = dependencies(t, "dev-dependencies")
         .map(|d| d.package.to_string())
         .collect();
-    let unpublished = t
-        .get("package")
-        .and_then(|p| p.get("publish"))
-        .is_some_and(|p| p.as_bool() == Some(false));
+    let unpublished = crate::package::unpublished(t);
     let has_bin =
         t.get("bin").is_some() || dir.join("src/main.rs").is_file() || dir.join("src/bin").is_dir();
     Some(Member {

@@ -504,6 +504,66 @@ fn has_way_out(body: &Block) -> bool {
     w.0
 }
 
+/// Whether statements of a fn can end it with an `Err`: a `?`, a `return`, an `Err(..)`
+/// made, or a macro that bails (`bail!`, `ensure!`, `try!`, or one whose tokens hold
+/// a `return`, `?` or `Err(..)`, see [`may_exit`]); `select!` handlers are read as
+/// code. Closures, `async` blocks and nested items do not count.
+pub fn can_fail(stmts: &[Stmt]) -> bool {
+    struct F(bool);
+    impl<'ast> Visit<'ast> for F {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            if self.0 {
+                return;
+            }
+            stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
+                Expr::Closure(_) | Expr::Async(_) => {}
+                Expr::Try(_) | Expr::Return(_) => self.0 = true,
+                Expr::Call(c) if matches!(strip(&c.func), Expr::Path(p) if p.path.is_ident("Err")) => {
+                    self.0 = true
+                }
+                _ => visit::visit_expr(self, e),
+            })
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            if let MacroBody::Select(branches) = &*parse_body(m) {
+                for b in branches.iter() {
+                    if let Some(f) = &b.future {
+                        <Self as Visit<'_>>::visit_expr(self, f);
+                    }
+                    <Self as Visit<'_>>::visit_expr(self, &b.handler);
+                }
+                return;
+            }
+            let name = m.path.segments.last().map(|s| s.ident.to_string());
+            self.0 |= matches!(name.as_deref(), Some("bail" | "ensure" | "try"))
+                || may_exit(m.tokens.clone())
+                || makes_err(m.tokens.clone());
+        }
+    }
+    let mut f = F(false);
+    for s in stmts {
+        f.visit_stmt(s);
+    }
+    f.0
+}
+
+/// Whether macro tokens make an `Err(..)` (not match one: `Err(e) =>`, `let Err(e) =`).
+fn makes_err(ts: proc_macro2::TokenStream) -> bool {
+    use proc_macro2::TokenTree;
+    let trees: Vec<TokenTree> = ts.into_iter().collect();
+    trees.iter().enumerate().any(|(i, t)| match t {
+        TokenTree::Ident(id) if id == "Err" => {
+            let after_let = i > 0 && matches!(&trees[i - 1], TokenTree::Ident(l) if l == "let");
+            let matched =
+                matches!(trees.get(i + 2), Some(TokenTree::Punct(p)) if p.as_char() == '=');
+            !(after_let || matched)
+        }
+        TokenTree::Group(g) => makes_err(g.stream()),
+        _ => false,
+    })
+}
+
 /// Whether macro tokens may hold a `return`, `break` or `?` operator. A `?` counts only
 /// after an operand (`load()?`, `x?`): before one (`error = ?e`, `info!(?id)`) it is
 /// a tracing field's debug sigil.

@@ -237,6 +237,12 @@ pub fn passed_params(args: &[&Expr], params: &[String]) -> Vec<(u8, u8)> {
     out
 }
 
+/// [`param_in`], where the parameter's name still means the parameter (no local of
+/// the same name hides it, see [`Scopes::names_param`]).
+pub fn own_param_in(e: &Expr, params: &[String], scopes: &Scopes) -> Option<usize> {
+    param_in(e, params).filter(|&p| scopes.names_param(&params[p]))
+}
+
 /// The parameter a future-valued expression is, or wraps.
 pub fn param_in(e: &Expr, params: &[String]) -> Option<usize> {
     match strip(e) {

@@ -54,6 +54,17 @@ pub fn strip_result_adapters(expr: &Expr) -> Adapted<'_> {
     }
 }
 
+/// The future `Box::pin(f)` pins: `f`.
+pub fn box_pinned(e: &Expr) -> Option<&Expr> {
+    let Expr::Call(c) = e else {
+        return None;
+    };
+    let pins = call_path(e).is_some_and(|p| {
+        p.segments.len() == 2 && p.segments[0].ident == "Box" && p.segments[1].ident == "pin"
+    });
+    (pins && c.args.len() == 1).then(|| &c.args[0])
+}
+
 /// `expr` without surrounding parentheses and invisible groups.
 pub fn strip(mut expr: &Expr) -> &Expr {
     loop {

@@ -49,7 +49,7 @@ impl Decisions {
     /// Whether the code at `r` feeds a decision: it sits in one, or in a `let` whose
     /// names a later decision reads.
     pub fn decides(&self, r: TextRange) -> bool {
-        let inside = |outer: &TextRange| outer.start <= r.start && r.end <= outer.end;
+        let inside = |outer: &TextRange| outer.encloses(r);
         self.sites.iter().any(|(d, _)| inside(d))
             || self.lets.iter().any(|(init, names)| {
                 inside(init)

@@ -3,7 +3,7 @@
 //! by `dropped-join-handle` (a failure is lost) and `detached-task` (the pedantic
 //! rest), so that each discarded handle is judged once, the same way.
 
-use super::callee::{param_in, Callee};
+use super::callee::{own_param_in, Callee};
 use super::chain::{self, strip};
 use super::index::{IndexQuery, ModelQuery};
 use super::tasks::{async_block_of, discarded_handle, spawn_call, SpawnKind};
@@ -276,7 +276,7 @@ fn discards_of_call(
             spawns: Cond::Always,
             output: future.map_or(Output::Other, |f| output_of(cx, f)),
             panics: future.is_some_and(|f| can_panic(cx, f)),
-            forwards_param: future.is_some_and(|f| forwards_param(cx, f, &params)),
+            forwards_param: future.is_some_and(|f| own_param_in(f, &params, cx.scopes).is_some()),
         }];
     }
     // A call of the crate's own spawn wrapper: each future-valued argument.
@@ -342,18 +342,9 @@ fn discards_of_call(
             })),
             output: output_of(cx, a),
             panics: can_panic(cx, a),
-            forwards_param: forwards_param(cx, a, &params),
+            forwards_param: own_param_in(a, &params, cx.scopes).is_some(),
         })
         .collect()
-}
-
-/// Whether `future` is a parameter of the enclosing fn, passed on: not a local that
-/// hides it (`let fut = async move { .. fut .. }; spawn(fut)` spawns the local).
-fn forwards_param(cx: &Cx, future: &Expr, params: &[String]) -> bool {
-    param_in(future, params).is_some_and(|p| {
-        cx.binding(&params[p])
-            .is_none_or(|o| o.is_param && !o.closure_param)
-    })
 }
 
 /// The parameter names of the enclosing fn, from its signature's text.

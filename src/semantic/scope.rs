@@ -87,6 +87,14 @@ impl Scopes {
         self.stack.iter().rev().find_map(|s| s.get(name))
     }
 
+    /// Whether `name`, here, still means the enclosing fn's parameter of that name: no
+    /// `let` or closure parameter of the same name hides it
+    /// (`let fut = async move { fut.await };`).
+    pub fn names_param(&self, name: &str) -> bool {
+        self.lookup(name)
+            .is_none_or(|o| o.is_param && !o.closure_param)
+    }
+
     /// The innermost binding of `name`, to update.
     pub fn lookup_mut(&mut self, name: &str) -> Option<&mut Origin> {
         self.stack.iter_mut().rev().find_map(|s| s.get_mut(name))

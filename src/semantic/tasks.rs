@@ -267,15 +267,7 @@ pub fn async_block_of(e: &Expr) -> Option<&Block> {
         Expr::MethodCall(m) if FUTURE_ADAPTERS.iter().any(|n| m.method == n) => {
             async_block_of(&m.receiver)
         }
-        Expr::Call(c)
-            if chain::call_path(e).is_some_and(|p| {
-                p.segments.len() == 2
-                    && p.segments[0].ident == "Box"
-                    && p.segments[1].ident == "pin"
-            }) =>
-        {
-            c.args.first().and_then(async_block_of)
-        }
+        Expr::Call(_) => chain::box_pinned(e).and_then(async_block_of),
         _ => None,
     }
 }

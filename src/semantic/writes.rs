@@ -151,13 +151,8 @@ pub fn write_of(cx: &Cx, fut: &Expr) -> Option<TextRange> {
         return None;
     }
     // `Box::pin(save(x))`
-    if let Expr::Call(c) = fut {
-        let pinned = chain::call_path(fut).is_some_and(|p| {
-            p.segments.len() == 2 && p.segments[0].ident == "Box" && p.segments[1].ident == "pin"
-        });
-        if pinned && c.args.len() == 1 {
-            return write_of(cx, &c.args[0]);
-        }
+    if let Some(pinned) = chain::box_pinned(fut) {
+        return write_of(cx, pinned);
     }
     if let Some(block) = async_block_of(fut) {
         return own_awaits(block)

@@ -4,7 +4,7 @@
 
 use super::facts::{Alone, Await, FnDef, FutureShape, Local, Site};
 use crate::semantic::blocking::blocking_op;
-use crate::semantic::callee::{callee_of, param_in, passed_params, Names, Scope};
+use crate::semantic::callee::{callee_of, own_param_in, passed_params, Names, Scope};
 use crate::semantic::calls::{embedded_db_op, only_yields, writes_to_disk, ASYNC_LOCK_METHODS};
 use crate::semantic::chain::{self, strip};
 use crate::semantic::clients::{construction, remote_use, returned_request, ClientKind};
@@ -454,10 +454,9 @@ impl Recorder {
         // `rt.block_on(run())`, or a call awaited in the `async` block it drives
         // (`rt.block_on(async { run().await })`).
         let in_driven_block = awaited
-            && open.driven_text.is_some_and(|d| {
-                let r = crate::semantic::NodeRange::text_range(e, at.file);
-                d.start <= r.start && r.end <= d.end
-            });
+            && open
+                .driven_text
+                .is_some_and(|d| d.encloses(crate::semantic::NodeRange::text_range(e, at.file)));
         let driven = open.driven == Some(here) || in_driven_block;
         let own = awaited && Self::own_await(open, at.context);
         if !driven && !own {
@@ -488,7 +487,10 @@ impl Recorder {
     /// Before the walk enters an `.await`'s operand.
     pub fn await_start(&mut self, base: &Expr) {
         if let Some(open) = self.open.last_mut() {
-            open.awaits.push((addr(boxed_future(strip(base))), false));
+            // `Box::pin(f(..)).await` awaits `f(..)`: the heap only moves it.
+            let base = strip(base);
+            let base = chain::box_pinned(base).map_or(base, strip);
+            open.awaits.push((addr(base), false));
         }
     }
 
@@ -623,7 +625,7 @@ impl Recorder {
         if spawns {
             if let Some(p) = args
                 .first()
-                .and_then(|a| own_param(&open.params, at.scopes, a))
+                .and_then(|a| own_param_in(a, &open.params, at.scopes))
             {
                 if let Ok(p) = u8::try_from(p) {
                     if !local.spawns_params.contains(&p) {
@@ -653,7 +655,7 @@ impl Recorder {
                         local.locks.push(field);
                     }
                 }
-                let param = own_param(&open.params, at.scopes, &m.receiver)
+                let param = own_param_in(&m.receiver, &open.params, at.scopes)
                     .and_then(|p| u8::try_from(p).ok());
                 if let Some(p) = param.filter(|p| !local.locks_params.contains(p)) {
                     local.locks_params.push(p);
@@ -685,9 +687,7 @@ impl Recorder {
         let outside_runtime = (open.entry_outside && sync)
             || (!open.threads.is_empty() && {
                 let r = crate::semantic::NodeRange::text_range(e, at.file);
-                open.threads
-                    .iter()
-                    .any(|t| t.start <= r.start && r.end <= t.end)
+                open.threads.iter().any(|t| t.encloses(r))
             });
         open.site_nodes.push((here, index));
         if let Some((node, site @ None)) = &mut open.driver {
@@ -703,7 +703,7 @@ impl Recorder {
             tail: here == open.tail,
             passes: {
                 let mut passes = passed_params(&args, &open.params);
-                passes.retain(|&(_, p)| !shadowed(&open.params, at.scopes, usize::from(p)));
+                passes.retain(|&(_, p)| at.scopes.names_param(&open.params[usize::from(p)]));
                 passes
             },
             outside_runtime,
@@ -769,36 +769,6 @@ impl Recorder {
             open.def.local.mutates_shared = true;
         }
     }
-}
-
-/// The future `Box::pin(f(..))` pins, awaited as `f(..)` is: the heap only moves it.
-fn boxed_future(e: &Expr) -> &Expr {
-    if let Expr::Call(c) = e {
-        let pins = chain::call_path(e).is_some_and(|p| {
-            let mut rev = p.segments.iter().rev();
-            rev.next().is_some_and(|s| s.ident == "pin")
-                && rev.next().is_some_and(|s| s.ident == "Box")
-        });
-        if pins && c.args.len() == 1 {
-            return strip(&c.args[0]);
-        }
-    }
-    e
-}
-
-/// The fn's parameter `e` is (or wraps, see [`param_in`]), unless a local of the same
-/// name hides it here (`let fut = async move { fut.await };`).
-fn own_param(params: &[String], scopes: &Scopes, e: &Expr) -> Option<usize> {
-    param_in(e, params).filter(|&p| !shadowed(params, scopes, p))
-}
-
-/// Whether the `p`th parameter's name means a local here: a `let` or a closure's
-/// parameter of the same name.
-fn shadowed(params: &[String], scopes: &Scopes, p: usize) -> bool {
-    params
-        .get(p)
-        .and_then(|name| scopes.lookup(name))
-        .is_some_and(|o| !o.is_param || o.closure_param)
 }
 
 /// `rt.block_on(fut)` where `rt` is what a call returned (`build_runtime()?.block_on(..)`,

@@ -203,9 +203,7 @@ pub(super) fn last_type_segment(ty: &syn::Type) -> Option<String> {
 
 /// A `-> Result<..>` fn that cannot return an `Err`: nothing before its endless loop
 /// (`endless`, which never ends) can fail, or, without one, nothing in its body can
-/// and it ends in `Ok(..)`. "Can fail" is a `?`, a `return`, an `Err(..)` made, or a
-/// macro that bails (`bail!`, `ensure!`, or `?`/`return`/`Err(..)` in its tokens), in
-/// the fn's own code (not in closures or `async` blocks it makes).
+/// and it ends in `Ok(..)` ([`crate::semantic::body::can_fail`]).
 pub(super) fn never_fails(body: &Block, endless: Option<&Expr>) -> bool {
     let stmts = match endless {
         Some(l) => {
@@ -224,57 +222,5 @@ pub(super) fn never_fails(body: &Block, endless: Option<&Expr>) -> bool {
             &body.stmts[..]
         }
     };
-    let mut v = Fails(false);
-    for s in stmts {
-        syn::visit::Visit::visit_stmt(&mut v, s);
-    }
-    !v.0
-}
-
-struct Fails(bool);
-
-impl<'ast> syn::visit::Visit<'ast> for Fails {
-    fn visit_expr(&mut self, e: &'ast Expr) {
-        if self.0 {
-            return;
-        }
-        stacker::maybe_grow(64 * 1024, 1024 * 1024, || match e {
-            Expr::Closure(_) | Expr::Async(_) => {}
-            Expr::Try(_) | Expr::Return(_) => self.0 = true,
-            Expr::Call(c) if matches!(strip(&c.func), Expr::Path(p) if p.path.is_ident("Err")) => {
-                self.0 = true
-            }
-            _ => syn::visit::visit_expr(self, e),
-        });
-    }
-
-    fn visit_item(&mut self, _: &'ast syn::Item) {}
-
-    fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        let name = m.path.segments.last().map(|s| s.ident.to_string());
-        if matches!(name.as_deref(), Some("bail" | "ensure" | "try"))
-            || tokens_fail(m.tokens.clone())
-        {
-            self.0 = true;
-        }
-    }
-}
-
-/// A `?`, `return` or `Err(..)` made (not matched: `Err(e) =>`, `let Err(e) =`) in a
-/// macro's tokens.
-fn tokens_fail(tokens: proc_macro2::TokenStream) -> bool {
-    use proc_macro2::TokenTree;
-    let trees: Vec<TokenTree> = tokens.into_iter().collect();
-    trees.iter().enumerate().any(|(i, t)| match t {
-        TokenTree::Punct(p) => p.as_char() == '?',
-        TokenTree::Ident(id) if id == "return" => true,
-        TokenTree::Ident(id) if id == "Err" => {
-            let after_let = i > 0 && matches!(&trees[i - 1], TokenTree::Ident(l) if l == "let");
-            let matched =
-                matches!(trees.get(i + 2), Some(TokenTree::Punct(p)) if p.as_char() == '=');
-            !(after_let || matched)
-        }
-        TokenTree::Group(g) => tokens_fail(g.stream()),
-        _ => false,
-    })
+    !crate::semantic::body::can_fail(stmts)
 }

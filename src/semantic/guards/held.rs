@@ -50,7 +50,7 @@ impl<'a> HeldLocks<'a> {
     fn unit_of(&self, r: TextRange) -> Option<TextRange> {
         self.units
             .iter()
-            .filter(|u| u.start <= r.start && r.end <= u.end)
+            .filter(|u| u.encloses(r))
             .min_by_key(|u| u.end - u.start)
             .copied()
     }

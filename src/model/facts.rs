@@ -74,7 +74,7 @@ pub struct Local {
     pub uses_tokio: bool,
     /// Fields of `self` it locks and waits for (sync or async locks, not `try_lock`) as
     /// part of its own run (not in a task or thread it spawns, nor in a closure it
-    /// stores).
+    /// stores), and `static`s it locks so, as `::NAME`.
     pub locks: Vec<String>,
     /// It awaits a change to what is on this machine's disk (a rename, a removal, an
     /// fsync), directly or through a crate fn it awaits: calls of it keep an order.

@@ -41,7 +41,8 @@ pub struct Summary {
     pub mutates_shared: bool,
     pub cancel_unsafe: Option<Via>,
     pub uses_tokio: bool,
-    /// Fields of `self` it locks, directly or through its own methods.
+    /// Fields of `self` it locks, directly or through its own methods, and `static`s
+    /// (`::NAME`) it locks, directly or through the fns it calls as part of its run.
     pub locks: Vec<String>,
     /// It runs only where no tokio runtime is entered: a sync fn, called in the crate,
     /// and only from threads of its own, runtime-free entry points, or sync fns that
@@ -202,11 +203,21 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
                     out[g].locks_params |= locked;
                     changed = true;
                 }
-                if f != g && matches!(site.callee.target, Target::SelfMethod(_)) {
+                // Fields of `self` flow up through `self.method(..)` calls; `static`s
+                // (`::NAME`) through every call made as part of the caller's own run.
+                let on_self = matches!(site.callee.target, Target::SelfMethod(_));
+                let own_run = site.sync || fns[g].local.awaits.contains(&Await::Site(s as u32));
+                if f != g && (on_self || own_run) {
                     let new: Vec<String> = out[f]
                         .locks
                         .iter()
-                        .filter(|l| !out[g].locks.contains(l))
+                        .filter(|l| {
+                            (if l.starts_with("::") {
+                                own_run
+                            } else {
+                                on_self
+                            }) && !out[g].locks.contains(l)
+                        })
                         .cloned()
                         .collect();
                     if !new.is_empty() {

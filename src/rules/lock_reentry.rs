@@ -5,8 +5,8 @@ use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::async_body;
 use crate::semantic::guards::{
-    all_acquisitions, compact, lock_place, one_line, own_calls, self_field, Acquisition, HeldLock,
-    HeldLocks, LockKind, OwnCall,
+    all_acquisitions, compact, lock_place, one_line, own_calls, self_field, static_place,
+    Acquisition, HeldLock, HeldLocks, LockKind, OwnCall,
 };
 use crate::semantic::index::{IndexQuery, ModelQuery};
 use crate::semantic::Cx;
@@ -69,6 +69,11 @@ fn check_body(cx: &mut Cx, body: &Block) {
             let mut queries = Vec::new();
             if let (true, Some(field)) = (call.on_self, self_field(&first.place)) {
                 let field = field.to_string();
+                let callee = callee.clone();
+                queries.push(IndexQuery::Model(ModelQuery::Locks { callee, field }));
+            }
+            // A `static`: any fn of the crate may lock it.
+            if let Some(field) = static_place(&first.place) {
                 let callee = callee.clone();
                 queries.push(IndexQuery::Model(ModelQuery::Locks { callee, field }));
             }
@@ -201,8 +206,11 @@ fn helper_diagnostic(cx: &Cx, first: &HeldLock, call: &OwnCall, given: bool) -> 
         .unwrap_or_else(|| format!("{name}(..)"));
     let message =
         format!("`{call_text}` locks `{place}` while this fn still holds a guard of it: {why}");
+    let is_static = static_place(place).is_some();
     let instead = if given {
         format!("the lock `{place}`")
+    } else if is_static {
+        format!("letting it lock `{place}`")
     } else {
         "`&self`".to_string()
     };
@@ -219,6 +227,8 @@ fn helper_diagnostic(cx: &Cx, first: &HeldLock, call: &OwnCall, given: bool) -> 
     };
     let note = if given {
         format!("`{name}` locks the lock it is given, itself or through the fns it passes it to")
+    } else if is_static {
+        format!("`{name}` locks `{place}` itself or through the fns it calls")
     } else {
         format!("`{name}` locks `{place}` itself or through the methods it calls")
     };

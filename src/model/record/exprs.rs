@@ -53,6 +53,20 @@ pub(super) fn self_field(e: &Expr) -> Option<String> {
     }
 }
 
+/// The `static` a lock is taken on, as the model names it (`::WORKERS` for
+/// `WORKERS.lock()`, `crate::pool::WORKERS.lock()`): a path whose last segment is
+/// written in capitals, as statics are.
+pub(super) fn static_lock(e: &Expr) -> Option<String> {
+    match strip(e) {
+        Expr::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?.ident.to_string();
+            crate::semantic::guards::is_static_name(&last).then(|| format!("::{last}"))
+        }
+        Expr::Reference(r) => static_lock(&r.expr),
+        _ => None,
+    }
+}
+
 /// Whether a place is written through a lock or cell reached from `self`:
 /// `*self.n.lock().unwrap()`, `self.state.write().await.field`.
 pub(super) fn through_lock_on_self(place: &Expr) -> bool {

@@ -26,7 +26,7 @@ mod shape;
 pub use exprs::crate_path_of;
 use exprs::{
     addr, channel_op, data_loss_op, drives_a_future, is_self, receiver_owns_tasks, rooted_at_self,
-    self_field, through_lock_on_self,
+    self_field, static_lock, through_lock_on_self,
 };
 use shape::{
     future_shape, last_type_segment, never_fails, output_is_result, returns_result_handle,
@@ -650,7 +650,7 @@ impl Recorder {
             // Only a lock taken as part of the fn's own run counts: not one in a task
             // or thread it spawns, nor in a closure it stores or hands away.
             if locking && own_run {
-                if let Some(field) = self_field(&m.receiver) {
+                if let Some(field) = self_field(&m.receiver).or_else(|| static_lock(&m.receiver)) {
                     if !local.locks.contains(&field) {
                         local.locks.push(field);
                     }

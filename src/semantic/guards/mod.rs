@@ -241,8 +241,8 @@ pub(crate) use lifetimes::expr_range;
 pub use lifetimes::{acquisitions, all_acquisitions};
 pub use ops::{async_critical_sections, guard_ops, takes_guard, GuardOp};
 pub use places::{
-    deferred_closures, is_plain_lock, is_try, lock_place, own_calls, place_root, place_type,
-    rebound_between, OwnCall,
+    deferred_closures, is_plain_lock, is_static_name, is_try, lock_place, own_calls, place_root,
+    place_type, rebound_between, static_place, OwnCall,
 };
 pub use text::{compact, compact_range, one_line};
 

@@ -43,6 +43,25 @@ pub fn lock_place(receiver: &str) -> Option<String> {
     (segments_ok && starts_ok).then(|| p.to_string())
 }
 
+/// Whether a name is written as statics are: capitals, digits and `_`, with at least
+/// one capital (`WORKERS`, `POOL_2`).
+pub fn is_static_name(name: &str) -> bool {
+    name.bytes().any(|b| b.is_ascii_uppercase())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// The key under which the model records a lock on a `static` (`::WORKERS` for
+/// `WORKERS` or `crate::pool::WORKERS`), if the place is one.
+pub fn static_place(place: &str) -> Option<String> {
+    if place.contains('.') {
+        return None;
+    }
+    let last = place.rsplit("::").next()?;
+    is_static_name(last).then(|| format!("::{last}"))
+}
+
 /// The local, `self` or path a place starts from: `self` for `self.state`, `state` for
 /// `state.inner`, `crate::CACHE` for `crate::CACHE`.
 pub fn place_root(place: &str) -> &str {

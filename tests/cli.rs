@@ -827,3 +827,53 @@ fn a_workspace_library_only_tests_use_is_test_code() {
     );
     assert_eq!(found["diagnostics"][0]["path"], "./crates/fakes/src/lib.rs");
 }
+
+/// A package's binary and its integration tests call its library by the library's
+/// name (`svc::audit::record`, or `audit::record` after `use svc::audit;`): an async
+/// fn of that library, called and dropped there, never runs. Awaited, it is fine.
+#[test]
+fn futures_of_the_own_library_dropped_in_main_and_tests_are_found() {
+    let manifest = "[package]\nname = \"svc\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
+                    [dependencies]\ntokio = { version = \"1\", features = [\"full\"] }\n";
+    let audit = "pub async fn record(who: &str, what: &str) -> std::io::Result<()> {\n\
+                 \x20   tokio::fs::write(who, what).await\n\
+                 }\n";
+    let main = "use svc::audit;\n\
+                #[tokio::main]\n\
+                async fn main() {\n\
+                \x20   let _ = audit::record(\"cli\", \"start\");\n\
+                \x20   svc::audit::record(\"cli\", \"stop\").await.unwrap();\n\
+                }\n";
+    let test = "use svc::audit;\n\
+                #[tokio::test]\n\
+                async fn login() {\n\
+                \x20   let _ = audit::record(\"u1\", \"login\");\n\
+                }\n";
+    let dir = project(&[
+        ("Cargo.toml", manifest),
+        ("src/lib.rs", "pub mod audit;\n"),
+        ("src/audit.rs", audit),
+        ("src/main.rs", main),
+        ("tests/login.rs", test),
+    ]);
+    let found = check_json(dir.path(), ".", 1);
+    let mut at: Vec<(String, String, u64)> = found["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_string(),
+                d["path"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    at.sort();
+    let expected = [
+        ("unawaited-future", "./src/main.rs", 4),
+        ("unawaited-future", "./tests/login.rs", 4),
+    ]
+    .map(|(r, p, l)| (r.to_string(), p.to_string(), l));
+    assert_eq!(at, expected);
+}

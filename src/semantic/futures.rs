@@ -63,7 +63,7 @@ fn fn_source(cx: &Cx, path: &syn::Path, arity: usize) -> Option<FutureSource> {
     };
     match cx.resolve(path) {
         Some(full) if is_known_async_fn(&full) => Some(FutureSource::Known(full)),
-        Some(full) if !is_checked_code_path(&full) => None,
+        Some(full) if !is_checked_code_path(&full) && !in_own_lib(cx, &full) => None,
         _ if on_type && arity > 0 => Some(FutureSource::IndexedPath {
             free,
             method: FnKey {
@@ -83,6 +83,13 @@ fn is_checked_code_path(full: &str) -> bool {
     let root = full.split("::").next().unwrap_or("");
     matches!(root, "crate" | "self" | "super" | "Self")
         || root.chars().next().is_some_and(char::is_uppercase)
+}
+
+/// Whether a resolved path leads into the library of the file's own package
+/// (`svc::audit::record` in `src/main.rs` or `tests/` of package `svc`): checked code.
+fn in_own_lib(cx: &Cx, full: &str) -> bool {
+    let root = full.split("::").next().unwrap_or("");
+    cx.file.lib_name.as_deref() == Some(root) && full.contains("::")
 }
 
 fn method_source(cx: &Cx, m: &ExprMethodCall) -> Option<FutureSource> {

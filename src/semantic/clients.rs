@@ -60,15 +60,37 @@ pub const DEADLINE_METHODS: &[&str] = &["timeout", "read_timeout"];
 pub fn construction(uses: &UseMap, e: &Expr) -> Option<Construction> {
     let e = strip(e);
     let root_path = |root: &Expr| chain::call_path(root).and_then(|p| uses.resolve(p));
+    // `LazyLock::new(Client::new)`, `cell.get_or_init(Client::new)`: the constructor
+    // handed by name to what calls it once.
+    let named_ctor = |args: &syn::punctuated::Punctuated<Expr, syn::Token![,]>| {
+        let [Expr::Path(p)] = args.iter().map(strip).collect::<Vec<_>>()[..] else {
+            return None;
+        };
+        let path = uses.resolve(&p.path)?;
+        HTTP_DIRECT
+            .contains(&path.as_str())
+            .then_some(Construction {
+                kind: ClientKind::Http,
+                deadline: false,
+            })
+    };
     match e {
-        Expr::Call(_) => {
+        Expr::Call(c) => {
             let path = root_path(e)?;
+            if LAZY_INITS.contains(&path.as_str()) {
+                return named_ctor(&c.args);
+            }
             HTTP_DIRECT
                 .contains(&path.as_str())
                 .then_some(Construction {
                     kind: ClientKind::Http,
                     deadline: false,
                 })
+        }
+        Expr::MethodCall(m)
+            if matches!(m.method.to_string().as_str(), "get_or_init" | "call_once") =>
+        {
+            named_ctor(&m.args)
         }
         Expr::MethodCall(m) => {
             let c = chain::chain(e);
@@ -100,6 +122,16 @@ pub fn construction(uses: &UseMap, e: &Expr) -> Option<Construction> {
         _ => None,
     }
 }
+
+/// Lazily initialised statics, whose argument builds the value once.
+const LAZY_INITS: &[&str] = &[
+    "std::sync::LazyLock::new",
+    "std::cell::LazyCell::new",
+    "once_cell::sync::Lazy::new",
+    "once_cell::unsync::Lazy::new",
+    "LazyLock::new",
+    "Lazy::new",
+];
 
 /// Request-builder methods of a reqwest client: `send` follows one of them.
 pub const HTTP_VERBS: &[&str] = &["get", "post", "put", "patch", "delete", "head", "request"];

@@ -129,6 +129,10 @@ impl WriteFutures {
         match arg {
             Expr::Array(a) => Some(a.elems.iter().map(|e| write_of(cx, e)).collect()),
             Expr::MethodCall(_) => element_of_chain(arg).map(|e| vec![write_of(cx, e)]),
+            Expr::Macro(m) if m.mac.path.is_ident("vec") => match &*parse_body(&m.mac) {
+                MacroBody::Exprs(elems) => Some(elems.iter().map(|e| write_of(cx, e)).collect()),
+                _ => None,
+            },
             _ => None,
         }
     }

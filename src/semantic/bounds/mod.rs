@@ -578,6 +578,7 @@ pub fn fanouts(cx: &Cx, sig: &Signature, body: &Block) -> Vec<Fanout> {
         next_closure: None,
         out: Vec::new(),
         replies: Vec::new(),
+        mapped_runs: Vec::new(),
     };
     for input in &sig.inputs {
         if let syn::FnArg::Typed(pt) = input {

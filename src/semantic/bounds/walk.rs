@@ -23,6 +23,9 @@ pub(super) struct Walk<'c, 'a> {
     /// Receivers of `oneshot` channels bound in the fn: each waits for a reply to work
     /// sent elsewhere, so joining them starts nothing.
     pub(super) replies: Vec<String>,
+    /// Locals bound to futures mapped from a collection by a closure that runs one
+    /// crate fn per item (`let loops = addrs.iter().map(|a| serve(a));`): that fn.
+    pub(super) mapped_runs: Vec<(String, crate::semantic::callee::Callee)>,
 }
 
 impl Walk<'_, '_> {
@@ -413,7 +416,7 @@ impl Walk<'_, '_> {
             _ => self.over(chain.root),
         };
         // `.map(|p| self.manage_port(p))`: the closure, and the call it runs per item.
-        let (source, mapped, runs) = match chain.methods.split_last() {
+        let (source, mapped, mut runs) = match chain.methods.split_last() {
             Some((last, rest)) if last.method == "map" && last.args.len() == 1 => {
                 let source = match rest.last() {
                     Some(m) => self.method_text(chain.root, m),
@@ -428,6 +431,20 @@ impl Walk<'_, '_> {
             }
             _ => (None, None, None),
         };
+        // `join_all(loops)`, where `loops` was mapped so.
+        if let (None, Some(name), true) = (
+            &runs,
+            chain::path_ident(chain.root),
+            chain.methods.is_empty(),
+        ) {
+            let name = name.to_string();
+            runs = self
+                .mapped_runs
+                .iter()
+                .rev()
+                .find(|(n, _)| *n == name)
+                .map(|(_, c)| c.clone());
+        }
         self.out.push(Fanout {
             kind: FanoutKind::Join { how },
             range,
@@ -461,6 +478,19 @@ impl Walk<'_, '_> {
             p => (p, None, false),
         };
         if let (Pat::Ident(pi), Some(init)) = (pat, init) {
+            // `let loops = addrs.iter().map(|a| serve(a))` (collected or not).
+            let c = chain::chain(init);
+            let mapper = c
+                .methods
+                .iter()
+                .rev()
+                .find(|m| m.method != "collect")
+                .filter(|m| m.method == "map" && m.args.len() == 1);
+            if let Some(Expr::Closure(closure)) = mapper.map(|m| strip(&m.args[0])) {
+                if let Some(runs) = runs_call(self.cx, &closure.body) {
+                    self.mapped_runs.push((pi.ident.to_string(), runs));
+                }
+            }
             let role = ty
                 .as_deref()
                 .map_or_else(|| self.role_of(init), role_of_type);

@@ -97,7 +97,7 @@ fn report(cx: &mut Cx, acq: &Acquisition, at: usize, await_range: TextRange) {
             "end the {what} before the `.await`: copy what you need out of it in a block of its own and let the {what} end there, or take it only after the `.await`"
         ),
         (Some(g), _) => format!(
-            "end the {what} before the `.await`: copy what you need out in a block (`let v = {{ let {g} = {lock}; {g}.clone() }};`), call `drop({g})` first, or take it only after the `.await`"
+            "end the {what} before the `.await`: do what needs `{g}` in a block of its own that ends before it (`{{ let {g} = {lock}; /* read or update through {g} */ }}`), call `drop({g})` first, or take it again after the `.await`"
         ),
         (None, method) => {
             // A method that returns a reference into the guard needs a copy, or the
@@ -119,11 +119,23 @@ fn report(cx: &mut Cx, acq: &Acquisition, at: usize, await_range: TextRange) {
             )
         }
     };
+    let async_lock = |kind: &str, how: &str| {
+        match &acq.helper {
+        // `self.table()` hands out the guard: the lock is the one it takes.
+        Some(h) => format!("{end_it}; if the critical section really must span the `.await`, make the lock `{}` takes a `{kind}` and {how}", h.written()),
+        None => format!("{end_it}; if the critical section really must span the `.await`, make `{recv}` a `{kind}` and {how}"),
+    }
+    };
     let help = match acq.kind {
         LockKind::RefCell => format!("{end_it}; never keep a `RefCell` borrow across an `.await`"),
-        LockKind::Mutex => format!("{end_it}; if the critical section really must span the `.await`, make `{recv}` a `{}` and lock it with `{recv}.lock().await`", words(cx.file.runtime).mutex),
-        LockKind::RwLockRead | LockKind::RwLockWrite => format!("{end_it}; if the critical section really must span the `.await`, make `{recv}` a `{}` and use `.read().await` / `.write().await`", words(cx.file.runtime).rwlock),
-        LockKind::MapRef => format!("{end_it}: a reference into `{recv}` holds its shard's lock, so clone the value out (`.map(|v| v.clone())`) before the `.await`"),
+        LockKind::Mutex => async_lock(words(cx.file.runtime).mutex, "await its `.lock()`"),
+        LockKind::RwLockRead | LockKind::RwLockWrite => async_lock(
+            words(cx.file.runtime).rwlock,
+            "await its `.read()` / `.write()`",
+        ),
+        LockKind::MapRef => format!(
+            "{end_it}: a reference into `{recv}` holds the lock of its shard until it is dropped"
+        ),
     };
     let d = d.with_help(help);
     match &acq.helper {

@@ -425,16 +425,28 @@ fn bound_name(pat: &Pat) -> Option<String> {
 }
 
 /// A reference into a concurrent map (`map.get(&k)`, `get_mut`, `entry`): it holds
-/// the shard's lock until dropped. Through `unwrap`/`expect`/`?`.
+/// the shard's lock until dropped. Through `unwrap`/`expect`/`?`, and through what
+/// turns an entry into a `RefMut` (`entry(k).or_insert(v)`, `.or_default()`).
 fn map_ref<'e>(cx: &Cx, e: &'e Expr) -> Option<&'e Expr> {
     if !cx.file.mentions_concurrent_map {
         return None;
     }
     let mut cur = strip(e);
+    let mut from_entry = false;
     loop {
         match cur {
             Expr::Try(t) => cur = strip(&t.expr),
             Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
+                cur = strip(&m.receiver)
+            }
+            Expr::MethodCall(m)
+                if !from_entry
+                    && matches!(
+                        m.method.to_string().as_str(),
+                        "or_insert" | "or_insert_with" | "or_insert_with_key" | "or_default"
+                    ) =>
+            {
+                from_entry = true;
                 cur = strip(&m.receiver)
             }
             _ => break,
@@ -444,10 +456,14 @@ fn map_ref<'e>(cx: &Cx, e: &'e Expr) -> Option<&'e Expr> {
         return None;
     };
     let method = m.method.to_string();
-    let takes_ref = matches!(
-        method.as_str(),
-        "get" | "get_mut" | "entry" | "iter" | "iter_mut"
-    );
+    let takes_ref = if from_entry {
+        method == "entry"
+    } else {
+        matches!(
+            method.as_str(),
+            "get" | "get_mut" | "entry" | "iter" | "iter_mut"
+        )
+    };
     if !takes_ref || !is_concurrent_map(cx, &m.receiver) {
         return None;
     }

@@ -21,6 +21,7 @@
 use super::chain::{self, strip};
 use super::{Cx, FileInfo};
 use crate::source::TextRange;
+use syn::visit::Visit;
 use syn::{Block, Expr, ExprMethodCall, Pat};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -273,17 +274,66 @@ pub fn guard_view(cx: &Cx, body: &Block) -> std::rc::Rc<GuardView> {
     })
 }
 
+/// Where `body` waits: its own `.await`s (the offset of the `await` keyword, and the
+/// awaited expression's range), those inside the arguments of macros it runs
+/// (`assert!(check(id).await)`), and the joins and selects that await their futures
+/// themselves (`tokio::join!(a, b)`, at the macro).
 pub fn await_offsets(file: &FileInfo, body: &Block) -> Vec<(usize, TextRange)> {
-    super::body::own_awaits(body)
-        .into_iter()
-        .map(|a| {
-            let r = file.range(a.await_token.span);
-            (
-                r.start,
-                TextRange::new(expr_range(file, &a.base).start, r.end),
-            )
-        })
-        .collect()
+    let of = |a: &syn::ExprAwait| {
+        let r = file.range(a.await_token.span);
+        (
+            r.start,
+            TextRange::new(expr_range(file, &a.base).start, r.end),
+        )
+    };
+    let mut out: Vec<(usize, TextRange)> =
+        super::body::own_awaits(body).into_iter().map(of).collect();
+    struct InMacros<'f, F> {
+        file: &'f FileInfo<'f>,
+        of: F,
+        out: Vec<(usize, TextRange)>,
+    }
+    impl<'ast, F: Fn(&syn::ExprAwait) -> (usize, TextRange)> Visit<'ast> for InMacros<'_, F> {
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            stacker::maybe_grow(64 * 1024, 1024 * 1024, || syn::visit::visit_expr(self, e));
+        }
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            let last = m.path.segments.last().map(|s| s.ident.to_string());
+            if matches!(
+                last.as_deref(),
+                Some("join" | "try_join" | "select" | "select_biased")
+            ) {
+                let r = self.file.range(m.path.segments[0].ident.span());
+                let end = self.file.range(m.delimiter.span().close()).end;
+                self.out.push((r.start, TextRange::new(r.start, end)));
+                return;
+            }
+            let body = super::macros::parse_body(m);
+            for e in body.code() {
+                let found: Vec<_> = super::body::own_awaits_in(e)
+                    .into_iter()
+                    .map(&self.of)
+                    .collect();
+                self.out.extend(found);
+                self.visit_expr(e);
+            }
+        }
+    }
+    let mut v = InMacros {
+        file,
+        of,
+        out: Vec::new(),
+    };
+    v.visit_block(body);
+    if !v.out.is_empty() {
+        out.extend(v.out);
+        out.sort_by_key(|a| a.0);
+        out.dedup();
+    }
+    out
 }
 
 #[cfg(test)]

@@ -137,6 +137,11 @@ impl UseMap {
             UseTree::Rename(r) => {
                 let rename = r.rename.to_string();
                 if rename == "_" {
+                    // `use pollster::FutureExt as _;`: a trait brought in for its
+                    // methods, no name; the file still uses the crate.
+                    if let Some(root) = prefix.iter().find(|s| !s.is_empty()) {
+                        self.roots.push(root.clone());
+                    }
                     return;
                 }
                 let ident = r.ident.to_string();

@@ -369,8 +369,10 @@ fn check_method(cx: &mut Cx, expr: &Expr, mc: &ExprMethodCall) {
 fn harms_here(cx: &Cx, expr: &Expr, waits: Waits) -> bool {
     let at = cx.range(expr).start;
     if cx.test_policy_applies() {
-        return matches!(waits, Waits::Sleep | Waits::Message | Waits::Thread)
-            && blocks_spawned_task(cx, at);
+        return matches!(
+            waits,
+            Waits::Sleep | Waits::Message | Waits::Signal | Waits::Thread
+        ) && blocks_spawned_task(cx, at);
     }
     let range = cx.range(expr);
     let parks = waits == Waits::Sleep && parks_multi_thread_main(cx, range.start, range.end);
@@ -391,6 +393,9 @@ fn diagnostic(cx: &Cx, expr: &Expr, written: &str, waits: Waits) -> Diagnostic {
 }
 
 fn api_help(api: &str) -> String {
+    if api.contains("spawn_blocking") {
+        return format!("use {api}");
+    }
     format!("use the async equivalent, {api}, and `.await` it; or wrap the call in `tokio::task::spawn_blocking`")
 }
 

@@ -17,6 +17,8 @@ pub enum Waits {
     Process,
     Input,
     Message,
+    /// A condition variable or barrier: another thread's notification.
+    Signal,
     Thread,
     Http,
     Cpu,
@@ -33,6 +35,7 @@ impl Waits {
             Waits::Process => "waits for a child process on the executor thread",
             Waits::Input => "waits for terminal input on the executor thread",
             Waits::Message => "waits for a message on the executor thread",
+            Waits::Signal => "waits for another thread's signal on the executor thread",
             Waits::Thread => "waits for an OS thread to finish on the executor thread",
             Waits::Http => "performs a blocking HTTP request on the executor thread",
             Waits::Cpu => "runs deliberately slow CPU work on the executor thread",
@@ -252,7 +255,7 @@ pub static BLOCKING_METHODS: &[BlockingMethod] = &[
         tuple_index: None,
         methods: &["join"],
         waits: Waits::Thread,
-        instead: Instead::Api("tokio::task::spawn_blocking, whose handle can be `.await`ed"),
+        instead: Instead::Api("a task started with `tokio::task::spawn_blocking` instead of the thread, whose handle can be `.await`ed"),
     },
 ];
 
@@ -445,18 +448,18 @@ pub static TYPED_BLOCKING: &[TypedBlocking] = &[
         ty: "std::thread::JoinHandle",
         methods: &["join"],
         waits: Waits::Thread,
-        instead: Instead::Api("tokio::task::spawn_blocking, whose handle can be `.await`ed"),
+        instead: Instead::Api("a task started with `tokio::task::spawn_blocking` instead of the thread, whose handle can be `.await`ed"),
     },
     TypedBlocking {
         ty: "std::sync::Condvar",
         methods: &["wait", "wait_while", "wait_timeout", "wait_timeout_while"],
-        waits: Waits::Message,
+        waits: Waits::Signal,
         instead: Instead::Api("tokio::sync::Notify"),
     },
     TypedBlocking {
         ty: "std::sync::Barrier",
         methods: &["wait"],
-        waits: Waits::Message,
+        waits: Waits::Signal,
         instead: Instead::Api("tokio::sync::Barrier"),
     },
 ];

@@ -536,27 +536,35 @@ fn help(cx: &Cx, run: &[Step]) -> String {
         Runtime::Tokio => "tokio",
         _ => "futures",
     };
+    let is_refutable = |p: &Pat| {
+        !matches!(
+            p,
+            Pat::Ident(_) | Pat::Type(_) | Pat::Tuple(_) | Pat::Wild(_)
+        )
+    };
+    // A refutable pattern (`Ok(profile)`) cannot bind a `join!`'s tuple: the result
+    // gets the name the pattern binds, and is taken apart after.
     let pats: Vec<String> = run
         .iter()
         .enumerate()
-        .map(|(i, s)| {
-            s.pat
-                .map_or_else(|| format!("r{}", i + 1), |p| pat_text(cx, p))
+        .map(|(i, s)| match s.pat {
+            Some(p) if is_refutable(p) => crate::semantic::body::unwrapped_binding(p)
+                .map(|id| id.to_string())
+                .or_else(|| crate::semantic::body::single_binding(p))
+                .unwrap_or_else(|| format!("r{}", i + 1)),
+            Some(p) => pat_text(cx, p),
+            None => format!("r{}", i + 1),
         })
         .collect();
+    let taken_apart: Option<String> = run.iter().zip(&pats).find_map(|(s, name)| {
+        let p = s.pat.filter(|p| is_refutable(p))?;
+        Some(format!("`{}` against `{name}`", pat_text(cx, p)))
+    });
     let calls: Vec<String> = run.iter().map(|s| one_line(cx.text(s.call))).collect();
     let adapted = run.iter().any(|s| s.adapted);
     let all_tried = !adapted && run.iter().all(|s| s.tried);
     let (mac, tail) = [("join", ""), ("try_join", "?")][usize::from(all_tried)];
     let all = ["both", "all"][usize::from(run.len() > 2)];
-    let refutable = run.iter().any(|s| {
-        s.pat.is_some_and(|p| {
-            !matches!(
-                p,
-                Pat::Ident(_) | Pat::Type(_) | Pat::Tuple(_) | Pat::Wild(_)
-            )
-        })
-    });
     let mut help = format!(
         "start them together and wait for {all}: `let ({}) = {crate_name}::{mac}!({}){tail};`",
         pats.join(", "),
@@ -565,8 +573,10 @@ fn help(cx: &Cx, run: &[Step]) -> String {
     if run.iter().any(|s| s.in_place) {
         help.push_str(", then build the value from the results");
     }
-    if refutable {
-        help.push_str(", then take the results apart as before");
+    if let Some(example) = taken_apart {
+        help.push_str(&format!(
+            ", then match each result with its pattern as before ({example})"
+        ));
     }
     if adapted {
         help.push_str(", then apply what followed each `.await` (`.map_err(..)?`, `.context(..)?`, `.unwrap()`) to its result as before");

@@ -137,6 +137,52 @@ impl Collector<'_> {
                     }
                 }
             }
+            // `let (g, started) = (m.lock().unwrap(), Instant::now());`, `let tx = Tx {
+            // table: m.lock().unwrap(), .. };`: a guard built into a tuple or a struct
+            // lives in the binding that takes it.
+            if let Stmt::Local(
+                local @ syn::Local {
+                    init: Some(init), ..
+                },
+            ) = stmt
+            {
+                if init.diverge.is_none() {
+                    let parts = built_in(&local.pat, &init.expr);
+                    let guards: Vec<_> = parts
+                        .iter()
+                        .filter_map(|(name, e)| {
+                            let (lock, kind) = guard_call(self.file, e)?;
+                            Some((name.clone(), *e, lock, kind))
+                        })
+                        .collect();
+                    if !guards.is_empty() {
+                        let end = self.temporaries_end(local);
+                        for (_, e) in &parts {
+                            if !guards.iter().any(|g| std::ptr::eq(g.1, *e)) {
+                                self.with_scope(end, |c| c.visit_expr(e));
+                            }
+                        }
+                        for (name, e, lock, kind) in guards {
+                            self.with_scope(end, |c| c.visit_expr(lock));
+                            let acquisition = Acquisition {
+                                range: expr_range(self.file, e),
+                                receiver: compact(self.file, lock),
+                                kind,
+                                binding: Some(name),
+                                guard_method: None,
+                                held_from: self.end_of(local.semi_token.span),
+                                held_until: block_end,
+                                released_at: None,
+                                helper: None,
+                                asynchronous: false,
+                                taken_apart: false,
+                            };
+                            self.follow(acquisition, &b.stmts[i + 1..], block_end);
+                        }
+                        continue;
+                    }
+                }
+            }
             // `let Some(x) = cell.borrow().get(k) else { .. };`: the `else` block runs
             // after the initializer's temporaries are gone.
             if let Stmt::Local(
@@ -409,6 +455,30 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// The values a `let` builds into a tuple or a struct, with the binding each ends up
+/// in: `(g, t)` for `let (g, t) = (a, b)`, `tx` for every field of `let tx = Tx { .. }`
+/// or element of `let p = (a, b)`.
+fn built_in<'e>(pat: &Pat, init: &'e Expr) -> Vec<(String, &'e Expr)> {
+    let pat = crate::semantic::body::untyped(pat);
+    match (pat, strip(init)) {
+        (Pat::Tuple(p), Expr::Tuple(t)) if p.elems.len() == t.elems.len() => p
+            .elems
+            .iter()
+            .zip(&t.elems)
+            .filter_map(|(p, e)| Some((crate::semantic::body::single_binding(p)?, e)))
+            .collect(),
+        (Pat::Ident(p), Expr::Tuple(t)) => {
+            t.elems.iter().map(|e| (p.ident.to_string(), e)).collect()
+        }
+        (Pat::Ident(p), Expr::Struct(s)) => s
+            .fields
+            .iter()
+            .map(|f| (p.ident.to_string(), &f.expr))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// `x.lock()`, `x.read()`, `x.write()` with no arguments.

@@ -185,21 +185,30 @@ pub fn is_edition_2015_table(
     value: &toml::Table,
     workspace: &dyn Fn(&Path) -> Option<String>,
 ) -> bool {
-    let Some(package) = value.get("package") else {
-        return false;
-    };
+    edition_of_table(manifest, value, workspace).as_deref() == Some("2015")
+}
+
+/// The edition a parsed manifest's package is of: what it says, what it inherits from
+/// its workspace, or `2015` when it names none (as cargo reads it). `None` when there
+/// is no `[package]`, or an inherited edition cannot be read.
+pub fn edition_of_table(
+    manifest: &Path,
+    value: &toml::Table,
+    workspace: &dyn Fn(&Path) -> Option<String>,
+) -> Option<String> {
+    let package = value.get("package")?;
     match package.get("edition") {
-        None => true,
-        Some(toml::Value::String(e)) => e == "2015",
+        None => Some("2015".to_string()),
+        Some(toml::Value::String(e)) => Some(e.clone()),
         Some(inherit) if inherit.get("workspace").and_then(|w| w.as_bool()) == Some(true) => {
             let parent = manifest.parent().map(|d| d.ancestors().skip(1));
             parent.into_iter().flatten().find_map(|d| {
                 let root: toml::Table = workspace(&d.join("Cargo.toml"))?.parse().ok()?;
                 let ws = root.get("workspace")?;
-                Some(ws.get("package")?.get("edition")?.as_str()? == "2015")
-            }) == Some(true)
+                Some(ws.get("package")?.get("edition")?.as_str()?.to_string())
+            })
         }
-        Some(_) => false,
+        Some(_) => None,
     }
 }
 

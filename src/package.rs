@@ -36,6 +36,9 @@ pub struct Package {
     /// without `dyn`): a file of such a package that does not parse is skipped, not
     /// failed.
     pub edition_2015: bool,
+    /// Before edition 2024, an `if let` scrutinee's temporaries (a lock guard) live
+    /// through the `else` block too.
+    pub if_let_through_else: bool,
     /// The names its code gives the libraries it depends on by path or from its
     /// workspace (`server_common` for `server-common = { path = "../common" }`),
     /// sorted: the crates whose fns its calls may reach when they are checked too.
@@ -217,6 +220,11 @@ fn read_package(manifest: &Path, root: PathBuf, role: &dyn Fn(&Path, &str) -> Ro
         edition_2015: parsed
             .as_ref()
             .is_ok_and(|v| crate::crate_facts::is_edition_2015_table(manifest, v, &read)),
+        if_let_through_else: parsed
+            .as_ref()
+            .ok()
+            .and_then(|v| crate::crate_facts::edition_of_table(manifest, v, &read))
+            .is_some_and(|e| e.as_str() < "2024"),
         linked: linked_libraries(value),
     }
 }

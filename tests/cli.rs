@@ -877,3 +877,39 @@ fn futures_of_the_own_library_dropped_in_main_and_tests_are_found() {
     .map(|(r, p, l)| (r.to_string(), p.to_string(), l));
     assert_eq!(at, expected);
 }
+
+/// Before edition 2024, an `if let` scrutinee's guard lives through the `else` block:
+/// locking the same mutex there deadlocks. The package's manifest says which edition.
+#[test]
+fn an_if_let_guard_lives_through_else_before_edition_2024() {
+    let lib = "use std::collections::HashMap;\n\
+               use std::sync::Mutex;\n\
+               pub fn name(names: &Mutex<HashMap<u32, String>>, id: u32) -> String {\n\
+               \x20   if let Some(n) = names.lock().unwrap().get(&id) {\n\
+               \x20       n.clone()\n\
+               \x20   } else {\n\
+               \x20       names.lock().unwrap().insert(id, String::new());\n\
+               \x20       String::new()\n\
+               \x20   }\n\
+               }\n";
+    let rules_at = |edition: &str| {
+        let manifest =
+            format!("[package]\nname = \"names\"\nversion = \"0.1.0\"\nedition = \"{edition}\"\n");
+        let dir = project(&[("Cargo.toml", &manifest), ("src/lib.rs", lib)]);
+        let code = if edition == "2024" { 0 } else { 1 };
+        let found = check_json(dir.path(), ".", code);
+        found["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["rule"].as_str().unwrap().to_string(),
+                    d["line"].as_u64().unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rules_at("2021"), [("lock-reentry".to_string(), 7)]);
+    assert_eq!(rules_at("2024"), []);
+}

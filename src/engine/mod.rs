@@ -278,6 +278,8 @@ pub struct FileSettings<'a> {
     /// Parse every item, so that every syntax error is found (`--full-parse`); else a
     /// plain `const` is stepped over unparsed.
     pub full_parse: bool,
+    /// The package's edition is older than 2024 (`package::Package::if_let_through_else`).
+    pub if_let_through_else: bool,
 }
 
 impl Default for FileSettings<'_> {
@@ -296,6 +298,7 @@ impl Default for FileSettings<'_> {
             extra_blocking: &[],
             tokio: None,
             full_parse: false,
+            if_let_through_else: false,
         }
     }
 }
@@ -411,6 +414,7 @@ fn place<'t>(info: &mut FileInfo<'t>, settings: &FileSettings<'t>) {
     info.lib_name = settings.lib_name.map(str::to_string);
     info.linked = settings.linked.to_vec();
     info.package_is_app = settings.package_is_app;
+    info.if_let_through_else = settings.if_let_through_else;
     info.closed = settings.closed;
     info.is_test_file |= settings.test_support;
     info.tokio = settings.tokio;
@@ -535,6 +539,7 @@ pub fn analyze_file(
         lib_name: package.lib_name.as_deref(),
         linked: &package.linked,
         package_is_app: package.is_app,
+        if_let_through_else: package.if_let_through_else,
         closed: package.binary_only || package.private_lib,
         test_support: package.test_support,
         tokio: package.tokio.as_ref(),

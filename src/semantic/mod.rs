@@ -106,6 +106,9 @@ pub struct FileInfo<'t> {
     /// The package is a program of its own with no server: one sequential task
     /// unless it spawns.
     pub package_is_app: bool,
+    /// An `if let` scrutinee's temporaries live through the `else` block too (the
+    /// package is of an edition before 2024).
+    pub if_let_through_else: bool,
     /// Nothing outside the package calls its fns: it has no library target, or its
     /// library is unpublished and no other member of its workspace depends on it.
     pub closed: bool,
@@ -248,6 +251,7 @@ impl<'t> FileInfo<'t> {
             lib_name: None,
             linked: Vec::new(),
             package_is_app: false,
+            if_let_through_else: false,
             closed: false,
             tokio: None,
         }

@@ -337,10 +337,15 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             }
             Expr::If(i) => {
                 // Temporaries of a plain `if` condition die before the branches run;
-                // those of an `if let` scrutinee live through the `then` block (and, in
-                // editions before 2024, the `else` block too: that is not counted).
+                // those of an `if let` scrutinee live through the `then` block, and in
+                // editions before 2024 through the `else` block too.
                 let end = if matches!(strip(&i.cond), Expr::Let(_)) {
-                    self.end_of(i.then_branch.brace_token.span.close())
+                    match &i.else_branch {
+                        Some((_, els)) if self.file.if_let_through_else => {
+                            expr_range(self.file, els).end
+                        }
+                        _ => self.end_of(i.then_branch.brace_token.span.close()),
+                    }
                 } else {
                     expr_range(self.file, &i.cond).end
                 };

@@ -24,6 +24,24 @@ fn check_json(dir: &std::path::Path, target: &str, code: i32) -> Value {
     check_json_with(dir, target, &[], code)
 }
 
+/// `(rule, path, line)` of each diagnostic of a JSON report, sorted.
+fn rule_path_line(report: &Value) -> Vec<(String, String, u64)> {
+    let mut at: Vec<(String, String, u64)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_string(),
+                d["path"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    at.sort();
+    at
+}
+
 /// [`check_json`] with more flags after the target.
 fn check_json_with(dir: &std::path::Path, target: &str, flags: &[&str], code: i32) -> Value {
     let out = asynclint()
@@ -610,18 +628,10 @@ fn calls_into_a_workspace_library_reach_its_fns() {
         ("crates/api/src/lib.rs", handler),
     ]);
     let found = check_json(dir.path(), ".", 1);
-    let mut rules: Vec<(String, String)> = found["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["rule"].as_str().unwrap().to_string(),
-                d["path"].as_str().unwrap().to_string(),
-            )
-        })
+    let rules: Vec<(String, String)> = rule_path_line(&found)
+        .into_iter()
+        .map(|(rule, path, _)| (rule, path))
         .collect();
-    rules.sort();
     assert_eq!(
         rules,
         [
@@ -856,20 +866,7 @@ fn futures_of_the_own_library_dropped_in_main_and_tests_are_found() {
         ("src/main.rs", main),
         ("tests/login.rs", test),
     ]);
-    let found = check_json(dir.path(), ".", 1);
-    let mut at: Vec<(String, String, u64)> = found["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["rule"].as_str().unwrap().to_string(),
-                d["path"].as_str().unwrap().to_string(),
-                d["line"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    at.sort();
+    let at = rule_path_line(&check_json(dir.path(), ".", 1));
     let expected = [
         ("unawaited-future", "./src/main.rs", 4),
         ("unawaited-future", "./tests/login.rs", 4),
@@ -897,17 +894,9 @@ fn an_if_let_guard_lives_through_else_before_edition_2024() {
             format!("[package]\nname = \"names\"\nversion = \"0.1.0\"\nedition = \"{edition}\"\n");
         let dir = project(&[("Cargo.toml", &manifest), ("src/lib.rs", lib)]);
         let code = if edition == "2024" { 0 } else { 1 };
-        let found = check_json(dir.path(), ".", code);
-        found["diagnostics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| {
-                (
-                    d["rule"].as_str().unwrap().to_string(),
-                    d["line"].as_u64().unwrap(),
-                )
-            })
+        rule_path_line(&check_json(dir.path(), ".", code))
+            .into_iter()
+            .map(|(rule, _, line)| (rule, line))
             .collect::<Vec<_>>()
     };
     assert_eq!(rules_at("2021"), [("lock-reentry".to_string(), 7)]);

@@ -331,6 +331,7 @@ fn check_call(cx: &mut Cx, expr: &Expr, call: &ExprCall) {
             }
         }
         Instead::Api(api) => d = d.with_help(api_help(api)),
+        Instead::Rewrite(how) => d = d.with_help(how),
         Instead::SpawnBlocking => d = d.with_help(spawn_blocking_help(cx, &written, &args)),
     }
     report_unless_alone(cx, d, None, None);
@@ -353,6 +354,7 @@ fn check_method(cx: &mut Cx, expr: &Expr, mc: &ExprMethodCall) {
             diagnostic(cx, expr, &format!(".{method}()"), op.waits()).with_help(
                 match op.instead() {
                     Instead::Api(api) => api_help(api),
+                    Instead::Rewrite(how) => how.to_string(),
                     _ => "move it off the executor with `tokio::task::spawn_blocking`".to_string(),
                 },
             )
@@ -393,9 +395,6 @@ fn diagnostic(cx: &Cx, expr: &Expr, written: &str, waits: Waits) -> Diagnostic {
 }
 
 fn api_help(api: &str) -> String {
-    if api.contains("spawn_blocking") {
-        return format!("use {api}");
-    }
     format!("use the async equivalent, {api}, and `.await` it; or wrap the call in `tokio::task::spawn_blocking`")
 }
 

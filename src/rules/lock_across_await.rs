@@ -119,12 +119,13 @@ fn report(cx: &mut Cx, acq: &Acquisition, at: usize, await_range: TextRange) {
             )
         }
     };
+    // For a guard a helper hands out (`self.table()`), the lock is the one it takes.
     let async_lock = |kind: &str, how: &str| {
-        match &acq.helper {
-        // `self.table()` hands out the guard: the lock is the one it takes.
-        Some(h) => format!("{end_it}; if the critical section really must span the `.await`, make the lock `{}` takes a `{kind}` and {how}", h.written()),
-        None => format!("{end_it}; if the critical section really must span the `.await`, make `{recv}` a `{kind}` and {how}"),
-    }
+        let lock = match &acq.helper {
+            Some(h) => format!("the lock `{}` takes", h.written()),
+            None => format!("`{recv}`"),
+        };
+        format!("{end_it}; if the critical section really must span the `.await`, make {lock} a `{kind}` and {how}")
     };
     let help = match acq.kind {
         LockKind::RefCell => format!("{end_it}; never keep a `RefCell` borrow across an `.await`"),

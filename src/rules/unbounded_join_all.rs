@@ -127,9 +127,10 @@ fn push(site: &Fanout, set: &str) -> Diagnostic {
     let over = &site.over.text;
     let message = format!("a future is pushed into `{set}` for every item of `{over}` and they all run at once, with no limit: {CONSEQUENCE}");
     let mut help = format!("keep at most LIMIT in flight: before the push, `if {set}.len() >= LIMIT {{ {set}.next().await; }}` (and handle that result)");
-    if let (Some(source), Some(item), Some(future)) = (&site.source, &site.item, &site.future) {
-        // See `unbounded_spawn`: an `async move` block would not build inside `.map(..)`.
-        if short(future) && !future.starts_with("async move") {
+    if let (Some(source), Some(item), Some(future)) =
+        (&site.source, &site.item, site.mappable_future())
+    {
+        if short(future) {
             help.push_str(&format!(
                 ", or `stream::iter({source}).map(|{item}| {future}).buffer_unordered(LIMIT)`"
             ));

@@ -60,12 +60,11 @@ fn diagnostic(site: &Fanout, spawner: &str, join_set: bool) -> Diagnostic {
         ));
     }
     help.push_str("take a permit from a shared `Arc<Semaphore>` before spawning (`let permit = semaphore.clone().acquire_owned().await?;`) and move it into the task, so it is released when the task ends; or run a fixed pool of N workers fed by a bounded channel");
-    if let (Some(source), Some(item), Some(future)) = (&site.source, &site.item, &site.future) {
+    if let (Some(source), Some(item), Some(future)) =
+        (&site.source, &site.item, site.mappable_future())
+    {
         let closure = future.starts_with('|') || future.starts_with("move |");
-        // An `async move` block in `.map(..)` would move the loop's captures out of an
-        // `FnMut` closure (E0507): no rewrite is better than one that does not build.
-        let moves = future.starts_with("async move");
-        if short(future) && short(item) && short(source) && !closure && !moves {
+        if short(future) && short(item) && short(source) && !closure {
             help.push_str(&format!(
                 "; or, if the results are awaited here, `stream::iter({source}).map(|{item}| {future}).buffer_unordered(LIMIT)`"
             ));

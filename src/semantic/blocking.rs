@@ -57,6 +57,9 @@ pub enum Instead {
     Api(&'static str),
     /// No async equivalent: move the work to the blocking pool.
     SpawnBlocking,
+    /// Neither a drop-in nor a wrap: how the code is written instead (a thread's work
+    /// started as a blocking-pool task), as the whole help.
+    Rewrite(&'static str),
 }
 
 pub struct BlockingFn {
@@ -255,7 +258,7 @@ pub static BLOCKING_METHODS: &[BlockingMethod] = &[
         tuple_index: None,
         methods: &["join"],
         waits: Waits::Thread,
-        instead: Instead::Api("a task started with `tokio::task::spawn_blocking` instead of the thread, whose handle can be `.await`ed"),
+        instead: Instead::Rewrite("use a task started with `tokio::task::spawn_blocking` instead of the thread, whose handle can be `.await`ed"),
     },
 ];
 
@@ -448,7 +451,7 @@ pub static TYPED_BLOCKING: &[TypedBlocking] = &[
         ty: "std::thread::JoinHandle",
         methods: &["join"],
         waits: Waits::Thread,
-        instead: Instead::Api("a task started with `tokio::task::spawn_blocking` instead of the thread, whose handle can be `.await`ed"),
+        instead: Instead::Rewrite("use a task started with `tokio::task::spawn_blocking` instead of the thread, whose handle can be `.await`ed"),
     },
     TypedBlocking {
         ty: "std::sync::Condvar",

@@ -312,11 +312,17 @@ pub fn macro_may_await(m: &syn::Macro) -> bool {
             _ => false,
         })
     }
+    awaits_its_futures(m) || mentions_await(m.tokens.clone())
+}
+
+/// A `join!`/`try_join!`/`select!`/`select_biased!`: the macro awaits the futures it
+/// is given, so it is itself a point where the task waits.
+pub fn awaits_its_futures(m: &syn::Macro) -> bool {
     let name = m.path.segments.last().map(|s| s.ident.to_string());
     matches!(
         name.as_deref(),
         Some("join" | "try_join" | "select" | "select_biased")
-    ) || mentions_await(m.tokens.clone())
+    )
 }
 
 /// The body an async expression runs: an `async` block's block, or the block of an

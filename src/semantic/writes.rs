@@ -76,11 +76,7 @@ impl WriteFutures {
                 element_of_chain(init).map(|e| vec![write_of(cx, e)])
             }
             Expr::MethodCall(_) => Some(vec![write_of(cx, init)]),
-            Expr::Array(a) => Some(a.elems.iter().map(|e| write_of(cx, e)).collect()),
-            Expr::Macro(m) if m.mac.path.is_ident("vec") => match &*parse_body(&m.mac) {
-                MacroBody::Exprs(elems) => Some(elems.iter().map(|e| write_of(cx, e)).collect()),
-                _ => None,
-            },
+            Expr::Array(_) | Expr::Macro(_) => listed(cx, init),
             _ => None,
         };
         let is_vec_new = matches!(init, Expr::Call(_))
@@ -127,12 +123,8 @@ impl WriteFutures {
             return self.held.get(&name.to_string()).cloned();
         }
         match arg {
-            Expr::Array(a) => Some(a.elems.iter().map(|e| write_of(cx, e)).collect()),
+            Expr::Array(_) | Expr::Macro(_) => listed(cx, arg),
             Expr::MethodCall(_) => element_of_chain(arg).map(|e| vec![write_of(cx, e)]),
-            Expr::Macro(m) if m.mac.path.is_ident("vec") => match &*parse_body(&m.mac) {
-                MacroBody::Exprs(elems) => Some(elems.iter().map(|e| write_of(cx, e)).collect()),
-                _ => None,
-            },
             _ => None,
         }
     }
@@ -145,6 +137,19 @@ impl WriteFutures {
             Some(_) => None,
             None => Some(write_of(cx, arg)),
         }
+    }
+}
+
+/// The futures a list written in place holds, each judged by [`write_of`]: the
+/// elements of `[a, b]` or of `vec![a, b]`.
+fn listed(cx: &Cx, e: &Expr) -> Option<Vec<Option<TextRange>>> {
+    match e {
+        Expr::Array(a) => Some(a.elems.iter().map(|e| write_of(cx, e)).collect()),
+        Expr::Macro(m) if m.mac.path.is_ident("vec") => match &*parse_body(&m.mac) {
+            MacroBody::Exprs(elems) => Some(elems.iter().map(|e| write_of(cx, e)).collect()),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

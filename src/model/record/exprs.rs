@@ -60,7 +60,7 @@ pub(super) fn static_lock(e: &Expr) -> Option<String> {
     match strip(e) {
         Expr::Path(p) if p.qself.is_none() => {
             let last = p.path.segments.last()?.ident.to_string();
-            crate::semantic::guards::is_static_name(&last).then(|| format!("::{last}"))
+            crate::semantic::guards::static_place(&last)
         }
         Expr::Reference(r) => static_lock(&r.expr),
         _ => None,

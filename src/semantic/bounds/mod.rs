@@ -168,6 +168,17 @@ pub struct Fanout {
     pub runs: Option<crate::semantic::callee::Callee>,
 }
 
+impl Fanout {
+    /// The future per item, as written, when it can stand in a suggested
+    /// `stream::iter(..).map(|item| future)`: not an `async move` block, which would
+    /// move the loop's captures out of an `FnMut` closure there (E0507).
+    pub fn mappable_future(&self) -> Option<&str> {
+        self.future
+            .as_deref()
+            .filter(|f| !f.starts_with("async move"))
+    }
+}
+
 /// The crate fn a per-item future runs, when the future is one call of it, under
 /// adapters (`.instrument(..)`, `.boxed()`), in a block that ends in it, or in an async
 /// block whose first `.await` is of it (`async move { if let Err(e) = run(x).await { .. } }`).

@@ -422,12 +422,11 @@ impl Walk<'_, '_> {
                     Some(m) => self.method_text(chain.root, m),
                     None => self.text(chain.root),
                 };
-                let closure = &last.args[0];
-                let runs = match strip(closure) {
-                    Expr::Closure(c) => runs_call(self.cx, &c.body),
-                    _ => None,
-                };
-                (Some(source), Some(self.text(closure)), runs)
+                (
+                    Some(source),
+                    Some(self.text(&last.args[0])),
+                    self.map_runs(last),
+                )
             }
             _ => (None, None, None),
         };
@@ -458,6 +457,18 @@ impl Walk<'_, '_> {
         });
     }
 
+    /// The crate fn a `.map(|x| ..)` runs per item, when its closure's future is one
+    /// call of it ([`runs_call`]).
+    fn map_runs(&self, m: &syn::ExprMethodCall) -> Option<crate::semantic::callee::Callee> {
+        if m.method != "map" || m.args.len() != 1 {
+            return None;
+        }
+        match strip(&m.args[0]) {
+            Expr::Closure(c) => runs_call(self.cx, &c.body),
+            _ => None,
+        }
+    }
+
     fn bind_local(&mut self, pat: &Pat, init: Option<&Expr>) {
         // `let (tx, rx) = oneshot::channel();`
         if let (Pat::Tuple(t), Some(init)) = (crate::semantic::body::untyped(pat), init) {
@@ -480,16 +491,9 @@ impl Walk<'_, '_> {
         if let (Pat::Ident(pi), Some(init)) = (pat, init) {
             // `let loops = addrs.iter().map(|a| serve(a))` (collected or not).
             let c = chain::chain(init);
-            let mapper = c
-                .methods
-                .iter()
-                .rev()
-                .find(|m| m.method != "collect")
-                .filter(|m| m.method == "map" && m.args.len() == 1);
-            if let Some(Expr::Closure(closure)) = mapper.map(|m| strip(&m.args[0])) {
-                if let Some(runs) = runs_call(self.cx, &closure.body) {
-                    self.mapped_runs.push((pi.ident.to_string(), runs));
-                }
+            let mapper = c.methods.iter().rev().find(|m| m.method != "collect");
+            if let Some(runs) = mapper.and_then(|m| self.map_runs(m)) {
+                self.mapped_runs.push((pi.ident.to_string(), runs));
             }
             let role = ty
                 .as_deref()

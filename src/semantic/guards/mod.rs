@@ -301,11 +301,7 @@ pub fn await_offsets(file: &FileInfo, body: &Block) -> Vec<(usize, TextRange)> {
             stacker::maybe_grow(64 * 1024, 1024 * 1024, || syn::visit::visit_expr(self, e));
         }
         fn visit_macro(&mut self, m: &'ast syn::Macro) {
-            let last = m.path.segments.last().map(|s| s.ident.to_string());
-            if matches!(
-                last.as_deref(),
-                Some("join" | "try_join" | "select" | "select_biased")
-            ) {
+            if super::body::awaits_its_futures(m) {
                 let r = self.file.range(m.path.segments[0].ident.span());
                 let end = self.file.range(m.delimiter.span().close()).end;
                 self.out.push((r.start, TextRange::new(r.start, end)));

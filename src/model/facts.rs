@@ -105,6 +105,10 @@ pub struct Local {
     /// such call.
     pub drives: Option<String>,
     pub locks_params: Vec<u8>,
+    /// Parameters it stores in a field of a struct it builds: `(parameter, type,
+    /// field)`, as in `fn new(http: Client) -> Self { Self { http } }`.
+    #[serde(default)]
+    pub stores_params: Vec<(u8, String, String)>,
     /// An async `main` (`#[tokio::main]`, `#[actix_web::main]`, ..) outside test code:
     /// the program's entry, which runs alone until it spawns.
     #[serde(default)]

@@ -1,7 +1,8 @@
 //! Message types: the structs and enums of a crate as what travels through its
 //! channels. A message that carries a reply sender (`oneshot::Sender`) is a request:
 //! whoever sent it waits for the reply, so a queue of them never holds more than one
-//! per waiting sender, bounded or not.
+//! per waiting sender, bounded or not. A message of plain data (numbers, text, paths,
+//! std collections of them) carries nothing a task could be told to stop through.
 
 use crate::semantic::types::type_path;
 use crate::semantic::FileInfo;
@@ -35,6 +36,8 @@ struct Pending {
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileMessages {
     pub types: Vec<(String, bool)>,
+    /// The structs and enums whose fields are all plain data.
+    pub plain: Vec<String>,
     #[serde(skip)]
     pending: Vec<Pending>,
     #[serde(skip)]
@@ -94,13 +97,20 @@ impl FileMessages {
         file: &FileInfo,
     ) {
         let mut kept = Vec::new();
+        let (mut plain, mut request) = (true, true);
         for fields in variants {
+            plain &= fields.iter().all(|f| is_plain(&f.ty));
             let v = variant(fields, file);
             if v.is_empty() {
                 kept.clear();
-                break;
+                request = false;
             }
-            kept.push(v);
+            if request {
+                kept.push(v);
+            }
+        }
+        if plain {
+            self.plain.push(name.to_string());
         }
         self.pending.push(Pending {
             name: name.to_string(),
@@ -132,11 +142,88 @@ impl FileMessages {
             self.types = Vec::new();
         }
         self.types.shrink_to_fit();
+        self.plain.shrink_to_fit();
     }
 
     pub fn is_empty(&self) -> bool {
-        self.types.is_empty()
+        self.types.is_empty() && self.plain.is_empty()
     }
+}
+
+/// Words a plain-data type is written with: numbers, text, paths, times, std
+/// collections and the std paths to them.
+const PLAIN_WORDS: &[&str] = &[
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "usize",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "i128",
+    "isize",
+    "f32",
+    "f64",
+    "bool",
+    "char",
+    "str",
+    "String",
+    "PathBuf",
+    "Path",
+    "OsString",
+    "Vec",
+    "VecDeque",
+    "Option",
+    "Box",
+    "HashMap",
+    "BTreeMap",
+    "HashSet",
+    "BTreeSet",
+    "Duration",
+    "Instant",
+    "SystemTime",
+    "Cow",
+    "Uuid",
+    "Url",
+    "Bytes",
+    "IpAddr",
+    "SocketAddr",
+    "std",
+    "collections",
+    "path",
+    "time",
+    "net",
+    "borrow",
+    "ffi",
+    "static",
+];
+
+/// Whether a field's type is plain data: every name in it is a [`PLAIN_WORDS`] one
+/// (a type of the crate's own is not, whatever it holds).
+fn is_plain(ty: &syn::Type) -> bool {
+    use syn::visit::Visit;
+    struct Words(bool);
+    impl<'ast> Visit<'ast> for Words {
+        fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
+            self.0 &= PLAIN_WORDS.iter().any(|w| i == w);
+        }
+        fn visit_lifetime(&mut self, _: &'ast syn::Lifetime) {}
+        fn visit_expr(&mut self, _: &'ast syn::Expr) {}
+    }
+    let mut w = Words(true);
+    w.visit_type(ty);
+    w.0 && !matches!(ty, syn::Type::Macro(_) | syn::Type::Verbatim(_))
+}
+
+/// The plain-data types of each crate: `(crate, name)`.
+pub fn plain(files: &[(u32, FileMessages)]) -> HashSet<(u32, String)> {
+    files
+        .iter()
+        .flat_map(|(k, m)| m.plain.iter().map(move |n| (*k, n.clone())))
+        .collect()
 }
 
 /// The message types of each crate whose every value carries a reply sender:

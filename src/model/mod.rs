@@ -20,8 +20,9 @@ pub use propagate::{FutureKind, Summary, Via};
 
 use crate::diagnostic::Diagnostic;
 use crate::semantic::callee::Callee;
+use crate::semantic::clients::ClientKind;
 use crate::semantic::index::{CrateIndex, Deferred, IndexQuery, ModelQuery};
-use record::ClientSite;
+use record::{ClientPlace, ClientSite};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// What pass one gathers for the model, merged across files in any order.
@@ -87,6 +88,8 @@ pub struct Model {
     client_uses: Vec<(u32, ClientSite)>,
     /// Message types every value of which carries a reply sender: `(crate, name)`.
     requests: HashSet<(u32, String)>,
+    /// Structs and enums of plain data: `(crate, name)`.
+    plain: HashSet<(u32, String)>,
 }
 
 impl Model {
@@ -100,6 +103,7 @@ impl Model {
             messages,
         } = builder;
         let requests = messages::requests(&messages);
+        let plain = messages::plain(&messages);
         drop(messages);
         client_uses.sort_by(|a, b| (&a.1.file, a.1.line).cmp(&(&b.1.file, b.1.line)));
         // Files finish in any order: sort, so that every answer (and the chain a
@@ -156,6 +160,7 @@ impl Model {
             clients,
             client_uses,
             requests,
+            plain,
         }
     }
 
@@ -250,6 +255,7 @@ impl Model {
                 };
                 krate.is_some_and(|k| self.requests.contains(&(k, ty.clone())))
             }
+            ModelQuery::PlainData { krate, ty } => self.plain.contains(&(*krate, ty.clone())),
             ModelQuery::ReturnsResultHandle(c) => self
                 .resolve(c)
                 .is_some_and(|i| self.fns[i].returns_result_handle),
@@ -278,7 +284,15 @@ impl Model {
             }
             // A client built without a deadline is the crate's client when the crate
             // uses a client it did not build on the spot, and builds none with one.
-            ModelQuery::ClientUsedWithoutDeadline { krate, kind } => {
+            ModelQuery::ClientUsedWithoutDeadline {
+                krate,
+                kind,
+                file,
+                line,
+            } => {
+                if !self.uses_of_built(*krate, *kind, file, *line).is_empty() {
+                    return true;
+                }
                 let used = self
                     .client_uses
                     .iter()
@@ -290,6 +304,44 @@ impl Model {
                 used && !bounded
             }
         }
+    }
+
+    /// The awaited calls with no deadline of their own made with the client built
+    /// (with no deadline) at `file:line`: those through the field it is kept in.
+    fn uses_of_built(
+        &self,
+        krate: u32,
+        kind: ClientKind,
+        file: &str,
+        line: u32,
+    ) -> Vec<&ClientSite> {
+        let built = self.clients.iter().find(|(k, c)| {
+            *k == krate && c.kind == kind && !c.deadline && c.line == line && &*c.file == file
+        });
+        let Some(place) = built.and_then(|(_, c)| c.place.as_ref()) else {
+            return Vec::new();
+        };
+        let field = match place {
+            ClientPlace::Field { .. } => Some(place.clone()),
+            ClientPlace::Arg { callee, arg } => self.resolve(callee).and_then(|i| {
+                let stored = self.fns[i].local.stores_params.iter();
+                stored
+                    .filter(|(a, _, _)| a == arg)
+                    .map(|(_, ty, field)| ClientPlace::Field {
+                        ty: ty.clone(),
+                        field: field.clone(),
+                    })
+                    .next()
+            }),
+        };
+        let Some(field) = field else {
+            return Vec::new();
+        };
+        self.client_uses
+            .iter()
+            .filter(|(k, u)| *k == krate && u.kind == kind && u.place.as_ref() == Some(&field))
+            .map(|(_, u)| u)
+            .collect()
     }
 
     /// The chain of calls behind a yes, callee first: `["load_config", "read_file",
@@ -324,13 +376,24 @@ impl Model {
                 callers.truncate(3);
                 return callers;
             }
-            ModelQuery::ClientUsedWithoutDeadline { krate, kind } => {
-                let sites: Vec<String> = self
-                    .client_uses
-                    .iter()
-                    .filter(|(k, u)| k == krate && u.kind == *kind)
-                    .map(|(_, u)| format!("{}:{}", u.file, u.line))
-                    .collect();
+            ModelQuery::ClientUsedWithoutDeadline {
+                krate,
+                kind,
+                file,
+                line,
+            } => {
+                let own = self.uses_of_built(*krate, *kind, file, *line);
+                let sites: Vec<String> = if own.is_empty() {
+                    self.client_uses
+                        .iter()
+                        .filter(|(k, u)| k == krate && u.kind == *kind)
+                        .map(|(_, u)| format!("{}:{}", u.file, u.line))
+                        .collect()
+                } else {
+                    own.iter()
+                        .map(|u| format!("{}:{}", u.file, u.line))
+                        .collect()
+                };
                 let mut shown: Vec<String> = sites.iter().take(3).cloned().collect();
                 if sites.len() > 3 {
                     shown.push(format!("{} more", sites.len() - 3));
@@ -452,6 +515,80 @@ mod tests {
 
     fn chain_of(m: &Model, p: &str, args: usize) -> Vec<String> {
         m.chain(&ModelQuery::Blocks(path(p, args)))
+    }
+
+    /// A client built without a deadline is followed into the field it is kept in:
+    /// handed straight to a constructor that stores it, or bound first. A client built
+    /// with a deadline elsewhere in the crate does not cover it; uses with deadlines of
+    /// their own do not count.
+    #[test]
+    fn a_client_is_followed_into_its_field() {
+        let m = model_of(&[
+            (
+                "main.rs",
+                "async fn main() {\n\
+                 let bounded = reqwest::Client::builder().timeout(d).build().unwrap();\n\
+                 let a = Api::new(bounded);\n\
+                 let d = Downloader::new(reqwest::Client::new());\n\
+                 let plain = reqwest::Client::new();\n\
+                 let p = Probe::new(plain);\n\
+                 }\n",
+            ),
+            (
+                "lib.rs",
+                "struct Api { http: reqwest::Client }\n\
+                 impl Api { fn new(http: reqwest::Client) -> Self { Self { http } }\n\
+                 async fn get(&self) { self.http.get(u).send().await; } }\n\
+                 struct Downloader { http: reqwest::Client }\n\
+                 impl Downloader { fn new(client: reqwest::Client) -> Self { Downloader { http: client } }\n\
+                 async fn get(&self) { self.http.get(u).send().await; } }\n\
+                 struct Probe { http: reqwest::Client }\n\
+                 impl Probe { fn new(http: reqwest::Client) -> Self { Self { http } }\n\
+                 async fn get(&self) { self.http.get(u).timeout(d).send().await; } }\n",
+            ),
+        ]);
+        let used = |line: u32| {
+            m.holds(&ModelQuery::ClientUsedWithoutDeadline {
+                krate: 0,
+                kind: ClientKind::Http,
+                file: "main.rs".to_string(),
+                line,
+            })
+        };
+        assert!(used(4), "handed straight to a constructor");
+        assert!(!used(5), "its one use has a deadline of its own");
+        assert!(!used(2), "built with a deadline");
+    }
+
+    /// Plain data is numbers, text, paths, times and std collections of them, in any
+    /// file of the crate; a field of a type of the crate's own, a generic or a token is
+    /// not.
+    #[test]
+    fn plain_data_types() {
+        let m = model_of(&[
+            (
+                "a.rs",
+                "pub struct Job { id: u64, input: std::path::PathBuf, tags: Vec<(String, bool)> }\n\
+                 pub enum Size { Small, Exact(u32, u32), Named { name: &'static str } }\n",
+            ),
+            (
+                "b.rs",
+                "pub struct Worker { token: CancellationToken }\n\
+                 pub struct Wrapper { job: Job }\n\
+                 pub struct Generic<T> { inner: T }\n\
+                 pub enum Msg { Stop(oneshot::Sender<()>), Tick }\n",
+            ),
+        ]);
+        let plain = |ty: &str| {
+            m.holds(&ModelQuery::PlainData {
+                krate: 0,
+                ty: ty.to_string(),
+            })
+        };
+        assert!(plain("Job") && plain("Size"));
+        for ty in ["Worker", "Wrapper", "Generic", "Msg", "Unknown"] {
+            assert!(!plain(ty), "{ty}");
+        }
     }
 
     /// Driving a future (`block_on`) is its own fact: a helper that sleeps before it

@@ -276,10 +276,20 @@ fn check_construction(cx: &mut Cx, expr: &Expr) {
         ClientKind::Http => "build it with a deadline that bounds every request, `reqwest::Client::builder().timeout(Duration::from_secs(N)).build()?` (`connect_timeout`, `pool_idle_timeout` and `tcp_keepalive` do not bound a request), or bound each call with its own `.timeout(..)`",
         ClientKind::Grpc => "set `.timeout(Duration::from_secs(N))` on the `Endpoint` (it bounds every request made on the channel) and `.connect_timeout(..)` for the connect, or bound each call with `tokio::time::timeout`",
     });
+    let line = cx
+        .file
+        .lines
+        .position(
+            cx.file.text,
+            cx.file.start_of(syn::spanned::Spanned::span(expr)),
+        )
+        .line as u32;
     cx.report_if_explained(
         IndexQuery::Model(ModelQuery::ClientUsedWithoutDeadline {
             krate: cx.file.krate,
             kind: built.kind,
+            file: cx.file.path.to_string(),
+            line,
         }),
         d,
         Explain {

@@ -3,6 +3,7 @@
 
 use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::semantic::index::{IndexQuery, ModelQuery};
 use crate::semantic::ownership::mentioned_after;
 use crate::semantic::waited::{handle_deadlines, HandleDeadline};
 use crate::semantic::{Cx, Runtime};
@@ -43,7 +44,7 @@ impl Rule for TimeoutLeavesTaskRunning {
         if deadlines.stops_tasks {
             return;
         }
-        for finding in deadlines.found {
+        for mut finding in deadlines.found {
             // A bounded wait whose outcome does not matter (`let _ = timeout(d, h).await;`)
             // is a grace period, as is one after the fn told the task to stop.
             if finding.grace {
@@ -54,12 +55,25 @@ impl Rule for TimeoutLeavesTaskRunning {
                     continue;
                 }
             }
-            report(cx, finding);
+            let unless_plain = std::mem::take(&mut finding.unless_plain);
+            let d = diagnostic(cx, finding);
+            if unless_plain.is_empty() {
+                cx.report(d);
+            } else {
+                // A stop signal sent first reaches the task unless what it was handed
+                // is plain data.
+                let krate = cx.file.krate;
+                let plain = unless_plain
+                    .into_iter()
+                    .map(|ty| IndexQuery::Model(ModelQuery::PlainData { krate, ty }))
+                    .collect();
+                cx.report_if(IndexQuery::All(plain), d);
+            }
         }
     }
 }
 
-fn report(cx: &mut Cx, f: HandleDeadline) {
+fn diagnostic(cx: &Cx, f: HandleDeadline) -> Diagnostic {
     let h = f.name.clone().unwrap_or_else(|| "handle".to_string());
     let blocking = !f.spawns.is_empty()
         && f.spawns.iter().all(|s| {
@@ -103,5 +117,5 @@ fn report(cx: &mut Cx, f: HandleDeadline) {
     } else {
         format!("put the deadline on the work itself instead of a task (`timeout(d, work)` drops, and so cancels, the future when time is up); if it must be a task, keep the handle and abort it on the timeout path: `match timeout(d, &mut {h}).await {{ Ok(r) => .., Err(_) => {h}.abort() }}`, {owners}")
     };
-    cx.report(d.with_help(help));
+    d.with_help(help)
 }

@@ -2,8 +2,9 @@
 //! signal sent before the wait, a wait whose outcome is thrown away. Also what a
 //! `select!` branch on a timer looks like.
 
+use super::body::place_root;
 use super::calls::is_cancel_branch;
-use super::chain::strip;
+use super::chain::{self, strip};
 use super::Cx;
 use syn::{Expr, Pat, Stmt};
 
@@ -35,20 +36,23 @@ const SIGNAL_METHODS: &[&str] = &[
 const TIMER_WORDS: &[&str] = &["sleep", "timeout", "deadline", "delay", "timer"];
 
 /// Whether a call tells something to stop: `token.cancel()`, `server.shutdown()`,
-/// `shutdown_tx.send(())`, `drop(stop_tx)`.
-pub fn is_stop_signal(cx: &Cx, e: &Expr) -> bool {
+/// `shutdown_tx.send(())`, `drop(stop_tx)`. `Some(root)` names the local the signal
+/// goes through (`token`, `self`, `stop_tx`), `Some(None)` when it has none.
+pub fn stop_signal(cx: &Cx, e: &Expr) -> Option<Option<String>> {
     match strip(e) {
         Expr::MethodCall(m) => {
             let method = m.method.to_string();
-            STOP_METHODS.contains(&method.as_str())
+            let stops = STOP_METHODS.contains(&method.as_str())
                 || (SIGNAL_METHODS.contains(&method.as_str())
-                    && is_cancel_branch(cx.text(&*m.receiver)))
+                    && is_cancel_branch(cx.text(&*m.receiver)));
+            stops.then(|| place_root(chain::chain(&m.receiver).root))
         }
         Expr::Call(c) => {
-            cx.drop_call_arg(e).is_some()
-                && c.args.first().is_some_and(|a| is_cancel_branch(cx.text(a)))
+            let stops = cx.drop_call_arg(e).is_some()
+                && c.args.first().is_some_and(|a| is_cancel_branch(cx.text(a)));
+            stops.then(|| c.args.first().and_then(place_root))
         }
-        _ => false,
+        _ => None,
     }
 }
 

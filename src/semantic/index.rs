@@ -267,6 +267,9 @@ pub enum ModelQuery {
         lib: Option<String>,
         ty: String,
     },
+    /// This struct or enum of the crate holds plain data only (numbers, text, paths,
+    /// std collections of them): nothing a task could be told to stop through.
+    PlainData { krate: u32, ty: String },
     /// The call names exactly one fn of the crate.
     Resolves(Callee),
     /// The call names exactly one fn of the crate, and it returns no future: a
@@ -280,11 +283,16 @@ pub enum ModelQuery {
     /// The callee returns a `ClientBuilder` and sets no request deadline on it: a
     /// client built from it has none.
     BuilderWithoutDeadline(Callee),
-    /// The crate makes awaited calls with clients of this kind built elsewhere than
-    /// the call (fields, parameters, factories), and builds none with a deadline.
+    /// The client built at this file and line (with no deadline) is used for awaited
+    /// calls with none of their own: the field it is kept in (directly, or through the
+    /// parameter of a crate fn that stores it) is used so; or else the crate makes such
+    /// calls with clients of this kind built elsewhere than the call (fields,
+    /// parameters, factories), and builds none with a deadline.
     ClientUsedWithoutDeadline {
         krate: u32,
         kind: super::clients::ClientKind,
+        file: String,
+        line: u32,
     },
 }
 

@@ -180,19 +180,86 @@ impl<'ast> Visit<'ast> for Owner<'_> {
 
 /// Whether `name` is mentioned in `body` after the offset `at` (also in macros).
 pub fn mentioned_after(file: &FileInfo, body: &syn::Block, name: &str, at: usize) -> bool {
+    mentioned_within(file, body, name, at..usize::MAX)
+}
+
+/// The names mentioned in `body` at an offset in `within`, each once, in order (a
+/// macro's names count when its opening delimiter is in range).
+pub fn names_within(
+    file: &FileInfo,
+    body: &syn::Block,
+    within: std::ops::Range<usize>,
+) -> Vec<String> {
+    struct N<'c, 'a> {
+        file: &'c FileInfo<'a>,
+        within: std::ops::Range<usize>,
+        names: Vec<String>,
+    }
+    impl N<'_, '_> {
+        fn add(&mut self, name: String) {
+            if !self.names.contains(&name) {
+                self.names.push(name);
+            }
+        }
+        fn tokens(&mut self, ts: proc_macro2::TokenStream) {
+            for t in ts {
+                match t {
+                    proc_macro2::TokenTree::Ident(i) => self.add(i.to_string()),
+                    proc_macro2::TokenTree::Group(g) => self.tokens(g.stream()),
+                    _ => {}
+                }
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for N<'_, '_> {
+        fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
+            if self.within.contains(&self.file.start_of(i.span())) {
+                self.add(i.to_string());
+            }
+        }
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            if self
+                .within
+                .contains(&self.file.start_of(m.delimiter.span().open()))
+            {
+                self.tokens(m.tokens.clone());
+            }
+            visit::visit_macro(self, m);
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut n = N {
+        file,
+        within,
+        names: Vec::new(),
+    };
+    n.visit_block(body);
+    n.names
+}
+
+/// Whether `name` is mentioned in `body` at an offset in `within` (a macro counts when
+/// its opening delimiter is in range).
+pub fn mentioned_within(
+    file: &FileInfo,
+    body: &syn::Block,
+    name: &str,
+    within: std::ops::Range<usize>,
+) -> bool {
     struct M<'c, 'a> {
         file: &'c FileInfo<'a>,
         name: &'c str,
-        at: usize,
+        within: std::ops::Range<usize>,
         found: bool,
     }
     impl<'ast> Visit<'ast> for M<'_, '_> {
         fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
-            self.found |= i == self.name && self.file.start_of(i.span()) >= self.at;
+            self.found |= i == self.name && self.within.contains(&self.file.start_of(i.span()));
         }
         fn visit_macro(&mut self, m: &'ast syn::Macro) {
-            let after = self.file.start_of(m.delimiter.span().open()) >= self.at;
-            self.found |= after && super::futures::mentions_ident(m.tokens.clone(), self.name);
+            let inside = self
+                .within
+                .contains(&self.file.start_of(m.delimiter.span().open()));
+            self.found |= inside && super::futures::mentions_ident(m.tokens.clone(), self.name);
             visit::visit_macro(self, m);
         }
         fn visit_item(&mut self, _: &'ast syn::Item) {}
@@ -200,7 +267,7 @@ pub fn mentioned_after(file: &FileInfo, body: &syn::Block, name: &str, at: usize
     let mut m = M {
         file,
         name,
-        at,
+        within,
         found: false,
     };
     m.visit_block(body);
@@ -210,6 +277,22 @@ pub fn mentioned_after(file: &FileInfo, body: &syn::Block, name: &str, at: usize
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_within_a_range_once_each_macros_included() {
+        let src =
+            "fn f() { let h = spawn(work(job, job.clone(), format!(\"{}\", token))); after(x); }";
+        let file: syn::File = syn::parse_str(src).unwrap();
+        let syn::Item::Fn(f) = &file.items[0] else {
+            unreachable!()
+        };
+        let info = FileInfo::new("t.rs", src, &file);
+        let (start, end) = (src.find("spawn").unwrap(), src.find("; after").unwrap());
+        let names = names_within(&info, &f.block, start..end);
+        assert_eq!(names, ["spawn", "work", "job", "clone", "token", "format"]);
+        assert!(mentioned_within(&info, &f.block, "token", start..end));
+        assert!(!mentioned_within(&info, &f.block, "x", start..end));
+    }
 
     fn owned(src: &str) -> Option<(usize, Vec<String>)> {
         let file: syn::File = syn::parse_str(src).unwrap();

@@ -3,13 +3,16 @@
 //! is only lent, and whether the wait is a grace period.
 
 use super::body::always_exits;
+use super::body::pattern_names;
 use super::calls::{DEADLINE_FNS, DEADLINE_METHODS};
 use super::chain::{self, path_ident, strip};
-use super::grace::{is_stop_signal, is_timer, thrown_away};
+use super::grace::{is_timer, stop_signal, thrown_away};
 use super::handles::SpawnedHandles;
 use super::macros::{parse_body, MacroBody};
+use super::ownership::{mentioned_within, names_within};
 use super::Cx;
 use crate::source::TextRange;
+use rustc_hash::FxHashSet as HashSet;
 use syn::visit::{self, Visit};
 use syn::{Block, Expr};
 
@@ -31,6 +34,7 @@ pub fn handle_deadlines(cx: &Cx, body: &Block) -> Deadlines {
         loops: 0,
         nested: 0,
         signals: Vec::new(),
+        lets: Vec::new(),
         cancels: false,
         discarded: Vec::new(),
         loop_handles: Vec::new(),
@@ -38,12 +42,83 @@ pub fn handle_deadlines(cx: &Cx, body: &Block) -> Deadlines {
     };
     scan.visit_block(body);
     let stops_tasks = scan.handles.aborts || scan.cancels;
-    let (signals, discarded) = (scan.signals, scan.discarded);
+    let (signals, discarded, lets) = (scan.signals, scan.discarded, scan.lets);
     let mut found = scan.found;
     for f in &mut found {
-        f.grace = discarded.contains(&f.range) || signals.iter().any(|s| *s < f.range.start);
+        // A thrown-away outcome is a grace period for a task the fn was handed (whoever
+        // owns it decides how it ends), not for one it spawned and walks away from.
+        f.grace = discarded.contains(&f.range) && f.spawns.is_empty();
+        for (_, root) in signals.iter().filter(|(at, _)| *at < f.range.start) {
+            match signal_reaches(cx, body, &lets, root.as_deref(), &f.spawns) {
+                Reach::Yes => f.grace = true,
+                Reach::No => {}
+                Reach::UnlessPlain(types) => f.unless_plain.extend(types),
+            }
+        }
     }
     Deadlines { found, stops_tasks }
+}
+
+/// Whether a stop signal can reach the tasks a deadline waits for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reach {
+    Yes,
+    No,
+    /// Only through these parameters' types (their last path segment), unless each is
+    /// plain data.
+    UnlessPlain(Vec<String>),
+}
+
+/// Whether a stop signal sent through `root` can reach the tasks spawned at `spawns`:
+/// one of them is handed `root`, a local bound together with it (the receiver of a
+/// `let (tx, rx) = channel()`), a local made from it (`token.child_token()`), `self`,
+/// or a parameter whose type may hold it (the caller may have put the same token in a
+/// worker). A task the fn was handed, a signal through no local or through a static,
+/// may be reached.
+fn signal_reaches(
+    cx: &Cx,
+    body: &Block,
+    lets: &[(HashSet<String>, TextRange)],
+    root: Option<&str>,
+    spawns: &[TextRange],
+) -> Reach {
+    let Some(root) = root else {
+        return Reach::Yes;
+    };
+    if spawns.is_empty() || root.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return Reach::Yes;
+    }
+    let mut related = vec![root.to_string(), "self".to_string()];
+    for (names, init) in lets {
+        if names.contains(root) || mentioned_within(cx.file, body, root, init.start..init.end) {
+            related.extend(names.iter().cloned());
+        }
+    }
+    let mut types = Vec::new();
+    for s in spawns {
+        for name in names_within(cx.file, body, s.start..s.end) {
+            if related.contains(&name) {
+                return Reach::Yes;
+            }
+            let Some(origin) = cx.binding(&name).filter(|o| o.is_param) else {
+                continue;
+            };
+            match origin.ty.as_deref() {
+                Some(ty) if !origin.closure_param => {
+                    let last = ty.rsplit("::").next().unwrap_or(ty).to_string();
+                    if !types.contains(&last) {
+                        types.push(last);
+                    }
+                }
+                _ => return Reach::Yes,
+            }
+        }
+    }
+    if types.is_empty() {
+        Reach::No
+    } else {
+        Reach::UnlessPlain(types)
+    }
 }
 
 /// A handle argument: where its tasks were spawned (none for a parameter), its local
@@ -101,9 +176,12 @@ pub struct HandleDeadline {
     /// The handle is lent (`&mut h`) and so still exists afterwards: its name.
     pub kept: Option<String>,
     pub in_loop: bool,
-    /// A grace period: its outcome is thrown away, or the fn told something to stop
+    /// A grace period: its outcome is thrown away, or the fn told the task to stop
     /// before it.
     pub grace: bool,
+    /// A grace period too unless each of these types (of parameters the tasks are
+    /// handed, which a stop signal could reach through) is plain data.
+    pub unless_plain: Vec<String>,
 }
 
 struct Scan<'c, 'a> {
@@ -113,8 +191,11 @@ struct Scan<'c, 'a> {
     loops: usize,
     /// Closures and async blocks around the current point.
     nested: usize,
-    /// Where the fn itself tells something to stop.
-    signals: Vec<usize>,
+    /// Where the fn itself tells something to stop, and the local the signal goes
+    /// through.
+    signals: Vec<(usize, Option<String>)>,
+    /// The names each `let` binds, and its initializer.
+    lets: Vec<(HashSet<String>, TextRange)>,
     /// `h.cancel()` (async-std's way to stop a task).
     cancels: bool,
     /// Expressions whose value a statement throws away (`let _ = x;`, `x.await.ok();`).
@@ -150,6 +231,7 @@ impl Scan<'_, '_> {
             name: h.name,
             in_loop: self.loops > 0,
             grace: false,
+            unless_plain: Vec::new(),
         });
     }
 
@@ -162,8 +244,10 @@ impl Scan<'_, '_> {
                 self.found(self.cx.range(e), false, h);
             }
         }
-        if self.nested == 0 && is_stop_signal(self.cx, e) {
-            self.signals.push(self.cx.range(e).start);
+        if self.nested == 0 {
+            if let Some(root) = stop_signal(self.cx, e) {
+                self.signals.push((self.cx.range(e).start, root));
+            }
         }
     }
 
@@ -180,8 +264,10 @@ impl Scan<'_, '_> {
                 self.found(self.cx.range(e), false, h);
             }
         }
-        if self.nested == 0 && is_stop_signal(self.cx, e) {
-            self.signals.push(self.cx.range(e).start);
+        if self.nested == 0 {
+            if let Some(root) = stop_signal(self.cx, e) {
+                self.signals.push((self.cx.range(e).start, root));
+            }
         }
     }
 
@@ -224,6 +310,11 @@ impl<'ast> Visit<'ast> for Scan<'_, '_> {
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
         visit::visit_local(self, l);
+        if let Some(init) = &l.init {
+            let mut names = HashSet::default();
+            pattern_names(&l.pat, &mut names);
+            self.lets.push((names, self.cx.range(&*init.expr)));
+        }
         self.handles.bind_local(self.cx, l);
     }
 

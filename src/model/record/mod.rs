@@ -21,8 +21,10 @@ use crate::source::TextRange;
 use std::sync::Arc;
 use syn::{Block, Expr, FnArg, Pat, Signature, Stmt};
 
+mod clients;
 mod exprs;
 mod shape;
+pub use clients::ClientPlace;
 pub use exprs::crate_path_of;
 use exprs::{
     addr, channel_op, data_loss_op, drives_a_future, is_self, receiver_owns_tasks, rooted_at_self,
@@ -75,6 +77,10 @@ pub struct ClientSite {
     pub kind: ClientKind,
     /// For a construction: it sets a deadline.
     pub deadline: bool,
+    /// For a construction, where the client goes first; for a use, where the client
+    /// comes from (a field of `self`), when the fn's text shows it.
+    #[serde(default)]
+    pub place: Option<ClientPlace>,
     pub file: Arc<str>,
     pub line: u32,
 }
@@ -104,6 +110,8 @@ struct Open {
     driver: Option<(usize, Option<u32>)>,
     /// The calls recorded as sites, by node: `(address, site)`.
     site_nodes: Vec<(usize, u32)>,
+    /// Where the clients it builds go, by construction node.
+    client_places: Vec<(usize, ClientPlace)>,
 }
 
 /// Types of synchronous guards: held across an `.await`, they block other threads or
@@ -261,6 +269,25 @@ impl Recorder {
             Vec::new()
         };
         let enters = !is_async && enters_runtime(body_text);
+        // Client provenance: where the clients it builds go, and the parameters a
+        // constructor keeps in a field (`fn new(http: Client) -> Self { Self { http } }`).
+        let builds = ["Client", "Endpoint"].iter().any(|w| body_text.contains(w));
+        let stores = !params.is_empty()
+            && returns_type.is_some()
+            && [
+                Some("Self"),
+                returns_type.as_deref(),
+                at.scope.self_ty.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|t| body_text.contains(t));
+        let flows = if builds || stores {
+            let keep: &[String] = if stores { &params } else { &[] };
+            clients::flows(at, body, builds, keep)
+        } else {
+            clients::Flows::default()
+        };
         if returns_type.as_deref() == Some("RequestBuilder") {
             if let Some(kind) =
                 tail_expr(body).and_then(|t| returned_request(at.scopes, &at.file.uses, t))
@@ -295,6 +322,7 @@ impl Recorder {
                     returns_fixed,
                     enters_runtime: enters,
                     entry,
+                    stores_params: flows.stores,
                     ..Local::default()
                 },
                 sites: Vec::new(),
@@ -313,6 +341,7 @@ impl Recorder {
             driven_text: None,
             driver: None,
             site_nodes: Vec::new(),
+            client_places: flows.built,
         });
     }
 
@@ -355,6 +384,7 @@ impl Recorder {
             driven_text: None,
             driver: None,
             site_nodes: Vec::new(),
+            client_places: Vec::new(),
         });
     }
 
@@ -719,6 +749,7 @@ impl Recorder {
         ClientSite {
             kind,
             deadline: false,
+            place: None,
             file: Arc::from(at.file.path),
             line: at
                 .file
@@ -733,6 +764,7 @@ impl Recorder {
         let site = |kind, deadline| ClientSite {
             kind,
             deadline,
+            place: None,
             file: Arc::from(at.file.path),
             line: at
                 .file
@@ -744,7 +776,16 @@ impl Recorder {
                 .line as u32,
         };
         if let Some(c) = construction(&at.file.uses, e) {
-            self.clients.push(site(c.kind, c.deadline));
+            let place = self.open.last().and_then(|o| {
+                let here = addr(e);
+                o.client_places
+                    .iter()
+                    .find_map(|(n, p)| (*n == here).then(|| p.clone()))
+            });
+            self.clients.push(ClientSite {
+                place,
+                ..site(c.kind, c.deadline)
+            });
             return;
         }
         let awaited = self
@@ -754,7 +795,10 @@ impl Recorder {
             .is_some_and(|(a, _)| *a == addr(e));
         if awaited && !at.under_deadline {
             if let Some(kind) = remote_use(at.scopes, &at.file.uses, e) {
-                self.client_uses.push(site(kind, false));
+                self.client_uses.push(ClientSite {
+                    place: clients::used_from(at, e),
+                    ..site(kind, false)
+                });
             }
         }
     }

@@ -85,9 +85,49 @@ impl Rule for BlockingInAsync {
                 None => return,
             },
         };
-        let at = cx.range(&cx.file.range(name.span()));
-        report_blocking_drop(cx, at, &name.to_string(), ty, "at the end of this block");
+        let bound = cx.range(&cx.file.range(name.span()));
+        let name = name.to_string();
+        let end = cx.file.range(syn::spanned::Spanned::span(stmt)).end;
+        // Dropped explicitly further on (`drop(old)`): that is where it blocks.
+        match explicit_drop(cx, &name, end) {
+            Some(Dropped::Here(at)) => report_blocking_drop(cx, at, &name, ty, "here"),
+            Some(Dropped::OffExecutor) => {}
+            None => report_blocking_drop(cx, bound, &name, ty, "at the end of this block"),
+        }
     }
+}
+
+/// Where a value is dropped explicitly.
+enum Dropped {
+    /// `drop(name)` on the executor.
+    Here(TextRange),
+    /// `drop(name)` in a closure handed to a thread or the blocking pool
+    /// (`spawn_blocking(move || drop(old))`).
+    OffExecutor,
+}
+
+/// The first `drop(name)` in the enclosing fn's body after `after`.
+fn explicit_drop(cx: &Cx, name: &str, after: usize) -> Option<Dropped> {
+    let (_, body) = cx.enclosing_fn_text?;
+    let text = cx.file.text.get(after..body.end)?;
+    let call = format!("drop({name})");
+    let mut from = 0;
+    while let Some(i) = text[from..].find(&call) {
+        let start = from + i;
+        let before = text[..start].chars().next_back();
+        if !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+            let off = ["spawn_blocking", "unblock", "thread::spawn"]
+                .iter()
+                .any(|w| text[..start].contains(w));
+            if off {
+                return Some(Dropped::OffExecutor);
+            }
+            let start = after + start;
+            return Some(Dropped::Here(TextRange::new(start, start + call.len())));
+        }
+        from = start + call.len();
+    }
+    None
 }
 
 /// `drop(x)` in async code, of a parameter whose declared type's `Drop` blocks
@@ -176,6 +216,16 @@ fn spawn_blocking_path(runtime: Runtime) -> &'static str {
 fn constructed_type(e: &Expr) -> Option<String> {
     let e = crate::semantic::chain::strip_result_adapters(e).inner;
     let path = match e {
+        // `std::mem::replace(&mut *slot, T::start(..))` hands back a value of the type
+        // it puts in.
+        Expr::Call(c)
+            if crate::semantic::chain::call_path(e).is_some_and(|p| {
+                let n = p.segments.len();
+                n >= 2 && p.segments[n - 1].ident == "replace" && p.segments[n - 2].ident == "mem"
+            }) && c.args.len() == 2 =>
+        {
+            return constructed_type(&c.args[1]);
+        }
         Expr::Call(_) => {
             let p = crate::semantic::chain::call_path(e)?;
             let n = p.segments.len();

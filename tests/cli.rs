@@ -902,3 +902,45 @@ fn an_if_let_guard_lives_through_else_before_edition_2024() {
     assert_eq!(rules_at("2021"), [("lock-reentry".to_string(), 7)]);
     assert_eq!(rules_at("2024"), []);
 }
+
+/// A command-line program's async helper runs alone only when nothing runs beside it:
+/// awaited in tasks spawned one per item on a current-thread runtime, its blocking
+/// write stalls the other downloads; on a multi-thread runtime (or awaited by `main`
+/// alone) it is left to the program.
+#[test]
+fn a_command_line_helper_awaited_in_tasks_on_one_thread_blocks_them() {
+    let fetch = "pub async fn download(url: String) -> std::io::Result<()> {\n\
+                 \x20   tokio::task::yield_now().await;\n\
+                 \x20   std::fs::write(\"page.html\", url)\n\
+                 }\n";
+    let rules_at = |attribute: &str, spawned: bool| {
+        let call = if spawned {
+            "for url in urls {\n    handles.push(tokio::spawn(fetch::download(url)));\n}\n"
+        } else {
+            "for url in urls {\n    fetch::download(url).await.unwrap();\n}\n"
+        };
+        let main = format!(
+            "mod fetch;\n{attribute}\nasync fn main() {{\n\
+             let urls: Vec<String> = std::env::args().collect();\n\
+             let mut handles = Vec::new();\n{call}\
+             for h in handles {{ let _: Result<std::io::Result<()>, _> = h.await; }}\n}}\n"
+        );
+        let manifest = "[package]\nname = \"fetcher\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
+                        [dependencies]\ntokio = { version = \"1\", features = [\"full\"] }\n";
+        let dir = project(&[
+            ("Cargo.toml", manifest),
+            ("src/main.rs", &main),
+            ("src/fetch.rs", fetch),
+        ]);
+        let report = check_json(dir.path(), ".", if spawned { 1 } else { 0 });
+        rule_path_line(&report)
+            .into_iter()
+            .filter(|(rule, _, _)| rule == "blocking-in-async")
+            .map(|(_, path, line)| (path, line))
+            .collect::<Vec<_>>()
+    };
+    let single = "#[tokio::main(flavor = \"current_thread\")]";
+    assert_eq!(rules_at(single, true), [("./src/fetch.rs".to_string(), 3)]);
+    assert_eq!(rules_at(single, false), []);
+    assert_eq!(rules_at("#[tokio::main]", true), []);
+}

@@ -105,6 +105,10 @@ pub struct Local {
     /// such call.
     pub drives: Option<String>,
     pub locks_params: Vec<u8>,
+    /// An `entry` whose runtime runs every task on one thread (`#[tokio::main(flavor =
+    /// "current_thread")]`, `#[actix_web::main]`).
+    #[serde(default)]
+    pub single_thread_entry: bool,
     /// Parameters it stores in a field of a struct it builds: `(parameter, type,
     /// field)`, as in `fn new(http: Client) -> Self { Self { http } }`.
     #[serde(default)]
@@ -163,6 +167,10 @@ pub struct Site {
     /// Whether the callee runs alone on its runtime when this call runs it.
     #[serde(default)]
     pub alone: Alone,
+    /// The call is in the future the caller hands to a task spawn (`tokio::spawn(async
+    /// move { f().await })`, `tokio::spawn(f())`): it runs beside the caller.
+    #[serde(default)]
+    pub in_task: bool,
 }
 
 /// Whether a call runs its callee alone on its runtime: no other task can be

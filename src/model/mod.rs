@@ -278,6 +278,15 @@ impl Model {
                 let mut at = self.defined_at(file, *line).peekable();
                 at.peek().is_some() && at.all(|i| self.summaries[i].outside_runtime)
             }
+            // Tasks that share one thread: the program's entry runs them all there.
+            ModelQuery::InTask { file, line } => self.defined_at(file, *line).any(|i| {
+                let krate = self.fns[i].scope.krate;
+                self.summaries[i].in_task
+                    && self
+                        .fns
+                        .iter()
+                        .any(|f| f.scope.krate == krate && f.local.single_thread_entry)
+            }),
             ModelQuery::RunsAlone { file, line } => {
                 let mut at = self.defined_at(file, *line).peekable();
                 at.peek().is_some() && at.all(|i| self.summaries[i].runs_alone)

@@ -53,6 +53,9 @@ pub struct Summary {
     /// [`Alone`]): an async `main` before it spawns, a `block_on` before anything is
     /// spawned, or such a fn's own body before it spawns.
     pub runs_alone: bool,
+    /// It runs in a spawned task, beside the code that spawned it: called in the future
+    /// handed to a spawn, or awaited by an async fn that does.
+    pub in_task: bool,
     /// Bit `i`: it locks the lock it is given as parameter `i`, directly or through
     /// the fns it passes it to.
     pub locks_params: u64,
@@ -262,9 +265,16 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
             Alone::No => false,
         },
     );
-    for ((summary, outside), alone) in out.iter_mut().zip(outside).zip(alone) {
+    let in_task = called_somewhere_where(&callers, |set, g, s| {
+        let site = &fns[g].sites[s];
+        site.in_task || (site.awaited && set[g])
+    });
+    for (((summary, outside), alone), in_task) in
+        out.iter_mut().zip(outside).zip(alone).zip(in_task)
+    {
         summary.outside_runtime = outside;
         summary.runs_alone = alone;
+        summary.in_task = in_task;
     }
 
     // Futures: a fn that returns what another returns is what that one is.
@@ -329,6 +339,33 @@ fn future_kind(fns: &[FnDef], resolved: &[Vec<Option<u32>>], g: usize, depth: us
 /// The least set of fns among the `candidate`s that have callers whose every call site
 /// passes `via(set, caller, site)`: grown until nothing changes, so that a cycle of
 /// calls stays out.
+/// The fns some caller reaches through a site that `via` accepts (given the set so
+/// far, the caller and the site): a least fixpoint.
+fn called_somewhere_where(
+    callers: &[Vec<(u32, u32)>],
+    via: impl Fn(&[bool], usize, usize) -> bool,
+) -> Vec<bool> {
+    let n = callers.len();
+    let mut set = vec![false; n];
+    let mut changed = true;
+    let mut rounds = 0;
+    while changed && rounds <= n {
+        changed = false;
+        rounds += 1;
+        for f in 0..n {
+            if !set[f]
+                && callers[f]
+                    .iter()
+                    .any(|&(g, s)| via(&set, g as usize, s as usize))
+            {
+                set[f] = true;
+                changed = true;
+            }
+        }
+    }
+    set
+}
+
 fn called_only_where(
     callers: &[Vec<(u32, u32)>],
     candidate: impl Fn(usize) -> bool,

@@ -8,7 +8,8 @@ use crate::semantic::body::unwrapped_binding;
 use crate::semantic::chain::strip;
 use crate::semantic::index::{Explain, IndexQuery, ModelQuery};
 use crate::semantic::testcode::{
-    alone_if_fn_is, blocks_spawned_task, parks_multi_thread_main, runs_alone,
+    alone_as_app_unless_in_task, alone_if_fn_is, blocks_spawned_task, parks_multi_thread_main,
+    runs_alone,
 };
 use crate::semantic::{Cx, Runtime};
 use crate::source::TextRange;
@@ -43,7 +44,7 @@ impl Rule for BlockingInAsync {
             Expr::MethodCall(mc) => check_method(cx, expr, mc),
             // `if let Ok(t) = Trail::open(..) { .. }`: dropped at the end of the `if let`.
             Expr::Let(l) => {
-                if cx.test_policy_applies() || runs_alone(cx, cx.range(expr).start) {
+                if cx.test_policy_applies() || alone(cx, cx.range(expr).start) {
                     return;
                 }
                 let (Some(ty), Some(name)) = (constructed_type(&l.expr), unwrapped_binding(&l.pat))
@@ -64,7 +65,7 @@ impl Rule for BlockingInAsync {
             return;
         }
         let Stmt::Local(local) = stmt else { return };
-        if runs_alone(
+        if alone(
             cx,
             cx.range(&cx.file.range(syn::spanned::Spanned::span(&local.pat)))
                 .start,
@@ -133,7 +134,7 @@ fn explicit_drop(cx: &Cx, name: &str, after: usize) -> Option<Dropped> {
 /// `drop(x)` in async code, of a parameter whose declared type's `Drop` blocks
 /// (`spill: SpillFile`).
 fn check_drop(cx: &mut Cx, expr: &Expr) {
-    if cx.test_policy_applies() || runs_alone(cx, cx.range(expr).start) {
+    if cx.test_policy_applies() || alone(cx, cx.range(expr).start) {
         return;
     }
     let Some(arg) = cx.drop_call_arg(expr) else {
@@ -176,6 +177,13 @@ fn report_blocking_drop(cx: &mut Cx, at: TextRange, name: &str, ty: String, when
     report_unless_alone(cx, d, Some(query), Some(explain_chain()));
 }
 
+/// Whether the code at `at` runs alone on its runtime as the text shows
+/// ([`runs_alone`]), and the model need not be asked: a command-line program's async
+/// helper is asked about in [`report_unless_alone`].
+fn alone(cx: &Cx, at: usize) -> bool {
+    runs_alone(cx, at) && alone_as_app_unless_in_task(cx, at).is_none()
+}
+
 /// Reports `d` (if the model answers `query` with yes), unless the model knows that
 /// the fn around it runs alone on its runtime: an async fn that only an async `main`
 /// awaits before it spawns, for one (see [`ModelQuery::RunsAlone`]).
@@ -191,6 +199,15 @@ fn report_unless_alone(
             line,
         })))
     });
+    // A command-line program's helper harms only when it runs in a spawned task.
+    let in_task = (runs_alone(cx, d.range.start))
+        .then(|| alone_as_app_unless_in_task(cx, d.range.start))
+        .flatten()
+        .map(|(file, line)| IndexQuery::Model(ModelQuery::InTask { file, line }));
+    let query = match in_task {
+        Some(t) => Some(IndexQuery::All(query.into_iter().chain([t]).collect())),
+        None => query,
+    };
     let query = match (query, alone) {
         (Some(q), Some(a)) => IndexQuery::All(vec![q, a]),
         (Some(q), None) | (None, Some(q)) => q,
@@ -267,7 +284,7 @@ fn explain_chain() -> Explain {
 /// A call in async code of a fn of the crate that blocks, directly or through its own
 /// sync callees: reported at the call, with the chain.
 fn check_crate_call(cx: &mut Cx, expr: &Expr) {
-    if cx.test_policy_applies() || runs_alone(cx, cx.range(expr).start) {
+    if cx.test_policy_applies() || alone(cx, cx.range(expr).start) {
         return;
     }
     let Some(callee) = cx.callee(expr) else {
@@ -428,7 +445,7 @@ fn harms_here(cx: &Cx, expr: &Expr, waits: Waits) -> bool {
     }
     let range = cx.range(expr);
     let parks = waits == Waits::Sleep && parks_multi_thread_main(cx, range.start, range.end);
-    !(runs_alone(cx, at) || parks)
+    !(alone(cx, at) || parks)
 }
 
 fn diagnostic(cx: &Cx, expr: &Expr, written: &str, waits: Waits) -> Diagnostic {

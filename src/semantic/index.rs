@@ -247,6 +247,11 @@ pub enum ModelQuery {
     /// The async fn whose name is at this file and line runs alone on its runtime:
     /// every caller in the crate awaits it where nothing else can run beside it.
     RunsAlone { file: String, line: u32 },
+    /// The async fn whose name is at this file and line runs in a spawned task, beside
+    /// the code that spawned it (called in the future handed to a spawn, or awaited by
+    /// an async fn that is), on the one thread the crate's entry runs its tasks on
+    /// (`#[tokio::main(flavor = "current_thread")]`).
+    InTask { file: String, line: u32 },
     /// The callee returns the handle of a task whose output is a `Result`.
     ReturnsResultHandle(Callee),
     /// The callee (a sync fn) drives a future to completion itself (`block_on`),

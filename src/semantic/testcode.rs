@@ -90,6 +90,20 @@ pub fn runs_alone(cx: &super::Cx, at: usize) -> bool {
     (cx.test_policy_applies() || sequential) && !blocks_spawned_task(cx, at)
 }
 
+/// The fn (file and line of its name) whose own body holds `at`, when [`runs_alone`]
+/// says so only because the package is a command-line program: an async helper of
+/// such a program still runs beside others when it is called in spawned tasks, which
+/// the model knows ([`ModelQuery::InTask`](super::index::ModelQuery::InTask)).
+pub fn alone_as_app_unless_in_task(cx: &super::Cx, at: usize) -> Option<(String, u32)> {
+    let entry = cx
+        .enclosing_fn_text
+        .is_some_and(|(head, _)| main_attribute(cx.file.slice(head)).is_some());
+    if entry || cx.test_policy_applies() || !cx.file.package_is_app {
+        return None;
+    }
+    alone_if_fn_is(cx, at)
+}
+
 /// The fn the code at `at` runs alone with, when the text cannot tell but the model
 /// may: outside test code, in the own body of an async fn (not in a block, closure or
 /// task it hands on), before that fn spawns anything but a periodic sampler. The fn's

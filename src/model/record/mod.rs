@@ -112,6 +112,8 @@ struct Open {
     site_nodes: Vec<(usize, u32)>,
     /// Where the clients it builds go, by construction node.
     client_places: Vec<(usize, ClientPlace)>,
+    /// The futures it hands to task spawns (`tokio::spawn(async move { .. })`).
+    task_args: Vec<TextRange>,
 }
 
 /// Types of synchronous guards: held across an `.await`, they block other threads or
@@ -213,6 +215,18 @@ impl Recorder {
             && attrs.iter().any(|a| {
                 a.path().segments.len() > 1
                     && a.path().segments.last().is_some_and(|s| s.ident == "main")
+            });
+        // `#[tokio::main(flavor = "current_thread")]`, `#[actix_web::main]`: its tasks
+        // share one thread.
+        let single_thread_entry = entry
+            && attrs.iter().any(|a| {
+                let segments = &a.path().segments;
+                let runtime = segments.first().map(|s| s.ident.to_string());
+                segments.last().is_some_and(|s| s.ident == "main")
+                    && (!matches!(runtime.as_deref(), Some("tokio" | "async_std"))
+                        || quote::ToTokens::to_token_stream(&a.meta)
+                            .to_string()
+                            .contains("current_thread"))
             });
         let has_self = sig.receiver().is_some();
         let params: Vec<String> = sig
@@ -322,6 +336,7 @@ impl Recorder {
                     returns_fixed,
                     enters_runtime: enters,
                     entry,
+                    single_thread_entry,
                     stores_params: flows.stores,
                     ..Local::default()
                 },
@@ -342,6 +357,7 @@ impl Recorder {
             driver: None,
             site_nodes: Vec::new(),
             client_places: flows.built,
+            task_args: Vec::new(),
         });
     }
 
@@ -385,6 +401,7 @@ impl Recorder {
             driver: None,
             site_nodes: Vec::new(),
             client_places: Vec::new(),
+            task_args: Vec::new(),
         });
     }
 
@@ -653,6 +670,10 @@ impl Recorder {
             _ => false,
         };
         if spawns {
+            if let Some(a) = args.first() {
+                let r = crate::semantic::NodeRange::text_range(*a, at.file);
+                open.task_args.push(r);
+            }
             if let Some(p) = args
                 .first()
                 .and_then(|a| own_param_in(a, &open.params, at.scopes))
@@ -726,6 +747,10 @@ impl Recorder {
             }
         }
         let alone = Self::alone(open, at, e, here, awaited);
+        let in_task = !open.task_args.is_empty() && {
+            let r = crate::semantic::NodeRange::text_range(e, at.file);
+            open.task_args.iter().any(|t| t.encloses(r))
+        };
         open.def.sites.push(Site {
             callee: crate::semantic::callee::Callee { awaited, ..callee },
             sync,
@@ -738,6 +763,7 @@ impl Recorder {
             },
             outside_runtime,
             alone,
+            in_task,
         });
     }
 

@@ -8,12 +8,12 @@ use crate::semantic::body::{
 };
 use crate::semantic::callee::Callee;
 use crate::semantic::calls::{
-    is_one_connection, is_order_sensitive, is_pacing, is_row_write_call, is_sequential_op,
-    is_serializing, JOIN_COMBINATORS,
+    is_one_connection, is_order_sensitive, is_pacing, is_read_like, is_row_write_call,
+    is_sequential_op, is_serializing, mentions_write, JOIN_COMBINATORS, READ_LIKE_VERBS,
 };
 use crate::semantic::chain::{self, strip};
 use crate::semantic::index::{IndexQuery, ModelQuery};
-use crate::semantic::iteration::{iteration, names_ordered_items, Iteration};
+use crate::semantic::iteration::{iteration, names_ordered_items, names_queued_items, Iteration};
 use crate::semantic::Cx;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprForLoop};
@@ -97,6 +97,13 @@ impl Rule for AwaitInLoop {
                 .any(|n| it.carried.contains(n))
         });
         if drains || chained || it.dispatches_on_item || calls.iter().any(in_order) {
+            return;
+        }
+        // Queued jobs run in the order they were queued, unless each only reads.
+        let reads_only = calls
+            .iter()
+            .all(|c| is_read_like(&c.name, READ_LIKE_VERBS) && !mentions_write(&c.name));
+        if names_queued_items(&names) && !reads_only {
             return;
         }
         for call in &calls {

@@ -134,15 +134,27 @@ const ORDERED_ITEMS: &[&str] = &[
     "edit",
     "transaction",
     "txn",
-    "job",
 ];
+
+/// Words naming queued work: run in the order it was queued, unless the loop only
+/// reads something for each item (the page of every queued crawl job).
+const QUEUED_ITEMS: &[&str] = &["job"];
 
 /// Whether source text (a loop's pattern and iterable) names a sequence of
 /// operations, events or commands: `for op in ops`, `for event in pending_events`.
 pub fn names_ordered_items(text: &str) -> bool {
+    names_one_of(text, ORDERED_ITEMS)
+}
+
+/// Whether source text names queued work: `for job in jobs`.
+pub fn names_queued_items(text: &str) -> bool {
+    names_one_of(text, QUEUED_ITEMS)
+}
+
+fn names_one_of(text: &str, words: &[&str]) -> bool {
     text.split(|c: char| !c.is_alphanumeric())
         .map(str::to_ascii_lowercase)
-        .any(|w| ORDERED_ITEMS.contains(&singular(&w).as_str()))
+        .any(|w| words.contains(&singular(&w).as_str()))
 }
 
 /// `operations` → `operation`, `patches` → `patch`, `entries` → `entry`.
@@ -152,7 +164,7 @@ fn singular(word: &str) -> String {
     }
     if let Some(stem) = word
         .strip_suffix("es")
-        .filter(|s| ORDERED_ITEMS.contains(s))
+        .filter(|s| ORDERED_ITEMS.contains(s) || QUEUED_ITEMS.contains(s))
     {
         return stem.to_string();
     }

@@ -234,8 +234,9 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
 
     // Outside any runtime, and alone on its runtime: least fixpoints, so a cycle of
     // calls stays unknown.
-    let outside = called_only_where(
+    let outside = called_where(
         &callers,
+        Callers::All,
         |f| {
             let d = &fns[f];
             !d.is_async
@@ -248,8 +249,9 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
             site.outside_runtime || (site.sync && !fns[g].is_async && set[g])
         },
     );
-    let alone = called_only_where(
+    let alone = called_where(
         &callers,
+        Callers::All,
         |f| {
             let d = &fns[f];
             d.is_async && !d.exported && !d.in_test && d.trait_name.is_none()
@@ -265,10 +267,15 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
             Alone::No => false,
         },
     );
-    let in_task = called_somewhere_where(&callers, |set, g, s| {
-        let site = &fns[g].sites[s];
-        site.in_task || (site.awaited && set[g])
-    });
+    let in_task = called_where(
+        &callers,
+        Callers::Any,
+        |_| true,
+        |set, g, s| {
+            let site = &fns[g].sites[s];
+            site.in_task || (site.awaited && set[g])
+        },
+    );
     for (((summary, outside), alone), in_task) in
         out.iter_mut().zip(outside).zip(alone).zip(in_task)
     {
@@ -336,38 +343,19 @@ fn future_kind(fns: &[FnDef], resolved: &[Vec<Option<u32>>], g: usize, depth: us
     }
 }
 
-/// The least set of fns among the `candidate`s that have callers whose every call site
-/// passes `via(set, caller, site)`: grown until nothing changes, so that a cycle of
-/// calls stays out.
-/// The fns some caller reaches through a site that `via` accepts (given the set so
-/// far, the caller and the site): a least fixpoint.
-fn called_somewhere_where(
-    callers: &[Vec<(u32, u32)>],
-    via: impl Fn(&[bool], usize, usize) -> bool,
-) -> Vec<bool> {
-    let n = callers.len();
-    let mut set = vec![false; n];
-    let mut changed = true;
-    let mut rounds = 0;
-    while changed && rounds <= n {
-        changed = false;
-        rounds += 1;
-        for f in 0..n {
-            if !set[f]
-                && callers[f]
-                    .iter()
-                    .any(|&(g, s)| via(&set, g as usize, s as usize))
-            {
-                set[f] = true;
-                changed = true;
-            }
-        }
-    }
-    set
+/// Which callers a fact needs: every one (and at least one), or any one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Callers {
+    All,
+    Any,
 }
 
-fn called_only_where(
+/// The fns among `candidate` whose callers (every one, or any one) call them through
+/// a site that `via` accepts (given the set so far, the caller and the site): a least
+/// fixpoint, so a cycle of calls stays out.
+fn called_where(
     callers: &[Vec<(u32, u32)>],
+    which: Callers,
     candidate: impl Fn(usize) -> bool,
     via: impl Fn(&[bool], usize, usize) -> bool,
 ) -> Vec<bool> {
@@ -382,10 +370,13 @@ fn called_only_where(
             if set[f] || callers[f].is_empty() || !candidate(f) {
                 continue;
             }
-            if callers[f]
-                .iter()
-                .all(|&(g, s)| via(&set, g as usize, s as usize))
-            {
+            let mut sites = callers[f].iter();
+            let through = |&(g, s): &(u32, u32)| via(&set, g as usize, s as usize);
+            let holds = match which {
+                Callers::All => sites.all(through),
+                Callers::Any => sites.any(through),
+            };
+            if holds {
                 set[f] = true;
                 changed = true;
             }

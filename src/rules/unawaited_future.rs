@@ -126,14 +126,36 @@ impl UnusedCollections<'_, '_> {
                 continue;
             }
             let name = ident.to_string();
-            if !NameUses::of_stmts(&block.stmts[i + 1..])
-                .reads
-                .contains(&name)
-            {
+            let later = &block.stmts[i + 1..];
+            if !NameUses::of_stmts(later).reads.contains(&name) || only_measured(later, &name) {
                 report_collected(self.cx, &init.expr, &c, Some(ident));
             }
         }
     }
+}
+
+/// Whether every mention of `name` in `stmts` (macro arguments included) only
+/// measures the collection (`name.len()`, `name.is_empty()`): a count logged is not a
+/// future awaited.
+fn only_measured(stmts: &[Stmt], name: &str) -> bool {
+    use proc_macro2::TokenTree;
+    fn walk(ts: proc_macro2::TokenStream, name: &str) -> bool {
+        let tokens: Vec<TokenTree> = ts.into_iter().collect();
+        tokens.iter().enumerate().all(|(i, t)| match t {
+            TokenTree::Group(g) => walk(g.stream(), name),
+            TokenTree::Ident(id) if id == name => {
+                let dot =
+                    matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '.');
+                let measure = matches!(tokens.get(i + 2),
+                    Some(TokenTree::Ident(m)) if m == "len" || m == "is_empty");
+                dot && measure
+            }
+            _ => true,
+        })
+    }
+    stmts
+        .iter()
+        .all(|s| walk(quote::ToTokens::to_token_stream(s), name))
 }
 
 impl UnusedCollections<'_, '_> {

@@ -80,6 +80,10 @@ pub struct Local {
     /// fsync), directly or through a crate fn it awaits: calls of it keep an order.
     #[serde(default)]
     pub writes_disk: bool,
+    /// It awaits a write as part of its own run: a SQL statement that changes data, or
+    /// a call named for a write (see `semantic::writes::writes`).
+    #[serde(default)]
+    pub awaits_write: bool,
     /// It returns a collection made from a count fixed where it is made: its tail is
     /// a numeric range, an array or a `vec![..]` mapped and collected
     /// (`(1..=producers).map(|id| ..).collect()`): a set of workers, not a list of work.

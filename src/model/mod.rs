@@ -220,6 +220,7 @@ impl Model {
             ModelQuery::InProcessOnly(c) => self.summary_of(c).is_some_and(|s| s.in_process_only),
             ModelQuery::MutatesShared(c) => self.summary_of(c).is_some_and(|s| s.mutates_shared),
             ModelQuery::WritesDisk(c) => self.summary_of(c).is_some_and(|s| s.writes_disk),
+            ModelQuery::AwaitsWrite(c) => self.summary_of(c).is_some_and(|s| s.awaits_write),
             ModelQuery::CancelUnsafe(c) => self
                 .summary_of(c)
                 .is_some_and(|s| s.cancel_unsafe.is_some()),

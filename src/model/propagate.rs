@@ -38,6 +38,9 @@ pub struct Summary {
     pub in_process_only: bool,
     /// It awaits a change to what is on disk, itself or through an awaited callee.
     pub writes_disk: bool,
+    /// It awaits a write (SQL, write-named call), itself or through an awaited crate
+    /// fn, as part of its own run.
+    pub awaits_write: bool,
     pub mutates_shared: bool,
     pub cancel_unsafe: Option<Via>,
     pub uses_tokio: bool,
@@ -86,6 +89,7 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
             guard: f.local.returns_guard,
             mutates_shared: f.has_self && f.local.mutates_shared,
             writes_disk: f.local.writes_disk,
+            awaits_write: f.local.awaits_write,
             cancel_unsafe: f.local.cancel_unsafe.clone().map(Via::Op),
             uses_tokio: f.local.uses_tokio,
             locks: f.local.locks.clone(),
@@ -173,6 +177,12 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
         &|g, s| g.local.awaits.contains(&Await::Site(s)),
         &|s| s.writes_disk,
         &|s, _| s.writes_disk = true,
+    );
+    flows_up(
+        &mut out,
+        &|g, s| g.local.awaits.contains(&Await::Site(s)),
+        &|s| s.awaits_write,
+        &|s, _| s.awaits_write = true,
     );
 
     // Spawned parameters and locked fields: sets that grow along their edges.

@@ -5,8 +5,9 @@ use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::chain;
 use crate::semantic::handles::SpawnedHandles;
+use crate::semantic::index::{IndexQuery, ModelQuery};
 use crate::semantic::macros::{parse_body, MacroBody};
-use crate::semantic::writes::{WriteFutures, TRY_JOIN_ALL, TRY_JOIN_LIST};
+use crate::semantic::writes::{Write, WriteFutures, TRY_JOIN_ALL, TRY_JOIN_LIST};
 use crate::semantic::{Cx, Runtime};
 use crate::source::TextRange;
 use syn::visit::{self, Visit};
@@ -44,8 +45,12 @@ impl Rule for FailFastCancelsWrites {
         for stmt in &f.body.stmts {
             scan.visit_stmt(stmt);
         }
-        for d in std::mem::take(&mut scan.found) {
-            cx.report(d);
+        for (d, asks) in std::mem::take(&mut scan.found) {
+            if asks.is_empty() {
+                cx.report(d);
+            } else {
+                cx.report_if(IndexQuery::All(asks), d);
+            }
         }
     }
 }
@@ -54,23 +59,24 @@ struct Scan<'c, 'a> {
     cx: &'c Cx<'a>,
     handles: SpawnedHandles,
     futures: WriteFutures,
-    found: Vec<Diagnostic>,
+    /// Each finding, and what the model must confirm first.
+    found: Vec<(Diagnostic, Vec<IndexQuery>)>,
 }
 
 impl Scan<'_, '_> {
-    fn check(
-        &mut self,
-        range: TextRange,
-        joiner: String,
-        list: bool,
-        futures: &[Option<TextRange>],
-    ) {
+    fn check(&mut self, range: TextRange, joiner: String, list: bool, futures: &[Option<Write>]) {
         if futures.is_empty() || (list && futures.len() < 2) {
             return;
         }
-        let Some(writes) = futures.iter().copied().collect::<Option<Vec<TextRange>>>() else {
+        let Some(writes) = futures.iter().cloned().collect::<Option<Vec<Write>>>() else {
             return;
         };
+        // The crate fns whose names do not say they write must await one.
+        let asks: Vec<IndexQuery> = writes
+            .iter()
+            .filter_map(|w| w.ask.clone())
+            .map(|c| IndexQuery::Model(ModelQuery::AwaitsWrite(c)))
+            .collect();
         let collect_all = match (self.cx.file.runtime, list) {
             (_, false) => "`futures::future::join_all(..)`",
             (Runtime::Tokio, true) => "`tokio::join!(..)`",
@@ -86,11 +92,12 @@ impl Scan<'_, '_> {
         )
         .with_label("drops the other writes at the first error");
         for w in writes.iter().take(3) {
-            d = d.with_secondary(*w, "writes");
+            d = d.with_secondary(w.range, "writes");
         }
-        self.found.push(d.with_help(format!(
+        let d = d.with_help(format!(
             "let every write run to its end with {collect_all}, then look at all the results and undo (or retry) the writes that did not fail; or make the writes one transaction"
-        )));
+        ));
+        self.found.push((d, asks));
     }
 
     fn call(&mut self, e: &Expr, c: &syn::ExprCall) {

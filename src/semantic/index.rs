@@ -233,6 +233,9 @@ pub enum ModelQuery {
     MutatesShared(Callee),
     /// Awaiting the callee changes what is on disk (a rename, a removal, an fsync).
     WritesDisk(Callee),
+    /// Awaiting the callee awaits a write (a SQL statement that changes data, a
+    /// write-named call), itself or through the crate fns it awaits.
+    AwaitsWrite(Callee),
     /// The callee returns a collection made from a count fixed where it is made
     /// (`(1..=n).map(..).collect()`).
     ReturnsFixed(Callee),

@@ -51,7 +51,7 @@ const ELEMENT_ADAPTERS: &[&str] = &["map", "flat_map", "filter_map"];
 /// it performs (where, for a label), or `None` for a future that does not write.
 #[derive(Default, Debug)]
 pub struct WriteFutures {
-    held: HashMap<String, Vec<Option<TextRange>>>,
+    held: HashMap<String, Vec<Option<Write>>>,
 }
 
 impl WriteFutures {
@@ -111,7 +111,7 @@ impl WriteFutures {
         cx: &Cx,
         handles: &SpawnedHandles,
         arg: &Expr,
-    ) -> Option<Vec<Option<TextRange>>> {
+    ) -> Option<Vec<Option<Write>>> {
         if handles.handle_arg(cx, arg).is_some() {
             return None;
         }
@@ -131,9 +131,9 @@ impl WriteFutures {
 
     /// One argument of a list join, judged: the future itself, or the one a local
     /// holds (`None` for a local holding several).
-    pub fn future_arg(&self, cx: &Cx, arg: &Expr) -> Option<Option<TextRange>> {
+    pub fn future_arg(&self, cx: &Cx, arg: &Expr) -> Option<Option<Write>> {
         match chain::path_ident(strip(arg)).and_then(|n| self.held.get(&n.to_string())) {
-            Some(held) if held.len() == 1 => Some(held[0]),
+            Some(held) if held.len() == 1 => Some(held[0].clone()),
             Some(_) => None,
             None => Some(write_of(cx, arg)),
         }
@@ -142,7 +142,7 @@ impl WriteFutures {
 
 /// The futures a list written in place holds, each judged by [`write_of`]: the
 /// elements of `[a, b]` or of `vec![a, b]`.
-fn listed(cx: &Cx, e: &Expr) -> Option<Vec<Option<TextRange>>> {
+fn listed(cx: &Cx, e: &Expr) -> Option<Vec<Option<Write>>> {
     match e {
         Expr::Array(a) => Some(a.elems.iter().map(|e| write_of(cx, e)).collect()),
         Expr::Macro(m) if m.mac.path.is_ident("vec") => match &*parse_body(&m.mac) {
@@ -153,8 +153,23 @@ fn listed(cx: &Cx, e: &Expr) -> Option<Vec<Option<TextRange>>> {
     }
 }
 
-/// The write a future performs, if it is one that writes: where, for a label.
-pub fn write_of(cx: &Cx, fut: &Expr) -> Option<TextRange> {
+/// A future judged to write: where, for a label, and the crate fn the model must
+/// confirm awaits a write (`db::debit(pool, ..)`, whose body runs an `UPDATE`), when
+/// its name does not say so.
+#[derive(Clone, Debug)]
+pub struct Write {
+    pub range: TextRange,
+    pub ask: Option<super::callee::Callee>,
+}
+
+impl Write {
+    fn known(range: TextRange) -> Write {
+        Write { range, ask: None }
+    }
+}
+
+/// The write a future performs, if it is one that writes (or may, through a crate fn).
+pub fn write_of(cx: &Cx, fut: &Expr) -> Option<Write> {
     let fut = strip(fut);
     if spawn_call(cx, fut).is_some() {
         return None;
@@ -164,23 +179,37 @@ pub fn write_of(cx: &Cx, fut: &Expr) -> Option<TextRange> {
         return write_of(cx, pinned);
     }
     if let Some(block) = async_block_of(fut) {
-        return own_awaits(block)
-            .into_iter()
+        let awaits = own_awaits(block);
+        let known = awaits
+            .iter()
             .find(|a| writes(&a.base) && !in_transaction(&a.base))
-            .map(|a| cx.range(&*a.base));
+            .map(|a| Write::known(cx.range(&*a.base)));
+        return known.or_else(|| awaits.iter().find_map(|a| asked(cx, &a.base)));
     }
     match fut {
-        Expr::Call(_) | Expr::MethodCall(_) => {
-            (writes(fut) && !in_transaction(fut)).then(|| cx.range(fut))
-        }
+        Expr::Call(_) | Expr::MethodCall(_) if in_transaction(fut) => None,
+        Expr::Call(_) | Expr::MethodCall(_) if writes(fut) => Some(Write::known(cx.range(fut))),
+        Expr::Call(_) | Expr::MethodCall(_) => asked(cx, fut),
         // A fn mapped over the items: `.map(tokio::fs::remove_file)`.
         Expr::Path(p) => {
             let spawner = cx.resolve(&p.path).and_then(|r| spawn_fn_kind(&r));
             let name = p.path.segments.last()?.ident.to_string();
-            (spawner.is_none() && name_writes(&name, false)).then(|| cx.range(fut))
+            (spawner.is_none() && name_writes(&name, false)).then(|| Write::known(cx.range(fut)))
         }
         _ => None,
     }
+}
+
+/// A call of a crate fn whose name does not say it writes: the model is asked.
+fn asked(cx: &Cx, call: &Expr) -> Option<Write> {
+    let call = strip(call);
+    if !matches!(call, Expr::Call(_) | Expr::MethodCall(_)) || in_transaction(call) {
+        return None;
+    }
+    Some(Write {
+        range: cx.range(call),
+        ask: Some(cx.callee(call)?),
+    })
 }
 
 /// Whether a call chain runs on a database transaction (`tx.put_report(..)`,

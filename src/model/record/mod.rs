@@ -557,6 +557,11 @@ impl Recorder {
         if let Some(op) = data_loss_op(at, base) {
             open.def.local.cancel_unsafe.get_or_insert(op);
         }
+        // A write it awaits itself: a SQL statement that changes data, a write-named
+        // call (`sqlx::query("UPDATE ..").execute(pool)`, `store.put(..)`).
+        if !open.def.local.awaits_write && crate::semantic::writes::writes(base) {
+            open.def.local.awaits_write = true;
+        }
         if claimed {
             return;
         }

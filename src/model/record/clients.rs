@@ -2,10 +2,10 @@
 //! from, as far as one fn's text shows: a field of a crate struct, or an argument of a
 //! crate fn (which the model follows to the field that fn stores its parameter in).
 
-use super::exprs::addr;
+use super::exprs::{addr, self_field};
 use super::At;
 use crate::semantic::callee::{callee_of, Callee};
-use crate::semantic::chain::{self, path_ident, strip};
+use crate::semantic::chain::{self, path_ident};
 use crate::semantic::clients::construction;
 use syn::visit::{self, Visit};
 use syn::{Block, Expr};
@@ -58,18 +58,9 @@ pub fn flows(at: &At, body: &Block, builds: bool, params: &[String]) -> Flows {
 /// The client a request is made with, when it is a field of `self`: the place the
 /// request chain `e` (`self.http.get(url).send()`) takes its client from.
 pub fn used_from(at: &At, e: &Expr) -> Option<ClientPlace> {
-    let root = strip(chain::chain(e).root);
-    let Expr::Field(f) = root else {
-        return None;
-    };
-    let syn::Member::Named(field) = &f.member else {
-        return None;
-    };
-    let through_self = path_ident(&f.base).is_some_and(|i| i == "self");
-    through_self.then_some(())?;
     Some(ClientPlace::Field {
         ty: at.scope.self_ty.clone()?,
-        field: field.to_string(),
+        field: self_field(chain::chain(e).root)?,
     })
 }
 
@@ -99,15 +90,15 @@ impl Scan<'_, '_> {
     }
 }
 
-/// A value seen through `?`, `.unwrap()`, `.expect(..)`, `.clone()` and `&`.
+/// A value seen through `?` and result adapters (`.unwrap()`, `.expect(..)`),
+/// `.clone()` and `&`.
 fn peel(e: &Expr) -> &Expr {
-    let mut e = strip(e);
+    let mut e = chain::strip_result_adapters(e).inner;
     loop {
         match e {
-            Expr::Try(t) => e = strip(&t.expr),
-            Expr::Reference(r) => e = strip(&r.expr),
-            Expr::MethodCall(m) if ["unwrap", "expect", "clone"].iter().any(|n| m.method == n) => {
-                e = strip(&m.receiver)
+            Expr::Reference(r) => e = chain::strip_result_adapters(&r.expr).inner,
+            Expr::MethodCall(m) if m.method == "clone" && m.args.is_empty() => {
+                e = chain::strip_result_adapters(&m.receiver).inner
             }
             _ => return e,
         }

@@ -146,9 +146,10 @@ struct CheckArgs {
     /// (`.asynclint_cache/` at the project root, or `ASYNCLINT_CACHE_DIR`).
     #[arg(long)]
     no_cache: bool,
-    /// Parse every item of every file, so that every syntax error is reported. By
-    /// default a plain `const` item (no `async`, no `static` in it) is stepped over
-    /// unparsed: no rule reads one, and the compiler reports its errors anyway.
+    /// Parse every item and doc comment of every file, so that every syntax error is
+    /// reported. By default a plain `const` item (no `async`, no `static` in it) is
+    /// stepped over unparsed, and doc comments are not lexed: no rule reads them, and
+    /// the compiler reports their errors anyway.
     #[arg(long)]
     full_parse: bool,
 }

@@ -798,6 +798,27 @@ fn full_parse_finds_an_error_in_a_const_the_default_steps_over() {
     assert_eq!(full["diagnostics"].as_array().unwrap().len(), 0, "{full}");
 }
 
+/// Doc comments are not lexed by default: findings after them keep their lines and
+/// columns, and a misplaced one is the compiler's to report. `--full-parse` reads
+/// them and finds it (exit 2).
+#[test]
+fn doc_comments_keep_positions_and_full_parse_reads_them() {
+    let src = "//! Crate docs.\n/// Sleeps.\n///\n/// Long.\npub async fn f() {\n    \
+               /** Block\n    doc */ std::thread::sleep(std::time::Duration::from_secs(1));\n    \
+               /// Misplaced.\n}\n";
+    let dir = project(&[("src/lib.rs", src)]);
+    let default = check_json(dir.path(), ".", 1);
+    assert_eq!(default["errors"].as_array().unwrap().len(), 0, "{default}");
+    let found = &default["diagnostics"][0];
+    assert_eq!(found["rule"], "blocking-in-async");
+    assert_eq!(
+        (found["line"].as_u64(), found["column"].as_u64()),
+        (Some(7), Some(12))
+    );
+    let full = check_json_with(dir.path(), ".", &["--no-cache", "--full-parse"], 2);
+    assert_eq!(full["errors"][0]["line"], 9, "{full}");
+}
+
 /// A library of the workspace that members need only for their tests (a
 /// dev-dependency, or optional behind a feature no default enables) is test support:
 /// its one-off blocking is not reported. Once a member always depends on it, it is.

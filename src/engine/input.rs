@@ -13,6 +13,7 @@ pub(super) fn walk_file(
     path: &str,
     text: &str,
     tokens: proc_macro2::TokenStream,
+    skipped: Vec<String>,
     rules: &[&dyn Rule],
     settings: &FileSettings,
     by_item: bool,
@@ -27,6 +28,7 @@ pub(super) fn walk_file(
             rules,
             settings,
             skip_consts,
+            skipped: &skipped,
         };
         if by_item {
             walk_item_by_item(input, &inner_attrs, &file)
@@ -44,6 +46,8 @@ struct File<'a> {
     rules: &'a [&'a dyn Rule],
     settings: &'a FileSettings<'a>,
     skip_consts: bool,
+    /// Top-level items blanked out of the text before it was lexed, by name.
+    skipped: &'a [String],
 }
 
 /// The walker of a file whose file-wide facts are gathered.
@@ -61,6 +65,9 @@ fn walk_item_by_item(
     file: &File,
 ) -> syn::Result<Analysis> {
     let mut facts = ItemFacts::new(file.text);
+    for name in file.skipped {
+        facts.add_defined(name.clone());
+    }
     let mut structs = Vec::new();
     let gather = |facts: &mut ItemFacts, structs: &mut Vec<syn::Item>, skip: bool| {
         let first = input.fork();
@@ -101,6 +108,9 @@ fn walk_whole(
     file: &File,
 ) -> syn::Result<Analysis> {
     let mut facts = ItemFacts::new(file.text);
+    for name in file.skipped {
+        facts.add_defined(name.clone());
+    }
     let mut items = Vec::new();
     while !input.is_empty() {
         match next_item(input, file.skip_consts.then_some(Plain::Const))? {

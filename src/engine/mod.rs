@@ -25,6 +25,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 mod input;
+mod prelex;
 use input::{lc_position, lex_message, lexable, might_be_too_complex, too_complex, walk_file};
 
 /// Groups nested deeper than this make a file an error instead of a stack overflow.
@@ -351,12 +352,76 @@ fn analyze(
     settings: &FileSettings,
     item_by_item: bool,
 ) -> Result<Analysis, FileError> {
+    analyze_prelexed(
+        path,
+        text,
+        rules,
+        settings,
+        item_by_item,
+        prelex::When::Dense,
+    )
+}
+
+/// [`analyze`], blanking the file's plain top-level consts before the lexer when
+/// `when` says so ([`prelex`]). An error found in the blanked text
+/// is looked for again in the whole text, so that it is reported as the whole text
+/// shows it.
+fn analyze_prelexed(
+    path: &str,
+    text: &str,
+    rules: &[&dyn Rule],
+    settings: &FileSettings,
+    item_by_item: bool,
+    when: prelex::When,
+) -> Result<Analysis, FileError> {
+    let lexed = lexable(text);
+    let complex = might_be_too_complex(text);
+    // A file the nesting check could reject is lexed whole, for the check to see it all.
+    if !settings.full_parse && !complex {
+        if let Some(blanked) = prelex::blank(&lexed, when) {
+            let analysis = analyze_lexed(
+                path,
+                text,
+                Cow::Owned(blanked.text),
+                blanked.names,
+                rules,
+                settings,
+                (item_by_item, false),
+            );
+            if analysis.is_ok() {
+                return analysis;
+            }
+        }
+    }
+    analyze_lexed(
+        path,
+        text,
+        lexed,
+        Vec::new(),
+        rules,
+        settings,
+        (item_by_item, complex),
+    )
+}
+
+/// Lexes `lexed` (the text as the lexer should see it, dropped once lexed), parses
+/// and walks it; `skipped` names the top-level items already blanked out of it. `(item_by_item, complex)`:
+/// whether to walk it item by item, and whether its tokens may be too deep or too
+/// flat for the parser ([`might_be_too_complex`]).
+fn analyze_lexed(
+    path: &str,
+    text: &str,
+    lexed: Cow<'_, str>,
+    skipped: Vec<String>,
+    rules: &[&dyn Rule],
+    settings: &FileSettings,
+    (item_by_item, complex): (bool, bool),
+) -> Result<Analysis, FileError> {
     let error = |message: String, position: Option<Position>| FileError {
         path: path.to_string(),
         message,
         position,
     };
-    let lexed = lexable(text);
     let tokens = proc_macro2::TokenStream::from_str(&lexed).map_err(|e| {
         let pos = lc_position(e.span().start());
         error(
@@ -364,7 +429,8 @@ fn analyze(
             Some(pos),
         )
     })?;
-    if might_be_too_complex(text) {
+    drop(lexed);
+    if complex {
         if let Some((span, what)) = too_complex(&tokens) {
             drop(tokens);
             let pos = lc_position(span.start());
@@ -375,7 +441,7 @@ fn analyze(
             ));
         }
     }
-    let parsed = walk_file(path, text, tokens, rules, settings, item_by_item);
+    let parsed = walk_file(path, text, tokens, skipped, rules, settings, item_by_item);
     let result = parsed.map_err(|e| {
         let pos = lc_position(e.span().start());
         error(format!("{e} at {}:{}", pos.line, pos.column), Some(pos))

@@ -128,8 +128,9 @@ fn byte_scan_agrees_with_the_plain_scan() {
 /// whole-file walk's, findings, index facts and parse errors alike. Checked on
 /// every fixture, on this crate's own sources, and on texts where a fact from one
 /// item changes what another means.
-#[test]
-fn item_by_item_walk_gives_the_whole_file_result() {
+/// Texts where a fact from one item changes what another means, every fixture, and
+/// this crate's own sources: what the paths that read a file differently must agree on.
+fn walk_texts() -> Vec<String> {
     let mut texts = vec![
         String::new(),
         "#![allow(unused)]\n".to_string(),
@@ -174,6 +175,12 @@ fn item_by_item_walk_gives_the_whole_file_result() {
             }
         }
     }
+    texts
+}
+
+#[test]
+fn item_by_item_walk_gives_the_whole_file_result() {
+    let texts = walk_texts();
     let rules = crate::rules::RULES;
     let full = FileSettings {
         full_parse: true,
@@ -273,4 +280,59 @@ fn only_plain_statics_and_consts_are_skipped() {
     assert_eq!(walked("static T: [u16; 3] = [1, 2, 3];"), None);
     // A fn passed by name in a const's value is one the crate may call unseen.
     assert_eq!(walked("const H: Handler = Handler::new(serve);"), None);
+}
+
+/// Blanking plain consts and doc comments before the lexer changes nothing:
+/// findings, index facts and errors are those of the lexer reading every token, whole
+/// and item by item, wherever that parses.
+#[test]
+fn blanking_before_the_lexer_changes_nothing() {
+    let mut texts = walk_texts();
+    // Blanked items before, between and after others; one whose value spans lines,
+    // one with a token after it on its line; an error after a blanked table.
+    texts.push(
+        "pub const A: u8 = 1;\n/// Doc.\n#[rustfmt::skip]\npub(crate) const B: [u16; 3] = [\n    1,\n    2, 3,\n]; async fn f() { std::thread::sleep(D); }\n\
+         const D: Duration = Duration::from_secs(1); const E: &str = \"é\"; fn g() { tokio::spawn(f()); }\n"
+            .into(),
+    );
+    texts.push("const A: u8 = 1;\nconst B: u8 = 2;\nfn f() { let = ; }\n".into());
+    texts.push("const A: u8 = [1, 2 3];\nfn f() {}\n".into());
+    // Doc comments on items, statements, fields, in a macro's input, across lines.
+    texts.push(
+        "//! Crate.\n/// A task.\nasync fn f() {\n    /// Slept.\n    let _g = M.lock().unwrap();\n    g().await;\n}\n\
+         struct S {\n    /// Field.\n    n: u8,\n}\nm! {\n    /// In.\n    fn h() {}\n}\n/** A\n block. */ async fn g() {}\n"
+            .into(),
+    );
+    // A doc comment where none may be: only the lexer reading it all sees the error.
+    texts.push("fn f() {\n    let x = 1;\n    /// Trailing.\n}\n".into());
+    let rules = crate::rules::RULES;
+    let settings = FileSettings::default();
+    let (mut blanked, mut only_blanked) = (0, 0);
+    for text in &texts {
+        if prelex::blank(&lexable(text), prelex::When::Always).is_some() {
+            blanked += 1;
+        }
+        for by_item in [false, true] {
+            let fast = analyze_prelexed(
+                "a.rs",
+                text,
+                rules,
+                &settings,
+                by_item,
+                prelex::When::Always,
+            );
+            let whole =
+                analyze_prelexed("a.rs", text, rules, &settings, by_item, prelex::When::Never);
+            match (fast, whole) {
+                (Ok(f), Ok(w)) => assert_eq!(f.canonical(), w.canonical(), "{text:.200}"),
+                (Err(f), Err(w)) => assert_eq!(f.message, w.message, "{text:.200}"),
+                (Ok(_), Err(_)) => only_blanked += 1,
+                (Err(_), Ok(_)) => panic!("only the blanked text failed: {text:.200}"),
+            }
+        }
+    }
+    assert!(
+        blanked > 200 && only_blanked == 2,
+        "{blanked} {only_blanked}"
+    );
 }

@@ -2,8 +2,12 @@
 # How much of the corpus lazy bodies could leave unparsed (README, Performance):
 # fn bodies with no trigger word, and those that cannot reach one through a call by
 # name. Usage: scripts/corpus.sh > /tmp/corpus.dirs; scripts/lazy-bodies.py [--no-reach]
-import os, re, sys, collections
+# With --blank OUT it instead writes a copy of every corpus package under OUT with the
+# inside of each body holding no trigger word replaced by spaces (line breaks kept),
+# for measuring the ceiling: asynclint check --no-cache --threads 1 OUT/*
+import os, re, sys, collections, shutil
 NO_REACH = '--no-reach' in sys.argv
+BLANK = sys.argv[sys.argv.index('--blank') + 1] if '--blank' in sys.argv else None
 TOK = re.compile(r'''(?x)
  (?P<lc>//[^\n]*) | (?P<bc>/\*) | (?P<rs>b?r(?P<h>\#*)") | (?P<s>b?"(?:\\.|[^"\\])*") |
  (?P<ch>b?'(?:\\.|[^'\\])'(?!')) | (?P<lt>'[A-Za-z_]\w*) | (?P<id>[A-Za-z_]\w*) | (?P<num>\d[\w.]*) |
@@ -62,6 +66,31 @@ def bodies(toks):
             continue
         i+=1
     return res
+def blank_copy(src, dst):
+    tot = blanked = 0
+    for root, _, fs in os.walk(src):
+        for f in fs:
+            p = os.path.join(root, f); q = os.path.join(dst, os.path.relpath(p, src))
+            os.makedirs(os.path.dirname(q), exist_ok=True)
+            try: t = open(p, encoding='utf-8').read() if f.endswith('.rs') else None
+            except Exception: t = None
+            if t is None:
+                shutil.copy(p, q); continue
+            out = []; i = 0; last = -1
+            for (_, s, e, w) in sorted(bodies(lex(t)), key=lambda x: x[1]):
+                if s < last or w & TRIG: continue
+                out.append(t[i:s + 1]); out.append(''.join(c if c == '\n' else ' ' for c in t[s + 1:e]))
+                i = last = e; blanked += e - s - 1
+            out.append(t[i:]); tot += len(t)
+            open(q, 'w', encoding='utf-8').write(''.join(out))
+    return tot, blanked
+if BLANK:
+    tot = blanked = 0
+    for d in open('/tmp/corpus.dirs').read().split():
+        a, b = blank_copy(d, os.path.join(BLANK, os.path.basename(d)))
+        tot += a; blanked += b
+    print(f"bytes {tot} blanked {blanked} ({blanked / max(tot, 1):.3f})")
+    sys.exit(0)
 tot=0; bodybytes=0; skip=0; nfn=0; nskip=0
 for d in open('/tmp/corpus.dirs').read().split():
     fns=[]; size=0

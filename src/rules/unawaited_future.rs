@@ -138,24 +138,13 @@ impl UnusedCollections<'_, '_> {
 /// measures the collection (`name.len()`, `name.is_empty()`): a count logged is not a
 /// future awaited.
 fn only_measured(stmts: &[Stmt], name: &str) -> bool {
-    use proc_macro2::TokenTree;
-    fn walk(ts: proc_macro2::TokenStream, name: &str) -> bool {
-        let tokens: Vec<TokenTree> = ts.into_iter().collect();
-        tokens.iter().enumerate().all(|(i, t)| match t {
-            TokenTree::Group(g) => walk(g.stream(), name),
-            TokenTree::Ident(id) if id == name => {
-                let dot =
-                    matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '.');
-                let measure = matches!(tokens.get(i + 2),
-                    Some(TokenTree::Ident(m)) if m == "len" || m == "is_empty");
-                dot && measure
-            }
-            _ => true,
-        })
-    }
-    stmts
-        .iter()
-        .all(|s| walk(quote::ToTokens::to_token_stream(s), name))
+    let uses = crate::semantic::uses::local_uses(stmts, name);
+    !uses.in_opaque_macro
+        && uses.mentions == uses.calls.len()
+        && uses
+            .calls
+            .iter()
+            .all(|(method, _)| method == "len" || method == "is_empty")
 }
 
 impl UnusedCollections<'_, '_> {

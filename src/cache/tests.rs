@@ -97,7 +97,8 @@ fn every_input_of_an_analysis_is_in_its_key() {
 fn entries_round_trip_and_unknown_rules_are_misses() {
     let dir = tempfile::tempdir().unwrap();
     let cache = Cache::open(dir.path()).unwrap();
-    let text = "async fn f() { tokio::spawn(h()); std::thread::sleep(d); g(); }\nasync fn g() {}\n";
+    let text =
+        "async fn f() { tokio::spawn(async { std::thread::sleep(d) }); g(); }\nasync fn g() {}\n";
     let a = analysis(text).unwrap();
     assert!(!a.diagnostics.is_empty() && !a.deferred.is_empty());
     let key = cache.key("src/a.rs", text, &[], &FileSettings::default());

@@ -171,10 +171,29 @@ pub struct Site {
     /// Whether the callee runs alone on its runtime when this call runs it.
     #[serde(default)]
     pub alone: Alone,
+    /// Whether the callee runs on the thread of a multi-thread async `main` when this
+    /// call runs it.
+    #[serde(default)]
+    pub main_thread: MainThread,
     /// The call is in the future the caller hands to a task spawn (`tokio::spawn(async
     /// move { f().await })`, `tokio::spawn(f())`): it runs beside the caller.
     #[serde(default)]
     pub in_task: bool,
+}
+
+/// Whether a call runs its callee on the thread of an async `main` whose runtime runs
+/// its tasks on worker threads (`#[tokio::main]`, `#[async_std::main]`): the tasks it
+/// spawns run elsewhere, so blocking there stalls none of them, before or after a
+/// spawn.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum MainThread {
+    /// Elsewhere, or the text cannot tell.
+    #[default]
+    No,
+    /// Awaited in the own body of such a `main`.
+    Always,
+    /// Awaited in the own body of an async fn: on that thread when the fn is.
+    IfCaller,
 }
 
 /// Whether a call runs its callee alone on its runtime: no other task can be

@@ -288,9 +288,17 @@ impl Model {
                         .iter()
                         .any(|f| f.scope.krate == krate && f.local.single_thread_entry)
             }),
-            ModelQuery::RunsAlone { file, line } => {
+            ModelQuery::RunsAlone {
+                file,
+                line,
+                after_spawn,
+            } => {
                 let mut at = self.defined_at(file, *line).peekable();
-                at.peek().is_some() && at.all(|i| self.summaries[i].runs_alone)
+                at.peek().is_some()
+                    && at.all(|i| {
+                        let s = &self.summaries[i];
+                        s.main_thread || (s.runs_alone && !after_spawn)
+                    })
             }
             // A client built without a deadline is the crate's client when the crate
             // uses a client it did not build on the spot, and builds none with one.

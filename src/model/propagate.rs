@@ -1,6 +1,6 @@
 //! The facts of each fn, propagated over the resolved call graph to a fixpoint.
 
-use super::facts::{Alone, Await, FnDef, FutureShape};
+use super::facts::{Alone, Await, FnDef, FutureShape, MainThread};
 use crate::semantic::callee::Target;
 use std::collections::VecDeque;
 
@@ -56,6 +56,11 @@ pub struct Summary {
     /// [`Alone`]): an async `main` before it spawns, a `block_on` before anything is
     /// spawned, or such a fn's own body before it spawns.
     pub runs_alone: bool,
+    /// It runs on the thread of a multi-thread async `main`, beside the workers its
+    /// tasks run on: an async fn of the crate (not exported, not a trait's method)
+    /// that every caller in the crate awaits in its own body, where the caller is
+    /// such a `main` or runs there itself (see [`MainThread`]).
+    pub main_thread: bool,
     /// It runs in a spawned task, beside the code that spawned it: called in the future
     /// handed to a spawn, or awaited by an async fn that does.
     pub in_task: bool,
@@ -277,6 +282,19 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
             Alone::No => false,
         },
     );
+    let main_thread = called_where(
+        &callers,
+        Callers::All,
+        |f| {
+            let d = &fns[f];
+            d.is_async && !d.exported && !d.in_test && d.trait_name.is_none()
+        },
+        |set, g, s| match fns[g].sites[s].main_thread {
+            MainThread::Always => true,
+            MainThread::IfCaller => set[g],
+            MainThread::No => false,
+        },
+    );
     let in_task = called_where(
         &callers,
         Callers::Any,
@@ -286,11 +304,16 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
             site.in_task || (site.awaited && set[g])
         },
     );
-    for (((summary, outside), alone), in_task) in
-        out.iter_mut().zip(outside).zip(alone).zip(in_task)
+    for ((((summary, outside), alone), main_thread), in_task) in out
+        .iter_mut()
+        .zip(outside)
+        .zip(alone)
+        .zip(main_thread)
+        .zip(in_task)
     {
         summary.outside_runtime = outside;
         summary.runs_alone = alone;
+        summary.main_thread = main_thread;
         summary.in_task = in_task;
     }
 

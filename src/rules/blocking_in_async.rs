@@ -193,10 +193,11 @@ fn report_unless_alone(
     query: Option<IndexQuery>,
     explain: Option<Explain>,
 ) {
-    let alone = alone_if_fn_is(cx, d.range.start).map(|(file, line)| {
+    let alone = alone_if_fn_is(cx, d.range.start).map(|(file, line, after_spawn)| {
         IndexQuery::Not(Box::new(IndexQuery::Model(ModelQuery::RunsAlone {
             file,
             line,
+            after_spawn,
         })))
     });
     // A command-line program's helper harms only when it runs in a spawned task.

@@ -248,8 +248,15 @@ pub enum ModelQuery {
     /// `main` or test without a runtime, or a sync fn that runs only there.
     OutsideRuntime { file: String, line: u32 },
     /// The async fn whose name is at this file and line runs alone on its runtime:
-    /// every caller in the crate awaits it where nothing else can run beside it.
-    RunsAlone { file: String, line: u32 },
+    /// every caller in the crate awaits it where nothing else can run beside it, or
+    /// on the thread of a multi-thread async `main`, where no task runs. When the
+    /// code asked about comes after a spawn in that fn (`after_spawn`), only the
+    /// latter.
+    RunsAlone {
+        file: String,
+        line: u32,
+        after_spawn: bool,
+    },
     /// The async fn whose name is at this file and line runs in a spawned task, beside
     /// the code that spawned it (called in the future handed to a spawn, or awaited by
     /// an async fn that is), on the one thread the crate's entry runs its tasks on

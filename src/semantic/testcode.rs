@@ -79,8 +79,12 @@ pub fn is_test_path(path: &str) -> bool {
 /// Whether the code at `at` runs alone on its runtime, as far as the text shows: in
 /// test code, in an async `main` (`#[tokio::main]`, `#[actix_web::main]`, ..), or in
 /// a program with no server and no library, and no task was spawned before it in its
-/// fn. Blocking such code stalls no other task.
+/// fn; or on the thread of a multi-thread async `main` ([`on_main_thread`]). Blocking
+/// such code stalls no other task.
 pub fn runs_alone(cx: &super::Cx, at: usize) -> bool {
+    if on_main_thread(cx, at) {
+        return true;
+    }
     let entry = cx
         .enclosing_fn_text
         .is_some_and(|(head, _)| main_attribute(cx.file.slice(head)).is_some());
@@ -88,6 +92,45 @@ pub fn runs_alone(cx: &super::Cx, at: usize) -> bool {
     // plain `TcpListener` spawns one per connection): inside one, nothing runs alone.
     let sequential = (entry || cx.file.package_is_app) && !inside_spawned_task(cx, at);
     (cx.test_policy_applies() || sequential) && !blocks_spawned_task(cx, at)
+}
+
+/// Whether `at` is in the own body of an async `main` whose runtime runs its tasks
+/// on worker threads ([`MainRuntime::MultiThread`]): `#[tokio::main]` runs `main`'s
+/// body on the thread that started the program, beside the workers, so blocking it
+/// stalls none of the tasks it spawned, before or after the spawn. Not in test code,
+/// not in a block or closure it hands on (a future given to `join!` runs beside the
+/// others), and not once the body has set up tasks to run on its own thread
+/// (`spawn_local`, a `LocalSet`).
+pub fn on_main_thread(cx: &super::Cx, at: usize) -> bool {
+    let Some((head, body)) = cx.enclosing_fn_text else {
+        return false;
+    };
+    if cx.in_test_code()
+        || !in_own_body(cx)
+        || main_attribute(cx.file.slice(head)) != Some(MainRuntime::MultiThread)
+    {
+        return false;
+    }
+    let text = cx.file.slice(body);
+    !runs_local_tasks(&text[..at.saturating_sub(body.start).min(text.len())])
+}
+
+/// Whether code sets up tasks that run on its own thread: `spawn_local`, a
+/// `LocalSet`.
+pub(crate) fn runs_local_tasks(text: &str) -> bool {
+    text.contains("spawn_local") || text.contains("LocalSet")
+}
+
+/// Whether the code being checked is in the own body of an async fn (not in a block,
+/// closure or task it hands on; closures run in place count as the body).
+fn in_own_body(cx: &super::Cx) -> bool {
+    use super::scope::Frame;
+    cx.context
+        .frames()
+        .iter()
+        .rev()
+        .find(|f| **f != Frame::InlineClosure)
+        == Some(&Frame::AsyncFn)
 }
 
 /// The fn (file and line of its name) whose own body holds `at`, when [`runs_alone`]
@@ -101,35 +144,35 @@ pub fn alone_as_app_unless_in_task(cx: &super::Cx, at: usize) -> Option<(String,
     if entry || cx.test_policy_applies() || !cx.file.package_is_app {
         return None;
     }
-    alone_if_fn_is(cx, at)
-}
-
-/// The fn the code at `at` runs alone with, when the text cannot tell but the model
-/// may: outside test code, in the own body of an async fn (not in a block, closure or
-/// task it hands on), before that fn spawns anything but a periodic sampler. The fn's
-/// file and the line of its name, for
-/// [`ModelQuery::RunsAlone`](super::index::ModelQuery::RunsAlone).
-pub fn alone_if_fn_is(cx: &super::Cx, at: usize) -> Option<(String, u32)> {
-    use super::scope::Frame;
-    if cx.in_test_code() {
+    if cx.in_test_code() || !in_own_body(cx) {
         return None;
     }
-    let own_body = cx
-        .context
-        .frames()
-        .iter()
-        .rev()
-        .find(|f| **f != Frame::InlineClosure)
-        == Some(&Frame::AsyncFn);
     let (_, body) = cx.enclosing_fn_text?;
-    if !own_body {
-        return None;
-    }
     let text = cx.file.slice(body);
     if serving_task_spawned_before(text, at.saturating_sub(body.start).min(text.len())) {
         return None;
     }
     Some((cx.file.path.to_string(), cx.enclosing_fn_line?))
+}
+
+/// The fn the code at `at` runs alone with, when the text cannot tell but the model
+/// may: outside test code, in the own body of an async fn (not in a block, closure or
+/// task it hands on). The fn's file and the line of its name, and whether a task that
+/// may serve someone was spawned before `at` in that body (then only the thread of a
+/// multi-thread `main` keeps it harmless), for
+/// [`ModelQuery::RunsAlone`](super::index::ModelQuery::RunsAlone).
+pub fn alone_if_fn_is(cx: &super::Cx, at: usize) -> Option<(String, u32, bool)> {
+    if cx.in_test_code() || !in_own_body(cx) {
+        return None;
+    }
+    let (_, body) = cx.enclosing_fn_text?;
+    let text = cx.file.slice(body);
+    let before = at.saturating_sub(body.start).min(text.len());
+    if runs_local_tasks(&text[..before]) {
+        return None;
+    }
+    let after_spawn = serving_task_spawned_before(text, before);
+    Some((cx.file.path.to_string(), cx.enclosing_fn_line?, after_spawn))
 }
 
 /// Whether `at` is inside the future given to a task spawn (`tokio::spawn(async

@@ -2,7 +2,7 @@
 //! recorder where it is (fns entered and left, calls, awaits, structs), the recorder
 //! keeps what the model needs and nothing else.
 
-use super::facts::{Alone, Await, FnDef, FutureShape, Local, Site};
+use super::facts::{Alone, Await, FnDef, FutureShape, Local, MainThread, Site};
 use crate::semantic::blocking::blocking_op;
 use crate::semantic::callee::{callee_of, own_param_in, passed_params, Names, Scope};
 use crate::semantic::calls::{embedded_db_op, only_yields, writes_to_disk, ASYNC_LOCK_METHODS};
@@ -531,6 +531,45 @@ impl Recorder {
         }
     }
 
+    /// Whether the call `e` (at address `here`) runs its callee on the thread of a
+    /// multi-thread runtime's `main` (see [`MainThread`]): outside test code, awaited
+    /// in the own body of the fn, or driven by its `block_on` on a multi-thread
+    /// runtime it built (`Builder::new_multi_thread()`, `Runtime::new()`), with no
+    /// task set up before it to run on that thread (`spawn_local`, a `LocalSet`).
+    fn main_thread(open: &Open, at: &At, e: &Expr, here: usize, awaited: bool) -> MainThread {
+        if open.def.in_test || at.file.is_test_file {
+            return MainThread::No;
+        }
+        let range = crate::semantic::NodeRange::text_range(e, at.file);
+        let driven = open.driven == Some(here)
+            || (awaited && open.driven_text.is_some_and(|d| d.encloses(range)));
+        let own = awaited && Self::own_await(open, at.context);
+        if !driven && !own {
+            return MainThread::No;
+        }
+        let text = at.file.slice(open.body);
+        let before = &text[..range.start.saturating_sub(open.body.start).min(text.len())];
+        if crate::semantic::testcode::runs_local_tasks(before) {
+            return MainThread::No;
+        }
+        let local = &open.def.local;
+        if driven {
+            let multi = (before.contains("new_multi_thread") || before.contains("Runtime::new()"))
+                && !before.contains("current_thread");
+            if multi && open.driver.is_none() {
+                MainThread::Always
+            } else {
+                MainThread::No
+            }
+        } else if local.entry && !local.single_thread_entry {
+            MainThread::Always
+        } else if open.def.is_async && !local.entry {
+            MainThread::IfCaller
+        } else {
+            MainThread::No
+        }
+    }
+
     /// Before the walk enters an `.await`'s operand.
     pub fn await_start(&mut self, base: &Expr) {
         if let Some(open) = self.open.last_mut() {
@@ -752,6 +791,7 @@ impl Recorder {
             }
         }
         let alone = Self::alone(open, at, e, here, awaited);
+        let main_thread = Self::main_thread(open, at, e, here, awaited);
         let in_task = !open.task_args.is_empty() && {
             let r = crate::semantic::NodeRange::text_range(e, at.file);
             open.task_args.iter().any(|t| t.encloses(r))
@@ -768,6 +808,7 @@ impl Recorder {
             },
             outside_runtime,
             alone,
+            main_thread,
             in_task,
         });
     }

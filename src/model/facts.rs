@@ -179,6 +179,11 @@ pub struct Site {
     /// move { f().await })`, `tokio::spawn(f())`): it runs beside the caller.
     #[serde(default)]
     pub in_task: bool,
+    /// The call is an in-process wait by its shape (an async lock's `lock()`, a
+    /// channel's `send`/`recv`, a local database op): when it names no fn of the
+    /// crate, awaiting it does no I/O.
+    #[serde(default)]
+    pub in_process: bool,
 }
 
 /// Whether a call runs its callee on the thread of an async `main` whose runtime runs

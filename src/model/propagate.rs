@@ -338,7 +338,11 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
                 continue;
             }
             let out_of_set = fns[g].local.awaits.iter().any(|a| match a {
-                Await::Site(s) => resolved[g][*s as usize].is_none_or(|f| !inside[f as usize]),
+                // An unresolved lock or channel op waits in the process.
+                Await::Site(s) => match resolved[g][*s as usize] {
+                    Some(f) => !inside[f as usize],
+                    None => !fns[g].sites[*s as usize].in_process,
+                },
                 _ => false,
             });
             if out_of_set {

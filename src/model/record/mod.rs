@@ -604,11 +604,7 @@ impl Recorder {
         if claimed {
             return;
         }
-        let in_process = matches!(base, Expr::MethodCall(m)
-            if (m.args.is_empty() && ASYNC_LOCK_METHODS.iter().any(|n| m.method == n))
-                || channel_op(m)
-                || embedded_db_op(at.file, &m.method.to_string())
-                || crate::semantic::calls::signs_locally(&m.method.to_string()));
+        let in_process = in_process_op(at, base);
         let path = chain::call_path(base).and_then(|p| at.file.uses.resolve(p));
         let method = match base {
             Expr::MethodCall(m) => Some(m.method.to_string()),
@@ -810,6 +806,7 @@ impl Recorder {
             alone,
             main_thread,
             in_task,
+            in_process: awaited && in_process_op(at, strip(e)),
         });
     }
 
@@ -906,4 +903,14 @@ fn runtime_maker(at: &At, e: &Expr) -> Option<usize> {
             (origin.root_addr != 0 && !origin.is_param).then_some(origin.root_addr)
         }
     }
+}
+
+/// Whether awaiting `base` waits in the process by its shape: an async lock's
+/// `lock()`/`read()`/`write()`, a channel op, a local database op, local signing.
+fn in_process_op(at: &At, base: &Expr) -> bool {
+    matches!(base, Expr::MethodCall(m)
+        if (m.args.is_empty() && ASYNC_LOCK_METHODS.iter().any(|n| m.method == n))
+            || channel_op(m)
+            || embedded_db_op(at.file, &m.method.to_string())
+            || crate::semantic::calls::signs_locally(&m.method.to_string()))
 }

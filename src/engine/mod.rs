@@ -141,6 +141,12 @@ pub struct Analysis {
     pub defs: Vec<FnDef>,
     /// Structs of the file that hold a synchronous guard.
     pub guard_structs: Vec<String>,
+    /// The file's structs with named fields, and what each field holds.
+    #[serde(default)]
+    pub struct_fields: Vec<crate::model::record::StructFields>,
+    /// The file's type aliases that name a type.
+    #[serde(default)]
+    pub aliases: Vec<(String, String)>,
     /// The file's structs and enums as channel messages.
     pub messages: crate::model::messages::FileMessages,
     /// Network clients the file builds, and the awaited calls it makes with clients
@@ -160,6 +166,8 @@ impl Analysis {
         for s in &self.guard_structs {
             model.add_guard_struct(self.krate, s.clone());
         }
+        model.add_struct_fields(self.krate, self.struct_fields.iter().cloned());
+        model.add_aliases(self.krate, self.aliases.iter().cloned());
         model.add_messages(self.krate, self.messages.clone());
         model.add_clients(self.krate, self.clients.clone(), self.client_uses.clone());
     }
@@ -184,6 +192,8 @@ impl Analysis {
         for s in std::mem::take(&mut self.guard_structs) {
             model.add_guard_struct(self.krate, s);
         }
+        model.add_struct_fields(self.krate, std::mem::take(&mut self.struct_fields));
+        model.add_aliases(self.krate, std::mem::take(&mut self.aliases));
         model.add_messages(self.krate, std::mem::take(&mut self.messages));
         model.add_clients(
             self.krate,
@@ -209,13 +219,15 @@ impl Analysis {
         let mut values: Vec<&String> = self.values.iter().collect();
         values.sort();
         format!(
-            "{:#?}\n{:#?}\n{:#?}\n{calls:#?}\n{values:?}\n{}\n{:#?}\n{:?}\n{:?}\n{:?}\n{:?}",
+            "{:#?}\n{:#?}\n{:#?}\n{calls:#?}\n{values:?}\n{}\n{:#?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
             self.diagnostics,
             self.deferred,
             self.fns,
             self.lines,
             self.defs,
             self.guard_structs,
+            self.struct_fields,
+            self.aliases,
             self.messages,
             self.clients,
             self.client_uses
@@ -461,6 +473,8 @@ fn analysis_of(walker: Walker, info: &FileInfo) -> Analysis {
         lines: info.lines.line_count(),
         defs: walker.recorder.fns,
         guard_structs: walker.recorder.guard_structs,
+        struct_fields: walker.recorder.struct_fields,
+        aliases: walker.recorder.aliases,
         messages: {
             let mut m = walker.recorder.messages;
             m.finish();

@@ -25,6 +25,11 @@ pub struct FnDef {
     pub returns_result: bool,
     /// The last segment of the declared return type, when it is a path.
     pub returns_type: Option<String>,
+    /// The type of the value it hands back, seen through `Result`, `Option`, `Arc`,
+    /// `Box`, `Rc` and references, `Self` as the `impl`'s type: its last segment
+    /// (`RuntimeContext` for `-> anyhow::Result<Arc<RuntimeContext>>`).
+    #[serde(default)]
+    pub returns_value: Option<String>,
     /// It returns the handle of a task whose output is a `Result`
     /// (`JoinHandle<anyhow::Result<()>>`): the caller holds the task's failure.
     pub returns_result_handle: bool,

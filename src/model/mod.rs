@@ -39,6 +39,10 @@ pub struct ModelBuilder {
     client_uses: Vec<(u32, ClientSite)>,
     /// Each file's structs and enums as channel messages, with its crate.
     messages: Vec<(u32, messages::FileMessages)>,
+    /// Each crate's structs with named fields, and what each field holds.
+    struct_fields: Vec<(u32, record::StructFields)>,
+    /// Each crate's type aliases that name a type.
+    aliases: Vec<(u32, (String, String))>,
 }
 
 impl ModelBuilder {
@@ -58,6 +62,19 @@ impl ModelBuilder {
         self.fns.extend(fns);
     }
 
+    pub fn add_struct_fields(
+        &mut self,
+        krate: u32,
+        structs: impl IntoIterator<Item = record::StructFields>,
+    ) {
+        self.struct_fields
+            .extend(structs.into_iter().map(|s| (krate, s)));
+    }
+
+    pub fn add_aliases(&mut self, krate: u32, aliases: impl IntoIterator<Item = (String, String)>) {
+        self.aliases.extend(aliases.into_iter().map(|a| (krate, a)));
+    }
+
     pub fn add_guard_struct(&mut self, krate: u32, name: String) {
         self.guard_structs.insert((krate, name));
     }
@@ -73,6 +90,8 @@ impl ModelBuilder {
         self.clients.extend(other.clients);
         self.client_uses.extend(other.client_uses);
         self.messages.extend(other.messages);
+        self.struct_fields.extend(other.struct_fields);
+        self.aliases.extend(other.aliases);
     }
 }
 
@@ -101,6 +120,8 @@ impl Model {
             clients,
             mut client_uses,
             messages,
+            struct_fields,
+            aliases,
         } = builder;
         let requests = messages::requests(&messages);
         let plain = messages::plain(&messages);
@@ -131,7 +152,7 @@ impl Model {
                 }
             }
         }
-        let tables = resolve::Tables::new(&fns, libs);
+        let tables = resolve::Tables::new(&fns, libs, struct_fields, aliases);
         let resolved: Vec<Vec<Option<u32>>> = fns
             .iter()
             .map(|f| {

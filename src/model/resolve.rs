@@ -2,11 +2,14 @@
 //! candidate, or with two that the syntax cannot tell apart, resolves to nothing.
 
 use super::facts::{FnDef, FutureShape};
-use crate::semantic::callee::{Callee, Target};
+use crate::semantic::callee::{Base, Callee, Target};
 use crate::semantic::calls::is_std_method_name;
 use rustc_hash::FxHashMap as HashMap;
 
 /// The fns of each crate by name.
+/// A struct's fields: name → the type it holds, if a path names one.
+type Fields = HashMap<String, Option<String>>;
+
 #[derive(Default)]
 pub(super) struct Tables {
     by_crate: HashMap<u32, HashMap<Box<str>, Vec<u32>>>,
@@ -14,6 +17,11 @@ pub(super) struct Tables {
     libs: HashMap<u32, String>,
     /// The crate of each library name, `None` when several have it.
     by_lib: HashMap<String, Option<u32>>,
+    /// Each crate's structs by name: field → the type it holds. `None` when the crate
+    /// declares two structs of that name.
+    fields: HashMap<(u32, String), Option<Fields>>,
+    /// Each crate's type aliases that name a type: `None` when two disagree.
+    aliases: HashMap<(u32, String), Option<String>>,
 }
 
 impl Tables {
@@ -28,7 +36,30 @@ impl Tables {
         self.by_lib.get(lib).copied().flatten()
     }
 
-    pub(super) fn new(fns: &[FnDef], libs: HashMap<u32, String>) -> Self {
+    pub(super) fn new(
+        fns: &[FnDef],
+        libs: HashMap<u32, String>,
+        structs: Vec<(u32, super::record::StructFields)>,
+        alias_list: Vec<(u32, (String, String))>,
+    ) -> Self {
+        let mut aliases: HashMap<(u32, String), Option<String>> = HashMap::default();
+        for (krate, (name, ty)) in alias_list {
+            aliases
+                .entry((krate, name))
+                .and_modify(|known| {
+                    if known.as_ref() != Some(&ty) {
+                        *known = None;
+                    }
+                })
+                .or_insert(Some(ty));
+        }
+        let mut fields: HashMap<(u32, String), Option<Fields>> = HashMap::default();
+        for (krate, (name, of)) in structs {
+            fields
+                .entry((krate, name))
+                .and_modify(|known| *known = None)
+                .or_insert_with(|| Some(of.into_iter().collect()));
+        }
         let mut by_crate: HashMap<u32, HashMap<Box<str>, Vec<u32>>> = HashMap::default();
         for (i, f) in fns.iter().enumerate() {
             by_crate
@@ -49,6 +80,8 @@ impl Tables {
             by_crate,
             libs,
             by_lib,
+            fields,
+            aliases,
         }
     }
 
@@ -64,6 +97,13 @@ impl Tables {
     pub(super) fn method_candidates(&self, fns: &[FnDef], c: &Callee) -> Vec<u32> {
         let m = match &c.target {
             Target::Method(m) => m,
+            Target::FieldMethod {
+                base,
+                fields,
+                method,
+            } if self.field_type(fns, c, base, fields).is_none() && !is_std_method_name(method) => {
+                method
+            }
             Target::ChainedMethod(m, after, args) if self.has_method(fns, c, after, *args) => m,
             Target::ChainedMethod(..) => return Vec::new(),
             _ => return self.resolve(fns, c).into_iter().collect(),
@@ -135,15 +175,25 @@ impl Tables {
                     f.has_self && f.params == c.args && f.trait_name.is_none()
                 }))
             }
-            Target::Method(m) => {
-                if is_std_method_name(m) {
-                    return None;
+            Target::Method(m) => self.by_method_name(fns, c, m),
+            Target::FieldMethod {
+                base,
+                fields,
+                method,
+            } => match self.field_type(fns, c, base, fields) {
+                Some((krate, ty)) => {
+                    unique(self.named(krate, method).iter().copied().filter(|&i| {
+                        let f = &fns[i as usize];
+                        (krate == scope.krate || f.exported)
+                            && f.scope.self_ty.as_deref() == Some(ty.as_str())
+                            && f.has_self
+                            && f.params == c.args
+                    }))
                 }
-                unique(self.named(scope.krate, m).iter().copied().filter(|&i| {
-                    let f = &fns[i as usize];
-                    f.has_self && f.params == c.args && f.trait_name.is_none()
-                }))
-            }
+                // A chain the crate's declarations do not type: by name, as a method
+                // on a receiver of unknown type.
+                None => self.by_method_name(fns, c, method),
+            },
             Target::Path(segs) | Target::Linked(segs) => {
                 let mut segs: &[String] = segs;
                 let mut module: Option<Vec<String>> = None;
@@ -214,6 +264,52 @@ impl Tables {
                 }
                 None
             }
+        }
+    }
+}
+
+impl Tables {
+    /// A method called on a receiver of unknown type: the one method of the crate by
+    /// that name and arity, outside trait declarations; never a std method's name.
+    fn by_method_name(&self, fns: &[FnDef], c: &Callee, m: &str) -> Option<u32> {
+        if is_std_method_name(m) {
+            return None;
+        }
+        unique(self.named(c.scope.krate, m).iter().copied().filter(|&i| {
+            let f = &fns[i as usize];
+            f.has_self && f.params == c.args && f.trait_name.is_none()
+        }))
+    }
+
+    /// The crate and type of what a field chain reaches: its base's type, then each
+    /// field's declared type in the struct of the one before.
+    fn field_type(
+        &self,
+        fns: &[FnDef],
+        c: &Callee,
+        base: &Base,
+        fields: &[String],
+    ) -> Option<(u32, String)> {
+        let (krate, mut ty) = match base {
+            Base::Type(t) => (c.scope.krate, t.clone()),
+            Base::Returned(made) => {
+                let f = &fns[self.resolve(fns, made)? as usize];
+                (f.scope.krate, f.returns_value.clone()?)
+            }
+        };
+        for field in fields {
+            ty = self.unaliased(krate, ty);
+            let of = self.fields.get(&(krate, ty))?.as_ref()?;
+            ty = of.get(field)?.clone()?;
+        }
+        Some((krate, self.unaliased(krate, ty)))
+    }
+
+    /// The type an alias of the crate names (`SharedState` for `AppState`), or `ty`.
+    fn unaliased(&self, krate: u32, ty: String) -> String {
+        match self.aliases.get(&(krate, ty.clone())) {
+            Some(Some(t)) => t.clone(),
+            _ => ty,
         }
     }
 }

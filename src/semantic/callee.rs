@@ -43,6 +43,24 @@ pub enum Target {
     /// from its workspace, from that library's name; it reaches only what that crate
     /// exports.
     Linked(Vec<String>),
+    /// `x.f.g.m(..)`: the method `m` called on fields `f`, `g` of a value whose type
+    /// the model can tell ([`Base`]), through the crate's struct declarations in any
+    /// of its files.
+    FieldMethod {
+        base: Base,
+        fields: Vec<String>,
+        method: String,
+    },
+}
+
+/// The value a [`Target::FieldMethod`] chain starts from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Base {
+    /// A value of this type (last segment): `self` in an `impl`, a local or parameter
+    /// declared with its type.
+    Type(String),
+    /// What this call returns (`let ctx = context::init(..);`): its declared type.
+    Returned(Box<Callee>),
 }
 
 /// A call's callee, as the call names it, with the scope that gives the name meaning.
@@ -67,6 +85,7 @@ impl Callee {
             Target::SelfMethod(m) => format!("self.{m}"),
             Target::TypedMethod(t, m) => format!("{t}::{m}"),
             Target::Method(m) | Target::ChainedMethod(m, ..) => m.clone(),
+            Target::FieldMethod { method, .. } => method.clone(),
         }
     }
 }
@@ -120,6 +139,12 @@ pub fn callee_of(names: &Names, scope: &Arc<Scope>, e: &Expr) -> Option<Callee> 
                 Target::SelfMethod(name)
             } else if let Some(ty) = receiver_type(names, receiver) {
                 Target::TypedMethod(ty, name)
+            } else if let Some((base, fields)) = field_chain(names, scope, receiver) {
+                Target::FieldMethod {
+                    base,
+                    fields,
+                    method: name,
+                }
             } else if is_std_method_name(&name) {
                 return None;
             } else {
@@ -220,6 +245,47 @@ fn receiver_type(names: &Names, receiver: &Expr) -> Option<String> {
     let last = ty.rsplit("::").next()?.to_string();
     last.starts_with(|c: char| c.is_ascii_uppercase())
         .then_some(last)
+}
+
+/// A receiver the model may type: fields of `self`, of a local or parameter declared
+/// with its type, or of a local bound to what a path call returned (`let ctx =
+/// context::init(..)?;`, `.unwrap()`/`.expect(..)` and `.await` allowed), or such a
+/// local itself. Its base and the fields, in order.
+fn field_chain(names: &Names, scope: &Arc<Scope>, receiver: &Expr) -> Option<(Base, Vec<String>)> {
+    let mut fields = Vec::new();
+    let mut e = strip(receiver);
+    loop {
+        match e {
+            Expr::Field(f) => {
+                let syn::Member::Named(n) = &f.member else {
+                    return None;
+                };
+                fields.push(n.to_string());
+                e = strip(&f.base);
+            }
+            Expr::Reference(r) => e = strip(&r.expr),
+            _ => break,
+        }
+    }
+    fields.reverse();
+    if is_self(e) {
+        return (!fields.is_empty())
+            .then(|| Some((Base::Type(scope.self_ty.clone()?), fields)))
+            .flatten();
+    }
+    let Expr::Path(p) = e else { return None };
+    let origin = names.scopes.lookup(&p.path.get_ident()?.to_string())?;
+    if let Some(ty) = &origin.ty {
+        let last = ty.rsplit("::").next()?;
+        return (!fields.is_empty() && last.starts_with(|c: char| c.is_ascii_uppercase()))
+            .then(|| (Base::Type(last.to_string()), fields));
+    }
+    let returned = origin.root_callee.as_ref()?;
+    origin
+        .methods
+        .iter()
+        .all(|m| m == "unwrap" || m == "expect")
+        .then(|| (Base::Returned(returned.clone()), fields))
 }
 
 /// The parameters a call passes on: `(argument index, parameter index)` for each

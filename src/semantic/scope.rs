@@ -31,6 +31,10 @@ pub struct Origin {
     pub root_call: Option<String>,
     /// The local the chain starts from (`client` for `let req = client.get(url);`).
     pub root_binding: Option<String>,
+    /// The callee of a path call at the root of the chain, when it may be a fn of
+    /// the crate (`context::init` in `let ctx = context::init(..)?;`): the model
+    /// types the local by what that fn returns.
+    pub root_callee: Option<Box<super::callee::Callee>>,
     /// The methods called along the chain, root first.
     pub methods: Vec<String>,
     /// The element of a tuple pattern the binding takes (`let (tx, rx) = channel();`).

@@ -15,12 +15,46 @@ impl Walker<'_> {
         Origin {
             root_call: chain::call_path(c.root).and_then(|p| self.file.uses.resolve(p)),
             root_binding: chain::path_ident(c.root).map(|i| i.to_string()),
+            root_callee: match c.root {
+                // `Arc::new(ctx)`: what `ctx` was made by.
+                Expr::Call(call) if shares_value(chain::call_path(c.root)) => call
+                    .args
+                    .first()
+                    .and_then(|a| chain::path_ident(strip(a)))
+                    .and_then(|i| self.scopes.lookup(&i.to_string()))
+                    .filter(|o| o.methods.iter().all(|m| m == "unwrap" || m == "expect"))
+                    .and_then(|o| o.root_callee.clone()),
+                Expr::Call(_) => crate::semantic::callee::callee_of(
+                    &self.file.names(&self.scopes),
+                    &self.scope,
+                    c.root,
+                )
+                .filter(|callee| {
+                    matches!(
+                        callee.target,
+                        crate::semantic::callee::Target::Path(_)
+                            | crate::semantic::callee::Target::Linked(_)
+                    )
+                })
+                .map(Box::new),
+                _ => None,
+            },
             methods: c.methods.iter().map(|m| m.method.to_string()).collect(),
             tuple_index: None,
             awaited: c.awaited,
             ty: self
                 .local_value_type(init)
-                .or_else(|| self.built_runtime(&c)),
+                .or_else(|| self.built_runtime(&c))
+                .or_else(|| match c.root {
+                    // `Arc::new(state)` holds a value of `state`'s declared type.
+                    Expr::Call(call) if shares_value(chain::call_path(c.root)) => call
+                        .args
+                        .first()
+                        .and_then(|a| chain::path_ident(strip(a)))
+                        .and_then(|i| self.scopes.lookup(&i.to_string()))
+                        .and_then(|o| o.ty.clone()),
+                    _ => None,
+                }),
             is_param: false,
             // `let pool = &mut context.pool();`: a unique borrow, used in turn.
             mutable: matches!(chain::strip(init), Expr::Reference(r) if r.mutability.is_some()),
@@ -223,4 +257,18 @@ pub(super) fn is_mut_ref(ty: &syn::Type) -> bool {
         syn::Type::Group(g) => is_mut_ref(&g.elem),
         _ => false,
     }
+}
+
+/// `Arc::new(x)`, `Rc::new(x)`, `Box::new(x)`: a pointer to the value it is given,
+/// which a method call sees through.
+fn shares_value(path: Option<&syn::Path>) -> bool {
+    path.is_some_and(|p| {
+        let n = p.segments.len();
+        n >= 2
+            && p.segments[n - 1].ident == "new"
+            && matches!(
+                p.segments[n - 2].ident.to_string().as_str(),
+                "Arc" | "Rc" | "Box"
+            )
+    })
 }

@@ -280,6 +280,13 @@ impl<'a> Walker<'a> {
                         mutable: is_mut_ref(&pt.ty),
                         ..Origin::default()
                     };
+                    // `State(state): State<Arc<AppState>>`: an extractor's pattern
+                    // binds the value its type wraps.
+                    if let Some((inner, ty)) = unwrapped_param(&pt.pat, &pt.ty) {
+                        let ty = self.type_path(ty);
+                        self.bind_pattern(inner, Some(&origin), ty, true);
+                        continue;
+                    }
                     let ty = self.type_path(&pt.ty);
                     self.bind_pattern(&pt.pat, Some(&origin), ty, true);
                 }
@@ -485,6 +492,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     fn visit_item_type(&mut self, t: &'ast syn::ItemType) {
         let file = self.file;
         self.recorder.messages.record_alias(t, file);
+        self.recorder.record_alias(t);
         visit::visit_item_type(self, t);
     }
 
@@ -799,3 +807,29 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
 #[cfg(test)]
 mod tests;
+
+/// `State(state): State<T>`, `Extension(ext): Extension<T>`: a parameter pattern that
+/// unwraps the one-field tuple struct its type names, with the pattern inside and the
+/// type it holds.
+fn unwrapped_param<'p>(
+    pat: &'p syn::Pat,
+    ty: &'p syn::Type,
+) -> Option<(&'p syn::Pat, &'p syn::Type)> {
+    let syn::Pat::TupleStruct(ts) = pat else {
+        return None;
+    };
+    let syn::Type::Path(tp) = ty else { return None };
+    let last = tp.path.segments.last()?;
+    if ts.elems.len() != 1 || ts.path.segments.last()?.ident != last.ident {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
+        return None;
+    };
+    let mut types = a.args.iter().filter_map(|g| match g {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    });
+    let inner = types.next()?;
+    types.next().is_none().then(|| (&ts.elems[0], inner))
+}

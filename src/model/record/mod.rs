@@ -61,6 +61,11 @@ pub struct Recorder {
     pub fns: Vec<FnDef>,
     /// Structs that hold a synchronous guard in a field.
     pub guard_structs: Vec<String>,
+    /// The file's structs with named fields: each field's type (see [`value_type`]).
+    pub struct_fields: Vec<StructFields>,
+    /// The file's type aliases naming a type (`type Shared = Arc<AppState>;`): the
+    /// alias and the type, as [`value_type`] sees it.
+    pub aliases: Vec<(String, String)>,
     /// The file's structs and enums as channel messages.
     pub messages: crate::model::messages::FileMessages,
     /// Network clients built in the file (not in test code).
@@ -322,6 +327,10 @@ impl Recorder {
                 returns_result: output_is_result(sig) && !never_fails,
                 returns_result_handle: returns_result_handle(sig),
                 returns_type,
+                returns_value: match &sig.output {
+                    syn::ReturnType::Type(_, ty) => value_type(ty, at.scope.self_ty.as_deref()),
+                    syn::ReturnType::Default => None,
+                },
                 future,
                 local: Local {
                     returns_guard,
@@ -382,6 +391,7 @@ impl Recorder {
                 returns_result: false,
                 returns_result_handle: false,
                 returns_type: None,
+                returns_value: None,
                 future: FutureShape::NotFuture,
                 local: Local::default(),
                 sites: Vec::new(),
@@ -437,6 +447,10 @@ impl Recorder {
                 syn::ReturnType::Type(_, ty) => last_type_segment(ty),
                 syn::ReturnType::Default => None,
             },
+            returns_value: match &sig.output {
+                syn::ReturnType::Type(_, ty) => value_type(ty, at.scope.self_ty.as_deref()),
+                syn::ReturnType::Default => None,
+            },
             future: if sig.asyncness.is_some() || returns_future_in(&sig.output, at.future_assoc) {
                 FutureShape::Unknown
             } else {
@@ -463,12 +477,32 @@ impl Recorder {
         }
     }
 
+    /// A type alias that names a type: `type SharedState = Arc<AppState>;`.
+    pub fn record_alias(&mut self, t: &syn::ItemType) {
+        if let Some(ty) = field_type(&t.ty) {
+            self.aliases.push((t.ident.to_string(), ty));
+        }
+    }
+
     /// A struct: it holds a synchronous guard if one of its fields is one.
     pub fn record_struct(&mut self, file: &FileInfo, s: &syn::ItemStruct) {
         if s.fields.iter().any(|f| is_sync_guard_type(&f.ty, file)) {
             self.guard_structs.push(s.ident.to_string());
         }
         self.messages.record_struct(s, file);
+        if let syn::Fields::Named(named) = &s.fields {
+            self.struct_fields.push((
+                s.ident.to_string(),
+                named
+                    .named
+                    .iter()
+                    .filter_map(|f| {
+                        let name = f.ident.as_ref()?.to_string();
+                        Some((name, field_type(&f.ty)))
+                    })
+                    .collect(),
+            ));
+        }
     }
 
     /// Whether code at this point runs as part of the fn's own run: in its body or in
@@ -913,4 +947,43 @@ fn in_process_op(at: &At, base: &Expr) -> bool {
             || channel_op(m)
             || embedded_db_op(at.file, &m.method.to_string())
             || crate::semantic::calls::signs_locally(&m.method.to_string()))
+}
+
+/// A struct's named fields and the type each holds (see [`field_type`]).
+pub type StructFields = (String, Vec<(String, Option<String>)>);
+
+/// The type of the value a fn hands back: its declared return type seen through
+/// `Result`, `Option`, `Arc`, `Box`, `Rc` and references, `Self` as `self_ty`; the
+/// last segment of a type path that names a type (`RuntimeContext`).
+pub(super) fn value_type(ty: &syn::Type, self_ty: Option<&str>) -> Option<String> {
+    let last = field_type(ty)?;
+    if last == "Self" {
+        return self_ty.map(str::to_string);
+    }
+    Some(last)
+}
+
+/// The type a field holds, seen through `Arc`, `Box`, `Rc` and references (and, for
+/// return types, `Result` and `Option`): the last segment of a path that names a type.
+fn field_type(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Reference(r) => field_type(&r.elem),
+        syn::Type::Paren(p) => field_type(&p.elem),
+        syn::Type::Group(g) => field_type(&g.elem),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            let name = last.ident.to_string();
+            if matches!(name.as_str(), "Arc" | "Box" | "Rc" | "Result" | "Option") {
+                if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
+                    if let Some(syn::GenericArgument::Type(inner)) = a.args.first() {
+                        return field_type(inner);
+                    }
+                }
+                return None;
+            }
+            name.starts_with(|c: char| c.is_ascii_uppercase())
+                .then_some(name)
+        }
+        _ => None,
+    }
 }

@@ -182,10 +182,12 @@ fn check_body(cx: &mut Cx, body: &Block) {
     // One report per checking guard (or map call).
     let mut reported: Vec<(Option<usize>, TextRange)> = Vec::new();
     for w in &accesses {
+        // `.entry(k).or_insert(v)`, or an entry matched on (`match m.entry(k) {
+        // Entry::Vacant(e) => .. }`): the write re-checks under its own lock.
         let fills_if_absent = w.method == "entry"
             && w.then
                 .as_deref()
-                .is_some_and(|t| FILL_IF_ABSENT.contains(&t));
+                .is_none_or(|t| FILL_IF_ABSENT.contains(&t));
         if !WRITES.contains(&w.method.as_str()) || fills_if_absent {
             continue;
         }

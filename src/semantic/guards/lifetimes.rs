@@ -707,7 +707,10 @@ pub(crate) fn release_point(
         fn visit_local(&mut self, l: &'ast syn::Local) {
             if let Some(init) = &l.init {
                 self.visit_expr(&init.expr);
+                // `let _ = guard;` binds nothing and moves nothing: the guard lives on.
+                let binds = !matches!(crate::semantic::body::untyped(&l.pat), syn::Pat::Wild(_));
                 if self.found.is_none()
+                    && binds
                     && chain::path_ident(&init.expr).is_some_and(|i| i == self.name)
                 {
                     let r = expr_range(self.file, &init.expr);

@@ -157,9 +157,9 @@ impl Rule for IgnoredCancellation {
 
     fn check_stmt(&self, cx: &mut Cx, stmt: &Stmt) {
         // A task an async `main` starts lives as long as the process, on purpose.
+        // (`#[tokio::main]`, `#[tokio::main(flavor = "current_thread")]`, `#[main]`.)
         let in_main = cx.enclosing_fn_text.is_some_and(|(head, _)| {
-            let head = cx.file.slice(head);
-            head.contains("::main]") || head.contains("#[main]")
+            crate::semantic::testcode::main_attribute(cx.file.slice(head)).is_some()
         });
         if in_main {
             return;

@@ -270,7 +270,16 @@ pub fn writes(base: &Expr) -> bool {
         .map(|m| m.method.to_string())
         .chain(root)
         .collect();
-    let read_request = names.iter().any(|n| READ_REQUESTS.contains(&n.as_str()));
+    // `client.request(Method::GET, url).send()`: a read request named by its method.
+    let read_method = c.methods.iter().any(|m| {
+        m.args.iter().any(|a| {
+            matches!(chain::strip(a), Expr::Path(p) if {
+                let s: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                matches!(s.as_slice(), [.., m, v] if m == "Method" && (v == "GET" || v == "HEAD"))
+            })
+        })
+    });
+    let read_request = read_method || names.iter().any(|n| READ_REQUESTS.contains(&n.as_str()));
     names.iter().any(|n| name_writes(n, read_request))
 }
 
@@ -294,6 +303,7 @@ mod tests {
             "store.save(x)",
             "write_file(primary, name, data)",
             "client.post(url).json(&body).send()",
+            "self.request(Method::POST, path).send()",
             "tx.send(msg)",
             "sqlx::query(\"UPDATE t SET a = 1\").fetch_one(&pool)",
             "tokio::fs::remove_file(path)",
@@ -303,6 +313,7 @@ mod tests {
         for r in [
             "fetch_user(id)",
             "client.get(url).send()",
+            "self.request(reqwest::Method::GET, path).send()",
             "sqlx::query(\"SELECT a FROM t\").execute(&pool)",
             "state.lock()",
             "server.start()",

@@ -29,6 +29,18 @@ pub fn type_path(ty: &Type, uses: &UseMap) -> Option<String> {
                 }
             }
             uses.resolve(&p.path).or_else(|| {
+                // `crate::validate::RemoteValidator`: a type of this crate, by its path.
+                let first = p.path.segments.first()?.ident.to_string();
+                if matches!(first.as_str(), "crate" | "self" | "super") && p.path.segments.len() > 1
+                {
+                    let segs: Vec<String> = p
+                        .path
+                        .segments
+                        .iter()
+                        .map(|s| s.ident.to_string())
+                        .collect();
+                    return Some(segs.join("::"));
+                }
                 // A type the file defines itself: its name is its path here.
                 let ident = p.path.get_ident()?.to_string();
                 uses.is_local(&ident).then_some(ident)

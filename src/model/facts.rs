@@ -89,6 +89,11 @@ pub struct Local {
     /// a call named for a write (see `semantic::writes::writes`).
     #[serde(default)]
     pub awaits_write: bool,
+    /// It returns a collection capped where it is made: its tail takes at most N
+    /// (`.take(N)`, `.chunks(N)`), or drains up to a count it capped with `min`
+    /// (`let n = q.len().min(MAX); q.drain(..n).collect()`).
+    #[serde(default)]
+    pub returns_capped: bool,
     /// It returns a collection made from a count fixed where it is made: its tail is
     /// a numeric range, an array or a `vec![..]` mapped and collected
     /// (`(1..=producers).map(|id| ..).collect()`): a set of workers, not a list of work.

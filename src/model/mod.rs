@@ -286,9 +286,10 @@ impl Model {
                 self.fns[i].returns_type.as_deref() == Some("ClientBuilder")
                     && !self.fns[i].local.sets_timeout
             }),
-            ModelQuery::ReturnsFixed(c) => self
-                .resolve(c)
-                .is_some_and(|i| self.fns[i].local.returns_fixed),
+            ModelQuery::ReturnsFixed(c) => self.resolve(c).is_some_and(|i| {
+                let local = &self.fns[i].local;
+                local.returns_fixed || local.returns_capped
+            }),
             ModelQuery::RunsForever(c) => self
                 .resolve(c)
                 .is_some_and(|i| self.fns[i].local.runs_forever),

@@ -237,7 +237,8 @@ pub enum ModelQuery {
     /// write-named call), itself or through the crate fns it awaits.
     AwaitsWrite(Callee),
     /// The callee returns a collection made from a count fixed where it is made
-    /// (`(1..=n).map(..).collect()`).
+    /// (`(1..=n).map(..).collect()`), or capped there (`.take(N)`, a `drain` up to a
+    /// count capped with `min`).
     ReturnsFixed(Callee),
     /// The callee awaits an operation that loses data when cancelled.
     CancelUnsafe(Callee),

@@ -260,6 +260,8 @@ impl Recorder {
             && (matches!(&sig.output, syn::ReturnType::Type(_, ty) if matches!(**ty, syn::Type::Never(_)))
                 || crate::semantic::body::runs_a_loop(&body.stmts));
         let returns_fixed = tail_expr(body).is_some_and(crate::semantic::bounds::fixed_count);
+        let returns_capped = tail_expr(body)
+            .is_some_and(|t| crate::semantic::bounds::capped_collection(t, &body.stmts));
         let returns_guard = match &sig.output {
             syn::ReturnType::Type(_, ty) => is_sync_guard_type(ty, at.file),
             syn::ReturnType::Default => false,
@@ -343,6 +345,7 @@ impl Recorder {
                     runs_forever,
                     worker,
                     returns_fixed,
+                    returns_capped,
                     enters_runtime: enters,
                     entry,
                     single_thread_entry,

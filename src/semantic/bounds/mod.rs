@@ -87,6 +87,43 @@ pub fn fixed_count(e: &Expr) -> bool {
         && c.methods.iter().all(|m| is_iteration(m))
 }
 
+/// Whether `e`, the value a fn returns, is a collection capped where it is made:
+/// a chain that takes at most N (`.take(N)`, `.chunks(N)`), or a `drain(..n)` /
+/// `drain(0..n)` where `n` is a local of `stmts` bound to a `.min(..)`
+/// (`let n = st.pending.len().min(MAX);`).
+pub fn capped_collection(e: &Expr, stmts: &[syn::Stmt]) -> bool {
+    let c = chain::chain(strip(e));
+    if c.methods
+        .iter()
+        .any(|m| BOUNDING_METHODS.contains(&m.method.to_string().as_str()))
+    {
+        return true;
+    }
+    c.methods.iter().any(|m| {
+        let Some(Expr::Range(r)) = (m.method == "drain")
+            .then(|| m.args.first().map(strip))
+            .flatten()
+        else {
+            return false;
+        };
+        let Some(n) = r.end.as_deref().and_then(chain::path_ident) else {
+            return false;
+        };
+        stmts.iter().any(|s| match s {
+            syn::Stmt::Local(l) => {
+                crate::semantic::body::single_binding(&l.pat).is_some_and(|b| *n == b)
+                    && l.init.as_ref().is_some_and(|i| {
+                        chain::chain(strip(&i.expr))
+                            .methods
+                            .iter()
+                            .any(|m| m.method == "min")
+                    })
+            }
+            _ => false,
+        })
+    })
+}
+
 /// Whether `root` is a collection whose size the source fixes: an array, tuple or
 /// repeat expression, a literal, a numeric range, or a `vec![..]`-like macro.
 fn is_literal_collection(root: &Expr) -> bool {

@@ -130,11 +130,13 @@ impl Walk<'_, '_> {
             .rev()
             .find(|m| !VIEW_METHODS.iter().any(|n| m.method == n))
         {
+            // `self.pending_batch()`: the crate fn that made it may cap it.
+            let made_by = self.cx.callee(&Expr::MethodCall((*last).clone()));
             return Size::Unknown(Over {
                 text: self.method_text(root, last),
                 range: self.method_range(root, last),
                 filled_per: None,
-                made_by: None,
+                made_by,
             });
         }
         if is_literal_collection(root) {

@@ -192,7 +192,7 @@ fn garbage_and_mutated_sources_never_panic() {
 fn long_flat_expressions_do_not_overflow_the_stack() {
     // 40,000 terms nest the syntax tree 40,000 deep on the left.
     let text = format!(
-        "async fn f() {{ tokio::spawn(g()); let x = 1{}; std::thread::sleep(d); }}",
+        "async fn f() {{ let x = 1{}; let h = tokio::spawn(async {{ std::thread::sleep(d); }}); h.await; }}",
         " + 1".repeat(40_000)
     );
     let a = asynclint::analyze_source("flat.rs", &text, RULES).expect("parses");
@@ -438,7 +438,7 @@ fn a_fixed_crate_still_builds_under_deny_warnings() {
                     sleep(Duration::from_millis(1));\n    \
                     fs::read_to_string(p)\n\
                 }\n\n\
-                #[tokio::main]\n\
+                #[tokio::main(flavor = \"current_thread\")]\n\
                 async fn main() -> io::Result<()> {\n    \
                     tokio::spawn(async {}).await.ok();\n    \
                     let text = load(\"Cargo.toml\").await?;\n    \
@@ -447,8 +447,8 @@ fn a_fixed_crate_still_builds_under_deny_warnings() {
                 }\n";
     write("app/src/main.rs", main);
     // With a library target the program is not a lone command-line tool, whose
-    // blocking would stall no other task; and `main` spawns a task before it awaits
-    // `load`, so `load` does not run alone either.
+    // blocking would stall no other task; and `main` spawns a task on its one thread
+    // before it awaits `load`, so `load` does not run alone either.
     write("app/src/lib.rs", "//! The app's library.\n");
     assert_ok(&cargo(p, "build"), "the crate builds before --fix");
     let out = asynclint_in(p, &["check", ".", "--fix"]);
@@ -510,8 +510,9 @@ fn a_fix_the_manifest_cannot_support_is_left_to_unsafe_fixes() {
     );
 }
 
-/// `Runtime::block_on` on a runtime built without timers: the sleep fix is not
-/// applied, and the program runs; with `--unsafe-fixes` it would panic.
+/// `Runtime::block_on` on a runtime built without timers, after a task is spawned on
+/// it: the sleep fix is not applied, and the program runs; with `--unsafe-fixes` it
+/// would panic.
 #[test]
 fn the_sleep_fix_is_not_applied_on_a_runtime_without_timers() {
     let tokio = tokio_or_skip!();
@@ -526,6 +527,7 @@ fn the_sleep_fix_is_not_applied_on_a_runtime_without_timers() {
     let main = "fn main() {\n    \
                 let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();\n    \
                 rt.block_on(async {\n        \
+                tokio::spawn(async {});\n        \
                 std::thread::sleep(std::time::Duration::from_millis(1));\n    \
                 });\n    \
                 println!(\"done\");\n}\n";

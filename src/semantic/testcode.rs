@@ -82,7 +82,7 @@ pub fn is_test_path(path: &str) -> bool {
 /// fn; or on the thread of a multi-thread async `main` ([`on_main_thread`]). Blocking
 /// such code stalls no other task.
 pub fn runs_alone(cx: &super::Cx, at: usize) -> bool {
-    if on_main_thread(cx, at) {
+    if on_main_thread(cx, at) || driven_alone(cx, at) {
         return true;
     }
     let entry = cx
@@ -113,6 +113,62 @@ pub fn on_main_thread(cx: &super::Cx, at: usize) -> bool {
     }
     let text = cx.file.slice(body);
     !runs_local_tasks(&text[..at.saturating_sub(body.start).min(text.len())])
+}
+
+/// Whether `at` is in the own body of an `async` block that a sync fn drives with
+/// `rt.block_on(async { .. })` on a runtime it built before, in its text: on a
+/// multi-thread one (`Builder::new_multi_thread()`, `Runtime::new()`) the block runs
+/// on the calling thread, beside the workers its tasks run on; on a current-thread one
+/// it runs alone until it spawns. Not in test code, and not once the block has set up
+/// tasks to run on its thread (`spawn_local`, a `LocalSet`).
+fn driven_alone(cx: &super::Cx, at: usize) -> bool {
+    use super::scope::Frame;
+    let frames = cx.context.frames();
+    let own_block = frames
+        .iter()
+        .rev()
+        .filter(|f| **f != Frame::InlineClosure)
+        .take(2)
+        .eq([Frame::AsyncBlock, Frame::SyncFn].iter());
+    if cx.in_test_code() || !own_block {
+        return false;
+    }
+    let Some((_, body)) = cx.enclosing_fn_text else {
+        return false;
+    };
+    let text = cx.file.slice(body);
+    let at = at.saturating_sub(body.start).min(text.len());
+    // The last `block_on(async` that opens before `at`.
+    let Some(call) = text[..at].rfind("block_on(") else {
+        return false;
+    };
+    let open = call + "block_on".len();
+    if !text[open + 1..at].trim_start().starts_with("async") {
+        return false;
+    }
+    // Still inside that call's parentheses at `at`.
+    let mut depth = 0i32;
+    for b in text[open..at].bytes() {
+        match b {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    let before = &text[..call];
+    let block = &text[open..at];
+    if runs_local_tasks(block) || before.contains(".spawn(") {
+        return false;
+    }
+    let multi = (before.contains("new_multi_thread") || before.contains("Runtime::new()"))
+        && !before.contains("current_thread");
+    let current = before.contains("new_current_thread");
+    multi || (current && !task_spawned_before(block, block.len()))
 }
 
 /// Whether code sets up tasks that run on its own thread: `spawn_local`, a

@@ -520,7 +520,7 @@ fn fixes_are_safe_only_where_the_crate_allows_them() {
         (
             "timerless",
             m("\"full\""),
-            "fn main() {\n    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();\n    rt.block_on(async {\n        std::thread::sleep(std::time::Duration::from_millis(1));\n        std::fs::read_to_string(\"x\").ok();\n    });\n}\n",
+            "fn main() {\n    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();\n    rt.block_on(async {\n        tokio::spawn(async {});\n        std::thread::sleep(std::time::Duration::from_millis(1));\n        std::fs::read_to_string(\"x\").ok();\n    });\n}\n",
             &["maybe-incorrect", "machine-applicable"],
         ),
     ];

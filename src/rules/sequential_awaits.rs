@@ -563,13 +563,39 @@ fn help(cx: &Cx, run: &[Step]) -> String {
     let calls: Vec<String> = run.iter().map(|s| one_line(cx.text(s.call))).collect();
     let adapted = run.iter().any(|s| s.adapted);
     let all_tried = !adapted && run.iter().all(|s| s.tried);
-    let (mac, tail) = [("join", ""), ("try_join", "?")][usize::from(all_tried)];
+    // `try_join!` needs one error type: calls of one fn, whose results no annotation
+    // types. Otherwise `join!`, then `?` on each result, converts each error as the
+    // `?` after each `.await` did, and keeps the annotations.
+    let annotated: Vec<Option<String>> = run
+        .iter()
+        .map(|s| match s.pat {
+            Some(Pat::Type(t)) => Some(one_line(cx.file.slice(cx.file.range(t.ty.span())))),
+            _ => None,
+        })
+        .collect();
+    let one_fn = run.iter().all(|s| s.name == run[0].name);
+    let try_join = all_tried && one_fn && annotated.iter().all(Option::is_none);
+    let (mac, tail) = [("join", ""), ("try_join", "?")][usize::from(try_join)];
     let all = ["both", "all"][usize::from(run.len() > 2)];
+    let names = pats.join(", ");
     let mut help = format!(
-        "start them together and wait for {all}: `let ({}) = {crate_name}::{mac}!({}){tail};`",
-        pats.join(", "),
+        "start them together and wait for {all}: `let ({names}) = {crate_name}::{mac}!({}){tail};`",
         calls.join(", ")
     );
+    if all_tried && !try_join {
+        let tried: Vec<String> = pats.iter().map(|p| format!("{p}?")).collect();
+        let ty = if annotated.iter().any(Option::is_some) {
+            let tys: Vec<&str> = annotated
+                .iter()
+                .map(|t| t.as_deref().unwrap_or("_"))
+                .collect();
+            format!(": ({})", tys.join(", "))
+        } else {
+            String::new()
+        };
+        help.truncate(help.len() - 1);
+        help.push_str(&format!(" let ({names}){ty} = ({});`", tried.join(", ")));
+    }
     if run.iter().any(|s| s.in_place) {
         help.push_str(", then build the value from the results");
     }

@@ -195,14 +195,13 @@ pub fn discards_in_block(cx: &Cx, block: &Block) -> Vec<Discard> {
         }
         out.extend(found);
     }
-    if cx.in_test_code() {
-        out.extend(discards_of_held_futures(cx, block));
-    }
+    out.extend(discards_of_held_futures(cx, block));
     out
 }
 
-/// In test code, a task whose future was bound to a local of the block first:
-/// `let checker = async move { .. panic!(..) .. }; let _ = tokio::spawn(checker);`.
+/// A task whose future was bound to a local of the block first: `let job = async move
+/// { db.insert(&e).await?; .. }; tokio::spawn(job);`, or in test code `let checker =
+/// async move { .. panic!(..) .. }; let _ = tokio::spawn(checker);`.
 /// The statement alone shows only the name; the block the local holds is the task.
 fn discards_of_held_futures(cx: &Cx, block: &Block) -> Vec<Discard> {
     let mut held: Vec<(String, &Expr)> = Vec::new();

@@ -165,7 +165,9 @@ impl Tables {
         };
         match &c.target {
             Target::SelfMethod(m) => of_type(scope.self_ty.as_deref()?, m, false),
-            Target::TypedMethod(ty, m) => of_type(ty, m, false),
+            Target::TypedMethod(ty, m) => {
+                of_type(&self.unaliased(scope.krate, ty.clone()), m, false)
+            }
             Target::ChainedMethod(m, after, args) => {
                 if !self.has_method(fns, c, after, *args) {
                     return None;

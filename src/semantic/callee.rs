@@ -242,9 +242,15 @@ fn receiver_type(names: &Names, receiver: &Expr) -> Option<String> {
         Expr::Reference(r) => return receiver_type(names, &r.expr),
         _ => return None,
     };
-    let last = ty.rsplit("::").next()?.to_string();
+    type_name(&ty)
+}
+
+/// The last segment of a declared type's path, when it names a type (`AppState` for
+/// `crate::state::AppState`; not a module or a generic parameter's lower-case path).
+fn type_name(ty: &str) -> Option<String> {
+    let last = ty.rsplit("::").next()?;
     last.starts_with(|c: char| c.is_ascii_uppercase())
-        .then_some(last)
+        .then(|| last.to_string())
 }
 
 /// A receiver the model may type: fields of `self`, of a local or parameter declared
@@ -276,9 +282,9 @@ fn field_chain(names: &Names, scope: &Arc<Scope>, receiver: &Expr) -> Option<(Ba
     let Expr::Path(p) = e else { return None };
     let origin = names.scopes.lookup(&p.path.get_ident()?.to_string())?;
     if let Some(ty) = &origin.ty {
-        let last = ty.rsplit("::").next()?;
-        return (!fields.is_empty() && last.starts_with(|c: char| c.is_ascii_uppercase()))
-            .then(|| (Base::Type(last.to_string()), fields));
+        return (!fields.is_empty())
+            .then(|| Some((Base::Type(type_name(ty)?), fields)))
+            .flatten();
     }
     let returned = origin.root_callee.as_ref()?;
     origin

@@ -165,10 +165,11 @@ fn driven_alone(cx: &super::Cx, at: usize) -> bool {
     if runs_local_tasks(block) || before.contains(".spawn(") {
         return false;
     }
-    let multi = (before.contains("new_multi_thread") || before.contains("Runtime::new()"))
-        && !before.contains("current_thread");
-    let current = before.contains("new_current_thread");
-    multi || (current && !task_spawned_before(block, block.len()))
+    match last_runtime_before(before, before.len()) {
+        Some(Flavour::MultiThread) => true,
+        Some(Flavour::CurrentThread) => !task_spawned_before(block, block.len()),
+        None => false,
+    }
 }
 
 /// Whether code sets up tasks that run on its own thread: `spawn_local`, a
@@ -318,7 +319,7 @@ pub fn main_attribute(head: &str) -> Option<MainRuntime> {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Flavour {
+pub(crate) enum Flavour {
     CurrentThread,
     MultiThread,
 }
@@ -335,7 +336,7 @@ const RUNTIME_WORDS: &[(&str, Flavour)] = &[
 ];
 
 /// The flavour of the runtime built last before `at` in a test body's text.
-fn last_runtime_before(text: &str, at: usize) -> Option<Flavour> {
+pub(crate) fn last_runtime_before(text: &str, at: usize) -> Option<Flavour> {
     let before = &text[..at];
     RUNTIME_WORDS
         .iter()

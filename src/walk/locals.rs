@@ -17,11 +17,8 @@ impl Walker<'_> {
             root_binding: chain::path_ident(c.root).map(|i| i.to_string()),
             root_callee: match c.root {
                 // `Arc::new(ctx)`: what `ctx` was made by.
-                Expr::Call(call) if shares_value(chain::call_path(c.root)) => call
-                    .args
-                    .first()
-                    .and_then(|a| chain::path_ident(strip(a)))
-                    .and_then(|i| self.scopes.lookup(&i.to_string()))
+                Expr::Call(_) if shares_value(chain::call_path(c.root)) => self
+                    .shared_local(c.root)
                     .filter(|o| o.methods.iter().all(|m| m == "unwrap" || m == "expect"))
                     .and_then(|o| o.root_callee.clone()),
                 Expr::Call(_) => crate::semantic::callee::callee_of(
@@ -45,16 +42,8 @@ impl Walker<'_> {
             ty: self
                 .local_value_type(init)
                 .or_else(|| self.built_runtime(&c))
-                .or_else(|| match c.root {
-                    // `Arc::new(state)` holds a value of `state`'s declared type.
-                    Expr::Call(call) if shares_value(chain::call_path(c.root)) => call
-                        .args
-                        .first()
-                        .and_then(|a| chain::path_ident(strip(a)))
-                        .and_then(|i| self.scopes.lookup(&i.to_string()))
-                        .and_then(|o| o.ty.clone()),
-                    _ => None,
-                }),
+                // `Arc::new(state)` holds a value of `state`'s declared type.
+                .or_else(|| self.shared_local(c.root).and_then(|o| o.ty.clone())),
             is_param: false,
             // `let pool = &mut context.pool();`: a unique borrow, used in turn.
             mutable: matches!(chain::strip(init), Expr::Reference(r) if r.mutability.is_some()),
@@ -66,6 +55,17 @@ impl Walker<'_> {
             },
             elements: None,
         }
+    }
+
+    /// The local a pointer made on the spot points to: `state` in `Arc::new(state)`
+    /// (also `Rc::new`, `Box::new`).
+    fn shared_local(&self, root: &Expr) -> Option<&Origin> {
+        let Expr::Call(call) = root else { return None };
+        if !shares_value(chain::call_path(root)) {
+            return None;
+        }
+        let local = chain::path_ident(strip(call.args.first()?))?;
+        self.scopes.lookup(&local.to_string())
     }
 
     /// `let rt = builder.build()?` where `builder` holds a tokio runtime `Builder`

@@ -591,8 +591,8 @@ impl Recorder {
         }
         let local = &open.def.local;
         if driven {
-            let multi = (before.contains("new_multi_thread") || before.contains("Runtime::new()"))
-                && !before.contains("current_thread");
+            use crate::semantic::testcode::{last_runtime_before, Flavour};
+            let multi = last_runtime_before(before, before.len()) == Some(Flavour::MultiThread);
             if multi && open.driver.is_none() {
                 MainThread::Always
             } else {

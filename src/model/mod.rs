@@ -19,7 +19,7 @@ pub use facts::{Await, FnDef, FutureShape, Local, Site};
 pub use propagate::{FutureKind, Summary, Via};
 
 use crate::diagnostic::Diagnostic;
-use crate::semantic::callee::Callee;
+use crate::semantic::callee::{Callee, Target};
 use crate::semantic::clients::ClientKind;
 use crate::semantic::index::{CrateIndex, Deferred, IndexQuery, ModelQuery};
 use record::{ClientPlace, ClientSite};
@@ -262,6 +262,15 @@ impl Model {
                         .all(|&i| self.fns[i as usize].returns_result)
             }
             ModelQuery::Resolves(c) => self.resolve(c).is_some(),
+            ModelQuery::FieldIs { callee, ty } => match &callee.target {
+                Target::FieldMethod { base, fields, .. } => {
+                    self.tables
+                        .field_path(&self.fns, callee, base, fields)
+                        .as_deref()
+                        == Some(ty.as_str())
+                }
+                _ => false,
+            },
             ModelQuery::ResolvesToSync(c) => self
                 .resolve(c)
                 // The impls of a trait's method have its signature.

@@ -2,13 +2,14 @@
 //! candidate, or with two that the syntax cannot tell apart, resolves to nothing.
 
 use super::facts::{FnDef, FutureShape};
+use super::record::FieldDecl;
 use crate::semantic::callee::{Base, Callee, Target};
 use crate::semantic::calls::is_std_method_name;
 use rustc_hash::FxHashMap as HashMap;
 
 /// The fns of each crate by name.
-/// A struct's fields: name → the type it holds, if a path names one.
-type Fields = HashMap<String, Option<String>>;
+/// A struct's fields by name (see [`FieldDecl`]).
+type Fields = HashMap<String, FieldDecl>;
 
 #[derive(Default)]
 pub(super) struct Tables {
@@ -58,7 +59,7 @@ impl Tables {
             fields
                 .entry((krate, name))
                 .and_modify(|known| *known = None)
-                .or_insert_with(|| Some(of.into_iter().collect()));
+                .or_insert_with(|| Some(of.into_iter().map(|f| (f.name.clone(), f)).collect()));
         }
         let mut by_crate: HashMap<u32, HashMap<Box<str>, Vec<u32>>> = HashMap::default();
         for (i, f) in fns.iter().enumerate() {
@@ -302,9 +303,24 @@ impl Tables {
         for field in fields {
             ty = self.unaliased(krate, ty);
             let of = self.fields.get(&(krate, ty))?.as_ref()?;
-            ty = of.get(field)?.clone()?;
+            ty = of.get(field)?.holds.clone()?;
         }
         Some((krate, self.unaliased(krate, ty)))
+    }
+
+    /// The declared type path of the last field of a chain (`parking_lot::Mutex` for
+    /// `self.queue`), through the crate's struct declarations in any of its files.
+    pub(super) fn field_path(
+        &self,
+        fns: &[FnDef],
+        c: &Callee,
+        base: &Base,
+        fields: &[String],
+    ) -> Option<String> {
+        let (last, before) = fields.split_last()?;
+        let (krate, ty) = self.field_type(fns, c, base, before)?;
+        let of = self.fields.get(&(krate, ty))?.as_ref()?;
+        of.get(last)?.path.clone()
     }
 
     /// The type an alias of the crate names (`SharedState` for `AppState`), or `ty`.

@@ -3,7 +3,7 @@
 use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::crate_facts;
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
-use crate::semantic::blocking::{blocking_op, Blocking, Instead, Waits};
+use crate::semantic::blocking::{blocking_op, Blocking, Instead, Waits, TYPED_BLOCKING};
 use crate::semantic::body::unwrapped_binding;
 use crate::semantic::chain::strip;
 use crate::semantic::index::{Explain, IndexQuery, ModelQuery};
@@ -407,6 +407,7 @@ fn check_call(cx: &mut Cx, expr: &Expr, call: &ExprCall) {
 
 fn check_method(cx: &mut Cx, expr: &Expr, mc: &ExprMethodCall) {
     let Some(op) = blocking_op(cx.file, cx.scopes, expr) else {
+        check_field_typed(cx, expr, mc);
         check_crate_call(cx, expr);
         return;
     };
@@ -432,6 +433,42 @@ fn check_method(cx: &mut Cx, expr: &Expr, mc: &ExprMethodCall) {
     report_unless_alone(cx, d, None, None);
 }
 
+/// A blocking method of a std type on a field this file does not declare
+/// (`self.stream.write_all(..)`, `link.stream.read_exact(..)`): reported if the crate
+/// declares the field with that type, in whichever file it does.
+fn check_field_typed(cx: &mut Cx, expr: &Expr, mc: &ExprMethodCall) {
+    let method = mc.method.to_string();
+    let Some(entries) = typed_blocking_for(&method) else {
+        return;
+    };
+    for t in entries {
+        let Some(query) = crate::semantic::types::field_is(cx, expr, t.ty) else {
+            return;
+        };
+        if !harms_here(cx, expr, t.waits) {
+            continue;
+        }
+        let help = match t.instead {
+            Instead::Api(api) => api_help(api),
+            Instead::Rewrite(how) => how.to_string(),
+            _ => "move it off the executor with `tokio::task::spawn_blocking`".to_string(),
+        };
+        let d = diagnostic(cx, expr, &format!(".{method}()"), t.waits).with_help(help);
+        report_unless_alone(cx, d, Some(query), None);
+    }
+}
+
+/// The std types whose blocking methods include `method`, if any does.
+fn typed_blocking_for(
+    method: &str,
+) -> Option<impl Iterator<Item = &'static crate::semantic::blocking::TypedBlocking> + '_> {
+    let mut all = TYPED_BLOCKING
+        .iter()
+        .filter(move |t| t.methods.contains(&method))
+        .peekable();
+    all.peek().is_some().then_some(all)
+}
+
 /// Whether blocking here stalls another task. In test code, only a wait that parks
 /// the thread a task the test spawned must run on makes the test wrong (a one-off
 /// read of a temp file does not). Code that runs alone on its runtime — an async
@@ -439,14 +476,82 @@ fn check_method(cx: &mut Cx, expr: &Expr, mc: &ExprMethodCall) {
 fn harms_here(cx: &Cx, expr: &Expr, waits: Waits) -> bool {
     let at = cx.range(expr).start;
     if cx.test_policy_applies() {
+        // A thread that waits on nothing a task could provide (a watchdog that sleeps
+        // and reads a flag) finishes whatever the tasks do: joining it delays the
+        // test, it does not hang it.
+        let independent_thread = waits == Waits::Thread
+            && joined_name(expr).is_some_and(|h| thread_waits_on_nothing(cx, &h, at));
         return matches!(
             waits,
             Waits::Sleep | Waits::Message | Waits::Signal | Waits::Thread
-        ) && blocks_spawned_task(cx, at);
+        ) && !independent_thread
+            && blocks_spawned_task(cx, at);
     }
     let range = cx.range(expr);
     let parks = waits == Waits::Sleep && parks_multi_thread_main(cx, range.start, range.end);
     !(alone(cx, at) || parks)
+}
+
+/// `h` of `h.join()`.
+fn joined_name(expr: &Expr) -> Option<String> {
+    match strip(expr) {
+        Expr::MethodCall(m) if m.method == "join" => {
+            crate::semantic::chain::path_ident(strip(&m.receiver)).map(|i| i.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// Whether the thread whose handle `name` binds (`let name = thread::spawn(..)`,
+/// written before `at` in the enclosing fn) waits on nothing another task could
+/// provide: its statement receives, locks, reads or drives no future.
+fn thread_waits_on_nothing(cx: &Cx, name: &str, at: usize) -> bool {
+    const WAITS: &[&str] = &[
+        ".recv",
+        "recv(",
+        ".lock(",
+        ".wait",
+        "block_on(",
+        ".read(",
+        ".read_",
+        ".accept(",
+        ".incoming(",
+        ".join(",
+        ".send(",
+        "connect(",
+        ".next(",
+        ".await",
+        "Barrier",
+    ];
+    let Some((_, body)) = cx.enclosing_fn_text else {
+        return false;
+    };
+    let text = cx.file.slice(body);
+    let at = at.saturating_sub(body.start).min(text.len());
+    let before = &text[..at];
+    let Some(start) = [format!("let {name} ="), format!("let mut {name} =")]
+        .iter()
+        .filter_map(|p| before.rfind(p.as_str()))
+        .max()
+    else {
+        return false;
+    };
+    let stmt = &before[start..];
+    // The `let` ends at the first `;` outside brackets.
+    let mut depth = 0usize;
+    let Some(end) = stmt.bytes().position(|b| {
+        match b {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        b == b';' && depth == 0
+    }) else {
+        return false;
+    };
+    let stmt = &stmt[..end];
+    let spawns_thread = stmt.contains("thread::spawn(") || stmt.contains("Builder::new()");
+    spawns_thread && !WAITS.iter().any(|w| stmt.contains(w))
 }
 
 fn diagnostic(cx: &Cx, expr: &Expr, written: &str, waits: Waits) -> Diagnostic {

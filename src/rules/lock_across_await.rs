@@ -6,6 +6,7 @@ use crate::semantic::body::async_body;
 use crate::semantic::guards::{guard_view, one_line, Acquisition, LockKind};
 use crate::semantic::index::{IndexQuery, ModelQuery};
 use crate::semantic::runtime::words;
+use crate::semantic::types::plain_field_lock;
 use crate::semantic::Cx;
 use crate::source::TextRange;
 use syn::{Block, Expr};
@@ -61,6 +62,29 @@ fn check_body(cx: &mut Cx, body: &Block) {
 }
 
 fn report(cx: &mut Cx, acq: &Acquisition, at: usize, await_range: TextRange) {
+    // `let q = self.queue.lock();` on a field declared in another file: a plain lock
+    // if the crate declares the field as one that hands out its guard (parking_lot).
+    if let Some((kind, query)) = acq.helper.as_ref().and_then(plain_field_lock) {
+        let plain = Acquisition {
+            kind,
+            helper: None,
+            ..acq.clone()
+        };
+        let d = diagnostic(cx, &plain, at, await_range);
+        cx.report_if(query, d);
+        return;
+    }
+    let d = diagnostic(cx, acq, at, await_range);
+    match &acq.helper {
+        Some(c) => {
+            let d = d.with_note(format!("`{}` returns a lock guard", c.written()));
+            cx.report_if(IndexQuery::Model(ModelQuery::ReturnsGuard(c.clone())), d)
+        }
+        None => cx.report(d),
+    }
+}
+
+fn diagnostic(cx: &Cx, acq: &Acquisition, at: usize, await_range: TextRange) -> Diagnostic {
     let lock = one_line(cx.file, acq.range);
     let recv = &acq.receiver;
     let cell = acq.kind == LockKind::RefCell;
@@ -138,14 +162,7 @@ fn report(cx: &mut Cx, acq: &Acquisition, at: usize, await_range: TextRange) {
             "{end_it}: a reference into `{recv}` holds the lock of its shard until it is dropped"
         ),
     };
-    let d = d.with_help(help);
-    match &acq.helper {
-        Some(c) => {
-            let d = d.with_note(format!("`{}` returns a lock guard", c.written()));
-            cx.report_if(IndexQuery::Model(ModelQuery::ReturnsGuard(c.clone())), d)
-        }
-        None => cx.report(d),
-    }
+    d.with_help(help)
 }
 
 /// The awaited expression when it fits on one line, else the `await` keyword.

@@ -9,6 +9,7 @@ use crate::semantic::guards::{
     all_acquisitions, async_critical_sections, guard_ops, guard_view, one_line, takes_guard,
     Acquisition,
 };
+use crate::semantic::index::IndexQuery;
 use crate::semantic::runtime::words;
 use crate::semantic::types::concurrent_map_calls;
 use crate::semantic::Cx;
@@ -94,6 +95,9 @@ struct Access {
     lock: Option<String>,
     /// The fields between the guard and the state (`.token`).
     path: String,
+    /// The model's question whether the state is a concurrent map, for a map field
+    /// declared in another file.
+    needs: Option<IndexQuery>,
 }
 
 fn check_body(cx: &mut Cx, body: &Block) {
@@ -102,7 +106,9 @@ fn check_body(cx: &mut Cx, body: &Block) {
     let shared = cx
         .file
         .block_mentions(body, &["lock", "read(", "write(", "borrow", "entry("]);
-    if !shared && !cx.file.mentions_concurrent_map {
+    // A map field declared in another file may be a concurrent one: its writes say so.
+    let map_field = cx.file.block_mentions(body, &["insert("]);
+    if !shared && !cx.file.mentions_concurrent_map && !map_field {
         return;
     }
     let view = guard_view(cx, body);
@@ -156,6 +162,7 @@ fn check_body(cx: &mut Cx, body: &Block) {
                 acquired: a.held_from,
                 released: a.held_until,
                 release_label,
+                needs: None,
             }
         })
         .collect();
@@ -170,6 +177,7 @@ fn check_body(cx: &mut Cx, body: &Block) {
         release_label: None,
         lock: None,
         path: String::new(),
+        needs: c.needs,
     }));
     accesses.sort_by_key(|a| a.range.start);
 
@@ -278,5 +286,18 @@ fn report(cx: &mut Cx, check: &Access, write: &Access, at: usize, await_range: T
             format!("hold a `{}` over the whole check-fetch-fill, or {once}; at the least, take the new guard (`let mut g = {lock};`) and test `g{}.{}{args}` again before writing{entry}", w.mutex, write.path, check.method)
         }
     };
-    cx.report(d.with_help(help));
+    let d = d.with_help(help);
+    let mut needs: Vec<IndexQuery> = [&check.needs, &write.needs]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    let query = match needs.len() {
+        0 | 1 => needs.pop(),
+        _ => Some(IndexQuery::All(needs)),
+    };
+    match query {
+        None => cx.report(d),
+        Some(q) => cx.report_if(q, d),
+    }
 }

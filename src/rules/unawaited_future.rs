@@ -4,6 +4,7 @@
 use super::{FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::NameUses;
+use crate::semantic::callee::Target;
 use crate::semantic::chain::{path_ident, strip};
 use crate::semantic::futures::{
     callee_name, collected_futures, future_source, mentions_ident, CollectedFutures, FutureSource,
@@ -294,6 +295,19 @@ fn emit(cx: &mut Cx, value: &Expr, source: FutureSource, d: Diagnostic) {
             IndexQuery::Any(vec![IndexQuery::IsAsync(free), IndexQuery::IsAsync(method)])
         }
         FutureSource::AsyncBlock | FutureSource::Known(_) => return cx.report(d),
+        FutureSource::FieldTyped(types) => {
+            let Some(callee) = cx.callee(value) else {
+                return;
+            };
+            let asks: Vec<IndexQuery> = types
+                .iter()
+                .filter_map(|ty| crate::semantic::types::field_is(cx, value, ty))
+                .collect();
+            if asks.is_empty() || !matches!(callee.target, Target::FieldMethod { .. }) {
+                return;
+            }
+            return cx.report_if(IndexQuery::Any(asks), d);
+        }
     };
     let query = match not_eager(cx) {
         Some(q) => IndexQuery::All(vec![is_async, q]),

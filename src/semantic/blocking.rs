@@ -260,6 +260,15 @@ pub static BLOCKING_METHODS: &[BlockingMethod] = &[
         waits: Waits::Thread,
         instead: Instead::Rewrite("use a task started with `tokio::task::spawn_blocking` instead of the thread, whose handle can be `.await`ed"),
     },
+    // `Builder::new().name(..).spawn(..)?`: a `Builder` has no `join`, so a `join` on
+    // what its chain made is the thread's handle.
+    BlockingMethod {
+        root: "std::thread::Builder::new",
+        tuple_index: None,
+        methods: &["join"],
+        waits: Waits::Thread,
+        instead: Instead::Rewrite("use a task started with `tokio::task::spawn_blocking` instead of the thread, whose handle can be `.await`ed"),
+    },
 ];
 
 /// argon2's password-hash trait methods, recognised in files that import argon2.

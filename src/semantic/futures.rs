@@ -21,6 +21,10 @@ pub enum FutureSource {
     /// `Type::method(&value, ..)`: an associated fn with these arguments, or a method
     /// called with its receiver as the first argument.
     IndexedPath { free: FnKey, method: FnKey },
+    /// `self.events.send(..)` on a field this file does not declare: a future if the
+    /// crate declares the field with one of these runtime types, whose method of this
+    /// name is async.
+    FieldTyped(Vec<&'static str>),
 }
 
 /// What makes the future in `expr`, if anything can: `expr` itself is an async block,
@@ -123,9 +127,17 @@ fn method_source(cx: &Cx, m: &ExprMethodCall) -> Option<FutureSource> {
                 .then(|| FutureSource::Known(format!("{ty}::{name}")));
         }
     }
-    let local_type = declared.is_some_and(|t| cx.file.uses.is_local(&t));
+    let local_type = declared.as_ref().is_some_and(|t| cx.file.uses.is_local(t));
     if is_std_method_name(&name) && !local_type {
-        return None;
+        // A field declared in another file: the model knows its type.
+        let types: Vec<&'static str> = ASYNC_TYPE_METHODS
+            .iter()
+            .filter(|(_, methods)| methods.contains(&name.as_str()))
+            .map(|(t, _)| *t)
+            .collect();
+        let field = matches!(strip(&m.receiver), Expr::Field(_));
+        return (declared.is_none() && field && !types.is_empty())
+            .then_some(FutureSource::FieldTyped(types));
     }
     Some(FutureSource::Indexed(FnKey {
         name,

@@ -288,6 +288,10 @@ pub enum ModelQuery {
     PlainData { krate: u32, ty: String },
     /// The call names exactly one fn of the crate.
     Resolves(Callee),
+    /// The callee is a method called on a field chain (`self.queue.lock()`, see
+    /// [`super::callee::Target::FieldMethod`]) whose last field the crate declares with
+    /// this type path (`parking_lot::Mutex`), in whichever of its files declares it.
+    FieldIs { callee: Callee, ty: String },
     /// The call names exactly one fn of the crate, and it returns no future: a
     /// namesake elsewhere in the run (another package's `async fn update`) is not it.
     ResolvesToSync(Callee),

@@ -395,6 +395,16 @@ fn task_spawns(text: &str, at: usize) -> impl Iterator<Item = (usize, Option<usi
         if text[..start].ends_with("thread::") || text[..start].ends_with("Builder::") {
             continue;
         }
+        // A closure runs on a thread (`thread::Builder::new().name(..).spawn(move ||
+        // ..)`, a pool's `spawn(|| ..)`): a task is spawned from a future.
+        let arg = text[open + 1..].trim_start();
+        if arg.starts_with('|')
+            || arg
+                .strip_prefix("move")
+                .is_some_and(|a| a.trim_start().starts_with('|'))
+        {
+            continue;
+        }
         let mut depth = 0usize;
         let mut end = None;
         for (j, &b) in bytes.iter().enumerate().skip(open) {
@@ -431,6 +441,10 @@ mod spawned_tests {
         assert!(!task_spawned_before(t, t.find("barrier.recv").unwrap()));
         let t = "let t = task::spawn_local(f()); rx.recv();";
         assert!(task_spawned_before(t, t.find("rx.recv").unwrap()));
+        let t = "let h = thread::Builder::new().name(n).spawn(move || serve()).unwrap(); h.join();";
+        assert!(!task_spawned_before(t, t.find("h.join").unwrap()));
+        let t = "pool.spawn(|| work()); rx.recv();";
+        assert!(!task_spawned_before(t, t.find("rx.recv").unwrap()));
     }
 
     #[test]

@@ -272,6 +272,9 @@ pub struct MapCall {
     pub method: String,
     /// The method called on the result (`or_insert` after `entry(k)`).
     pub then: Option<String>,
+    /// When the map is a field this file does not declare: the model's question
+    /// whether the crate declares it as a concurrent map.
+    pub needs: Option<super::index::IndexQuery>,
 }
 
 /// The calls `body` makes on concurrent maps (sync closures included; async blocks,
@@ -292,7 +295,12 @@ pub fn concurrent_map_calls(cx: &Cx, body: &Block) -> Vec<MapCall> {
                     if let Some(call) = self.out.last_mut().filter(|c| c.range == inner) {
                         call.then.get_or_insert_with(|| m.method.to_string());
                     }
-                    if is_concurrent_map(self.cx, &m.receiver) {
+                    let needs = if is_concurrent_map(self.cx, &m.receiver) {
+                        Some(None)
+                    } else {
+                        undeclared_map_field(self.cx, e, m).map(Some)
+                    };
+                    if let Some(needs) = needs {
                         let mut recv = super::chain::strip(&m.receiver);
                         while let Expr::Reference(r) = recv {
                             recv = super::chain::strip(&r.expr);
@@ -302,6 +310,7 @@ pub fn concurrent_map_calls(cx: &Cx, body: &Block) -> Vec<MapCall> {
                             receiver: compact(self.cx.file, recv),
                             method: m.method.to_string(),
                             then: None,
+                            needs,
                         });
                     }
                 }
@@ -318,6 +327,28 @@ pub fn concurrent_map_calls(cx: &Cx, body: &Block) -> Vec<MapCall> {
     v.out
 }
 
+/// A map method called on a field this file does not declare the type of
+/// (`self.inflight.get(&k)`, the struct declared in another file): the model's
+/// question whether the crate declares the field as a concurrent map.
+fn undeclared_map_field(
+    cx: &Cx,
+    call: &Expr,
+    m: &syn::ExprMethodCall,
+) -> Option<super::index::IndexQuery> {
+    const MAP_METHODS: &[&str] = &["contains_key", "contains", "get", "insert", "entry"];
+    if !MAP_METHODS.contains(&m.method.to_string().as_str())
+        || !matches!(super::chain::strip(&m.receiver), Expr::Field(_))
+        || declared_type(cx.file, cx.scopes, &m.receiver).is_some()
+    {
+        return None;
+    }
+    let asks: Vec<_> = CONCURRENT_MAPS
+        .iter()
+        .map(|ty| field_is(cx, call, ty))
+        .collect::<Option<_>>()?;
+    Some(super::index::IndexQuery::Any(asks))
+}
+
 /// The declared type of a receiver: a local or parameter with a type, a field of
 /// `self` whose struct the file declares.
 pub fn declared_type(
@@ -331,6 +362,13 @@ pub fn declared_type(
             (syn::Member::Named(n), Expr::Path(b)) if b.path.is_ident("self") => {
                 file.fields.get(&n.to_string()).map(str::to_string)
             }
+            // `link.stream` where `link` is declared with a struct this file defines.
+            (syn::Member::Named(n), base) => {
+                let owner = declared_type(file, scopes, base)?;
+                let owner = owner.rsplit("::").next()?;
+                let (_, ty) = file.fields.of_struct(owner).find(|(f, _)| n == f)?;
+                ty.map(str::to_string)
+            }
             _ => None,
         },
         Expr::Reference(r) => declared_type(file, scopes, &r.expr),
@@ -339,6 +377,62 @@ pub fn declared_type(
         }
         _ => None,
     }
+}
+
+/// For `x.f.m(..)` on a field whose type this file does not declare (see
+/// [`super::callee::Target::FieldMethod`]): the model's question whether the crate
+/// declares that field with type path `ty`.
+pub fn field_is(cx: &Cx, call: &Expr, ty: &str) -> Option<super::index::IndexQuery> {
+    field_is_callee(&cx.callee(call)?, ty)
+}
+
+/// [`field_is`] for the callee of the call.
+pub fn field_is_callee(
+    callee: &super::callee::Callee,
+    ty: &str,
+) -> Option<super::index::IndexQuery> {
+    matches!(callee.target, super::callee::Target::FieldMethod { .. }).then(|| {
+        super::index::IndexQuery::Model(super::index::ModelQuery::FieldIs {
+            callee: callee.clone(),
+            ty: ty.to_string(),
+        })
+    })
+}
+
+/// Lock types whose `lock()`, `read()` and `write()` hand out the guard itself.
+pub const PLAIN_GUARD_LOCKS: &[&str] = &[
+    "parking_lot::Mutex",
+    "parking_lot::FairMutex",
+    "parking_lot::RwLock",
+    "spin::Mutex",
+    "spin::RwLock",
+];
+
+/// A bare `self.queue.lock()` (`read()`, `write()`) on a field this file does not
+/// declare: the kind of guard it takes, and the model's question whether the crate
+/// declares the field as a lock that hands out its guard directly (parking_lot's).
+pub fn plain_field_lock(
+    callee: &super::callee::Callee,
+) -> Option<(super::guards::LockKind, super::index::IndexQuery)> {
+    use super::guards::LockKind;
+    let super::callee::Target::FieldMethod { method, .. } = &callee.target else {
+        return None;
+    };
+    let (kind, of) = match method.as_str() {
+        "lock" => (LockKind::Mutex, "Mutex"),
+        "read" => (LockKind::RwLockRead, "RwLock"),
+        "write" => (LockKind::RwLockWrite, "RwLock"),
+        _ => return None,
+    };
+    if callee.args != 0 {
+        return None;
+    }
+    let asks: Vec<_> = PLAIN_GUARD_LOCKS
+        .iter()
+        .filter(|t| t.ends_with(of))
+        .filter_map(|t| field_is_callee(callee, t))
+        .collect();
+    Some((kind, super::index::IndexQuery::Any(asks)))
 }
 
 #[cfg(test)]

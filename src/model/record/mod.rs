@@ -500,8 +500,11 @@ impl Recorder {
                     .named
                     .iter()
                     .filter_map(|f| {
-                        let name = f.ident.as_ref()?.to_string();
-                        Some((name, field_type(&f.ty)))
+                        Some(FieldDecl {
+                            name: f.ident.as_ref()?.to_string(),
+                            holds: field_type(&f.ty),
+                            path: crate::semantic::types::type_path(&f.ty, &file.uses),
+                        })
                     })
                     .collect(),
             ));
@@ -952,8 +955,19 @@ fn in_process_op(at: &At, base: &Expr) -> bool {
             || crate::semantic::calls::signs_locally(&m.method.to_string()))
 }
 
-/// A struct's named fields and the type each holds (see [`field_type`]).
-pub type StructFields = (String, Vec<(String, Option<String>)>);
+/// A struct's named fields, with what each holds.
+pub type StructFields = (String, Vec<FieldDecl>);
+
+/// One named field of a struct.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldDecl {
+    pub name: String,
+    /// The type it holds, as a chain of fields is followed (see [`field_type`]).
+    pub holds: Option<String>,
+    /// Its declared type's path, resolved through the declaring file's `use`s and seen
+    /// through `Arc`/`Box`/`Rc` (`parking_lot::Mutex`, `tokio::sync::mpsc::Sender`).
+    pub path: Option<String>,
+}
 
 /// The type of the value a fn hands back: its declared return type seen through
 /// `Result`, `Option`, `Arc`, `Box`, `Rc` and references, `Self` as `self_ty`; the

@@ -262,6 +262,9 @@ impl Model {
                         .all(|&i| self.fns[i as usize].returns_result)
             }
             ModelQuery::Resolves(c) => self.resolve(c).is_some(),
+            ModelQuery::ReturnsValue { callee, ty } => self
+                .resolve(callee)
+                .is_some_and(|i| self.fns[i].returns_value.as_deref() == Some(ty.as_str())),
             ModelQuery::FieldIs { callee, ty } => match &callee.target {
                 Target::FieldMethod { base, fields, .. } => {
                     self.tables

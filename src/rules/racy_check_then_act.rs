@@ -9,7 +9,7 @@ use crate::semantic::guards::{
     all_acquisitions, async_critical_sections, guard_ops, guard_view, one_line, takes_guard,
     Acquisition,
 };
-use crate::semantic::index::IndexQuery;
+use crate::semantic::index::{IndexQuery, ModelQuery};
 use crate::semantic::runtime::words;
 use crate::semantic::types::concurrent_map_calls;
 use crate::semantic::Cx;
@@ -162,11 +162,19 @@ fn check_body(cx: &mut Cx, body: &Block) {
                 acquired: a.held_from,
                 released: a.held_until,
                 release_label,
-                needs: None,
+                // A guard a crate helper hands out is one if the model says so.
+                needs: a
+                    .helper
+                    .clone()
+                    .map(|h| IndexQuery::Model(ModelQuery::ReturnsGuard(h))),
             }
         })
         .collect();
-    accesses.extend(concurrent_map_calls(cx, body).into_iter().map(|c| Access {
+    let maps = concurrent_map_calls(cx, body);
+    // `cache().get(&k)` may be a map a crate fn hands out, or a guard a helper does:
+    // the map call stands for both, and the model tells which.
+    accesses.retain(|a| a.needs.is_none() || !maps.iter().any(|m| m.range == a.range));
+    accesses.extend(maps.into_iter().map(|c| Access {
         range: c.range,
         state: c.receiver,
         method: c.method,

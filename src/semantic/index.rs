@@ -292,6 +292,9 @@ pub enum ModelQuery {
     /// [`super::callee::Target::FieldMethod`]) whose last field the crate declares with
     /// this type path (`parking_lot::Mutex`), in whichever of its files declares it.
     FieldIs { callee: Callee, ty: String },
+    /// The callee is a fn of the crate whose declared return type is `ty` (its last
+    /// segment, seen through references, `Arc`, `Box`, `Result` and `Option`).
+    ReturnsValue { callee: Callee, ty: String },
     /// The call names exactly one fn of the crate, and it returns no future: a
     /// namesake elsewhere in the run (another package's `async fn update`) is not it.
     ResolvesToSync(Callee),

@@ -336,8 +336,26 @@ fn undeclared_map_field(
     m: &syn::ExprMethodCall,
 ) -> Option<super::index::IndexQuery> {
     const MAP_METHODS: &[&str] = &["contains_key", "contains", "get", "insert", "entry"];
-    if !MAP_METHODS.contains(&m.method.to_string().as_str())
-        || !matches!(super::chain::strip(&m.receiver), Expr::Field(_))
+    if !MAP_METHODS.contains(&m.method.to_string().as_str()) {
+        return None;
+    }
+    // `cache().get(&k)`: a crate fn that hands out the map (`fn cache() -> &'static
+    // DashMap<K, V>`, a `OnceLock` behind it).
+    if let receiver @ (Expr::Call(_) | Expr::MethodCall(_)) = super::chain::strip(&m.receiver) {
+        let callee = cx.callee(receiver)?;
+        let asks = CONCURRENT_MAPS
+            .iter()
+            .filter_map(|ty| ty.rsplit("::").next())
+            .map(|ty| {
+                super::index::IndexQuery::Model(super::index::ModelQuery::ReturnsValue {
+                    callee: callee.clone(),
+                    ty: ty.to_string(),
+                })
+            })
+            .collect();
+        return Some(super::index::IndexQuery::Any(asks));
+    }
+    if !matches!(super::chain::strip(&m.receiver), Expr::Field(_))
         || declared_type(cx.file, cx.scopes, &m.receiver).is_some()
     {
         return None;

@@ -35,7 +35,9 @@ impl Rule for TimeoutLeavesTaskRunning {
         let sig_names_handle = cx
             .enclosing_fn_text
             .is_some_and(|(sig, _)| cx.file.slice(sig).contains("JoinHandle"));
-        let has_task = sig_names_handle || cx.file.block_mentions(f.body, &["spawn"]);
+        let has_task = sig_names_handle
+            || cx.file.fields.holds_handle()
+            || cx.file.block_mentions(f.body, &["spawn"]);
         if !has_task || !cx.file.block_mentions(f.body, &["timeout", "select"]) {
             return;
         }

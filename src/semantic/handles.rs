@@ -69,7 +69,12 @@ impl SpawnedHandles {
             let Some(name) = chain::path_ident(&m.receiver).map(|i| i.to_string()) else {
                 return;
             };
-            if let Some(spawns) = m.args.first().and_then(|a| self.spawned_by(cx, a)) {
+            // `running.push((job.id, tokio::spawn(..)))`: a handle paired with a key.
+            let spawns = m.args.first().and_then(|a| match strip(a) {
+                Expr::Tuple(t) => t.elems.iter().find_map(|e| self.spawned_by(cx, e)),
+                a => self.spawned_by(cx, a),
+            });
+            if let Some(spawns) = spawns {
                 self.handles.entry(name).or_default().extend(spawns);
             }
         }

@@ -59,6 +59,8 @@ pub struct FieldTypes {
     elements: HashMap<String, Option<String>>,
     /// Each struct's named fields and their types, by struct name.
     by_struct: HashMap<String, Vec<(String, Option<String>)>>,
+    /// Some field holds a task's `JoinHandle`.
+    holds_handle: bool,
 }
 
 impl FieldTypes {
@@ -80,6 +82,8 @@ impl FieldTypes {
                     for field in &s.fields {
                         let Some(name) = &field.ident else { continue };
                         let ty = type_path(&field.ty, uses);
+                        self.holds_handle |=
+                            ty.as_deref().is_some_and(|t| t.ends_with("JoinHandle"));
                         self.by_struct
                             .entry(s.ident.to_string())
                             .or_default()
@@ -118,6 +122,11 @@ impl FieldTypes {
             .into_iter()
             .flatten()
             .map(|(n, t)| (n.as_str(), t.as_deref()))
+    }
+
+    /// Whether a struct of the file keeps a task's `JoinHandle` in a field.
+    pub fn holds_handle(&self) -> bool {
+        self.holds_handle
     }
 
     /// The type of what field `name` holds when it is an `Option`, `Vec` or `VecDeque`.

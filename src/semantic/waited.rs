@@ -154,11 +154,11 @@ impl SpawnedHandles {
                 lent: false,
             });
         }
-        let local = path_ident(inner)?.to_string();
-        let ty = cx.binding(&local)?.ty.as_deref()?;
-        ty.ends_with("JoinHandle").then_some(WaitedHandle {
+        // A parameter, local or field declared as a `JoinHandle` (`self.handle`).
+        let ty = super::types::declared_type(cx.file, cx.scopes, inner)?;
+        ty.ends_with("JoinHandle").then(|| WaitedHandle {
             spawns: Vec::new(),
-            name: Some(local),
+            name: path_ident(inner).map(|i| i.to_string()),
             lent,
         })
     }
@@ -203,6 +203,47 @@ struct Scan<'c, 'a> {
     /// Loop variables over handles (`for h in handles`), innermost last.
     loop_handles: Vec<(String, Vec<TextRange>)>,
     found: Vec<HandleDeadline>,
+}
+
+/// Whether `e` is a parameter of the enclosing fn whose declared type holds task
+/// handles (`handles: Vec<(u64, JoinHandle<T>)>`, `&mut [JoinHandle<()>]`).
+fn param_of_handles(cx: &Cx, e: &Expr) -> bool {
+    let Some(name) = path_ident(strip(e)).map(|i| i.to_string()) else {
+        return false;
+    };
+    if !cx.binding(&name).is_some_and(|o| o.is_param) {
+        return false;
+    }
+    let Some((sig, _)) = cx.enclosing_fn_text else {
+        return false;
+    };
+    let sig = cx.file.slice(sig);
+    let Some(start) = sig
+        .match_indices(name.as_str())
+        .map(|(i, _)| i + name.len())
+        .find(|&i| {
+            sig[i..].trim_start().starts_with(':')
+                && !sig[..i - name.len()].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+        })
+    else {
+        return false;
+    };
+    // The type runs to the next `,` or `)` outside brackets.
+    let mut depth = 0usize;
+    let ty: String = sig[start..]
+        .chars()
+        .take_while(|&c| {
+            match c {
+                '<' | '(' | '[' => depth += 1,
+                '>' | ')' | ']' if depth == 0 => return false,
+                '>' | ')' | ']' => depth -= 1,
+                ',' if depth == 0 => return false,
+                _ => {}
+            }
+            true
+        })
+        .collect();
+    ty.contains("JoinHandle")
 }
 
 impl Scan<'_, '_> {
@@ -336,7 +377,11 @@ impl<'ast> Visit<'ast> for Scan<'_, '_> {
                         .collect(),
                     _ => Vec::new(),
                 };
-                let spawns = self.handles.handle_arg(self.cx, &f.expr);
+                // Or over a parameter of handles: `handles: Vec<(u64, JoinHandle<T>)>`.
+                let spawns = self
+                    .handles
+                    .handle_arg(self.cx, &f.expr)
+                    .or_else(|| param_of_handles(self.cx, &f.expr).then(Vec::new));
                 let bound = match spawns {
                     Some(spawns) => {
                         for v in &vars {

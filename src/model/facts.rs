@@ -62,6 +62,11 @@ pub struct Local {
     pub blocks: Option<String>,
     /// Future-typed parameters it spawns (or detaches): the indexes.
     pub spawns_params: Vec<u8>,
+    /// Future-typed parameters it spawns inside a task of its own that looks at their
+    /// outcome (`tokio::spawn(async move { if let Err(e) = fut.await { .. } })`): the
+    /// task runs them, its output is not theirs.
+    #[serde(default)]
+    pub runs_params: Vec<u8>,
     /// It returns a synchronous lock guard or `RefMut` (or a struct holding one).
     pub returns_guard: bool,
     /// It returns a runtime (`-> tokio::runtime::Runtime`, `-> io::Result<Runtime>` of

@@ -237,6 +237,14 @@ impl Model {
             ModelQuery::SpawnsArg { callee, arg } => self
                 .summary_of(callee)
                 .is_some_and(|s| *arg < 64 && s.spawns & (1 << arg) != 0),
+            ModelQuery::StartsTaskFor { callee, arg } => {
+                let Some(i) = self.resolve(callee) else {
+                    return false;
+                };
+                let spawns = *arg < 64 && self.summaries[i].spawns & (1 << arg) != 0;
+                spawns
+                    || u8::try_from(*arg).is_ok_and(|a| self.fns[i].local.runs_params.contains(&a))
+            }
             ModelQuery::ReturnsGuard(c) => self.summary_of(c).is_some_and(|s| s.guard),
             ModelQuery::InProcessOnly(c) => self.summary_of(c).is_some_and(|s| s.in_process_only),
             ModelQuery::MutatesShared(c) => self.summary_of(c).is_some_and(|s| s.mutates_shared),

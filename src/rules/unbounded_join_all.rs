@@ -64,10 +64,21 @@ pub(super) fn report_unless_workers(cx: &mut Cx, site: &Fanout, d: Diagnostic) {
     if let Some(c) = &site.over.made_by {
         fixed.push(IndexQuery::Model(ModelQuery::ReturnsFixed(c.clone())));
     }
-    if fixed.is_empty() {
+    let mut needs = Vec::new();
+    if !fixed.is_empty() {
+        needs.push(IndexQuery::Not(Box::new(IndexQuery::Any(fixed))));
+    }
+    // A spawn through a crate fn is one if that fn spawns the future it is handed.
+    if let Some((callee, arg)) = &site.through {
+        needs.push(IndexQuery::Model(ModelQuery::StartsTaskFor {
+            callee: callee.clone(),
+            arg: *arg,
+        }));
+    }
+    if needs.is_empty() {
         cx.report(d)
     } else {
-        cx.report_if(IndexQuery::Not(Box::new(IndexQuery::Any(fixed))), d)
+        cx.report_if(IndexQuery::All(needs), d)
     }
 }
 

@@ -361,3 +361,42 @@ pub fn param_in(e: &Expr, params: &[String]) -> Option<usize> {
         _ => None,
     }
 }
+
+/// The parameter an `async` block runs and then looks at the outcome of (`async move
+/// { if let Err(e) = fut.await { log(e) } }`, `match fut.await { .. }`, `fut.await.ok()`):
+/// the task it is spawned as runs the parameter, and keeps its outcome to itself.
+pub fn own_param_run_by(e: &Expr, params: &[String], scopes: &Scopes) -> Option<usize> {
+    let Expr::Async(a) = strip(e) else {
+        return None;
+    };
+    let awaited: Vec<usize> = a
+        .block
+        .stmts
+        .iter()
+        .filter_map(|s| match s {
+            syn::Stmt::Expr(e, _) => Some(e),
+            syn::Stmt::Local(l) => l.init.as_ref().map(|i| &*i.expr),
+            _ => None,
+        })
+        .filter_map(|e| awaited_param(e, params))
+        .collect();
+    match awaited.as_slice() {
+        [p] if scopes.names_param(&params[*p]) => Some(*p),
+        _ => None,
+    }
+}
+
+/// The parameter whose `.await` an expression statement's outcome comes from:
+/// `fut.await`, `fut.await?`, `fut.await.ok()`, `if let Err(e) = fut.await`, `match
+/// fut.await`.
+fn awaited_param(e: &Expr, params: &[String]) -> Option<usize> {
+    match strip(e) {
+        Expr::Await(aw) => param_in(&aw.base, params),
+        Expr::Try(t) => awaited_param(&t.expr, params),
+        Expr::MethodCall(m) => awaited_param(&m.receiver, params),
+        Expr::Let(l) => awaited_param(&l.expr, params),
+        Expr::If(i) => awaited_param(&i.cond, params),
+        Expr::Match(m) => awaited_param(&m.expr, params),
+        _ => None,
+    }
+}

@@ -225,6 +225,10 @@ pub enum ModelQuery {
     Eager(Callee),
     /// The callee spawns (or detaches) the future it is given as argument `arg`.
     SpawnsArg { callee: Callee, arg: usize },
+    /// The callee starts a task for the future it is given as argument `arg`: it
+    /// spawns it, or spawns a task that runs it and keeps its outcome (a wrapper that
+    /// logs the error).
+    StartsTaskFor { callee: Callee, arg: usize },
     /// The callee returns a synchronous lock guard (or a struct holding one).
     ReturnsGuard(Callee),
     /// Awaiting the callee waits only for in-process locks, permits and channels.

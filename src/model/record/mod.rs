@@ -4,7 +4,9 @@
 
 use super::facts::{Alone, Await, FnDef, FutureShape, Local, MainThread, Site};
 use crate::semantic::blocking::blocking_op;
-use crate::semantic::callee::{callee_of, own_param_in, passed_params, Names, Scope};
+use crate::semantic::callee::{
+    callee_of, own_param_in, own_param_run_by, passed_params, Names, Scope,
+};
 use crate::semantic::calls::{embedded_db_op, only_yields, writes_to_disk, ASYNC_LOCK_METHODS};
 use crate::semantic::chain::{self, strip};
 use crate::semantic::clients::{construction, remote_use, returned_request, ClientKind};
@@ -761,6 +763,15 @@ impl Recorder {
                 if let Ok(p) = u8::try_from(p) {
                     if !local.spawns_params.contains(&p) {
                         local.spawns_params.push(p);
+                    }
+                }
+            } else if let Some(p) = args
+                .first()
+                .and_then(|a| own_param_run_by(a, &open.params, at.scopes))
+            {
+                if let Ok(p) = u8::try_from(p) {
+                    if !local.runs_params.contains(&p) {
+                        local.runs_params.push(p);
                     }
                 }
             }

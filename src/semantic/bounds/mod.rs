@@ -203,6 +203,10 @@ pub struct Fanout {
     /// if it is a long-lived worker (the model decides), the fan-out is a fixed set of
     /// workers, not a list of work.
     pub runs: Option<crate::semantic::callee::Callee>,
+    /// A spawn through a crate fn (`spawn_logged("notify", async move { .. })`): that
+    /// fn and the argument the future is. A spawn only if the model says the fn spawns
+    /// that argument.
+    pub through: Option<(crate::semantic::callee::Callee, usize)>,
 }
 
 impl Fanout {

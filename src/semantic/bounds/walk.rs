@@ -241,6 +241,20 @@ impl Walk<'_, '_> {
         }
     }
 
+    /// A call of a crate fn with an `async` block argument (`spawn_logged("notify",
+    /// async move { .. })`): the fn, and which argument the block is.
+    fn wrapper_spawn(
+        &self,
+        e: &Expr,
+        call: &syn::ExprCall,
+    ) -> Option<(crate::semantic::callee::Callee, usize)> {
+        let arg = call
+            .args
+            .iter()
+            .position(|a| matches!(strip(a), Expr::Async(_)))?;
+        Some((self.cx.callee(e)?, arg))
+    }
+
     /// `set.spawn(..)` on a `JoinSet`/`TaskTracker`, `rt.spawn(..)` on a runtime,
     /// handle or executor (a local, a parameter of that type, `Handle::current()`).
     fn method_spawn(&self, m: &ExprMethodCall) -> Option<FanoutKind> {
@@ -345,6 +359,17 @@ impl Walk<'_, '_> {
     /// Records a spawn or a push made at this point, when it runs once per item of a
     /// collection of unknown size.
     fn per_item_site(&mut self, kind: FanoutKind, range: TextRange, future: Option<&Expr>) {
+        self.per_item_site_through(kind, range, future, None);
+    }
+
+    /// [`Self::per_item_site`] for a spawn that goes through a crate fn.
+    fn per_item_site_through(
+        &mut self,
+        kind: FanoutKind,
+        range: TextRange,
+        future: Option<&Expr>,
+        through: Option<(crate::semantic::callee::Callee, usize)>,
+    ) {
         let watched: Vec<String> = match &kind {
             FanoutKind::Spawn { spawner, .. } => spawner
                 .split('.')
@@ -402,6 +427,7 @@ impl Walk<'_, '_> {
             future: future.map(|f| self.text(f)),
             bounded,
             runs: future.and_then(|f| runs_call(self.cx, f)),
+            through,
         };
         self.out.push(site);
     }
@@ -456,6 +482,7 @@ impl Walk<'_, '_> {
             future: None,
             bounded,
             runs,
+            through: None,
         });
     }
 
@@ -787,6 +814,16 @@ impl<'ast> Visit<'ast> for Walk<'_, '_> {
                     let range = self.cx.range(e);
                     let future = call.args.first();
                     self.per_item_site(kind, range, future);
+                } else if let Some((callee, arg)) = self.wrapper_spawn(e, call) {
+                    // A crate fn handed an `async` block: its spawn wrapper, if the
+                    // model says it spawns that argument.
+                    let kind = FanoutKind::Spawn {
+                        spawner: self.text(&call.func),
+                        join_set: false,
+                    };
+                    let range = self.cx.range(e);
+                    let future = call.args.iter().nth(arg);
+                    self.per_item_site_through(kind, range, future, Some((callee, arg)));
                 }
                 let path = self.cx.call_path(e);
                 let joins = path.as_deref().is_some_and(|p| {

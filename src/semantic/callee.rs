@@ -342,15 +342,7 @@ pub fn param_in(e: &Expr, params: &[String]) -> Option<usize> {
         }
         Expr::Async(a) => {
             // `async move { fut.await }` (also with `let _ = fut.await;`).
-            let awaited: Vec<usize> = a
-                .block
-                .stmts
-                .iter()
-                .filter_map(|s| match s {
-                    syn::Stmt::Expr(e, _) => Some(e),
-                    syn::Stmt::Local(l) => l.init.as_ref().map(|i| &*i.expr),
-                    _ => None,
-                })
+            let awaited: Vec<usize> = statement_values(&a.block)
                 .filter_map(|e| match strip(e) {
                     Expr::Await(aw) => param_in(&aw.base, params),
                     _ => None,
@@ -369,21 +361,23 @@ pub fn own_param_run_by(e: &Expr, params: &[String], scopes: &Scopes) -> Option<
     let Expr::Async(a) = strip(e) else {
         return None;
     };
-    let awaited: Vec<usize> = a
-        .block
-        .stmts
-        .iter()
-        .filter_map(|s| match s {
-            syn::Stmt::Expr(e, _) => Some(e),
-            syn::Stmt::Local(l) => l.init.as_ref().map(|i| &*i.expr),
-            _ => None,
-        })
+    let awaited: Vec<usize> = statement_values(&a.block)
         .filter_map(|e| awaited_param(e, params))
         .collect();
     match awaited.as_slice() {
         [p] if scopes.names_param(&params[*p]) => Some(*p),
         _ => None,
     }
+}
+
+/// The expressions a block's statements evaluate: expression statements and `let`
+/// initializers.
+fn statement_values(block: &syn::Block) -> impl Iterator<Item = &Expr> {
+    block.stmts.iter().filter_map(|s| match s {
+        syn::Stmt::Expr(e, _) => Some(e),
+        syn::Stmt::Local(l) => l.init.as_ref().map(|i| &*i.expr),
+        _ => None,
+    })
 }
 
 /// The parameter whose `.await` an expression statement's outcome comes from:

@@ -35,9 +35,10 @@ impl Rule for TimeoutLeavesTaskRunning {
         let sig_names_handle = cx
             .enclosing_fn_text
             .is_some_and(|(sig, _)| cx.file.slice(sig).contains("JoinHandle"));
+        // A handle may also sit in a field of a struct declared in another file.
         let has_task = sig_names_handle
             || cx.file.fields.holds_handle()
-            || cx.file.block_mentions(f.body, &["spawn"]);
+            || cx.file.block_mentions(f.body, &["spawn", "self."]);
         if !has_task || !cx.file.block_mentions(f.body, &["timeout", "select"]) {
             return;
         }
@@ -58,8 +59,11 @@ impl Rule for TimeoutLeavesTaskRunning {
                 }
             }
             let unless_plain = std::mem::take(&mut finding.unless_plain);
+            let needs = finding.needs.take();
             let d = diagnostic(cx, finding);
-            if unless_plain.is_empty() {
+            if let Some(q) = needs {
+                cx.report_if(q, d);
+            } else if unless_plain.is_empty() {
                 cx.report(d);
             } else {
                 // A stop signal sent first reaches the task unless what it was handed

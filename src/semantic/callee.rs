@@ -294,6 +294,26 @@ fn field_chain(names: &Names, scope: &Arc<Scope>, receiver: &Expr) -> Option<(Ba
         .then(|| (Base::Returned(returned.clone()), fields))
 }
 
+/// A field access (`self.task`, `job.handle`) as a chain the model can type: a
+/// [`Target::FieldMethod`] with no method, for questions about the last field's
+/// declared type.
+pub fn field_access(names: &Names, scope: &Arc<Scope>, e: &Expr) -> Option<Callee> {
+    if !matches!(strip(e), Expr::Field(_)) {
+        return None;
+    }
+    let (base, fields) = field_chain(names, scope, e)?;
+    Some(Callee {
+        scope: scope.clone(),
+        target: Target::FieldMethod {
+            base,
+            fields,
+            method: String::new(),
+        },
+        args: 0,
+        awaited: false,
+    })
+}
+
 /// The parameters a call passes on: `(argument index, parameter index)` for each
 /// argument that is one of `params` (through `&`, `Box::pin(..)`, `.instrument(..)`,
 /// or an `async move { p.await }` block).

@@ -418,6 +418,12 @@ impl<'a> Cx<'a> {
         })
     }
 
+    /// A field access as a chain the crate model can type (see
+    /// [`callee::field_access`]).
+    pub fn field_access(&self, e: &Expr) -> Option<callee::Callee> {
+        callee::field_access(&self.names(), self.scope, e)
+    }
+
     /// The library of another crate whose item a path names (see
     /// [`callee::library_of`]); `None` for this crate's own.
     pub fn library_of(&self, path: &syn::Path) -> Option<String> {

@@ -128,6 +128,9 @@ pub struct WaitedHandle {
     pub spawns: Vec<TextRange>,
     pub name: Option<String>,
     pub lent: bool,
+    /// A field declared in another file: a handle if the model says its declared type
+    /// is one.
+    pub needs: Option<super::index::IndexQuery>,
 }
 
 impl SpawnedHandles {
@@ -141,7 +144,12 @@ impl SpawnedHandles {
         };
         let name = chain::receiver_ident(chain::chain(inner).root).map(|i| i.to_string());
         if let Some(spawns) = self.handle_arg(cx, inner) {
-            return Some(WaitedHandle { spawns, name, lent });
+            return Some(WaitedHandle {
+                spawns,
+                name,
+                lent,
+                needs: None,
+            });
         }
         // `async move { h.await }` over a handle local.
         if let Expr::Async(a) = inner {
@@ -152,14 +160,29 @@ impl SpawnedHandles {
                 spawns,
                 name,
                 lent: false,
+                needs: None,
             });
         }
         // A parameter, local or field declared as a `JoinHandle` (`self.handle`).
-        let ty = super::types::declared_type(cx.file, cx.scopes, inner)?;
+        let Some(ty) = super::types::declared_type(cx.file, cx.scopes, inner) else {
+            // A field of a struct declared in another file: the model knows its type.
+            let field = cx.field_access(inner)?;
+            let asks: Vec<_> = HANDLE_TYPES
+                .iter()
+                .filter_map(|t| super::types::field_is_callee(&field, t))
+                .collect();
+            return Some(WaitedHandle {
+                spawns: Vec::new(),
+                name: None,
+                lent,
+                needs: Some(super::index::IndexQuery::Any(asks)),
+            });
+        };
         ty.ends_with("JoinHandle").then(|| WaitedHandle {
             spawns: Vec::new(),
             name: path_ident(inner).map(|i| i.to_string()),
             lent,
+            needs: None,
         })
     }
 }
@@ -182,6 +205,9 @@ pub struct HandleDeadline {
     /// A grace period too unless each of these types (of parameters the tasks are
     /// handed, which a stop signal could reach through) is plain data.
     pub unless_plain: Vec<String>,
+    /// The handle is a field declared in another file: the model's question whether
+    /// it is a task's handle.
+    pub needs: Option<super::index::IndexQuery>,
 }
 
 struct Scan<'c, 'a> {
@@ -204,6 +230,9 @@ struct Scan<'c, 'a> {
     loop_handles: Vec<(String, Vec<TextRange>)>,
     found: Vec<HandleDeadline>,
 }
+
+/// The task handle types a field may be declared with.
+const HANDLE_TYPES: &[&str] = &["tokio::task::JoinHandle", "async_std::task::JoinHandle"];
 
 /// Whether `e` is a parameter of the enclosing fn whose declared type holds task
 /// handles (`handles: Vec<(u64, JoinHandle<T>)>`, `&mut [JoinHandle<()>]`).
@@ -258,6 +287,7 @@ impl Scan<'_, '_> {
                 spawns: spawns.clone(),
                 name: Some(name.clone()),
                 lent,
+                needs: None,
             })
         });
         looped.or_else(|| self.handles.waited_handle(self.cx, e))
@@ -273,6 +303,7 @@ impl Scan<'_, '_> {
             in_loop: self.loops > 0,
             grace: false,
             unless_plain: Vec::new(),
+            needs: h.needs,
         });
     }
 

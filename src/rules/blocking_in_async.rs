@@ -480,7 +480,7 @@ fn harms_here(cx: &Cx, expr: &Expr, waits: Waits) -> bool {
         // and reads a flag) finishes whatever the tasks do: joining it delays the
         // test, it does not hang it.
         let independent_thread = waits == Waits::Thread
-            && joined_name(expr).is_some_and(|h| thread_waits_on_nothing(cx, &h, at));
+            && joined_name(expr).is_some_and(|h| thread_waits_on_nothing(cx, &h));
         return matches!(
             waits,
             Waits::Sleep | Waits::Message | Waits::Signal | Waits::Thread
@@ -502,10 +502,10 @@ fn joined_name(expr: &Expr) -> Option<String> {
     }
 }
 
-/// Whether the thread whose handle `name` binds (`let name = thread::spawn(..)`,
-/// written before `at` in the enclosing fn) waits on nothing another task could
-/// provide: its statement receives, locks, reads or drives no future.
-fn thread_waits_on_nothing(cx: &Cx, name: &str, at: usize) -> bool {
+/// Whether the thread whose handle the local `name` holds (`let name =
+/// thread::spawn(..)`, or a `thread::Builder` chain) waits on nothing another task
+/// could provide: its initializer receives, locks, reads or drives no future.
+fn thread_waits_on_nothing(cx: &Cx, name: &str) -> bool {
     const WAITS: &[&str] = &[
         ".recv",
         "recv(",
@@ -523,35 +523,18 @@ fn thread_waits_on_nothing(cx: &Cx, name: &str, at: usize) -> bool {
         ".await",
         "Barrier",
     ];
-    let Some((_, body)) = cx.enclosing_fn_text else {
+    let Some(origin) = cx.binding(name) else {
         return false;
     };
-    let text = cx.file.slice(body);
-    let at = at.saturating_sub(body.start).min(text.len());
-    let before = &text[..at];
-    let Some(start) = [format!("let {name} ="), format!("let mut {name} =")]
-        .iter()
-        .filter_map(|p| before.rfind(p.as_str()))
-        .max()
-    else {
+    let spawns_thread = matches!(
+        origin.root_call.as_deref(),
+        Some("std::thread::spawn" | "std::thread::Builder::new")
+    );
+    let Some(init) = origin.init.filter(|_| spawns_thread) else {
         return false;
     };
-    let stmt = &before[start..];
-    // The `let` ends at the first `;` outside brackets.
-    let mut depth = 0usize;
-    let Some(end) = stmt.bytes().position(|b| {
-        match b {
-            b'(' | b'[' | b'{' => depth += 1,
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        b == b';' && depth == 0
-    }) else {
-        return false;
-    };
-    let stmt = &stmt[..end];
-    let spawns_thread = stmt.contains("thread::spawn(") || stmt.contains("Builder::new()");
-    spawns_thread && !WAITS.iter().any(|w| stmt.contains(w))
+    let text = cx.file.slice(init);
+    !WAITS.iter().any(|w| text.contains(w))
 }
 
 fn diagnostic(cx: &Cx, expr: &Expr, written: &str, waits: Waits) -> Diagnostic {

@@ -42,7 +42,7 @@ impl Rule for TimeoutLeavesTaskRunning {
         if !has_task || !cx.file.block_mentions(f.body, &["timeout", "select"]) {
             return;
         }
-        let deadlines = handle_deadlines(cx, f.body);
+        let deadlines = handle_deadlines(cx, f.sig, f.body);
         // Code that stops tasks itself (on whichever path) is left to its author.
         if deadlines.stops_tasks {
             return;

@@ -27,9 +27,10 @@ pub struct Deadlines {
 /// The deadlines `body` puts on the handles of tasks it spawns (or is given), in
 /// source order: `timeout(d, h)`, `h.timeout(d)`, a `select!` between a handle and a
 /// timer whose branch leaves the loop around it.
-pub fn handle_deadlines(cx: &Cx, body: &Block) -> Deadlines {
+pub fn handle_deadlines(cx: &Cx, sig: &syn::Signature, body: &Block) -> Deadlines {
     let mut scan = Scan {
         cx,
+        handle_params: handle_params(sig),
         handles: SpawnedHandles::default(),
         loops: 0,
         nested: 0,
@@ -212,6 +213,8 @@ pub struct HandleDeadline {
 
 struct Scan<'c, 'a> {
     cx: &'c Cx<'a>,
+    /// The fn's parameters declared to hold task handles.
+    handle_params: Vec<String>,
     handles: SpawnedHandles,
     /// Loops around the current point.
     loops: usize,
@@ -234,45 +237,20 @@ struct Scan<'c, 'a> {
 /// The task handle types a field may be declared with.
 const HANDLE_TYPES: &[&str] = &["tokio::task::JoinHandle", "async_std::task::JoinHandle"];
 
-/// Whether `e` is a parameter of the enclosing fn whose declared type holds task
-/// handles (`handles: Vec<(u64, JoinHandle<T>)>`, `&mut [JoinHandle<()>]`).
-fn param_of_handles(cx: &Cx, e: &Expr) -> bool {
-    let Some(name) = path_ident(strip(e)).map(|i| i.to_string()) else {
-        return false;
-    };
-    if !cx.binding(&name).is_some_and(|o| o.is_param) {
-        return false;
-    }
-    let Some((sig, _)) = cx.enclosing_fn_text else {
-        return false;
-    };
-    let sig = cx.file.slice(sig);
-    let Some(start) = sig
-        .match_indices(name.as_str())
-        .map(|(i, _)| i + name.len())
-        .find(|&i| {
-            sig[i..].trim_start().starts_with(':')
-                && !sig[..i - name.len()].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+/// The parameters of `sig` whose declared type holds task handles (`handles:
+/// Vec<(u64, JoinHandle<T>)>`, `&mut [JoinHandle<()>]`).
+fn handle_params(sig: &syn::Signature) -> Vec<String> {
+    sig.inputs
+        .iter()
+        .filter_map(|arg| match arg {
+            syn::FnArg::Typed(t) => Some(t),
+            syn::FnArg::Receiver(_) => None,
         })
-    else {
-        return false;
-    };
-    // The type runs to the next `,` or `)` outside brackets.
-    let mut depth = 0usize;
-    let ty: String = sig[start..]
-        .chars()
-        .take_while(|&c| {
-            match c {
-                '<' | '(' | '[' => depth += 1,
-                '>' | ')' | ']' if depth == 0 => return false,
-                '>' | ')' | ']' => depth -= 1,
-                ',' if depth == 0 => return false,
-                _ => {}
-            }
-            true
+        .filter(|t| {
+            super::futures::mentions_ident(quote::ToTokens::to_token_stream(&t.ty), "JoinHandle")
         })
-        .collect();
-    ty.contains("JoinHandle")
+        .filter_map(|t| super::body::single_binding(&t.pat))
+        .collect()
 }
 
 impl Scan<'_, '_> {
@@ -409,10 +387,11 @@ impl<'ast> Visit<'ast> for Scan<'_, '_> {
                     _ => Vec::new(),
                 };
                 // Or over a parameter of handles: `handles: Vec<(u64, JoinHandle<T>)>`.
-                let spawns = self
-                    .handles
-                    .handle_arg(self.cx, &f.expr)
-                    .or_else(|| param_of_handles(self.cx, &f.expr).then(Vec::new));
+                let spawns = self.handles.handle_arg(self.cx, &f.expr).or_else(|| {
+                    let param = path_ident(strip(&f.expr))?.to_string();
+                    (self.handle_params.contains(&param) && self.cx.scopes.names_param(&param))
+                        .then(Vec::new)
+                });
                 let bound = match spawns {
                     Some(spawns) => {
                         for v in &vars {

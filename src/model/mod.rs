@@ -95,13 +95,91 @@ impl ModelBuilder {
     }
 }
 
+/// How dropping a type blocks: its own `impl Drop` (`through` empty), or a field it
+/// owns whose type's drop blocks (`through` = `["RequestCtx.audit"]`).
+struct DropVia {
+    /// The `drop` fn that blocks.
+    drop_fn: u32,
+    through: Vec<String>,
+}
+
+/// The types of each crate whose drop blocks: an `impl Drop` whose `drop` blocks, and
+/// then, to a fixpoint, every struct that owns a field of such a type (its drop glue
+/// drops the field).
+fn blocking_drops(
+    fns: &[FnDef],
+    summaries: &[Summary],
+    tables: &resolve::Tables,
+) -> HashMap<(u32, String), DropVia> {
+    let mut found: HashMap<(u32, String), DropVia> = fns
+        .iter()
+        .enumerate()
+        .filter(|(i, f)| {
+            f.trait_name.as_deref() == Some("Drop")
+                && f.name == "drop"
+                && summaries[*i].blocks.is_some()
+        })
+        .filter_map(|(i, f)| {
+            let via = DropVia {
+                drop_fn: i as u32,
+                through: Vec::new(),
+            };
+            Some(((f.scope.krate, f.scope.self_ty.clone()?), via))
+        })
+        .collect();
+    if found.is_empty() {
+        return found;
+    }
+    // Each struct with the fields it owns: (field, owned type).
+    type Owned<'t> = Vec<(&'t String, &'t String)>;
+    let mut structs: Vec<(&(u32, String), Owned)> = tables
+        .structs()
+        .map(|(key, fields)| {
+            let mut owned: Vec<(&String, &String)> = fields
+                .values()
+                .filter_map(|f| Some((&f.name, f.owns.as_ref()?)))
+                .collect();
+            owned.sort();
+            (key, owned)
+        })
+        .filter(|(_, owned)| !owned.is_empty())
+        .collect();
+    structs.sort_by(|a, b| a.0.cmp(b.0));
+    // Each round adds the structs one field away from a known type; a chain of
+    // structs is at most as long as there are structs.
+    loop {
+        let mut added = Vec::new();
+        for (key, owned) in &structs {
+            if found.contains_key(*key) {
+                continue;
+            }
+            let hit = owned
+                .iter()
+                .find_map(|(field, ty)| Some((field, found.get(&(key.0, (*ty).clone()))?)));
+            if let Some((field, via)) = hit {
+                let mut through = vec![format!("{}.{field}", key.1)];
+                through.extend(via.through.iter().cloned());
+                let via = DropVia {
+                    drop_fn: via.drop_fn,
+                    through,
+                };
+                added.push(((*key).clone(), via));
+            }
+        }
+        if added.is_empty() {
+            return found;
+        }
+        found.extend(added);
+    }
+}
+
 /// The resolved, propagated model.
 pub struct Model {
     fns: Vec<FnDef>,
     summaries: Vec<Summary>,
     tables: resolve::Tables,
-    /// `impl Drop for T` whose `drop` blocks: `(crate, T)` → the fn.
-    blocking_drops: HashMap<(u32, String), u32>,
+    /// Types whose drop blocks: `(crate, T)` → how (see [`DropVia`]).
+    blocking_drops: HashMap<(u32, String), DropVia>,
     clients: Vec<(u32, ClientSite)>,
     /// Sorted by file and line.
     client_uses: Vec<(u32, ClientSite)>,
@@ -163,16 +241,7 @@ impl Model {
             })
             .collect();
         let summaries = propagate::summaries(&fns, &resolved);
-        let blocking_drops = fns
-            .iter()
-            .enumerate()
-            .filter(|(i, f)| {
-                f.trait_name.as_deref() == Some("Drop")
-                    && f.name == "drop"
-                    && summaries[*i].blocks.is_some()
-            })
-            .filter_map(|(i, f)| Some(((f.scope.krate, f.scope.self_ty.clone()?), i as u32)))
-            .collect();
+        let blocking_drops = blocking_drops(&fns, &summaries, &tables);
         Model {
             fns,
             summaries,
@@ -411,12 +480,14 @@ impl Model {
         let (start, pick): (Option<usize>, Pick) = match q {
             ModelQuery::Blocks(c) => (self.resolve(c), |s| s.blocks.as_ref()),
             ModelQuery::DrivesFuture(c) => (self.resolve(c), |s| s.drives.as_ref()),
-            ModelQuery::DropBlocks { krate, ty } => (
-                self.blocking_drops
-                    .get(&(*krate, ty.clone()))
-                    .map(|&i| i as usize),
-                |s| s.blocks.as_ref(),
-            ),
+            ModelQuery::DropBlocks { krate, ty } => {
+                let Some(via) = self.blocking_drops.get(&(*krate, ty.clone())) else {
+                    return Vec::new();
+                };
+                let mut out = via.through.clone();
+                out.extend(self.chain_from(via.drop_fn as usize, |s| s.blocks.as_ref()));
+                return out;
+            }
             ModelQuery::CancelUnsafe(c) => (self.resolve(c), |s| s.cancel_unsafe.as_ref()),
             // The callers that decide it, as places.
             ModelQuery::OutsideRuntime { file, line } => {
@@ -462,8 +533,16 @@ impl Model {
             }
             _ => return Vec::new(),
         };
+        match start {
+            Some(i) => self.chain_from(i, pick),
+            None => Vec::new(),
+        }
+    }
+
+    /// The chain from fn `i`, following `pick` to the operation it ends in.
+    fn chain_from(&self, i: usize, pick: fn(&Summary) -> Option<&Via>) -> Vec<String> {
         let mut out = Vec::new();
-        let mut at = start;
+        let mut at = Some(i);
         while let Some(i) = at {
             if out.len() > 64 {
                 break;

@@ -86,6 +86,13 @@ impl Tables {
         }
     }
 
+    /// Each crate's structs with named fields, where one struct has the name.
+    pub(super) fn structs(&self) -> impl Iterator<Item = (&(u32, String), &Fields)> {
+        self.fields
+            .iter()
+            .filter_map(|(k, of)| Some((k, of.as_ref()?)))
+    }
+
     fn named<'a>(&'a self, krate: u32, name: &str) -> &'a [u32] {
         self.by_crate
             .get(&krate)

@@ -42,6 +42,7 @@ impl Rule for BlockingInAsync {
             Expr::Call(_) if cx.drop_call_arg(expr).is_some() => check_drop(cx, expr),
             Expr::Call(call) => check_call(cx, expr, call),
             Expr::MethodCall(mc) => check_method(cx, expr, mc),
+            Expr::Assign(a) => check_assign(cx, expr, a),
             // `if let Ok(t) = Trail::open(..) { .. }`: dropped at the end of the `if let`.
             Expr::Let(l) => {
                 if cx.test_policy_applies() || alone(cx, cx.range(expr).start) {
@@ -157,24 +158,75 @@ fn check_drop(cx: &mut Cx, expr: &Expr) {
 }
 
 /// A value of type `ty` dropped at `at` on the executor thread, reported if the
-/// model says `ty`'s `Drop` blocks; `when` says when it is dropped.
+/// model says dropping a `ty` blocks; `when` says when it is dropped.
 fn report_blocking_drop(cx: &mut Cx, at: TextRange, name: &str, ty: String, when: &str) {
+    let subject = format!("`{name}` is a `{ty}`");
+    let help = format!(
+        "drop it off the executor (`{}(move || drop({name}))`), or give `{ty}` an async `close` that callers await before it is dropped",
+        spawn_blocking_path(cx.file.runtime),
+    );
+    report_drop(cx, at, subject, ty, when, help);
+}
+
+fn report_drop(cx: &mut Cx, at: TextRange, subject: String, ty: String, when: &str, help: String) {
     let d = Diagnostic::new(
         META.name,
         META.severity,
         at,
-        format!("`{name}` is a `{ty}`, whose `Drop` blocks: dropping it {when} stalls the executor thread and every task scheduled on it"),
+        format!("{subject}, whose drop blocks: dropping it {when} stalls the executor thread and every task scheduled on it"),
     )
     .with_label("dropped on the executor thread")
-    .with_help(format!(
-        "drop it off the executor (`{}(move || drop({name}))`), or give `{ty}` an async `close` that callers await before it is dropped",
-        spawn_blocking_path(cx.file.runtime),
-    ));
+    .with_help(help);
     let query = IndexQuery::Model(ModelQuery::DropBlocks {
         krate: cx.file.krate,
         ty,
     });
     report_unless_alone(cx, d, Some(query), Some(explain_chain()));
+}
+
+/// `self.flusher = Some(Flusher::start(..));` in async code: the value the place held
+/// before, of the same type, is dropped here.
+fn check_assign(cx: &mut Cx, expr: &Expr, assign: &syn::ExprAssign) {
+    if cx.test_policy_applies() || alone(cx, cx.range(expr).start) {
+        return;
+    }
+    let Some(ty) = constructed_type(&assign.right) else {
+        return;
+    };
+    let place = strip(&assign.left);
+    match place {
+        // `_ = ..` drops the new value, not an old one.
+        Expr::Infer(_) => return,
+        // `let x; .. x = T::new();` holds nothing before.
+        Expr::Path(_) => {
+            let Some(name) = crate::semantic::chain::path_ident(place) else {
+                return;
+            };
+            if cx
+                .binding(&name.to_string())
+                .is_none_or(|o| o.init.is_none() && !o.is_param)
+            {
+                return;
+            }
+        }
+        Expr::Field(_) | Expr::Unary(_) | Expr::Index(_) => {}
+        _ => return,
+    }
+    let written = cx.text(&*assign.left).to_string();
+    let subject = format!("`{written}` holds a `{ty}`");
+    let help = format!(
+        "take the old value out (`let old = std::mem::replace(&mut {written}, ..);`) and drop it off the executor (`{}(move || drop(old))`)",
+        spawn_blocking_path(cx.file.runtime),
+    );
+    let at = cx.range(expr);
+    report_drop(
+        cx,
+        at,
+        subject,
+        ty,
+        "when this assignment replaces it",
+        help,
+    );
 }
 
 /// Whether the code at `at` runs alone on its runtime as the text shows
@@ -243,6 +295,14 @@ fn constructed_type(e: &Expr) -> Option<String> {
             }) && c.args.len() == 2 =>
         {
             return constructed_type(&c.args[1]);
+        }
+        // `Some(T::start(..))`
+        Expr::Call(c)
+            if c.args.len() == 1
+                && crate::semantic::chain::call_path(e)
+                    .is_some_and(|p| p.segments.len() == 1 && p.segments[0].ident == "Some") =>
+        {
+            return constructed_type(&c.args[0]);
         }
         Expr::Call(_) => {
             let p = crate::semantic::chain::call_path(e)?;

@@ -505,6 +505,7 @@ impl Recorder {
                         Some(FieldDecl {
                             name: f.ident.as_ref()?.to_string(),
                             holds: field_type(&f.ty),
+                            owns: owned_type(&f.ty),
                             path: crate::semantic::types::type_path(&f.ty, &file.uses),
                         })
                     })
@@ -975,6 +976,8 @@ pub struct FieldDecl {
     pub name: String,
     /// The type it holds, as a chain of fields is followed (see [`field_type`]).
     pub holds: Option<String>,
+    /// The type whose value dropping the struct drops (see [`owned_type`]).
+    pub owns: Option<String>,
     /// Its declared type's path, resolved through the declaring file's `use`s and seen
     /// through `Arc`/`Box`/`Rc` (`parking_lot::Mutex`, `tokio::sync::mpsc::Sender`).
     pub path: Option<String>,
@@ -989,6 +992,34 @@ pub(super) fn value_type(ty: &syn::Type, self_ty: Option<&str>) -> Option<String
         return self_ty.map(str::to_string);
     }
     Some(last)
+}
+
+/// The type of the value a field owns, whose `Drop` runs when the struct is dropped:
+/// seen through `Option`, `Box`, `Vec` and `VecDeque`, never through a shared pointer
+/// (`Arc`, `Rc`) or a reference, whose drop may leave the value alive.
+fn owned_type(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Paren(p) => owned_type(&p.elem),
+        syn::Type::Group(g) => owned_type(&g.elem),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            let name = last.ident.to_string();
+            match name.as_str() {
+                "Option" | "Box" | "Vec" | "VecDeque" => match &last.arguments {
+                    syn::PathArguments::AngleBracketed(a) => match a.args.first()? {
+                        syn::GenericArgument::Type(inner) => owned_type(inner),
+                        _ => None,
+                    },
+                    _ => None,
+                },
+                "Arc" | "Rc" | "Weak" => None,
+                _ => name
+                    .starts_with(|c: char| c.is_ascii_uppercase())
+                    .then_some(name),
+            }
+        }
+        _ => None,
+    }
 }
 
 /// The type a field holds, seen through `Arc`, `Box`, `Rc` and references (and, for

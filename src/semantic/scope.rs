@@ -61,6 +61,10 @@ pub struct Origin {
     /// call (`std::thread::spawn` for `handles.push(thread::spawn(..))`), when every
     /// push so far agrees.
     pub elements: Option<String>,
+    /// The type of each element of a tuple the local holds, where the code makes it on
+    /// the spot (`Arc::new((Mutex::new(false), Condvar::new()))`): a tuple pattern
+    /// bound from it types its names (`let (lock, cvar) = &*pair;`).
+    pub tuple_types: Option<Vec<Option<String>>>,
 }
 
 #[derive(Debug, Default)]

@@ -54,7 +54,41 @@ impl Walker<'_> {
                 _ => 0,
             },
             elements: None,
+            tuple_types: self.tuple_types(init),
         }
+    }
+
+    /// The element types of a tuple made on the spot, seen through `Arc::new`/`Rc::new`/
+    /// `Box::new`, references, derefs and `clone()`, or held by a local that has them.
+    fn tuple_types(&self, e: &Expr) -> Option<Vec<Option<String>>> {
+        match strip(e) {
+            Expr::Tuple(t) => Some(t.elems.iter().map(|e| self.constructed(e)).collect()),
+            Expr::Reference(r) => self.tuple_types(&r.expr),
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => self.tuple_types(&u.expr),
+            Expr::MethodCall(m) if m.method == "clone" && m.args.is_empty() => {
+                self.tuple_types(&m.receiver)
+            }
+            Expr::Call(c) if c.args.len() == 1 && shares_value(chain::call_path(strip(e))) => {
+                self.tuple_types(&c.args[0])
+            }
+            Expr::Path(_) => {
+                let name = chain::path_ident(strip(e))?.to_string();
+                self.scopes.lookup(&name)?.tuple_types.clone()
+            }
+            _ => None,
+        }
+    }
+
+    /// The resolved type a constructor call makes (`std::sync::Condvar` for
+    /// `Condvar::new()`), or a value of a type the file defines.
+    fn constructed(&self, e: &Expr) -> Option<String> {
+        if let Some(ty) = self.local_value_type(e) {
+            return Some(ty);
+        }
+        let Expr::Call(_) = strip(e) else { return None };
+        let path = self.file.uses.resolve(chain::call_path(strip(e))?)?;
+        let (ty, ctor) = path.rsplit_once("::")?;
+        matches!(ctor, "new" | "default" | "with_capacity").then(|| ty.to_string())
     }
 
     /// The local a pointer made on the spot points to: `state` in `Arc::new(state)`
@@ -217,9 +251,11 @@ impl Walker<'_> {
                 for (i, elem) in t.elems.iter().enumerate() {
                     let o = origin.map(|o| Origin {
                         tuple_index: Some(i),
+                        tuple_types: None,
                         ..o.clone()
                     });
-                    self.bind_pattern(elem, o.as_ref(), None, param);
+                    let ty = origin.and_then(|o| o.tuple_types.as_ref()?.get(i).cloned().flatten());
+                    self.bind_pattern(elem, o.as_ref(), ty, param);
                 }
             }
             Pat::Reference(r) => self.bind_pattern(&r.pat, None, None, param),

@@ -4,7 +4,7 @@
 use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::semantic::body::{
-    is_compound_assign, own_exprs, pattern_names, place_base, place_root, NameUses,
+    is_compound_assign, own_exprs, pattern_names, place_base, place_root, value_exprs, NameUses,
 };
 use crate::semantic::chain::{self, strip};
 use crate::semantic::guards::compact;
@@ -48,7 +48,7 @@ impl Rule for NonAtomicUpdate {
         for (i, stmt) in block.stmts.iter().enumerate() {
             let Stmt::Local(local) = stmt else { continue };
             let Some(init) = &local.init else { continue };
-            let inner = own_exprs(|v| v.visit_expr(&init.expr));
+            let inner = value_exprs(&init.expr);
             let reads_shared =
                 |e: &&Expr| atomic_op(e, "load").is_some() || lock_acquired(cx.file, e).is_some();
             // Under a guard bound earlier in this block, both steps are serialized.
@@ -61,6 +61,8 @@ impl Rule for NonAtomicUpdate {
             pattern_names(&local.pat, &mut names);
             let shadowed = NameUses::of_stmts(rest).declared;
             names.retain(|n| !shadowed.contains(n));
+            // `let seen = unread.saturating_sub(1);`: computed from the read, too.
+            derive_names(rest, &mut names);
             let local_state = |recv: &Expr| {
                 place_root(recv).is_some_and(|r| created_here(cx.file, &block.stmts[..i], &r))
             };
@@ -244,6 +246,18 @@ fn second_write<'a>(
         }
     }
     None
+}
+
+/// Adds the names later `let`s bind from a value that reads `names`, in order, so
+/// that a value computed in steps from the read still counts as computed from it.
+fn derive_names(rest: &[Stmt], names: &mut HashSet<String>) {
+    for stmt in rest {
+        if let Stmt::Local(l) = stmt {
+            if l.init.as_ref().is_some_and(|init| reads(&init.expr, names)) {
+                pattern_names(&l.pat, names);
+            }
+        }
+    }
 }
 
 fn reads(e: &Expr, names: &HashSet<String>) -> bool {

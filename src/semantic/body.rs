@@ -361,6 +361,26 @@ impl<'a> Visit<'a> for OwnExprs<'a> {
     fn visit_item(&mut self, _: &'a syn::Item) {}
 }
 
+/// The expressions [`own_exprs`] lists that can give `e` its value: not those in a
+/// branch that always leaves (`Err(e) => { m.lock()..; return Err(e); }`), whose work
+/// never reaches the binding.
+pub fn value_exprs(e: &Expr) -> Vec<&Expr> {
+    struct V<'a>(Vec<&'a Expr>);
+    impl<'a> Visit<'a> for V<'a> {
+        fn visit_expr(&mut self, e: &'a Expr) {
+            if matches!(e, Expr::Closure(_) | Expr::Async(_)) || always_exits(e) {
+                return;
+            }
+            self.0.push(e);
+            stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e));
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut v = V(Vec::new());
+    v.visit_expr(e);
+    v.0
+}
+
 /// Whether a block leaves its loop early: a `return`, a `break` that is not inside a
 /// nested loop (or that names a label), or a `?`. Nested closures, async blocks and
 /// fn items do not count.

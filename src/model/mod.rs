@@ -351,6 +351,11 @@ impl Model {
                 }
                 _ => false,
             },
+            ModelQuery::FieldOfType {
+                krate,
+                ty,
+                field_ty,
+            } => self.tables.field_of_type(*krate, ty, field_ty).is_some(),
             ModelQuery::ResolvesToSync(c) => self
                 .resolve(c)
                 // The impls of a trait's method have its signature.
@@ -489,6 +494,15 @@ impl Model {
                 return out;
             }
             ModelQuery::CancelUnsafe(c) => (self.resolve(c), |s| s.cancel_unsafe.as_ref()),
+            ModelQuery::FieldOfType {
+                krate,
+                ty,
+                field_ty,
+            } => {
+                return (self.tables.field_of_type(*krate, ty, field_ty))
+                    .map(|f| vec![f.to_string()])
+                    .unwrap_or_default();
+            }
             // The callers that decide it, as places.
             ModelQuery::OutsideRuntime { file, line } => {
                 let mut callers: Vec<String> = Vec::new();
@@ -581,6 +595,9 @@ impl Model {
             } else {
                 if let Some(op) = chain.last() {
                     diagnostic.message = diagnostic.message.replace("{op}", op);
+                    if let Some(help) = &mut diagnostic.help {
+                        *help = help.replace("{op}", op);
+                    }
                 }
                 if chain.len() > 1 {
                     diagnostic

@@ -86,6 +86,21 @@ impl Tables {
         }
     }
 
+    /// The first field, by name, of the crate's struct `ty` whose declared type path
+    /// ends in `field_ty`.
+    pub(super) fn field_of_type(&self, krate: u32, ty: &str, field_ty: &str) -> Option<&str> {
+        let ty = self.unaliased(krate, ty.to_string());
+        let of = self.fields.get(&(krate, ty))?.as_ref()?;
+        of.values()
+            .filter(|f| {
+                f.path
+                    .as_deref()
+                    .is_some_and(|p| p.rsplit("::").next() == Some(field_ty))
+            })
+            .map(|f| f.name.as_str())
+            .min()
+    }
+
     /// Each crate's structs with named fields, where one struct has the name.
     pub(super) fn structs(&self) -> impl Iterator<Item = (&(u32, String), &Fields)> {
         self.fields

@@ -6,7 +6,7 @@ use super::{FnKind, FnNode, Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 use crate::semantic::body::{is_endless_loop, is_stub_body, own_awaits, NameUses};
 use crate::semantic::chain;
-use crate::semantic::index::{IndexQuery, ModelQuery};
+use crate::semantic::index::{Explain, IndexQuery, ModelQuery};
 use crate::semantic::macros::is_select_macro;
 use crate::semantic::tasks::{async_block_of, discarded_handle, spawn_call, SpawnKind};
 use crate::semantic::Cx;
@@ -97,6 +97,10 @@ impl Rule for IgnoredCancellation {
                     cx.report(d);
                 }
             }
+        } else if params.is_empty() {
+            // A parameter of a struct type that keeps a token, declared in another
+            // file (`State(state): State<Arc<AppState>>`, `AppState.shutdown`).
+            fresh_beside_state_token(cx, f);
         }
         if params.is_empty() {
             return;
@@ -296,6 +300,98 @@ fn token_params(cx: &Cx, f: &FnNode) -> Vec<TokenParam> {
     out
 }
 
+/// (b') for a parent token kept in a field of a parameter's struct that this file
+/// does not declare: asked of the model, which names the field.
+fn fresh_beside_state_token(cx: &mut Cx, f: &FnNode) {
+    let states: Vec<(String, String)> = f
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|input| {
+            let FnArg::Typed(pt) = input else { return None };
+            let name = state_binding(&pt.pat)?;
+            let ty = state_type(&pt.ty)?;
+            (!cx.file.fields.of_struct(&ty).any(|_| true)).then_some((name, ty))
+        })
+        .collect();
+    if states.is_empty() {
+        return;
+    }
+    let keeps_token = |ty: &str| {
+        let asks = TOKEN_TYPES
+            .iter()
+            .map(|t| {
+                IndexQuery::Model(ModelQuery::FieldOfType {
+                    krate: cx.file.krate,
+                    ty: ty.to_string(),
+                    field_ty: t.to_string(),
+                })
+            })
+            .collect();
+        IndexQuery::Any(asks)
+    };
+    for call in handed_fresh_tokens(cx, f.body) {
+        // The first parameter whose struct keeps a token is the parent.
+        for (i, (name, ty)) in states.iter().enumerate() {
+            let d = Diagnostic::new(
+                META.name,
+                META.severity,
+                call,
+                format!("a fresh token is handed on while `{name}.{{op}}` is at hand: cancelling `{name}.{{op}}` does not reach the work given this one, so it keeps running after its owner stopped"),
+            )
+            .with_label("new token, not linked to the parent")
+            .with_help(format!("hand on `{name}.{{op}}.child_token()`: it is cancelled whenever `{name}.{{op}}` is, and cancelling it does not cancel the parent"));
+            let earlier = states[..i].iter().map(|(_, t)| keeps_token(t)).collect();
+            let query = IndexQuery::All(vec![
+                keeps_token(ty),
+                IndexQuery::Not(Box::new(IndexQuery::Any(earlier))),
+            ]);
+            let explain = Explain {
+                note: String::new(),
+                places: false,
+            };
+            cx.report_if_explained(query, d, explain);
+        }
+    }
+}
+
+/// The name a parameter binds, also through an extractor (`State(state)`).
+fn state_binding(pat: &Pat) -> Option<String> {
+    match pat {
+        Pat::Ident(pi) => Some(pi.ident.to_string()),
+        Pat::TupleStruct(ts) if ts.elems.len() == 1 => state_binding(&ts.elems[0]),
+        _ => None,
+    }
+}
+
+/// The struct a parameter holds, seen through references, shared pointers and web
+/// frameworks' extractors (`State<Arc<AppState>>`, `web::Data<AppState>`).
+fn state_type(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Reference(r) => state_type(&r.elem),
+        syn::Type::Paren(p) => state_type(&p.elem),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            let name = last.ident.to_string();
+            if matches!(
+                name.as_str(),
+                "Arc" | "Rc" | "Box" | "State" | "Extension" | "Data"
+            ) {
+                let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
+                    return None;
+                };
+                let Some(syn::GenericArgument::Type(inner)) = a.args.first() else {
+                    return None;
+                };
+                return state_type(inner);
+            }
+            (last.arguments.is_empty() && name.starts_with(|c: char| c.is_ascii_uppercase()))
+                .then_some(name)
+        }
+        _ => None,
+    }
+}
+
 fn written_type(ty: &syn::Type) -> Option<String> {
     match ty {
         syn::Type::Reference(r) => written_type(&r.elem),
@@ -384,6 +480,29 @@ fn is_fresh_token(cx: &Cx, e: &Expr) -> bool {
     let mut segs = path.rsplit("::");
     let (ctor, ty) = (segs.next().unwrap_or(""), segs.next().unwrap_or(""));
     FRESH_TOKEN_FNS.contains(&ctor) && TOKEN_TYPES.contains(&ty)
+}
+
+/// Whether a tail expression hands the local `name` back to the caller: the name
+/// itself, or inside a tuple, a struct literal or a variant (`Ok(..)`, `Self(..)`),
+/// not an argument of a call that takes it (`ws.on_upgrade(move |s| run(s, token))`).
+fn hands_back(tail: &Expr, name: &str) -> bool {
+    match chain::strip(tail) {
+        Expr::Path(_) => chain::path_ident(chain::strip(tail)).is_some_and(|i| i == name),
+        Expr::Tuple(t) => t.elems.iter().any(|e| hands_back(e, name)),
+        Expr::Struct(st) => st.fields.iter().any(|f| hands_back(&f.expr, name)),
+        Expr::Call(c) => {
+            let variant = chain::call_path(chain::strip(tail))
+                .and_then(|p| p.segments.last())
+                .is_some_and(|s| {
+                    s.ident
+                        .to_string()
+                        .starts_with(|c: char| c.is_ascii_uppercase())
+                });
+            variant && c.args.iter().any(|a| hands_back(a, name))
+        }
+        Expr::MethodCall(m) if m.method == "clone" => hands_back(&m.receiver, name),
+        _ => false,
+    }
 }
 
 /// A token field of `self` the body mentions (`self.shutdown` declared as a
@@ -500,7 +619,7 @@ fn handed_fresh_tokens(cx: &Cx, body: &Block) -> Vec<TextRange> {
             // A loop at the end is no value handed back, whatever it mentions.
             let returned = match body.stmts.last() {
                 Some(Stmt::Expr(Expr::While(_) | Expr::ForLoop(_) | Expr::Loop(_), None)) => false,
-                Some(Stmt::Expr(tail, None)) => NameUses::of_expr(tail).reads.contains(name),
+                Some(Stmt::Expr(tail, None)) => hands_back(tail, name),
                 _ => false,
             };
             cancelled || returned

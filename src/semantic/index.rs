@@ -296,6 +296,13 @@ pub enum ModelQuery {
     /// [`super::callee::Target::FieldMethod`]) whose last field the crate declares with
     /// this type path (`parking_lot::Mutex`), in whichever of its files declares it.
     FieldIs { callee: Callee, ty: String },
+    /// The crate's struct `ty` declares a field whose type path ends in `field_ty`
+    /// (`CancellationToken`); the chain is that field's name.
+    FieldOfType {
+        krate: u32,
+        ty: String,
+        field_ty: String,
+    },
     /// The callee is a fn of the crate whose declared return type is `ty` (its last
     /// segment, seen through references, `Arc`, `Box`, `Result` and `Option`).
     ReturnsValue { callee: Callee, ty: String },

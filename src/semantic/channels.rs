@@ -121,67 +121,6 @@ pub struct DrainLoop<'a> {
 /// `while let Ok(x) = rx.recv()`, `for x in rx` / `rx.iter()` / `&rx`. `None` when
 /// `rx` is bound again first.
 pub fn drain_loop<'a>(cx: &Cx, stmts: &'a [Stmt], rx: &str) -> Option<DrainLoop<'a>> {
-    struct F<'c, 'f, 'a> {
-        cx: &'c Cx<'f>,
-        rx: &'c str,
-        rebound: bool,
-        found: Option<DrainLoop<'a>>,
-    }
-    impl<'a> Visit<'a> for F<'_, '_, 'a> {
-        fn visit_expr(&mut self, e: &'a Expr) {
-            if self.found.is_some() || self.rebound {
-                return;
-            }
-            match e {
-                Expr::Async(_) | Expr::Closure(_) => {}
-                Expr::While(w) => {
-                    if let Expr::Let(l) = strip(&w.cond) {
-                        if let Some(receive) = receive_call(self.cx, &l.expr, self.rx) {
-                            if unwraps(&l.pat) {
-                                let start = self.cx.file.start_of(w.while_token.span);
-                                let end = expr_range(self.cx.file, &l.expr).end;
-                                self.found = Some(DrainLoop {
-                                    header: TextRange::new(start, end),
-                                    body: Some(&w.body),
-                                    receive,
-                                });
-                                return;
-                            }
-                        }
-                    }
-                    visit::visit_expr(self, e)
-                }
-                Expr::ForLoop(f) if iterates(&f.expr, self.rx) => {
-                    let start = self.cx.file.start_of(f.for_token.span);
-                    let end = expr_range(self.cx.file, &f.expr).end;
-                    self.found = Some(DrainLoop {
-                        header: TextRange::new(start, end),
-                        body: Some(&f.body),
-                        receive: format!("the iteration over `{}`", self.rx),
-                    });
-                }
-                Expr::MethodCall(_) | Expr::Await(_) if consumes(e, self.rx) => {
-                    let receive = self.cx.short_text(e).map_or_else(
-                        || format!("the iteration over `{}`", self.rx),
-                        |t| format!("`{t}`"),
-                    );
-                    self.found = Some(DrainLoop {
-                        header: expr_range(self.cx.file, e),
-                        body: None,
-                        receive,
-                    });
-                }
-                _ => stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e)),
-            }
-        }
-        fn visit_local(&mut self, l: &'a syn::Local) {
-            visit::visit_local(self, l);
-            let mut names = Default::default();
-            pattern_names(&l.pat, &mut names);
-            self.rebound |= names.contains(self.rx);
-        }
-        fn visit_item(&mut self, _: &'a syn::Item) {}
-    }
     let mut f = F {
         cx,
         rx,
@@ -195,6 +134,82 @@ pub fn drain_loop<'a>(cx: &Cx, stmts: &'a [Stmt], rx: &str) -> Option<DrainLoop<
         }
     }
     f.found
+}
+
+/// [`drain_loop`] in a closure whose body is one expression (`move ||
+/// rx.into_iter().count()`).
+fn drain_expr<'a>(cx: &Cx, e: &'a Expr, rx: &str) -> Option<DrainLoop<'a>> {
+    let mut f = F {
+        cx,
+        rx,
+        rebound: false,
+        found: None,
+    };
+    f.visit_expr(e);
+    f.found
+}
+
+/// Finds the first loop (or consuming call) that drains `rx`, until `rx` is rebound.
+struct F<'c, 'f, 'a> {
+    cx: &'c Cx<'f>,
+    rx: &'c str,
+    rebound: bool,
+    found: Option<DrainLoop<'a>>,
+}
+impl<'a> Visit<'a> for F<'_, '_, 'a> {
+    fn visit_expr(&mut self, e: &'a Expr) {
+        if self.found.is_some() || self.rebound {
+            return;
+        }
+        match e {
+            Expr::Async(_) | Expr::Closure(_) => {}
+            Expr::While(w) => {
+                if let Expr::Let(l) = strip(&w.cond) {
+                    if let Some(receive) = receive_call(self.cx, &l.expr, self.rx) {
+                        if unwraps(&l.pat) {
+                            let start = self.cx.file.start_of(w.while_token.span);
+                            let end = expr_range(self.cx.file, &l.expr).end;
+                            self.found = Some(DrainLoop {
+                                header: TextRange::new(start, end),
+                                body: Some(&w.body),
+                                receive,
+                            });
+                            return;
+                        }
+                    }
+                }
+                visit::visit_expr(self, e)
+            }
+            Expr::ForLoop(f) if iterates(&f.expr, self.rx) => {
+                let start = self.cx.file.start_of(f.for_token.span);
+                let end = expr_range(self.cx.file, &f.expr).end;
+                self.found = Some(DrainLoop {
+                    header: TextRange::new(start, end),
+                    body: Some(&f.body),
+                    receive: format!("the iteration over `{}`", self.rx),
+                });
+            }
+            Expr::MethodCall(_) | Expr::Await(_) if consumes(e, self.rx) => {
+                let receive = self.cx.short_text(e).map_or_else(
+                    || format!("the iteration over `{}`", self.rx),
+                    |t| format!("`{t}`"),
+                );
+                self.found = Some(DrainLoop {
+                    header: expr_range(self.cx.file, e),
+                    body: None,
+                    receive,
+                });
+            }
+            _ => stacker::maybe_grow(64 * 1024, 1024 * 1024, || visit::visit_expr(self, e)),
+        }
+    }
+    fn visit_local(&mut self, l: &'a syn::Local) {
+        visit::visit_local(self, l);
+        let mut names = Default::default();
+        pattern_names(&l.pat, &mut names);
+        self.rebound |= names.contains(self.rx);
+    }
+    fn visit_item(&mut self, _: &'a syn::Item) {}
 }
 
 /// A task or thread that drains the channel, and the point where the fn waits for it:
@@ -217,10 +232,12 @@ pub fn drained_in_task<'a>(cx: &Cx, stmts: &'a [Stmt], rx: &str) -> Option<Drain
         let (Some(init), Pat::Ident(h)) = (&l.init, crate::semantic::body::untyped(&l.pat)) else {
             continue;
         };
-        let Some(body) = spawned_body(cx, &init.expr) else {
-            continue;
+        let drain = match spawned_body(cx, &init.expr) {
+            Some(Ok(body)) => drain_loop(cx, &body.stmts, rx),
+            Some(Err(body)) => drain_expr(cx, body, rx),
+            None => continue,
         };
-        let Some(drain) = drain_loop(cx, &body.stmts, rx) else {
+        let Some(drain) = drain else {
             continue;
         };
         let joined = wait_for(cx, &stmts[i + 1..], &h.ident.to_string())?;
@@ -235,8 +252,10 @@ pub fn drained_in_task<'a>(cx: &Cx, stmts: &'a [Stmt], rx: &str) -> Option<Drain
 }
 
 /// The body of the task or thread a spawn call starts: `tokio::spawn(async move {
-/// .. })`, `std::thread::spawn(move || { .. })`, `spawn_blocking(move || { .. })`.
-fn spawned_body<'a>(cx: &Cx, e: &'a Expr) -> Option<&'a Block> {
+/// .. })`, `std::thread::spawn(move || { .. })`, `spawn_blocking(move || { .. })`; a
+/// closure whose body is one expression as `Err` (`spawn_blocking(move ||
+/// rx.iter().count())`).
+fn spawned_body<'a>(cx: &Cx, e: &'a Expr) -> Option<Result<&'a Block, &'a Expr>> {
     let Expr::Call(c) = strip(e) else {
         return None;
     };
@@ -246,10 +265,10 @@ fn spawned_body<'a>(cx: &Cx, e: &'a Expr) -> Option<&'a Block> {
         return None;
     }
     match strip(&c.args[0]) {
-        Expr::Async(a) => Some(&a.block),
+        Expr::Async(a) => Some(Ok(&a.block)),
         Expr::Closure(cl) => match strip(&cl.body) {
-            Expr::Block(b) => Some(&b.block),
-            _ => None,
+            Expr::Block(b) => Some(Ok(&b.block)),
+            body => Some(Err(body)),
         },
         _ => None,
     }

@@ -104,7 +104,12 @@ fn method_source(cx: &Cx, m: &ExprMethodCall) -> Option<FutureSource> {
     let root_call = cx
         .call_path(root)
         .or_else(|| cx.receiver_origin(root).and_then(|o| o.root_call.clone()));
-    if root_call.is_some_and(|p| !is_checked_code_path(&p)) {
+    // `Arc::new(repo)` shares the value: its methods are the value's.
+    let shares = |p: &str| {
+        let mut segs = p.rsplit("::");
+        segs.next() == Some("new") && matches!(segs.next(), Some("Arc" | "Rc" | "Box"))
+    };
+    if root_call.is_some_and(|p| !is_checked_code_path(&p) && !shares(&p)) {
         return None;
     }
     // The configuration's async methods (another crate's `publish`).

@@ -43,7 +43,18 @@ impl Walker<'_> {
                 .local_value_type(init)
                 .or_else(|| self.built_runtime(&c))
                 // `Arc::new(state)` holds a value of `state`'s declared type.
-                .or_else(|| self.shared_local(c.root).and_then(|o| o.ty.clone())),
+                .or_else(|| self.shared_local(c.root).and_then(|o| o.ty.clone()))
+                // `Arc::new(Repo::new(pool))`: of the type made inside.
+                .or_else(|| match c.root {
+                    Expr::Call(call)
+                        if call.args.len() == 1
+                            && c.methods.iter().all(|m| m.method == "clone")
+                            && shares_value(chain::call_path(c.root)) =>
+                    {
+                        self.local_value_type(&call.args[0])
+                    }
+                    _ => None,
+                }),
             is_param: false,
             // `let pool = &mut context.pool();`: a unique borrow, used in turn.
             mutable: matches!(chain::strip(init), Expr::Reference(r) if r.mutability.is_some()),

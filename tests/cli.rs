@@ -583,9 +583,10 @@ fn blocking_in_a_library_only_a_program_of_the_workspace_uses() {
 }
 
 /// A call into a library of the workspace is followed into it: a request handler that
-/// calls the shared crate's sync helper blocks on the helper's file read, and a task
-/// handed to its spawn wrapper loses its `Err` with the handle. A package that does not
-/// depend on that library by path (the same name from the registry) is not followed.
+/// calls the shared crate's sync helper blocks on the helper's file read, a task
+/// handed to its spawn wrapper loses its `Err` with the handle, and its async fn called
+/// without `.await` never runs. A package that does not depend on that library by path
+/// (the same name from the registry) is not followed.
 #[test]
 fn calls_into_a_workspace_library_reach_its_fns() {
     let member = |name: &str, deps: &str| {
@@ -600,6 +601,9 @@ fn calls_into_a_workspace_library_reach_its_fns() {
                   \x20   F::Output: Send + 'static,\n\
                   {\n\
                   \x20   tokio::spawn(fut);\n\
+                  }\n\
+                  pub async fn flush_all() -> Result<(), String> {\n\
+                  \x20   Ok(())\n\
                   }\n";
     let handler = "use shared_util::read_settings;\n\
                    pub async fn settings(path: String) -> String {\n\
@@ -610,6 +614,9 @@ fn calls_into_a_workspace_library_reach_its_fns() {
                    }\n\
                    pub fn start() {\n\
                    \x20   shared_util::spawn_named(sync_orders());\n\
+                   }\n\
+                   pub async fn flush() {\n\
+                   \x20   shared_util::flush_all();\n\
                    }\n";
     let dir = project(&[
         ("Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n"),
@@ -641,6 +648,10 @@ fn calls_into_a_workspace_library_reach_its_fns() {
             ),
             (
                 "dropped-join-handle".to_string(),
+                "./crates/api/src/lib.rs".to_string()
+            ),
+            (
+                "unawaited-future".to_string(),
                 "./crates/api/src/lib.rs".to_string()
             ),
         ],

@@ -90,10 +90,13 @@ fn is_checked_code_path(full: &str) -> bool {
 }
 
 /// Whether a resolved path leads into the library of the file's own package
-/// (`svc::audit::record` in `src/main.rs` or `tests/` of package `svc`): checked code.
+/// (`svc::audit::record` in `src/main.rs` or `tests/` of package `svc`), or of a
+/// package it depends on by path or from its workspace (`common::db::flush_all`):
+/// checked code.
 fn in_own_lib(cx: &Cx, full: &str) -> bool {
     let root = full.split("::").next().unwrap_or("");
-    cx.file.lib_name.as_deref() == Some(root) && full.contains("::")
+    let linked = cx.file.linked.iter().any(|l| l == root);
+    (cx.file.lib_name.as_deref() == Some(root) || linked) && full.contains("::")
 }
 
 fn method_source(cx: &Cx, m: &ExprMethodCall) -> Option<FutureSource> {

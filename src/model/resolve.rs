@@ -206,6 +206,18 @@ impl Tables {
                 fields,
                 method,
             } => match self.field_type(fns, c, base, fields) {
+                // A trait object: the one impl of the trait's method in its crate.
+                Some((krate, ty)) if ty.starts_with("dyn ") => {
+                    let tr = &ty["dyn ".len()..];
+                    unique(self.named(krate, method).iter().copied().filter(|&i| {
+                        let f = &fns[i as usize];
+                        (krate == scope.krate || f.exported)
+                            && f.scope.self_ty.is_some()
+                            && f.trait_name.as_deref() == Some(tr)
+                            && f.has_self
+                            && f.params == c.args
+                    }))
+                }
                 Some((krate, ty)) => {
                     unique(self.named(krate, method).iter().copied().filter(|&i| {
                         let f = &fns[i as usize];

@@ -257,10 +257,18 @@ pub(crate) fn discards(pat: &Pat) -> bool {
     }
 }
 
-/// Adapters a spawned future is often wrapped in (`async { .. }.instrument(span)`).
-const FUTURE_ADAPTERS: &[&str] = &["instrument", "in_current_span", "with_current_subscriber"];
+/// Adapters a spawned future is often wrapped in (`async { .. }.instrument(span)`,
+/// `async { .. }.boxed()`).
+const FUTURE_ADAPTERS: &[&str] = &[
+    "instrument",
+    "in_current_span",
+    "with_current_subscriber",
+    "boxed",
+    "boxed_local",
+];
 
-/// The block of an `async { .. }` future, seen through `Box::pin` and tracing adapters.
+/// The block of an `async { .. }` future, seen through `Box::pin`, `.boxed()` and
+/// tracing adapters.
 pub fn async_block_of(e: &Expr) -> Option<&Block> {
     match strip(e) {
         Expr::Async(a) => Some(&a.block),

@@ -1023,9 +1023,17 @@ fn owned_type(ty: &syn::Type) -> Option<String> {
 }
 
 /// The type a field holds, seen through `Arc`, `Box`, `Rc` and references (and, for
-/// return types, `Result` and `Option`): the last segment of a path that names a type.
+/// return types, `Result` and `Option`): the last segment of a path that names a type,
+/// or `dyn Name` for a trait object (`Arc<dyn Spawner>`), whose methods are the
+/// trait's impls.
 fn field_type(ty: &syn::Type) -> Option<String> {
     match ty {
+        syn::Type::TraitObject(t) => t.bounds.iter().find_map(|b| match b {
+            syn::TypeParamBound::Trait(tr) => {
+                tr.path.segments.last().map(|s| format!("dyn {}", s.ident))
+            }
+            _ => None,
+        }),
         syn::Type::Reference(r) => field_type(&r.elem),
         syn::Type::Paren(p) => field_type(&p.elem),
         syn::Type::Group(g) => field_type(&g.elem),

@@ -363,8 +363,9 @@ fn check_arguments(cx: &mut Cx, stmt: &Stmt, verbs: &[&str]) {
 fn collect_parts<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
     // An awaited part is one step; anything else is looked into, in evaluation order.
     let part = |p: &'a Expr, out: &mut Vec<&'a Expr>| {
-        if peel(p).is_some() {
-            out.push(p);
+        let read = projected(p);
+        if peel(read).is_some() {
+            out.push(read);
         } else {
             collect_parts(p, out);
         }
@@ -379,6 +380,24 @@ fn collect_parts<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
         Expr::Struct(st) => st.fields.iter().for_each(|f| part(&f.expr, out)),
         Expr::Tuple(t) => t.elems.iter().for_each(|a| part(a, out)),
         _ => {}
+    }
+}
+
+/// The value a projection of a result is taken from: `get_stock(sku).await?` in
+/// `get_stock(sku).await?.available` or `list_reviews(sku).await?.len()`.
+fn projected(e: &Expr) -> &Expr {
+    match strip(e) {
+        Expr::Field(f) => projected(&f.base),
+        Expr::MethodCall(m)
+            if m.args.is_empty()
+                && matches!(
+                    m.method.to_string().as_str(),
+                    "len" | "is_empty" | "clone" | "to_string" | "to_owned" | "unwrap_or_default"
+                ) =>
+        {
+            projected(&m.receiver)
+        }
+        _ => e,
     }
 }
 

@@ -27,6 +27,8 @@ pub struct Package {
     /// Its library is for its own targets only: `publish = false`, and no other member
     /// of its workspace depends on it. Nothing outside the package calls its fns.
     pub private_lib: bool,
+    /// `publish = false`: only the members of its workspace can depend on it.
+    pub unpublished: bool,
     /// A library of its workspace that only the members' tests need (`crate::workspace`):
     /// its code is test code.
     pub test_support: bool,
@@ -212,6 +214,7 @@ fn read_package(manifest: &Path, root: PathBuf, role: &dyn Fn(&Path, &str) -> Ro
         is_app,
         binary_only: name.is_some() && !has_lib,
         private_lib: has_lib && unpublished(value) && !role.depended_on,
+        unpublished: unpublished(value),
         test_support: role.test_support,
         tokio: parsed
             .as_ref()

@@ -710,6 +710,72 @@ fn startup_awaited_by_main_runs_alone_unless_a_library_exports_it() {
     assert_eq!(quiet["diagnostics"].as_array().unwrap().len(), 0, "{quiet}");
 }
 
+/// A server's start-up in an unpublished library of its workspace, called once by the
+/// program's `main` after it spawned a task: the certificate read with std delays that
+/// task once, and is not reported; the same read in the accept loop is.
+#[test]
+fn setup_an_unpublished_library_runs_once_is_not_reported() {
+    let member = |name: &str, extra: &str, deps: &str| {
+        format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n{extra}[dependencies]\n{deps}")
+    };
+    let core = "pub async fn start() -> std::io::Result<tokio::net::TcpListener> {\n\
+                \x20   let _cert = std::fs::read(\"server.pem\")?;\n\
+                \x20   tokio::net::TcpListener::bind(\"0.0.0.0:8443\").await\n\
+                }\n";
+    let main = "#[tokio::main(flavor = \"current_thread\")]\n\
+                async fn main() -> std::io::Result<()> {\n\
+                \x20   tokio::spawn(async { tokio::task::yield_now().await });\n\
+                \x20   let listener = srv_core::start().await?;\n\
+                \x20   loop {\n\
+                \x20       let (sock, _) = listener.accept().await?;\n\
+                \x20       let motd = std::fs::read(\"motd\")?;\n\
+                \x20       drop((sock, motd));\n\
+                \x20   }\n\
+                }\n";
+    let files = |publish: &str| {
+        vec![
+            (
+                "Cargo.toml".to_string(),
+                "[workspace]\nmembers = [\"crates/*\"]\n".to_string(),
+            ),
+            (
+                "crates/srv-core/Cargo.toml".to_string(),
+                member("srv-core", publish, "tokio = \"1\"\naxum = \"0.8\"\n"),
+            ),
+            ("crates/srv-core/src/lib.rs".to_string(), core.to_string()),
+            (
+                "crates/srv/Cargo.toml".to_string(),
+                member(
+                    "srv",
+                    "",
+                    "srv-core = { path = \"../srv-core\" }\naxum = \"0.8\"\ntokio = \"1\"\n",
+                ),
+            ),
+            ("crates/srv/src/main.rs".to_string(), main.to_string()),
+        ]
+    };
+    let found = |publish: &str| {
+        let owned = files(publish);
+        let borrowed: Vec<(&str, &str)> = owned
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let dir = project(&borrowed);
+        let v = check_json(dir.path(), ".", 1);
+        rule_path_line(&v)
+    };
+    assert_eq!(
+        found("publish = false\n"),
+        vec![(
+            "blocking-in-async".to_string(),
+            "./crates/srv/src/main.rs".to_string(),
+            7
+        )]
+    );
+    // Published, the library's `start` may be called by anyone, anywhere.
+    assert_eq!(found("").len(), 2);
+}
+
 /// `missing-timeout`'s `extra-calls` names more calls that reach another machine.
 #[test]
 fn missing_timeout_extra_calls_are_checked() {

@@ -440,7 +440,7 @@ fn a_fixed_crate_still_builds_under_deny_warnings() {
                 }\n\n\
                 #[tokio::main(flavor = \"current_thread\")]\n\
                 async fn main() -> io::Result<()> {\n    \
-                    tokio::spawn(async {}).await.ok();\n    \
+                    tokio::spawn(async { load(\"Cargo.toml\").await.ok() }).await.ok();\n    \
                     let text = load(\"Cargo.toml\").await?;\n    \
                     assert!(text.contains(\"fixed-app\"));\n    \
                     Ok(())\n\
@@ -448,7 +448,8 @@ fn a_fixed_crate_still_builds_under_deny_warnings() {
     write("app/src/main.rs", main);
     // With a library target the program is not a lone command-line tool, whose
     // blocking would stall no other task; and `main` spawns a task on its one thread
-    // before it awaits `load`, so `load` does not run alone either.
+    // before it awaits `load`, so `load` does not run alone either. The spawned task
+    // runs `load` too, so it is no start-up code that runs once.
     write("app/src/lib.rs", "//! The app's library.\n");
     assert_ok(&cargo(p, "build"), "the crate builds before --fix");
     let out = asynclint_in(p, &["check", ".", "--fix"]);
@@ -489,7 +490,7 @@ fn a_fix_the_manifest_cannot_support_is_left_to_unsafe_fixes() {
          async fn work() {\n    \
          std::thread::sleep(Duration::from_millis(1));\n    \
          let _ = std::fs::read_to_string(\"Cargo.toml\");\n}\n\n\
-         #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    tokio::spawn(async {}).await.ok();\n    work().await;\n}\n",
+         #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    tokio::spawn(work()).await.ok();\n    work().await;\n}\n",
     )
     .unwrap();
     fs::write(p.join("src/lib.rs"), "//! The library.\n").unwrap();

@@ -178,6 +178,7 @@ impl Cache {
             package_is_app,
             if_let_through_else,
             closed,
+            unpublished,
             test_support,
             extra_blocking,
             tokio,
@@ -194,6 +195,7 @@ impl Cache {
             u8::from(package_is_app),
             u8::from(if_let_through_else),
             u8::from(closed),
+            u8::from(unpublished),
             u8::from(full_parse),
             u8::from(test_support),
         ]);

@@ -280,6 +280,9 @@ pub struct FileSettings<'a> {
     /// Nothing outside the package calls its fns: it has no library target, or a
     /// private one (`package::Package::binary_only`, `package::Package::private_lib`).
     pub closed: bool,
+    /// The package is not published (`package::Package::unpublished`): what its
+    /// library exports, only its workspace's members call.
+    pub unpublished: bool,
     /// The package is test support of its workspace (`package::Package::test_support`):
     /// all its code is test code.
     pub test_support: bool,
@@ -307,6 +310,7 @@ impl Default for FileSettings<'_> {
             linked: &[],
             package_is_app: false,
             closed: false,
+            unpublished: false,
             test_support: false,
             extra_blocking: &[],
             tokio: None,
@@ -496,6 +500,7 @@ fn place<'t>(info: &mut FileInfo<'t>, settings: &FileSettings<'t>) {
     info.package_is_app = settings.package_is_app;
     info.if_let_through_else = settings.if_let_through_else;
     info.closed = settings.closed;
+    info.unpublished = settings.unpublished;
     info.is_test_file |= settings.test_support;
     info.tokio = settings.tokio;
 }
@@ -621,6 +626,7 @@ pub fn analyze_file(
         package_is_app: package.is_app,
         if_let_through_else: package.if_let_through_else,
         closed: package.binary_only || package.private_lib,
+        unpublished: package.unpublished,
         test_support: package.test_support,
         tokio: package.tokio.as_ref(),
         ..*settings

@@ -136,6 +136,17 @@ pub struct Local {
     /// the program's entry, which runs alone until it spawns.
     #[serde(default)]
     pub entry: bool,
+    /// The program's `main` (sync or async), outside test code: it runs once.
+    #[serde(default)]
+    pub once_root: bool,
+    /// What it blocks on (`blocks`) is one-off work that ends by itself (the disk, a
+    /// child process, CPU, a name lookup), not a wait on another thread or task.
+    #[serde(default)]
+    pub blocks_one_off: bool,
+    /// Declared in a package that is not published: when it is exported, only the
+    /// members of its workspace call it, and the run sees their calls.
+    #[serde(default)]
+    pub workspace_only: bool,
 }
 
 /// What one `.await` of a fn's own body waits for.
@@ -199,6 +210,11 @@ pub struct Site {
     /// crate, awaiting it does no I/O.
     #[serde(default)]
     pub in_process: bool,
+    /// The call runs at most once each time the caller runs: not in a loop that
+    /// may run any number of times, nor in a closure stored or handed to code that
+    /// may call it again.
+    #[serde(default)]
+    pub once: bool,
 }
 
 /// Whether a call runs its callee on the thread of an async `main` whose runtime runs

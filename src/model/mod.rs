@@ -404,6 +404,22 @@ impl Model {
                         .iter()
                         .any(|f| f.scope.krate == krate && f.local.single_thread_entry)
             }),
+            ModelQuery::RunsOnce { file, line } => {
+                let mut at = self.defined_at(file, *line).peekable();
+                at.peek().is_some()
+                    && at.all(|i| self.fns[i].local.once_root || self.summaries[i].runs_once)
+            }
+            ModelQuery::BlocksOneOff(c) => self.resolve(c).is_some_and(|i| {
+                let mut at = i;
+                for _ in 0..64 {
+                    match &self.summaries[at].blocks {
+                        Some(Via::Call(next)) => at = *next as usize,
+                        Some(Via::Op(_)) => return self.fns[at].local.blocks_one_off,
+                        None => return false,
+                    }
+                }
+                false
+            }),
             ModelQuery::RunsAlone {
                 file,
                 line,

@@ -64,6 +64,12 @@ pub struct Summary {
     /// It runs in a spawned task, beside the code that spawned it: called in the future
     /// handed to a spawn, or awaited by an async fn that does.
     pub in_task: bool,
+    /// It runs once in the life of the program: a fn of the crate (not exported, not
+    /// a trait's method, not test code) that every caller calls at most once per run
+    /// of its own (not in an open-ended loop, nor in a closure that may be called
+    /// again, nor in a task it spawns, which runs beside everything else), where the
+    /// caller is the program's `main` or runs once itself.
+    pub runs_once: bool,
     /// Bit `i`: it locks the lock it is given as parameter `i`, directly or through
     /// the fns it passes it to.
     pub locks_params: u64,
@@ -304,17 +310,33 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
             site.in_task || (site.awaited && set[g])
         },
     );
-    for ((((summary, outside), alone), main_thread), in_task) in out
+    let once = called_where(
+        &callers,
+        Callers::All,
+        |f| {
+            let d = &fns[f];
+            // What an unpublished library exports only its workspace calls, and
+            // the run sees those calls.
+            (!d.exported || d.local.workspace_only) && !d.in_test && d.trait_name.is_none()
+        },
+        |set, g, s| {
+            let site = &fns[g].sites[s];
+            site.once && !site.in_task && (fns[g].local.once_root || set[g])
+        },
+    );
+    for (((((summary, outside), alone), main_thread), in_task), once) in out
         .iter_mut()
         .zip(outside)
         .zip(alone)
         .zip(main_thread)
         .zip(in_task)
+        .zip(once)
     {
         summary.outside_runtime = outside;
         summary.runs_alone = alone;
         summary.main_thread = main_thread;
         summary.in_task = in_task;
+        summary.runs_once = once;
     }
 
     // Futures: a fn that returns what another returns is what that one is.

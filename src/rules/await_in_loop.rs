@@ -231,6 +231,7 @@ fn report(
     .with_label("awaited one item at a time")
     .with_secondary(cx.range(&*f.expr), format!("loop over `{iter_short}` here"))
     .with_help(help(cx, f, it, call, &pat, &iter, &call_text));
+    let setup = crate::semantic::testcode::setup_once(cx).map(|q| IndexQuery::Not(Box::new(q)));
     match callee {
         // A fn of the crate: not if it only waits for in-process locks, writes state
         // that every iteration shares, or changes what is on disk.
@@ -248,9 +249,16 @@ fn report(
             } else {
                 waits_for_io
             };
+            let query = match setup {
+                Some(s) => IndexQuery::All(vec![query, s]),
+                None => query,
+            };
             cx.report_if(query, d)
         }
-        None => cx.report(d),
+        None => match setup {
+            Some(s) => cx.report_if(s, d),
+            None => cx.report(d),
+        },
     }
 }
 

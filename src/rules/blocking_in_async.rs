@@ -3,13 +3,13 @@
 use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::crate_facts;
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
-use crate::semantic::blocking::{blocking_op, Blocking, Instead, Waits, TYPED_BLOCKING};
+use crate::semantic::blocking::{blocking_op, one_off, Blocking, Instead, Waits, TYPED_BLOCKING};
 use crate::semantic::body::unwrapped_binding;
 use crate::semantic::chain::strip;
 use crate::semantic::index::{Explain, IndexQuery, ModelQuery};
 use crate::semantic::testcode::{
-    alone_as_app_unless_in_task, alone_if_fn_is, blocks_spawned_task, parks_multi_thread_main,
-    runs_alone,
+    alone_as_app_unless_in_task, alone_if_fn_is, blocks_spawned_task, once_if_fn_is,
+    parks_multi_thread_main, runs_alone,
 };
 use crate::semantic::{Cx, Runtime};
 use crate::source::TextRange;
@@ -181,7 +181,7 @@ fn report_drop(cx: &mut Cx, at: TextRange, subject: String, ty: String, when: &s
         krate: cx.file.krate,
         ty,
     });
-    report_unless_alone(cx, d, Some(query), Some(explain_chain()));
+    report_unless_alone(cx, d, Some(query), Some(explain_chain()), Work::Wait);
 }
 
 /// `self.flusher = Some(Flusher::start(..));` in async code: the value the place held
@@ -244,14 +244,36 @@ fn report_unless_alone(
     d: Diagnostic,
     query: Option<IndexQuery>,
     explain: Option<Explain>,
+    work: Work,
 ) {
-    let alone = alone_if_fn_is(cx, d.range.start).map(|(file, line, after_spawn)| {
-        IndexQuery::Not(Box::new(IndexQuery::Model(ModelQuery::RunsAlone {
-            file,
-            line,
-            after_spawn,
-        })))
-    });
+    let mut exempt: Vec<IndexQuery> = alone_if_fn_is(cx, d.range.start)
+        .map(|(file, line, after_spawn)| {
+            IndexQuery::Model(ModelQuery::RunsAlone {
+                file,
+                line,
+                after_spawn,
+            })
+        })
+        .into_iter()
+        .collect();
+    // One-off work in code the program runs once (loading certificates as it starts)
+    // delays the other tasks a moment, once: no failure under load.
+    if let Some((file, line)) = once_if_fn_is(cx) {
+        let once = IndexQuery::Model(ModelQuery::RunsOnce { file, line });
+        match work {
+            Work::OneOff => exempt.push(once),
+            Work::Through(c) => exempt.push(IndexQuery::All(vec![
+                once,
+                IndexQuery::Model(ModelQuery::BlocksOneOff(c)),
+            ])),
+            Work::Wait => {}
+        }
+    }
+    let alone = match exempt.len() {
+        0 => None,
+        1 => Some(IndexQuery::Not(Box::new(exempt.remove(0)))),
+        _ => Some(IndexQuery::Not(Box::new(IndexQuery::Any(exempt)))),
+    };
     // A command-line program's helper harms only when it runs in a spawned task.
     let in_task = (runs_alone(cx, d.range.start))
         .then(|| alone_as_app_unless_in_task(cx, d.range.start))
@@ -269,6 +291,26 @@ fn report_unless_alone(
     match explain {
         Some(e) => cx.report_if_explained(query, d, e),
         None => cx.report_if(query, d),
+    }
+}
+
+/// What a blocking call waits for, as far as running it once is concerned.
+enum Work {
+    /// Work that ends by itself: the disk, a child process, CPU, a name lookup.
+    OneOff,
+    /// A fn of the crate that blocks: one-off work if the model says so.
+    Through(crate::semantic::callee::Callee),
+    /// A wait on another thread, task or peer, or a value's drop.
+    Wait,
+}
+
+impl Work {
+    fn of(one_off: bool) -> Work {
+        if one_off {
+            Work::OneOff
+        } else {
+            Work::Wait
+        }
     }
 }
 
@@ -373,8 +415,9 @@ fn check_crate_call(cx: &mut Cx, expr: &Expr) {
     report_unless_alone(
         cx,
         d,
-        Some(IndexQuery::Model(ModelQuery::Blocks(callee))),
+        Some(IndexQuery::Model(ModelQuery::Blocks(callee.clone()))),
         Some(explain_chain()),
+        Work::Through(callee),
     );
 }
 
@@ -462,7 +505,7 @@ fn check_call(cx: &mut Cx, expr: &Expr, call: &ExprCall) {
         Instead::Rewrite(how) => d = d.with_help(how),
         Instead::SpawnBlocking => d = d.with_help(spawn_blocking_help(cx, &written, &args)),
     }
-    report_unless_alone(cx, d, None, None);
+    report_unless_alone(cx, d, None, None, Work::of(one_off(entry.waits)));
 }
 
 fn check_method(cx: &mut Cx, expr: &Expr, mc: &ExprMethodCall) {
@@ -490,7 +533,7 @@ fn check_method(cx: &mut Cx, expr: &Expr, mc: &ExprMethodCall) {
         }
         Blocking::Fn(_) => return,
     };
-    report_unless_alone(cx, d, None, None);
+    report_unless_alone(cx, d, None, None, Work::of(op.one_off()));
 }
 
 /// A blocking method of a std type on a field this file does not declare
@@ -514,7 +557,14 @@ fn check_field_typed(cx: &mut Cx, expr: &Expr, mc: &ExprMethodCall) {
             _ => "move it off the executor with `tokio::task::spawn_blocking`".to_string(),
         };
         let d = diagnostic(cx, expr, &format!(".{method}()"), t.waits).with_help(help);
-        report_unless_alone(cx, d, Some(query), None);
+        let lookup = t.ty == "std::net::ToSocketAddrs";
+        report_unless_alone(
+            cx,
+            d,
+            Some(query),
+            None,
+            Work::of(lookup || one_off(t.waits)),
+        );
     }
 }
 

@@ -546,7 +546,14 @@ fn report(cx: &mut Cx, run: &[Step]) {
     let d = d.with_help(help(cx, run));
     // An async getter of shared state (it only takes a lock) has no latency to overlap.
     let calls = run.iter().map(|s| s.key.clone()).collect();
-    cx.report_if(IndexQuery::MayWaitForIo { calls, at_least: 2 }, d);
+    let query = IndexQuery::MayWaitForIo { calls, at_least: 2 };
+    match crate::semantic::testcode::setup_once(cx) {
+        Some(once) => cx.report_if(
+            IndexQuery::All(vec![query, IndexQuery::Not(Box::new(once))]),
+            d,
+        ),
+        None => cx.report_if(query, d),
+    }
 }
 
 /// `let (user, orders) = tokio::try_join!(get_user(id), get_orders(id))?;`

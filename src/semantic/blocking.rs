@@ -46,6 +46,11 @@ impl Waits {
     }
 }
 
+/// Whether a wait of this kind is work that ends by itself ([`Blocking::one_off`]).
+pub fn one_off(waits: Waits) -> bool {
+    matches!(waits, Waits::Disk | Waits::Process | Waits::Cpu)
+}
+
 /// The way out of a blocking call.
 #[derive(Clone, Copy)]
 pub enum Instead {
@@ -512,6 +517,16 @@ impl Blocking {
                 format!("{ty}::{method}")
             }
             _ => self.name(),
+        }
+    }
+
+    /// Whether the operation is work that ends by itself, whoever else runs (the
+    /// disk, a child process, CPU, a name lookup), not a wait on another thread, task
+    /// or peer: done once as a program starts, it delays the others a moment.
+    pub fn one_off(self) -> bool {
+        match self {
+            Blocking::Typed(t) => std::ptr::eq(t, &NAME_LOOKUP),
+            _ => one_off(self.waits()),
         }
     }
 

@@ -267,6 +267,12 @@ pub enum ModelQuery {
     /// an async fn that is), on the one thread the crate's entry runs its tasks on
     /// (`#[tokio::main(flavor = "current_thread")]`).
     InTask { file: String, line: u32 },
+    /// The fn whose name is at this file and line runs once in the life of the
+    /// program: the program's `main` calls it once, or a fn that runs once does.
+    RunsOnce { file: String, line: u32 },
+    /// The callee blocks (see [`ModelQuery::Blocks`]) on one-off work that ends by
+    /// itself: the disk, a child process, CPU, a name lookup.
+    BlocksOneOff(Callee),
     /// The callee returns the handle of a task whose output is a `Result`.
     ReturnsResultHandle(Callee),
     /// The callee (a sync fn) drives a future to completion itself (`block_on`),

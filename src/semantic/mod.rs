@@ -112,6 +112,9 @@ pub struct FileInfo<'t> {
     /// Nothing outside the package calls its fns: it has no library target, or its
     /// library is unpublished and no other member of its workspace depends on it.
     pub closed: bool,
+    /// The package is not published: only its workspace's members call what its
+    /// library exports.
+    pub unpublished: bool,
     /// The tokio the crate's manifest enables (`None`: unknown), for fixes.
     pub tokio: Option<&'t crate::crate_facts::CrateTokio>,
 }
@@ -253,6 +256,7 @@ impl<'t> FileInfo<'t> {
             package_is_app: false,
             if_let_through_else: false,
             closed: false,
+            unpublished: false,
             tokio: None,
         }
     }

@@ -126,6 +126,9 @@ pub struct Context {
     /// Indexes of the async-block frames driven by an executor of their own
     /// (`futures::executor::block_on(async { .. })` in sync code).
     own_executor: Vec<usize>,
+    /// The frame depth at each enclosing loop whose body may run without a bound
+    /// known where the code starts ([`Context::enter_loop`]).
+    loops: Vec<usize>,
 }
 
 impl Context {
@@ -153,6 +156,29 @@ impl Context {
         if self.own_executor.last() == Some(&self.frames.len()) {
             self.own_executor.pop();
         }
+    }
+
+    /// Entering the body of a loop that may run any number of times: `loop`, `while`,
+    /// a `for` over what arrives (`listener.incoming()`, a channel).
+    pub fn enter_loop(&mut self) {
+        self.loops.push(self.frames.len());
+    }
+
+    /// Leaving a loop entered with [`Context::enter_loop`].
+    pub fn leave_loop(&mut self) {
+        self.loops.pop();
+    }
+
+    /// Whether code at this point may run more than once each time the code at frame
+    /// depth `depth` (the body of the fn around it) runs: inside a loop entered at or
+    /// below that depth, or in a closure or async closure stored or handed to code that
+    /// may call it again (not one run in place, on a thread, or on a pool).
+    pub fn repeats_from(&self, depth: usize) -> bool {
+        self.loops.iter().any(|&d| d >= depth)
+            || self.frames.get(depth..).is_some_and(|f| {
+                f.iter()
+                    .any(|f| matches!(f, Frame::UnknownClosure | Frame::AsyncClosure))
+            })
     }
 
     /// Enters an `async` block that a single-future executor drives on the calling

@@ -232,6 +232,38 @@ pub fn alone_if_fn_is(cx: &super::Cx, at: usize) -> Option<(String, u32, bool)> 
     Some((cx.file.path.to_string(), cx.enclosing_fn_line?, after_spawn))
 }
 
+/// The fn the code at `at` runs once with, when the model may know that fn runs once
+/// in the life of the program: outside test code, in the own body of an async fn,
+/// and not in a loop of it that may run any number of times. The fn's file and the
+/// line of its name, for [`ModelQuery::RunsOnce`](super::index::ModelQuery::RunsOnce).
+pub fn once_if_fn_is(cx: &super::Cx) -> Option<(String, u32)> {
+    use super::scope::Frame;
+    if cx.in_test_code() || !in_own_body(cx) {
+        return None;
+    }
+    let frames = cx.context.frames();
+    let depth = frames.iter().rposition(|f| *f != Frame::InlineClosure)? + 1;
+    if cx.context.repeats_from(depth) {
+        return None;
+    }
+    Some((cx.file.path.to_string(), cx.enclosing_fn_line?))
+}
+
+/// A query that holds when the code being checked is a server's or library's setup
+/// or teardown: in the own body of an async fn that runs once in the life of the
+/// program ([`once_if_fn_is`]), in a package that is not a command-line program (whose
+/// code that runs once is its whole work). Calls made one after another there make
+/// starting or stopping slower, once; they fail nothing under load.
+pub fn setup_once(cx: &super::Cx) -> Option<super::index::IndexQuery> {
+    if cx.file.package_is_app {
+        return None;
+    }
+    let (file, line) = once_if_fn_is(cx)?;
+    Some(super::index::IndexQuery::Model(
+        super::index::ModelQuery::RunsOnce { file, line },
+    ))
+}
+
 /// Whether `at` is inside the future given to a task spawn (`tokio::spawn(async
 /// move { .. })`) in its fn.
 fn inside_spawned_task(cx: &super::Cx, at: usize) -> bool {

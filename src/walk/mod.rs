@@ -719,10 +719,31 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
         self.visit_expr(&f.expr);
         let item = self.element_origin(&f.expr);
+        // A `for` over a collection runs a known number of passes; one over what
+        // arrives (connections, messages) runs as long as they come.
+        let open_ended = arrivals(&f.expr);
+        if open_ended {
+            self.context.enter_loop();
+        }
         self.with_scope(|w| {
             w.bind_pattern(&f.pat, item.as_ref(), None, false);
             w.visit_block(&f.body);
         });
+        if open_ended {
+            self.context.leave_loop();
+        }
+    }
+
+    fn visit_expr_loop(&mut self, l: &'ast syn::ExprLoop) {
+        self.context.enter_loop();
+        visit::visit_expr_loop(self, l);
+        self.context.leave_loop();
+    }
+
+    fn visit_expr_while(&mut self, w: &'ast syn::ExprWhile) {
+        self.context.enter_loop();
+        visit::visit_expr_while(self, w);
+        self.context.leave_loop();
     }
 
     fn visit_arm(&mut self, arm: &'ast syn::Arm) {
@@ -832,4 +853,15 @@ fn unwrapped_param<'p>(
     });
     let inner = types.next()?;
     types.next().is_none().then(|| (&ts.elems[0], inner))
+}
+
+/// Whether a `for` loop iterates over what arrives rather than over a collection: a
+/// listener's `incoming()`, a channel's receiver or its `iter()`, lines of a reader.
+fn arrivals(iterable: &Expr) -> bool {
+    let text = quote::ToTokens::to_token_stream(iterable).to_string();
+    [
+        "incoming", "recv", "rx", "receiver", "lines", "stdin", "messages", "requests",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
 }

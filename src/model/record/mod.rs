@@ -235,6 +235,14 @@ impl Recorder {
                             .to_string()
                             .contains("current_thread"))
             });
+        // The program's `main`, sync or async: it runs once.
+        let once_root = !in_test
+            && !at.file.is_test_file
+            && trait_name.is_none()
+            && sig.ident == "main"
+            && sig.inputs.is_empty()
+            && (at.file.path.ends_with("main.rs") || at.file.path.contains("/bin/"))
+            && !at.file.path.contains("/examples/");
         let has_self = sig.receiver().is_some();
         let params: Vec<String> = sig
             .inputs
@@ -352,6 +360,8 @@ impl Recorder {
                     entry,
                     single_thread_entry,
                     stores_params: flows.stores,
+                    once_root,
+                    workspace_only: at.file.unpublished,
                     ..Local::default()
                 },
                 sites: Vec::new(),
@@ -718,6 +728,7 @@ impl Recorder {
             if local.blocks.is_none() {
                 if let Some(op) = blocking_op(at.file, at.scopes, e) {
                     local.blocks = Some(op.name_at(e));
+                    local.blocks_one_off = op.one_off();
                 } else if let Some(p) = path.as_ref().filter(|p| at.extra_blocking.contains(p)) {
                     local.blocks = Some(p.clone());
                 } else if let Some(b) = drives {
@@ -753,7 +764,13 @@ impl Recorder {
             _ => false,
         };
         if spawns {
-            if let Some(a) = args.first() {
+            // A closure is run on a thread (`thread::Builder::new().spawn(move || ..)`,
+            // a pool's `spawn(|| ..)`): a task is spawned from a future.
+            let thread = args.first().is_some_and(|a| match strip(a) {
+                Expr::Closure(c) => c.asyncness.is_none(),
+                _ => false,
+            });
+            if let Some(a) = args.first().filter(|_| !thread) {
                 let r = crate::semantic::NodeRange::text_range(*a, at.file);
                 open.task_args.push(r);
             }
@@ -859,6 +876,7 @@ impl Recorder {
             main_thread,
             in_task,
             in_process: awaited && in_process_op(at, strip(e)),
+            once: !at.context.repeats_from(open.depth),
         });
     }
 

@@ -409,17 +409,10 @@ impl Model {
                 at.peek().is_some()
                     && at.all(|i| self.fns[i].local.once_root || self.summaries[i].runs_once)
             }
-            ModelQuery::BlocksOneOff(c) => self.resolve(c).is_some_and(|i| {
-                let mut at = i;
-                for _ in 0..64 {
-                    match &self.summaries[at].blocks {
-                        Some(Via::Call(next)) => at = *next as usize,
-                        Some(Via::Op(_)) => return self.fns[at].local.blocks_one_off,
-                        None => return false,
-                    }
-                }
-                false
-            }),
+            ModelQuery::BlocksOneOff(c) => self
+                .resolve(c)
+                .and_then(|i| self.chain_end(i, |s| s.blocks.as_ref()))
+                .is_some_and(|end| self.fns[end].local.blocks_one_off),
             ModelQuery::RunsAlone {
                 file,
                 line,
@@ -571,23 +564,39 @@ impl Model {
 
     /// The chain from fn `i`, following `pick` to the operation it ends in.
     fn chain_from(&self, i: usize, pick: fn(&Summary) -> Option<&Via>) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut at = Some(i);
-        while let Some(i) = at {
-            if out.len() > 64 {
-                break;
-            }
-            out.push(self.fns[i].display_name());
-            match pick(&self.summaries[i]) {
-                Some(Via::Call(next)) => at = Some(*next as usize),
-                Some(Via::Op(op)) => {
-                    out.push(op.clone());
-                    break;
-                }
-                None => break,
-            }
-        }
+        let mut out: Vec<String> = self
+            .chain_fns(i, pick)
+            .map(|f| self.fns[f].display_name())
+            .collect();
+        let op = self
+            .chain_end(i, pick)
+            .and_then(|end| match pick(&self.summaries[end]) {
+                Some(Via::Op(op)) => Some(op.clone()),
+                _ => None,
+            });
+        out.extend(op);
         out
+    }
+
+    /// The fns along the chain `pick` follows from `i`, `i` first (at most 65).
+    fn chain_fns(
+        &self,
+        i: usize,
+        pick: fn(&Summary) -> Option<&Via>,
+    ) -> impl Iterator<Item = usize> + '_ {
+        std::iter::successors(Some(i), move |&f| match pick(&self.summaries[f]) {
+            Some(Via::Call(next)) => Some(*next as usize),
+            _ => None,
+        })
+        .take(65)
+    }
+
+    /// The fn at the end of the chain `pick` follows from `i`: the one that does the
+    /// operation itself, if the chain reaches it.
+    fn chain_end(&self, i: usize, pick: fn(&Summary) -> Option<&Via>) -> Option<usize> {
+        self.chain_fns(i, pick)
+            .last()
+            .filter(|&f| matches!(pick(&self.summaries[f]), Some(Via::Op(_))))
     }
 
     /// Decides a deferred diagnostic: `Some` (completed with the chain the answer

@@ -231,7 +231,7 @@ fn report(
     .with_label("awaited one item at a time")
     .with_secondary(cx.range(&*f.expr), format!("loop over `{iter_short}` here"))
     .with_help(help(cx, f, it, call, &pat, &iter, &call_text));
-    let setup = crate::semantic::testcode::setup_once(cx).map(|q| IndexQuery::Not(Box::new(q)));
+    let setup = crate::semantic::testcode::setup_once(cx);
     match callee {
         // A fn of the crate: not if it only waits for in-process locks, writes state
         // that every iteration shares, or changes what is on disk.
@@ -249,14 +249,10 @@ fn report(
             } else {
                 waits_for_io
             };
-            let query = match setup {
-                Some(s) => IndexQuery::All(vec![query, s]),
-                None => query,
-            };
-            cx.report_if(query, d)
+            cx.report_if(query.unless(setup), d)
         }
         None => match setup {
-            Some(s) => cx.report_if(s, d),
+            Some(s) => cx.report_if(IndexQuery::Not(Box::new(s)), d),
             None => cx.report(d),
         },
     }

@@ -3,7 +3,7 @@
 use super::{Group, Hooks, Rule, RuleMeta, TestCode};
 use crate::crate_facts;
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
-use crate::semantic::blocking::{blocking_op, one_off, Blocking, Instead, Waits, TYPED_BLOCKING};
+use crate::semantic::blocking::{blocking_op, Blocking, Instead, Waits, TYPED_BLOCKING};
 use crate::semantic::body::unwrapped_binding;
 use crate::semantic::chain::strip;
 use crate::semantic::index::{Explain, IndexQuery, ModelQuery};
@@ -505,7 +505,7 @@ fn check_call(cx: &mut Cx, expr: &Expr, call: &ExprCall) {
         Instead::Rewrite(how) => d = d.with_help(how),
         Instead::SpawnBlocking => d = d.with_help(spawn_blocking_help(cx, &written, &args)),
     }
-    report_unless_alone(cx, d, None, None, Work::of(one_off(entry.waits)));
+    report_unless_alone(cx, d, None, None, Work::of(Blocking::Fn(entry).one_off()));
 }
 
 fn check_method(cx: &mut Cx, expr: &Expr, mc: &ExprMethodCall) {
@@ -557,14 +557,7 @@ fn check_field_typed(cx: &mut Cx, expr: &Expr, mc: &ExprMethodCall) {
             _ => "move it off the executor with `tokio::task::spawn_blocking`".to_string(),
         };
         let d = diagnostic(cx, expr, &format!(".{method}()"), t.waits).with_help(help);
-        let lookup = t.ty == "std::net::ToSocketAddrs";
-        report_unless_alone(
-            cx,
-            d,
-            Some(query),
-            None,
-            Work::of(lookup || one_off(t.waits)),
-        );
+        report_unless_alone(cx, d, Some(query), None, Work::of(t.one_off()));
     }
 }
 

@@ -303,17 +303,27 @@ fn token_params(cx: &Cx, f: &FnNode) -> Vec<TokenParam> {
 /// (b') for a parent token kept in a field of a parameter's struct that this file
 /// does not declare: asked of the model, which names the field.
 fn fresh_beside_state_token(cx: &mut Cx, f: &FnNode) {
-    let states: Vec<(String, String)> = f
-        .sig
-        .inputs
-        .iter()
-        .filter_map(|input| {
-            let FnArg::Typed(pt) = input else { return None };
-            let name = state_binding(&pt.pat)?;
-            let ty = state_type(&pt.ty)?;
-            (!cx.file.fields.of_struct(&ty).any(|_| true)).then_some((name, ty))
-        })
-        .collect();
+    // The parameters as the walk bound them, typed through pointers and extractors.
+    let mut states: Vec<(String, String)> = Vec::new();
+    for input in &f.sig.inputs {
+        let FnArg::Typed(pt) = input else { continue };
+        let mut bound = Default::default();
+        crate::semantic::body::pattern_names(&pt.pat, &mut bound);
+        let mut names: Vec<String> = bound.into_iter().collect();
+        names.sort();
+        for name in names {
+            let Some(ty) = cx
+                .binding(&name)
+                .and_then(|o| o.ty.as_deref())
+                .and_then(crate::semantic::callee::type_name)
+            else {
+                continue;
+            };
+            if !cx.file.fields.of_struct(&ty).any(|_| true) {
+                states.push((name, ty));
+            }
+        }
+    }
     if states.is_empty() {
         return;
     }
@@ -352,43 +362,6 @@ fn fresh_beside_state_token(cx: &mut Cx, f: &FnNode) {
             };
             cx.report_if_explained(query, d, explain);
         }
-    }
-}
-
-/// The name a parameter binds, also through an extractor (`State(state)`).
-fn state_binding(pat: &Pat) -> Option<String> {
-    match pat {
-        Pat::Ident(pi) => Some(pi.ident.to_string()),
-        Pat::TupleStruct(ts) if ts.elems.len() == 1 => state_binding(&ts.elems[0]),
-        _ => None,
-    }
-}
-
-/// The struct a parameter holds, seen through references, shared pointers and web
-/// frameworks' extractors (`State<Arc<AppState>>`, `web::Data<AppState>`).
-fn state_type(ty: &syn::Type) -> Option<String> {
-    match ty {
-        syn::Type::Reference(r) => state_type(&r.elem),
-        syn::Type::Paren(p) => state_type(&p.elem),
-        syn::Type::Path(p) if p.qself.is_none() => {
-            let last = p.path.segments.last()?;
-            let name = last.ident.to_string();
-            if matches!(
-                name.as_str(),
-                "Arc" | "Rc" | "Box" | "State" | "Extension" | "Data"
-            ) {
-                let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
-                    return None;
-                };
-                let Some(syn::GenericArgument::Type(inner)) = a.args.first() else {
-                    return None;
-                };
-                return state_type(inner);
-            }
-            (last.arguments.is_empty() && name.starts_with(|c: char| c.is_ascii_uppercase()))
-                .then_some(name)
-        }
-        _ => None,
     }
 }
 

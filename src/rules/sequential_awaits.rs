@@ -547,13 +547,7 @@ fn report(cx: &mut Cx, run: &[Step]) {
     // An async getter of shared state (it only takes a lock) has no latency to overlap.
     let calls = run.iter().map(|s| s.key.clone()).collect();
     let query = IndexQuery::MayWaitForIo { calls, at_least: 2 };
-    match crate::semantic::testcode::setup_once(cx) {
-        Some(once) => cx.report_if(
-            IndexQuery::All(vec![query, IndexQuery::Not(Box::new(once))]),
-            d,
-        ),
-        None => cx.report_if(query, d),
-    }
+    cx.report_if(query.unless(crate::semantic::testcode::setup_once(cx)), d);
 }
 
 /// `let (user, orders) = tokio::try_join!(get_user(id), get_orders(id))?;`

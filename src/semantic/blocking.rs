@@ -47,7 +47,7 @@ impl Waits {
 }
 
 /// Whether a wait of this kind is work that ends by itself ([`Blocking::one_off`]).
-pub fn one_off(waits: Waits) -> bool {
+fn one_off(waits: Waits) -> bool {
     matches!(waits, Waits::Disk | Waits::Process | Waits::Cpu)
 }
 
@@ -398,6 +398,14 @@ pub struct TypedBlocking {
     pub instead: Instead,
 }
 
+impl TypedBlocking {
+    /// [`Blocking::one_off`] for a method of this type: a name lookup, or one-off
+    /// work by its kind.
+    pub fn one_off(&self) -> bool {
+        std::ptr::eq(self, &NAME_LOOKUP) || one_off(self.waits)
+    }
+}
+
 /// `ToSocketAddrs::to_socket_addrs`: a host name is looked up in DNS, on this thread.
 static NAME_LOOKUP: TypedBlocking = TypedBlocking {
     ty: "std::net::ToSocketAddrs",
@@ -525,7 +533,7 @@ impl Blocking {
     /// or peer: done once as a program starts, it delays the others a moment.
     pub fn one_off(self) -> bool {
         match self {
-            Blocking::Typed(t) => std::ptr::eq(t, &NAME_LOOKUP),
+            Blocking::Typed(t) => t.one_off(),
             _ => one_off(self.waits()),
         }
     }

@@ -247,7 +247,7 @@ fn receiver_type(names: &Names, receiver: &Expr) -> Option<String> {
 
 /// The last segment of a declared type's path, when it names a type (`AppState` for
 /// `crate::state::AppState`; not a module or a generic parameter's lower-case path).
-fn type_name(ty: &str) -> Option<String> {
+pub(crate) fn type_name(ty: &str) -> Option<String> {
     let last = ty.rsplit("::").next()?;
     last.starts_with(|c: char| c.is_ascii_uppercase())
         .then(|| last.to_string())

@@ -108,10 +108,7 @@ fn method_source(cx: &Cx, m: &ExprMethodCall) -> Option<FutureSource> {
         .call_path(root)
         .or_else(|| cx.receiver_origin(root).and_then(|o| o.root_call.clone()));
     // `Arc::new(repo)` shares the value: its methods are the value's.
-    let shares = |p: &str| {
-        let mut segs = p.rsplit("::");
-        segs.next() == Some("new") && matches!(segs.next(), Some("Arc" | "Rc" | "Box"))
-    };
+    let shares = |p: &str| super::types::shares_value(p.rsplit("::"));
     if root_call.is_some_and(|p| !is_checked_code_path(&p) && !shares(&p)) {
         return None;
     }

@@ -213,6 +213,16 @@ pub enum IndexQuery {
     Not(Box<IndexQuery>),
 }
 
+impl IndexQuery {
+    /// This query, and not `exempt` when there is one.
+    pub fn unless(self, exempt: Option<IndexQuery>) -> IndexQuery {
+        match exempt {
+            Some(e) => IndexQuery::All(vec![self, IndexQuery::Not(Box::new(e))]),
+            None => self,
+        }
+    }
+}
+
 /// A question about a callee for the crate model: what the fn a call names does,
 /// known once every file is read and the facts are propagated.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]

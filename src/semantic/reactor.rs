@@ -146,11 +146,17 @@ pub fn exported(file: &FileInfo, sig: &syn::Signature) -> bool {
     let plain_pub = before
         .strip_suffix("pub")
         .is_some_and(|rest| !rest.ends_with(|c: char| c.is_alphanumeric() || c == '_'));
-    let program = file.path.ends_with("main.rs")
-        || ["/bin/", "/examples/", "/tests/", "/benches/"]
+    let program = program_root(file.path)
+        || ["/examples/", "/tests/", "/benches/"]
             .iter()
             .any(|d| file.path.contains(d));
     plain_pub && !program && !file.closed
+}
+
+/// Whether a file is the root of one of its package's programs (`src/main.rs`,
+/// `src/bin/..`), not an example's: where the program's `main` is.
+pub fn program_root(path: &str) -> bool {
+    (path.ends_with("main.rs") || path.contains("/bin/")) && !path.contains("/examples/")
 }
 
 /// The closures a body (not its nested items) runs on threads of their own:

@@ -21,7 +21,12 @@ pub fn type_path(ty: &Type, uses: &UseMap) -> Option<String> {
         Type::Group(g) => type_path(&g.elem, uses),
         Type::Path(p) if p.qself.is_none() => {
             let last = p.path.segments.last()?;
-            if last.ident == "Arc" || last.ident == "Box" || last.ident == "Rc" {
+            // Shared pointers, and web frameworks' extractors, which dereference to the
+            // value they wrap (`State<Arc<AppState>>`, `web::Data<AppState>`).
+            if matches!(
+                last.ident.to_string().as_str(),
+                "Arc" | "Box" | "Rc" | "State" | "Extension" | "Data"
+            ) {
                 if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
                     if let Some(syn::GenericArgument::Type(inner)) = a.args.first() {
                         return type_path(inner, uses);
@@ -48,6 +53,13 @@ pub fn type_path(ty: &Type, uses: &UseMap) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// Whether a call path makes a shared or boxed pointer to the value it is given
+/// (`Arc::new(repo)`, `std::rc::Rc::new(..)`, `Box::new(..)`): the pointer's methods
+/// are the value's. The path's segments come last first.
+pub fn shares_value<'s>(mut last_first: impl Iterator<Item = &'s str>) -> bool {
+    last_first.next() == Some("new") && matches!(last_first.next(), Some("Arc" | "Rc" | "Box"))
 }
 
 /// The declared types of the named struct fields a file defines, by field name. A name

@@ -310,12 +310,7 @@ pub(super) fn is_mut_ref(ty: &syn::Type) -> bool {
 /// which a method call sees through.
 fn shares_value(path: Option<&syn::Path>) -> bool {
     path.is_some_and(|p| {
-        let n = p.segments.len();
-        n >= 2
-            && p.segments[n - 1].ident == "new"
-            && matches!(
-                p.segments[n - 2].ident.to_string().as_str(),
-                "Arc" | "Rc" | "Box"
-            )
+        let segments: Vec<String> = p.segments.iter().map(|s| s.ident.to_string()).collect();
+        crate::semantic::types::shares_value(segments.iter().rev().map(String::as_str))
     })
 }

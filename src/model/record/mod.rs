@@ -241,8 +241,7 @@ impl Recorder {
             && trait_name.is_none()
             && sig.ident == "main"
             && sig.inputs.is_empty()
-            && (at.file.path.ends_with("main.rs") || at.file.path.contains("/bin/"))
-            && !at.file.path.contains("/examples/");
+            && crate::semantic::reactor::program_root(at.file.path);
         let has_self = sig.receiver().is_some();
         let params: Vec<String> = sig
             .inputs

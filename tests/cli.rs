@@ -1042,3 +1042,52 @@ fn a_command_line_helper_awaited_in_tasks_on_one_thread_blocks_them() {
     assert_eq!(rules_at(single, false), []);
     assert_eq!(rules_at("#[tokio::main]", true), []);
 }
+
+#[test]
+fn another_packages_private_async_fn_is_no_namesake() {
+    // Two packages checked in one run: `ui` calls a setter its framework provides,
+    // `store` has a private `async fn` of the same name and arity. The call cannot
+    // reach it, so it makes no future.
+    let store = "pub struct Store { state: u8 }\n\
+                 impl Store {\n\
+                 \x20   async fn set_state(&mut self, v: u8) { self.state = v; }\n\
+                 \x20   pub async fn apply(&mut self) { self.set_state(1).await; }\n\
+                 }\n";
+    let ui = |own: &str| {
+        format!(
+            "pub struct Widget;\n\
+             impl Widget {{\n\
+             \x20   pub fn update(&mut self) {{\n\
+             \x20       self.set_state(1);\n\
+             \x20   }}\n\
+             {own}}}\n"
+        )
+    };
+    let found = |own: &str| {
+        let ui = ui(own);
+        let dir = project(&[
+            (
+                "store/Cargo.toml",
+                "[package]\nname = \"store\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+            ),
+            ("store/src/lib.rs", store),
+            (
+                "ui/Cargo.toml",
+                "[package]\nname = \"ui\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+            ),
+            ("ui/src/lib.rs", &ui),
+        ]);
+        let code = if own.is_empty() { 0 } else { 1 };
+        rule_path_line(&check_json(dir.path(), ".", code))
+    };
+    assert_eq!(found(""), vec![]);
+    // The package's own `async fn set_state` is what the call names.
+    assert_eq!(
+        found("    async fn set_state(&mut self, v: u8) { let _ = v; }\n"),
+        vec![(
+            "unawaited-future".to_string(),
+            "./ui/src/lib.rs".to_string(),
+            4
+        )]
+    );
+}

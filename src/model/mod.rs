@@ -240,7 +240,8 @@ impl Model {
                     .collect()
             })
             .collect();
-        let summaries = propagate::summaries(&fns, &resolved);
+        let dispatched = resolve::dispatched_callers(&fns, &tables, &resolved);
+        let summaries = propagate::summaries(&fns, &resolved, &dispatched);
         let blocking_drops = blocking_drops(&fns, &summaries, &tables);
         Model {
             fns,
@@ -356,6 +357,7 @@ impl Model {
                 ty,
                 field_ty,
             } => self.tables.field_of_type(*krate, ty, field_ty).is_some(),
+            ModelQuery::AsyncNamesake(c) => self.tables.async_namesake(&self.fns, c),
             ModelQuery::ResolvesToSync(c) => self
                 .resolve(c)
                 // The impls of a trait's method have its signature.

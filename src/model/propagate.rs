@@ -76,7 +76,13 @@ pub struct Summary {
 }
 
 /// Computes every fn's summary; `resolved[f][s]` is the fn site `s` of fn `f` calls.
-pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Summary> {
+/// `dispatched[f]` are the calls that may reach `f`, an impl of a trait the crate
+/// declares, by dynamic dispatch.
+pub(super) fn summaries(
+    fns: &[FnDef],
+    resolved: &[Vec<Option<u32>>],
+    dispatched: &[Vec<(u32, u32)>],
+) -> Vec<Summary> {
     let n = fns.len();
     let mut out: Vec<Summary> = fns
         .iter()
@@ -253,6 +259,18 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
         }
     }
 
+    // Where production code runs is decided by production callers: a test that
+    // calls a start-up fn on its own runtime says nothing about how `main` runs it.
+    let prod_callers: Vec<Vec<(u32, u32)>> = callers
+        .iter()
+        .map(|c| {
+            c.iter()
+                .copied()
+                .filter(|&(g, _)| !fns[g as usize].in_test)
+                .collect()
+        })
+        .collect();
+
     // Outside any runtime, and alone on its runtime: least fixpoints, so a cycle of
     // calls stays unknown.
     let outside = called_where(
@@ -271,7 +289,7 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
         },
     );
     let alone = called_where(
-        &callers,
+        &prod_callers,
         Callers::All,
         |f| {
             let d = &fns[f];
@@ -289,7 +307,7 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
         },
     );
     let main_thread = called_where(
-        &callers,
+        &prod_callers,
         Callers::All,
         |f| {
             let d = &fns[f];
@@ -310,14 +328,26 @@ pub(super) fn summaries(fns: &[FnDef], resolved: &[Vec<Option<u32>>]) -> Vec<Sum
             site.in_task || (site.awaited && set[g])
         },
     );
+    // An impl of a trait the crate declares runs once when every call that may
+    // dispatch to it does.
+    let once_callers: Vec<Vec<(u32, u32)>> = prod_callers
+        .iter()
+        .zip(dispatched)
+        .map(|(direct, by_trait)| {
+            let by_trait = by_trait.iter().filter(|&&(g, _)| !fns[g as usize].in_test);
+            direct.iter().chain(by_trait).copied().collect()
+        })
+        .collect();
     let once = called_where(
-        &callers,
+        &once_callers,
         Callers::All,
         |f| {
             let d = &fns[f];
             // What an unpublished library exports only its workspace calls, and
             // the run sees those calls.
-            (!d.exported || d.local.workspace_only) && !d.in_test && d.trait_name.is_none()
+            (!d.exported || d.local.workspace_only)
+                && !d.in_test
+                && (d.trait_name.is_none() || !dispatched[f].is_empty())
         },
         |set, g, s| {
             let site = &fns[g].sites[s];

@@ -5,7 +5,7 @@ use super::facts::{FnDef, FutureShape};
 use super::record::FieldDecl;
 use crate::semantic::callee::{Base, Callee, Target};
 use crate::semantic::calls::is_std_method_name;
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// The fns of each crate by name.
 /// A struct's fields by name (see [`FieldDecl`]).
@@ -139,6 +139,33 @@ impl Tables {
                 f.has_self && f.params == c.args
             })
             .collect()
+    }
+
+    /// Whether a fn `c` may name returns a future: by the name it is called by and
+    /// its arity (with or without a receiver), in the caller's crate, or exported by
+    /// another crate of the run.
+    pub(super) fn async_namesake(&self, fns: &[FnDef], c: &Callee) -> bool {
+        let name = match &c.target {
+            Target::Path(segs) | Target::Linked(segs) => match segs.last() {
+                Some(n) => n.as_str(),
+                None => return false,
+            },
+            Target::SelfMethod(m) | Target::TypedMethod(_, m) | Target::Method(m) => m,
+            Target::ChainedMethod(m, ..) => m,
+            Target::FieldMethod { method, .. } => method,
+        };
+        let fits = |i: u32| {
+            let f = &fns[i as usize];
+            (f.params == c.args || (f.has_self && f.params + 1 == c.args))
+                && (f.is_async || f.future != FutureShape::NotFuture)
+        };
+        self.by_crate.iter().any(|(krate, names)| {
+            names.get(name).is_some_and(|found| {
+                found
+                    .iter()
+                    .any(|&i| fits(i) && (*krate == c.scope.krate || fns[i as usize].exported))
+            })
+        })
     }
 
     /// Whether the crate of `c` has a method `name` taking `args` arguments: what a
@@ -334,12 +361,25 @@ impl Tables {
                 (f.scope.krate, f.returns_value.clone()?)
             }
         };
+        // `[]`: an item of the collection the field before holds.
+        let mut element: Option<String> = None;
         for field in fields {
+            if field == "[]" {
+                ty = element.take()?;
+                continue;
+            }
             ty = self.unaliased(krate, ty);
             let of = self.fields.get(&(krate, ty))?.as_ref()?;
-            ty = of.get(field)?.holds.clone()?;
+            let decl = of.get(field)?;
+            element = decl.element.clone();
+            ty = match &decl.holds {
+                Some(t) => t.clone(),
+                // A collection's own type names no struct; only an item goes on.
+                None if element.is_some() => String::new(),
+                None => return None,
+            };
         }
-        Some((krate, self.unaliased(krate, ty)))
+        (!ty.is_empty()).then(|| (krate, self.unaliased(krate, ty)))
     }
 
     /// The declared type path of the last field of a chain (`parking_lot::Mutex` for
@@ -395,4 +435,55 @@ impl Tables {
 fn unique(mut it: impl Iterator<Item = u32>) -> Option<u32> {
     let first = it.next()?;
     it.next().is_none().then_some(first)
+}
+
+/// For each impl of a method of a trait the crate declares, the calls that may reach
+/// it by dynamic dispatch: a method call by that name and arity on a receiver the
+/// model cannot type (`command.execute_cmd(&client)` on a `Box<dyn CliCommand>`),
+/// which reaches every impl. `(caller, site)` pairs, as `callers` has them.
+pub(super) fn dispatched_callers(
+    fns: &[FnDef],
+    tables: &Tables,
+    resolved: &[Vec<Option<u32>>],
+) -> Vec<Vec<(u32, u32)>> {
+    // Only traits no code outside the run can call: of a package that is not
+    // published, or that exports nothing.
+    let exports: HashSet<u32> = fns
+        .iter()
+        .filter(|f| f.exported && !f.local.workspace_only)
+        .map(|f| f.scope.krate)
+        .collect();
+    let declared: HashSet<(u32, &str)> = fns
+        .iter()
+        .filter(|f| f.scope.self_ty.is_none())
+        .filter(|f| f.local.workspace_only || !exports.contains(&f.scope.krate))
+        .filter_map(|f| Some((f.scope.krate, f.trait_name.as_deref()?)))
+        .collect();
+    let mut out = vec![Vec::new(); fns.len()];
+    if declared.is_empty() {
+        return out;
+    }
+    for (g, f) in fns.iter().enumerate() {
+        for (s, site) in f.sites.iter().enumerate() {
+            if resolved[g][s].is_some()
+                || !matches!(
+                    site.callee.target,
+                    Target::Method(_) | Target::FieldMethod { .. } | Target::ChainedMethod(..)
+                )
+            {
+                continue;
+            }
+            for i in tables.method_candidates(fns, &site.callee) {
+                let d = &fns[i as usize];
+                let of_declared = d.scope.self_ty.is_some()
+                    && d.trait_name
+                        .as_deref()
+                        .is_some_and(|t| declared.contains(&(d.scope.krate, t)));
+                if of_declared {
+                    out[i as usize].push((g as u32, s as u32));
+                }
+            }
+        }
+    }
+    out
 }

@@ -285,7 +285,8 @@ fn emit(cx: &mut Cx, value: &Expr, source: FutureSource, d: Diagnostic) {
             let not = |q: ModelQuery| IndexQuery::Not(Box::new(IndexQuery::Model(q)));
             IndexQuery::All(vec![
                 not(ModelQuery::Eager(c.clone())),
-                not(ModelQuery::ResolvesToSync(c)),
+                not(ModelQuery::ResolvesToSync(c.clone())),
+                IndexQuery::Model(ModelQuery::AsyncNamesake(c)),
             ])
         })
     };

@@ -46,9 +46,14 @@ impl Waits {
     }
 }
 
-/// Whether a wait of this kind is work that ends by itself ([`Blocking::one_off`]).
+/// Whether a wait of this kind is work that ends by itself ([`Blocking::one_off`]),
+/// or a prompt: terminal input waits for the person at the terminal, not for a task
+/// that needs the thread.
 fn one_off(waits: Waits) -> bool {
-    matches!(waits, Waits::Disk | Waits::Process | Waits::Cpu)
+    matches!(
+        waits,
+        Waits::Disk | Waits::Process | Waits::Cpu | Waits::Input
+    )
 }
 
 /// The way out of a blocking call.

@@ -281,6 +281,9 @@ fn field_chain(names: &Names, scope: &Arc<Scope>, receiver: &Expr) -> Option<(Ba
     }
     let Expr::Path(p) = e else { return None };
     let origin = names.scopes.lookup(&p.path.get_ident()?.to_string())?;
+    if let Some((base, first)) = &origin.chain {
+        return Some((base.clone(), first.iter().cloned().chain(fields).collect()));
+    }
     if let Some(ty) = &origin.ty {
         return (!fields.is_empty())
             .then(|| Some((Base::Type(type_name(ty)?), fields)))
@@ -292,6 +295,37 @@ fn field_chain(names: &Names, scope: &Arc<Scope>, receiver: &Expr) -> Option<(Ba
         .iter()
         .all(|m| m == "unwrap" || m == "expect")
         .then(|| (Base::Returned(returned.clone()), fields))
+}
+
+/// The chain of what a `for` loop takes items from (`zones`, `&self.zones`,
+/// `config.zones.iter()`), with `[]` for the item: how the model types the loop's
+/// variable through the crate's struct declarations.
+pub fn item_chain(
+    names: &Names,
+    scope: &Arc<Scope>,
+    iterable: &Expr,
+) -> Option<(Base, Vec<String>)> {
+    let mut e = strip(iterable);
+    while let Expr::MethodCall(m) = e {
+        if !m.args.is_empty()
+            || !matches!(
+                m.method.to_string().as_str(),
+                "iter" | "into_iter" | "iter_mut" | "drain"
+            )
+        {
+            return None;
+        }
+        e = strip(&m.receiver);
+    }
+    let (base, mut fields) = match e {
+        Expr::Path(p) => {
+            let origin = names.scopes.lookup(&p.path.get_ident()?.to_string())?;
+            origin.chain.clone()?
+        }
+        _ => field_chain(names, scope, e)?,
+    };
+    fields.push("[]".to_string());
+    Some((base, fields))
 }
 
 /// A field access (`self.task`, `job.handle`) as a chain the model can type: a

@@ -325,6 +325,10 @@ pub enum ModelQuery {
     /// The call names exactly one fn of the crate, and it returns no future: a
     /// namesake elsewhere in the run (another package's `async fn update`) is not it.
     ResolvesToSync(Callee),
+    /// A fn the call may name returns a future: one of the caller's crate by that
+    /// name and arity, or one another crate of the run exports. A private `async fn`
+    /// of another package is no namesake.
+    AsyncNamesake(Callee),
     /// The callee (an async fn) runs a loop nothing can end.
     RunsForever(Callee),
     /// The callee (an async fn) is a long-lived worker: its body runs a loop (see

@@ -65,6 +65,12 @@ pub struct Origin {
     /// the spot (`Arc::new((Mutex::new(false), Condvar::new()))`): a tuple pattern
     /// bound from it types its names (`let (lock, cvar) = &*pair;`).
     pub tuple_types: Option<Vec<Option<String>>>,
+    /// The field chain the local stands for, which the model can type through the
+    /// crate's struct declarations: a name a struct pattern binds (`zones` in `let
+    /// Config { zones, .. } = config;` is `Config`'s field `zones`), or an item a
+    /// `for` takes from such a chain (`[]` for the element: `zone` in `for zone in
+    /// zones`).
+    pub chain: Option<(super::callee::Base, Vec<String>)>,
 }
 
 #[derive(Debug, Default)]

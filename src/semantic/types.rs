@@ -36,7 +36,9 @@ pub fn type_path(ty: &Type, uses: &UseMap) -> Option<String> {
             uses.resolve(&p.path).or_else(|| {
                 // `crate::validate::RemoteValidator`: a type of this crate, by its path.
                 let first = p.path.segments.first()?.ident.to_string();
-                if matches!(first.as_str(), "crate" | "self" | "super") && p.path.segments.len() > 1
+                // `config::Config` after `mod config;`: likewise, by the module's path.
+                if (matches!(first.as_str(), "crate" | "self" | "super") || uses.is_local(&first))
+                    && p.path.segments.len() > 1
                 {
                     let segs: Vec<String> = p
                         .path

@@ -38,6 +38,7 @@ impl Walker<'_> {
             },
             methods: c.methods.iter().map(|m| m.method.to_string()).collect(),
             tuple_index: None,
+            chain: None,
             awaited: c.awaited,
             ty: self
                 .local_value_type(init)
@@ -278,8 +279,38 @@ impl Walker<'_> {
                 }
             }
             Pat::Struct(s) => {
+                // `Config { zones, .. }`: each name is a field of the struct the
+                // pattern names, which the model types through its declaration.
+                // Not an enum's variant (`Event::Data { .. }`).
+                let segs: Vec<String> = s
+                    .path
+                    .segments
+                    .iter()
+                    .map(|seg| seg.ident.to_string())
+                    .collect();
+                let ty = match segs.as_slice() {
+                    [.., owner, _] if owner.starts_with(|c: char| c.is_ascii_uppercase()) => None,
+                    [only] if only == "Self" => self.scope.self_ty.clone(),
+                    [.., last] => crate::semantic::callee::type_name(last),
+                    [] => None,
+                };
                 for field in &s.fields {
-                    self.bind_pattern(&field.pat, None, None, param);
+                    let chain = match (&ty, &field.member) {
+                        (Some(t), syn::Member::Named(n))
+                            if matches!(&*field.pat, Pat::Ident(_)) =>
+                        {
+                            Some((
+                                crate::semantic::callee::Base::Type(t.clone()),
+                                vec![n.to_string()],
+                            ))
+                        }
+                        _ => None,
+                    };
+                    let o = chain.map(|chain| Origin {
+                        chain: Some(chain),
+                        ..Origin::default()
+                    });
+                    self.bind_pattern(&field.pat, o.as_ref(), None, param);
                 }
             }
             Pat::Slice(s) => {

@@ -718,7 +718,13 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
     fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
         self.visit_expr(&f.expr);
-        let item = self.element_origin(&f.expr);
+        let mut item = self.element_origin(&f.expr);
+        // An item of a collection the crate's declarations type (`for zone in zones`
+        // where `zones` is a `Config`'s field): the model types the item.
+        let names = self.file.names(&self.scopes);
+        if let Some(chain) = crate::semantic::callee::item_chain(&names, &self.scope, &f.expr) {
+            item.get_or_insert_with(Default::default).chain = Some(chain);
+        }
         // A `for` over a collection runs a known number of passes; one over what
         // arrives (connections, messages) runs as long as they come.
         let open_ended = arrivals(&f.expr);

@@ -472,6 +472,7 @@ impl Recorder {
             },
             local: Local {
                 awaits: vec![Await::Other],
+                workspace_only: at.file.unpublished,
                 ..Local::default()
             },
             sites: Vec::new(),
@@ -514,6 +515,7 @@ impl Recorder {
                         Some(FieldDecl {
                             name: f.ident.as_ref()?.to_string(),
                             holds: field_type(&f.ty),
+                            element: element_type(&f.ty),
                             owns: owned_type(&f.ty),
                             path: crate::semantic::types::type_path(&f.ty, &file.uses),
                         })
@@ -993,6 +995,10 @@ pub struct FieldDecl {
     pub name: String,
     /// The type it holds, as a chain of fields is followed (see [`field_type`]).
     pub holds: Option<String>,
+    /// The type of each item it holds, when it is a collection (`Vec<ZoneConfig>`,
+    /// a slice, a set): what a `for` over it takes, as [`field_type`] names types.
+    #[serde(default)]
+    pub element: Option<String>,
     /// The type whose value dropping the struct drops (see [`owned_type`]).
     pub owns: Option<String>,
     /// Its declared type's path, resolved through the declaring file's `use`s and seen
@@ -1033,6 +1039,35 @@ fn owned_type(ty: &syn::Type) -> Option<String> {
                 _ => name
                     .starts_with(|c: char| c.is_ascii_uppercase())
                     .then_some(name),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The type of the items of a collection type (`Vec<T>`, `VecDeque<T>`, a set, a
+/// slice or an array; through references, `Arc` and `Box`), as [`field_type`] names it.
+fn element_type(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Reference(r) => element_type(&r.elem),
+        syn::Type::Paren(p) => element_type(&p.elem),
+        syn::Type::Group(g) => element_type(&g.elem),
+        syn::Type::Slice(s) => field_type(&s.elem),
+        syn::Type::Array(a) => field_type(&a.elem),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
+                return None;
+            };
+            let syn::GenericArgument::Type(inner) = a.args.first()? else {
+                return None;
+            };
+            match last.ident.to_string().as_str() {
+                "Arc" | "Box" | "Rc" => element_type(inner),
+                "Vec" | "VecDeque" | "HashSet" | "BTreeSet" | "LinkedList" | "BinaryHeap" => {
+                    field_type(inner)
+                }
+                _ => None,
             }
         }
         _ => None,

@@ -233,15 +233,16 @@ pub fn alone_if_fn_is(cx: &super::Cx, at: usize) -> Option<(String, u32, bool)> 
 }
 
 /// The fn the code at `at` runs once with, when the model may know that fn runs once
-/// in the life of the program: outside test code, in the own body of an async fn,
-/// and not in a loop of it that may run any number of times. The fn's file and the
-/// line of its name, for [`ModelQuery::RunsOnce`](super::index::ModelQuery::RunsOnce).
+/// in the life of the program: outside test code, in the own body of a fn (async or
+/// sync), and not in a loop of it that may run any number of times. The fn's file and
+/// the line of its name, for [`ModelQuery::RunsOnce`](super::index::ModelQuery::RunsOnce).
 pub fn once_if_fn_is(cx: &super::Cx) -> Option<(String, u32)> {
     use super::scope::Frame;
-    if cx.in_test_code() || !in_own_body(cx) {
+    let frames = cx.context.frames();
+    let own = frames.iter().rev().find(|f| **f != Frame::InlineClosure);
+    if cx.in_test_code() || !matches!(own, Some(Frame::AsyncFn | Frame::SyncFn)) {
         return None;
     }
-    let frames = cx.context.frames();
     let depth = frames.iter().rposition(|f| *f != Frame::InlineClosure)? + 1;
     if cx.context.repeats_from(depth) {
         return None;

@@ -125,6 +125,12 @@ pub fn call_path(expr: &Expr) -> Option<&syn::Path> {
     }
 }
 
+/// A path's segments as written, without their generic arguments
+/// (`["crate", "config", "Config"]`).
+pub fn segments(path: &syn::Path) -> Vec<String> {
+    path.segments.iter().map(|s| s.ident.to_string()).collect()
+}
+
 /// The single identifier of a path expression `x`.
 pub fn path_ident(expr: &Expr) -> Option<&syn::Ident> {
     match strip(expr) {

@@ -40,13 +40,7 @@ pub fn type_path(ty: &Type, uses: &UseMap) -> Option<String> {
                 if (matches!(first.as_str(), "crate" | "self" | "super") || uses.is_local(&first))
                     && p.path.segments.len() > 1
                 {
-                    let segs: Vec<String> = p
-                        .path
-                        .segments
-                        .iter()
-                        .map(|s| s.ident.to_string())
-                        .collect();
-                    return Some(segs.join("::"));
+                    return Some(super::chain::segments(&p.path).join("::"));
                 }
                 // A type the file defines itself: its name is its path here.
                 let ident = p.path.get_ident()?.to_string();

@@ -282,13 +282,7 @@ impl Walker<'_> {
                 // `Config { zones, .. }`: each name is a field of the struct the
                 // pattern names, which the model types through its declaration.
                 // Not an enum's variant (`Event::Data { .. }`).
-                let segs: Vec<String> = s
-                    .path
-                    .segments
-                    .iter()
-                    .map(|seg| seg.ident.to_string())
-                    .collect();
-                let ty = match segs.as_slice() {
+                let ty = match chain::segments(&s.path).as_slice() {
                     [.., owner, _] if owner.starts_with(|c: char| c.is_ascii_uppercase()) => None,
                     [only] if only == "Self" => self.scope.self_ty.clone(),
                     [.., last] => crate::semantic::callee::type_name(last),

@@ -147,6 +147,9 @@ pub struct Analysis {
     /// The file's type aliases that name a type.
     #[serde(default)]
     pub aliases: Vec<(String, String)>,
+    /// Field names the file's code may grow a collection under (outside test code).
+    #[serde(default)]
+    pub grown_fields: Vec<String>,
     /// The file's structs and enums as channel messages.
     pub messages: crate::model::messages::FileMessages,
     /// Network clients the file builds, and the awaited calls it makes with clients
@@ -168,6 +171,7 @@ impl Analysis {
         }
         model.add_struct_fields(self.krate, self.struct_fields.iter().cloned());
         model.add_aliases(self.krate, self.aliases.iter().cloned());
+        model.add_grown_fields(self.krate, self.grown_fields.iter().cloned());
         model.add_messages(self.krate, self.messages.clone());
         model.add_clients(self.krate, self.clients.clone(), self.client_uses.clone());
     }
@@ -194,6 +198,7 @@ impl Analysis {
         }
         model.add_struct_fields(self.krate, std::mem::take(&mut self.struct_fields));
         model.add_aliases(self.krate, std::mem::take(&mut self.aliases));
+        model.add_grown_fields(self.krate, std::mem::take(&mut self.grown_fields));
         model.add_messages(self.krate, std::mem::take(&mut self.messages));
         model.add_clients(
             self.krate,
@@ -219,7 +224,7 @@ impl Analysis {
         let mut values: Vec<&String> = self.values.iter().collect();
         values.sort();
         format!(
-            "{:#?}\n{:#?}\n{:#?}\n{calls:#?}\n{values:?}\n{}\n{:#?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+            "{:#?}\n{:#?}\n{:#?}\n{calls:#?}\n{values:?}\n{}\n{:#?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
             self.diagnostics,
             self.deferred,
             self.fns,
@@ -228,6 +233,7 @@ impl Analysis {
             self.guard_structs,
             self.struct_fields,
             self.aliases,
+            self.grown_fields,
             self.messages,
             self.clients,
             self.client_uses
@@ -479,6 +485,12 @@ fn analysis_of(walker: Walker, info: &FileInfo) -> Analysis {
         guard_structs: walker.recorder.guard_structs,
         struct_fields: walker.recorder.struct_fields,
         aliases: walker.recorder.aliases,
+        grown_fields: {
+            let mut g = walker.recorder.grown_fields;
+            g.sort();
+            g.dedup();
+            g
+        },
         messages: {
             let mut m = walker.recorder.messages;
             m.finish();

@@ -43,6 +43,9 @@ pub struct ModelBuilder {
     struct_fields: Vec<(u32, record::StructFields)>,
     /// Each crate's type aliases that name a type.
     aliases: Vec<(u32, (String, String))>,
+    /// Field names some code of the crate may grow a collection under: `(crate,
+    /// field)`.
+    grown: HashSet<(u32, String)>,
 }
 
 impl ModelBuilder {
@@ -75,6 +78,10 @@ impl ModelBuilder {
         self.aliases.extend(aliases.into_iter().map(|a| (krate, a)));
     }
 
+    pub fn add_grown_fields(&mut self, krate: u32, fields: impl IntoIterator<Item = String>) {
+        self.grown.extend(fields.into_iter().map(|f| (krate, f)));
+    }
+
     pub fn add_guard_struct(&mut self, krate: u32, name: String) {
         self.guard_structs.insert((krate, name));
     }
@@ -92,6 +99,7 @@ impl ModelBuilder {
         self.messages.extend(other.messages);
         self.struct_fields.extend(other.struct_fields);
         self.aliases.extend(other.aliases);
+        self.grown.extend(other.grown);
     }
 }
 
@@ -187,6 +195,8 @@ pub struct Model {
     requests: HashSet<(u32, String)>,
     /// Structs and enums of plain data: `(crate, name)`.
     plain: HashSet<(u32, String)>,
+    /// Field names some code of the crate may grow a collection under.
+    grown: HashSet<(u32, String)>,
 }
 
 impl Model {
@@ -200,6 +210,7 @@ impl Model {
             messages,
             struct_fields,
             aliases,
+            grown,
         } = builder;
         let requests = messages::requests(&messages);
         let plain = messages::plain(&messages);
@@ -252,6 +263,7 @@ impl Model {
             client_uses,
             requests,
             plain,
+            grown,
         }
     }
 
@@ -357,6 +369,9 @@ impl Model {
                 ty,
                 field_ty,
             } => self.tables.field_of_type(*krate, ty, field_ty).is_some(),
+            ModelQuery::FieldGrown { krate, field } => {
+                self.grown.contains(&(*krate, field.clone()))
+            }
             ModelQuery::AsyncNamesake(c) => self.tables.async_namesake(&self.fns, c),
             ModelQuery::ResolvesToSync(c) => self
                 .resolve(c)

@@ -329,6 +329,11 @@ pub enum ModelQuery {
     /// name and arity, or one another crate of the run exports. A private `async fn`
     /// of another package is no namesake.
     AsyncNamesake(Callee),
+    /// Some code of the crate, outside test code, may grow a collection held in a
+    /// field of this name (`.push(..)`, `.insert(..)`, `.extend(..)` on it, an
+    /// assignment to it, a `&mut` borrow of it): otherwise the collection keeps the
+    /// size it was built with, a set the code fixed where it made it.
+    FieldGrown { krate: u32, field: String },
     /// The callee (an async fn) runs a loop nothing can end.
     RunsForever(Callee),
     /// The callee (an async fn) is a long-lived worker: its body runs a loop (see

@@ -618,6 +618,11 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     fn visit_expr(&mut self, e: &'ast Expr) {
         stacker::maybe_grow(RED_ZONE, GROW_BY, || {
             self.for_each_rule(Hook::Expr, |rule, cx| rule.check_expr(cx, e));
+            if !(self.context.in_test() || self.file.is_test_file) {
+                if let Some(field) = crate::model::record::grown_field(e) {
+                    self.recorder.grown_fields.push(field);
+                }
+            }
             if matches!(e, Expr::Call(_) | Expr::MethodCall(_)) {
                 self.record(|r, at| r.call(at, e));
             }

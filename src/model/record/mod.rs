@@ -68,6 +68,9 @@ pub struct Recorder {
     /// The file's type aliases naming a type (`type Shared = Arc<AppState>;`): the
     /// alias and the type, as [`value_type`] sees it.
     pub aliases: Vec<(String, String)>,
+    /// Field names the file's code may grow a collection under (outside test code):
+    /// see [`grown_field`].
+    pub grown_fields: Vec<String>,
     /// The file's structs and enums as channel messages.
     pub messages: crate::model::messages::FileMessages,
     /// Network clients built in the file (not in test code).
@@ -1103,6 +1106,59 @@ fn field_type(ty: &syn::Type) -> Option<String> {
             name.starts_with(|c: char| c.is_ascii_uppercase())
                 .then_some(name)
         }
+        _ => None,
+    }
+}
+
+/// Methods that add items to a collection.
+const GROWS: &[&str] = &[
+    "push",
+    "push_back",
+    "push_front",
+    "insert",
+    "extend",
+    "extend_from_slice",
+    "append",
+    "resize",
+    "entry",
+];
+
+/// The field a collection may grow under through `e`: a growing method called on
+/// it (`self.levels.push(..)`, also through `lock()`/`write()`/`borrow_mut()` and
+/// `unwrap()`), an assignment to it, or a `&mut` borrow of it (a callee may grow it).
+pub fn grown_field(e: &Expr) -> Option<String> {
+    let field = |mut x: &Expr| -> Option<String> {
+        loop {
+            match strip(x) {
+                Expr::MethodCall(m)
+                    if matches!(
+                        m.method.to_string().as_str(),
+                        "lock"
+                            | "write"
+                            | "borrow_mut"
+                            | "get_mut"
+                            | "as_mut"
+                            | "unwrap"
+                            | "expect"
+                    ) =>
+                {
+                    x = &m.receiver;
+                }
+                Expr::Await(a) => x = &a.base,
+                Expr::Field(f) => {
+                    return match &f.member {
+                        syn::Member::Named(n) => Some(n.to_string()),
+                        syn::Member::Unnamed(_) => None,
+                    };
+                }
+                _ => return None,
+            }
+        }
+    };
+    match strip(e) {
+        Expr::MethodCall(m) if GROWS.contains(&m.method.to_string().as_str()) => field(&m.receiver),
+        Expr::Assign(a) => field(&a.left),
+        Expr::Reference(r) if r.mutability.is_some() => field(&r.expr),
         _ => None,
     }
 }

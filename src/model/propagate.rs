@@ -261,15 +261,14 @@ pub(super) fn summaries(
 
     // Where production code runs is decided by production callers: a test that
     // calls a start-up fn on its own runtime says nothing about how `main` runs it.
-    let prod_callers: Vec<Vec<(u32, u32)>> = callers
-        .iter()
-        .map(|c| {
-            c.iter()
-                .copied()
-                .filter(|&(g, _)| !fns[g as usize].in_test)
-                .collect()
-        })
-        .collect();
+    let production = |calls: &mut dyn Iterator<Item = &(u32, u32)>| -> Vec<(u32, u32)> {
+        calls
+            .copied()
+            .filter(|&(g, _)| !fns[g as usize].in_test)
+            .collect()
+    };
+    let prod_callers: Vec<Vec<(u32, u32)>> =
+        callers.iter().map(|c| production(&mut c.iter())).collect();
 
     // Outside any runtime, and alone on its runtime: least fixpoints, so a cycle of
     // calls stays unknown.
@@ -330,13 +329,10 @@ pub(super) fn summaries(
     );
     // An impl of a trait the crate declares runs once when every call that may
     // dispatch to it does.
-    let once_callers: Vec<Vec<(u32, u32)>> = prod_callers
+    let once_callers: Vec<Vec<(u32, u32)>> = callers
         .iter()
         .zip(dispatched)
-        .map(|(direct, by_trait)| {
-            let by_trait = by_trait.iter().filter(|&&(g, _)| !fns[g as usize].in_test);
-            direct.iter().chain(by_trait).copied().collect()
-        })
+        .map(|(direct, by_trait)| production(&mut direct.iter().chain(by_trait)))
         .collect();
     let once = called_where(
         &once_callers,

@@ -231,19 +231,14 @@ impl Rule for IgnoredCancellation {
         .with_label("spawned task never ends")
         .with_secondary(cx.file.range(keyword), "no `break`, `return`, `?` or cancellation branch in this loop")
         .with_help(format!("give the task a way out: move a `CancellationToken` into it (a `child_token()` of its owner's) and {race}; or keep the task's handle and abort it when its owner shuts down"));
-        match started_once(cx) {
+        // Spawned by code the program runs once, as it starts (`main`'s start-up,
+        // called once): like a task `main` starts itself, the task is the program's
+        // and lives as long as the process, on purpose.
+        match crate::semantic::testcode::runs_once(cx) {
             Some(once) => cx.report_if(IndexQuery::Not(Box::new(once)), d),
             None => cx.report(d),
         }
     }
-}
-
-/// A query that holds when the spawn is made by code the program runs once, as it
-/// starts (`main`'s start-up, called once): like a task `main` starts itself, the
-/// task is the program's and lives as long as the process, on purpose.
-fn started_once(cx: &Cx) -> Option<IndexQuery> {
-    let (file, line) = crate::semantic::testcode::once_if_fn_is(cx)?;
-    Some(IndexQuery::Model(ModelQuery::RunsOnce { file, line }))
 }
 
 /// Whether a spawned loop waits first for a process signal: its first wait is
@@ -435,7 +430,7 @@ fn report_forever_fn(cx: &mut Cx, callee: TextRange, future: &Expr, spawner: &st
     .with_label("spawned task never ends")
     .with_help(format!("give `{name}` a way out: pass it a `CancellationToken` (a `child_token()` of its owner's) and `select!` on `token.cancelled()` in its loop; or keep the task's handle and abort it when its owner shuts down"));
     let forever = IndexQuery::Model(ModelQuery::RunsForever(c));
-    cx.report_if(forever.unless(started_once(cx)), d);
+    cx.report_if(forever.unless(crate::semantic::testcode::runs_once(cx)), d);
 }
 
 /// Whether a body runs a loop (of its own, not in nested closures or items).

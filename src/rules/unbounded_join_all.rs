@@ -70,10 +70,10 @@ pub(super) fn report_unless_workers(cx: &mut Cx, site: &Fanout, d: Diagnostic) {
     }
     // A collection in a field of `self` that no code of the crate grows keeps the
     // size it was built with: a set fixed where it was made (configured cache levels).
-    if let Some(field) = self_field(&site.over.text) {
+    if let Some(field) = &site.over.self_field {
         needs.push(IndexQuery::Model(ModelQuery::FieldGrown {
             krate: cx.scope.krate,
-            field: field.to_string(),
+            field: field.clone(),
         }));
     }
     // A spawn through a crate fn is one if that fn spawns the future it is handed.
@@ -88,15 +88,6 @@ pub(super) fn report_unless_workers(cx: &mut Cx, site: &Fanout, d: Diagnostic) {
     } else {
         cx.report_if(IndexQuery::All(needs), d)
     }
-}
-
-/// The field of `self` a collection written as `self.levels` (or `&self.levels`,
-/// `&mut self.levels`) is.
-fn self_field(text: &str) -> Option<&str> {
-    let text = text.trim_start_matches('&').trim_start();
-    let text = text.strip_prefix("mut ").unwrap_or(text).trim_start();
-    let field = text.strip_prefix("self.")?;
-    (!field.is_empty() && field.chars().all(|c| c.is_alphanumeric() || c == '_')).then_some(field)
 }
 
 fn join(site: &Fanout, how: &JoinHow) -> Diagnostic {

@@ -259,6 +259,12 @@ pub fn setup_once(cx: &super::Cx) -> Option<super::index::IndexQuery> {
     if cx.file.package_is_app {
         return None;
     }
+    runs_once(cx)
+}
+
+/// A query that holds when the code being checked runs once in the life of the
+/// program ([`once_if_fn_is`], then the model's [`RunsOnce`](super::index::ModelQuery::RunsOnce)).
+pub fn runs_once(cx: &super::Cx) -> Option<super::index::IndexQuery> {
     let (file, line) = once_if_fn_is(cx)?;
     Some(super::index::IndexQuery::Model(
         super::index::ModelQuery::RunsOnce { file, line },

@@ -1127,32 +1127,21 @@ const GROWS: &[&str] = &[
 /// it (`self.levels.push(..)`, also through `lock()`/`write()`/`borrow_mut()` and
 /// `unwrap()`), an assignment to it, or a `&mut` borrow of it (a callee may grow it).
 pub fn grown_field(e: &Expr) -> Option<String> {
-    let field = |mut x: &Expr| -> Option<String> {
-        loop {
-            match strip(x) {
-                Expr::MethodCall(m)
-                    if matches!(
-                        m.method.to_string().as_str(),
-                        "lock"
-                            | "write"
-                            | "borrow_mut"
-                            | "get_mut"
-                            | "as_mut"
-                            | "unwrap"
-                            | "expect"
-                    ) =>
-                {
-                    x = &m.receiver;
-                }
-                Expr::Await(a) => x = &a.base,
-                Expr::Field(f) => {
-                    return match &f.member {
-                        syn::Member::Named(n) => Some(n.to_string()),
-                        syn::Member::Unnamed(_) => None,
-                    };
-                }
-                _ => return None,
-            }
+    // Through the guard and `unwrap` calls a chain takes to reach the collection.
+    let field = |x: &Expr| -> Option<String> {
+        let c = chain::chain(x);
+        let through = c.methods.iter().all(|m| {
+            matches!(
+                m.method.to_string().as_str(),
+                "lock" | "write" | "borrow_mut" | "get_mut" | "as_mut" | "unwrap" | "expect"
+            )
+        });
+        match (through, strip(c.root)) {
+            (true, Expr::Field(f)) => match &f.member {
+                syn::Member::Named(n) => Some(n.to_string()),
+                syn::Member::Unnamed(_) => None,
+            },
+            _ => None,
         }
     };
     match strip(e) {

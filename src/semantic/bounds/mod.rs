@@ -74,6 +74,9 @@ pub struct Over {
     pub filled_per: Option<Option<String>>,
     /// The crate fn whose result the collection is (`let futs = build_futures(..)`).
     pub made_by: Option<crate::semantic::callee::Callee>,
+    /// The field of `self` the collection is (`levels` for `self.levels` or
+    /// `&self.levels`): the model knows whether any code of the crate grows it.
+    pub self_field: Option<String>,
 }
 
 /// Whether `e` is a collection made from a count fixed in the source: a literal

@@ -43,6 +43,7 @@ impl Walk<'_, '_> {
             range: self.cx.range(e),
             filled_per: None,
             made_by: None,
+            self_field: self_field(e),
         }
     }
 
@@ -137,6 +138,7 @@ impl Walk<'_, '_> {
                 range: self.method_range(root, last),
                 filled_per: None,
                 made_by,
+                self_field: None,
             });
         }
         if is_literal_collection(root) {
@@ -318,6 +320,7 @@ impl Walk<'_, '_> {
                 range: at,
                 filled_per: Some(per),
                 made_by: None,
+                self_field: None,
             })
         };
         for f in self.frames.iter().rev() {
@@ -956,5 +959,20 @@ impl Walk<'_, '_> {
             }
             w.visit_block(&f.body);
         });
+    }
+}
+
+/// The field of `self` an expression is, through references: `levels` for
+/// `self.levels`, `&self.levels` or `&mut self.levels`.
+fn self_field(e: &Expr) -> Option<String> {
+    match strip(e) {
+        Expr::Reference(r) => self_field(&r.expr),
+        Expr::Field(f) => match (&f.member, strip(&f.base)) {
+            (syn::Member::Named(n), Expr::Path(p)) if p.path.is_ident("self") => {
+                Some(n.to_string())
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }

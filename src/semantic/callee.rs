@@ -305,18 +305,18 @@ pub fn item_chain(
     scope: &Arc<Scope>,
     iterable: &Expr,
 ) -> Option<(Base, Vec<String>)> {
-    let mut e = strip(iterable);
-    while let Expr::MethodCall(m) = e {
-        if !m.args.is_empty()
-            || !matches!(
+    let c = super::chain::chain(strip(iterable));
+    let items = c.methods.iter().all(|m| {
+        m.args.is_empty()
+            && matches!(
                 m.method.to_string().as_str(),
                 "iter" | "into_iter" | "iter_mut" | "drain"
             )
-        {
-            return None;
-        }
-        e = strip(&m.receiver);
+    });
+    if !items || c.awaited {
+        return None;
     }
+    let e = strip(c.root);
     let (base, mut fields) = match e {
         Expr::Path(p) => {
             let origin = names.scopes.lookup(&p.path.get_ident()?.to_string())?;

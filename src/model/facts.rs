@@ -69,6 +69,14 @@ pub struct Local {
     pub runs_params: Vec<u8>,
     /// It returns a synchronous lock guard or `RefMut` (or a struct holding one).
     pub returns_guard: bool,
+    /// It takes `self` by value (`fn defuse(mut self)`): a call moves the receiver,
+    /// which is then not dropped where it was bound.
+    #[serde(default)]
+    pub consumes_self: bool,
+    /// Its body names a file of `/proc` or `/sys` (a string starting so): the files
+    /// it reads through helpers are the kernel's tables, answered from memory.
+    #[serde(default)]
+    pub names_kernel_files: bool,
     /// It returns a runtime (`-> tokio::runtime::Runtime`, `-> io::Result<Runtime>` of
     /// compio's): a `block_on` on what it returns drives a future.
     #[serde(default)]
@@ -104,6 +112,10 @@ pub struct Local {
     /// (`(1..=producers).map(|id| ..).collect()`): a set of workers, not a list of work.
     #[serde(default)]
     pub returns_fixed: bool,
+    /// Its declared return type holds handles of tasks it started, or receivers of
+    /// replies to work it sent (`-> Vec<JoinHandle<()>>`): joining them starts nothing.
+    #[serde(default)]
+    pub returns_handles: bool,
     /// It sets a request deadline on something it builds (`.timeout(..)`,
     /// `.read_timeout(..)`): a client builder it returns carries one.
     #[serde(default)]

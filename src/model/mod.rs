@@ -313,6 +313,9 @@ impl Model {
             ModelQuery::DropBlocks { krate, ty } => {
                 self.blocking_drops.contains_key(&(*krate, ty.clone()))
             }
+            ModelQuery::ConsumesSelf(c) => self
+                .resolve(c)
+                .is_some_and(|i| self.fns[i].local.consumes_self),
             ModelQuery::Eager(c) => self
                 .summary_of(c)
                 .is_some_and(|s| s.future == FutureKind::Eager),
@@ -399,7 +402,7 @@ impl Model {
             }),
             ModelQuery::ReturnsFixed(c) => self.resolve(c).is_some_and(|i| {
                 let local = &self.fns[i].local;
-                local.returns_fixed || local.returns_capped
+                local.returns_fixed || local.returns_capped || local.returns_handles
             }),
             ModelQuery::RunsForever(c) => self
                 .resolve(c)

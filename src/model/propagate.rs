@@ -132,24 +132,35 @@ pub(super) fn summaries(
     // Blocking, and driving a future (a `block_on` one or more calls away): breadth
     // first from the fns that do it themselves, up through sync callers whose call
     // runs when they run: each gets the shortest chain.
-    let up_sync_calls = |out: &mut Vec<Summary>, fact: fn(&mut Summary) -> &mut Option<Via>| {
-        let mut queue: VecDeque<u32> = (0..n as u32)
-            .filter(|&i| fact(&mut out[i as usize]).is_some())
-            .collect();
-        while let Some(f) = queue.pop_front() {
-            for &(g, s) in &callers[f as usize] {
-                let (gd, site) = (&fns[g as usize], &fns[g as usize].sites[s as usize]);
-                let known = fact(&mut out[g as usize]);
-                if gd.is_async || !site.sync || known.is_some() {
-                    continue;
+    // `stops(out, g, f)`: the fact does not pass from `f` to its caller `g`.
+    type Stops = fn(&[Summary], &FnDef, u32) -> bool;
+    let up_sync_calls =
+        |out: &mut Vec<Summary>, fact: fn(&mut Summary) -> &mut Option<Via>, stops: Stops| {
+            let mut queue: VecDeque<u32> = (0..n as u32)
+                .filter(|&i| fact(&mut out[i as usize]).is_some())
+                .collect();
+            while let Some(f) = queue.pop_front() {
+                for &(g, s) in &callers[f as usize] {
+                    let (gd, site) = (&fns[g as usize], &fns[g as usize].sites[s as usize]);
+                    if gd.is_async || !site.sync || fact(&mut out[g as usize]).is_some() {
+                        continue;
+                    }
+                    if stops(out, gd, f) {
+                        continue;
+                    }
+                    *fact(&mut out[g as usize]) = Some(Via::Call(f));
+                    queue.push_back(g);
                 }
-                *known = Some(Via::Call(f));
-                queue.push_back(g);
             }
-        }
-    };
-    up_sync_calls(&mut out, |s| &mut s.blocks);
-    up_sync_calls(&mut out, |s| &mut s.drives);
+        };
+    // A fn that names `/proc` or `/sys` files reads the kernel's tables through its
+    // file-reading helpers (`read_u64(&root.join("memory.max"))`): no disk wait.
+    up_sync_calls(
+        &mut out,
+        |s| &mut s.blocks,
+        |out, g, f| g.local.names_kernel_files && ends_in_file_read(out, f),
+    );
+    up_sync_calls(&mut out, |s| &mut s.drives, |_, _, _| false);
 
     // Facts that flow up every edge of some kind, to a fixpoint.
     let flows_up = |out: &mut Vec<Summary>,
@@ -468,4 +479,25 @@ fn called_where(
         }
     }
     set
+}
+
+/// Whether the blocking chain from `f` ends in reading a file (`std::fs::read_to_string`,
+/// `File::open`, `read_dir`, `metadata`).
+fn ends_in_file_read(out: &[Summary], mut f: u32) -> bool {
+    const READS: &[&str] = &[
+        "std::fs::read",
+        "std::fs::read_to_string",
+        "std::fs::read_dir",
+        "std::fs::metadata",
+        "std::fs::File::open",
+    ];
+    // Each step of a chain is found breadth first, so it ends; the bound is a guard.
+    for _ in 0..out.len() {
+        match &out[f as usize].blocks {
+            Some(Via::Call(g)) => f = *g,
+            Some(Via::Op(op)) => return READS.contains(&op.as_str()),
+            None => return false,
+        }
+    }
+    false
 }

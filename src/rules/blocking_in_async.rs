@@ -53,7 +53,14 @@ impl Rule for BlockingInAsync {
                     return;
                 };
                 let at = cx.range(&cx.file.range(name.span()));
-                report_blocking_drop(cx, at, &name.to_string(), ty, "at the end of this `if let`");
+                report_blocking_drop(
+                    cx,
+                    at,
+                    &name.to_string(),
+                    ty,
+                    "at the end of this `if let`",
+                    Vec::new(),
+                );
             }
             _ => {}
         }
@@ -92,9 +99,14 @@ impl Rule for BlockingInAsync {
         let end = cx.file.range(syn::spanned::Spanned::span(stmt)).end;
         // Dropped explicitly further on (`drop(old)`): that is where it blocks.
         match explicit_drop(cx, &name, end) {
-            Some(Dropped::Here(at)) => report_blocking_drop(cx, at, &name, ty, "here"),
+            Some(Dropped::Here(at)) => report_blocking_drop(cx, at, &name, ty, "here", Vec::new()),
             Some(Dropped::OffExecutor) => {}
-            None => report_blocking_drop(cx, bound, &name, ty, "at the end of this block"),
+            None => {
+                // Moved on by a method taking `self` (`guard.defuse()`), it is dropped at
+                // the end of the block only on an early exit: an error path.
+                let moved = consuming_calls(cx, &name, &ty, end);
+                report_blocking_drop(cx, bound, &name, ty, "at the end of this block", moved)
+            }
         }
     }
 }
@@ -154,21 +166,76 @@ fn check_drop(cx: &mut Cx, expr: &Expr) {
     else {
         return;
     };
-    report_blocking_drop(cx, cx.range(expr), &name, ty, "here");
+    report_blocking_drop(cx, cx.range(expr), &name, ty, "here", Vec::new());
 }
 
 /// A value of type `ty` dropped at `at` on the executor thread, reported if the
-/// model says dropping a `ty` blocks; `when` says when it is dropped.
-fn report_blocking_drop(cx: &mut Cx, at: TextRange, name: &str, ty: String, when: &str) {
+/// model says dropping a `ty` blocks and no call in `moved` takes it by value; `when`
+/// says when it is dropped.
+fn report_blocking_drop(
+    cx: &mut Cx,
+    at: TextRange,
+    name: &str,
+    ty: String,
+    when: &str,
+    moved: Vec<IndexQuery>,
+) {
     let subject = format!("`{name}` is a `{ty}`");
     let help = format!(
         "drop it off the executor (`{}(move || drop({name}))`), or give `{ty}` an async `close` that callers await before it is dropped",
         spawn_blocking_path(cx.file.runtime),
     );
-    report_drop(cx, at, subject, ty, when, help);
+    report_drop(cx, at, subject, ty, when, help, moved);
 }
 
-fn report_drop(cx: &mut Cx, at: TextRange, subject: String, ty: String, when: &str, help: String) {
+/// The zero-argument method calls on `name` in the rest of the enclosing fn after
+/// `after` (`guard.defuse()`), as questions whether the method takes `self` by value.
+fn consuming_calls(cx: &Cx, name: &str, ty: &str, after: usize) -> Vec<IndexQuery> {
+    let Some((_, body)) = cx.enclosing_fn_text else {
+        return Vec::new();
+    };
+    let Some(text) = cx.file.text.get(after..body.end) else {
+        return Vec::new();
+    };
+    let receiver = format!("{name}.");
+    let mut out = Vec::new();
+    for (i, _) in text.match_indices(&receiver) {
+        let before = text[..i].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+            continue;
+        }
+        let rest = &text[i + receiver.len()..];
+        let method: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let Some(after_call) = rest[method.len()..].strip_prefix("()") else {
+            continue;
+        };
+        if method.is_empty() {
+            continue;
+        }
+        out.push(IndexQuery::Model(ModelQuery::ConsumesSelf(
+            crate::semantic::callee::Callee {
+                scope: cx.scope.clone(),
+                target: crate::semantic::callee::Target::TypedMethod(ty.to_string(), method),
+                args: 0,
+                awaited: after_call.trim_start().starts_with(".await"),
+            },
+        )));
+    }
+    out
+}
+
+fn report_drop(
+    cx: &mut Cx,
+    at: TextRange,
+    subject: String,
+    ty: String,
+    when: &str,
+    help: String,
+    moved: Vec<IndexQuery>,
+) {
     let d = Diagnostic::new(
         META.name,
         META.severity,
@@ -177,10 +244,17 @@ fn report_drop(cx: &mut Cx, at: TextRange, subject: String, ty: String, when: &s
     )
     .with_label("dropped on the executor thread")
     .with_help(help);
-    let query = IndexQuery::Model(ModelQuery::DropBlocks {
+    let blocks = IndexQuery::Model(ModelQuery::DropBlocks {
         krate: cx.file.krate,
         ty,
     });
+    let query = match moved.is_empty() {
+        true => blocks,
+        false => IndexQuery::All(vec![
+            blocks,
+            IndexQuery::Not(Box::new(IndexQuery::Any(moved))),
+        ]),
+    };
     report_unless_alone(cx, d, Some(query), Some(explain_chain()), Work::Wait);
 }
 
@@ -226,6 +300,7 @@ fn check_assign(cx: &mut Cx, expr: &Expr, assign: &syn::ExprAssign) {
         ty,
         "when this assignment replaces it",
         help,
+        Vec::new(),
     );
 }
 

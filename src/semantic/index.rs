@@ -231,6 +231,8 @@ pub enum ModelQuery {
     Blocks(Callee),
     /// Dropping a value of this type runs a `Drop` impl that blocks.
     DropBlocks { krate: u32, ty: String },
+    /// The method called takes `self` by value: the receiver is moved into it.
+    ConsumesSelf(Callee),
     /// The callee does its work when called and returns a future for the reply.
     Eager(Callee),
     /// The callee spawns (or detaches) the future it is given as argument `arg`.
@@ -252,7 +254,8 @@ pub enum ModelQuery {
     AwaitsWrite(Callee),
     /// The callee returns a collection made from a count fixed where it is made
     /// (`(1..=n).map(..).collect()`), or capped there (`.take(N)`, a `drain` up to a
-    /// count capped with `min`).
+    /// count capped with `min`), or holds handles of tasks it already started
+    /// (`-> Vec<JoinHandle<()>>`).
     ReturnsFixed(Callee),
     /// The callee awaits an operation that loses data when cancelled.
     CancelUnsafe(Callee),

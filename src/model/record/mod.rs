@@ -274,6 +274,16 @@ impl Recorder {
         let returns_fixed = tail_expr(body).is_some_and(crate::semantic::bounds::fixed_count);
         let returns_capped = tail_expr(body)
             .is_some_and(|t| crate::semantic::bounds::capped_collection(t, &body.stmts));
+        // The declared return type's text: from `->` to the body.
+        let returns_handles = match &sig.output {
+            syn::ReturnType::Type(arrow, _) => {
+                let from = at.file.start_of(arrow.spans[0]);
+                let to = at.file.start_of(body.brace_token.span.open());
+                let text = at.file.text.get(from..to).unwrap_or("");
+                crate::semantic::bounds::holds_handles(text)
+            }
+            syn::ReturnType::Default => false,
+        };
         let returns_guard = match &sig.output {
             syn::ReturnType::Type(_, ty) => is_sync_guard_type(ty, at.file),
             syn::ReturnType::Default => false,
@@ -348,6 +358,11 @@ impl Recorder {
                 future,
                 local: Local {
                     returns_guard,
+                    names_kernel_files: body_text.contains("\"/proc/")
+                        || body_text.contains("\"/sys/"),
+                    consumes_self: sig
+                        .receiver()
+                        .is_some_and(|r| matches!(r.kind, syn::ReceiverKind::Value)),
                     returns_runtime: match &sig.output {
                         syn::ReturnType::Type(_, ty) => {
                             crate::semantic::tasks::is_runtime_type(&at.file.uses, ty)
@@ -358,6 +373,7 @@ impl Recorder {
                     worker,
                     returns_fixed,
                     returns_capped,
+                    returns_handles,
                     enters_runtime: enters,
                     entry,
                     single_thread_entry,

@@ -472,6 +472,16 @@ enum Role {
     Runtime,
     Futures,
     Semaphore,
+    /// A closure whose future takes a permit first (`|a| async move { let _p =
+    /// sem.acquire().await?; .. }`): every future it makes waits its turn.
+    Gated,
+}
+
+impl Role {
+    /// Whether futures that use this local are held to a limit by it.
+    fn limits(self) -> bool {
+        matches!(self, Role::Semaphore | Role::Gated)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -762,7 +772,7 @@ fn waits_on_its_argument(c: &syn::ExprClosure) -> bool {
 }
 
 /// Whether a declared type holds handles of spawned tasks (`Vec<JoinHandle<()>>`).
-fn holds_handles(ty: &str) -> bool {
+pub(crate) fn holds_handles(ty: &str) -> bool {
     // Tasks' handles, and receivers of replies to work sent elsewhere.
     ty.contains("JoinHandle")
         || ty.contains("oneshot :: Receiver")

@@ -227,7 +227,7 @@ impl Walk<'_, '_> {
                 let l = i.to_ascii_lowercase();
                 l.contains("semaphore")
                     || l.contains("permit")
-                    || self.lookup(i).is_some_and(|b| b.role == Role::Semaphore)
+                    || self.lookup(i).is_some_and(|b| b.role.limits())
             })
     }
 
@@ -416,10 +416,10 @@ impl Walk<'_, '_> {
             })
             || watched
                 .iter()
-                .any(|w| self.lookup(w).is_some_and(|b| b.role == Role::Semaphore))
-            || p.idents.iter().any(|i| {
-                self.lookup(i).is_some_and(|b| b.role == Role::Semaphore)
-            });
+                .any(|w| self.lookup(w).is_some_and(|b| b.role.limits()))
+            || p.idents
+                .iter()
+                .any(|i| self.lookup(i).is_some_and(|b| b.role.limits()));
         let site = Fanout {
             kind,
             range,
@@ -582,6 +582,14 @@ impl Walk<'_, '_> {
     }
 
     fn role_of(&self, init: &Expr) -> Role {
+        if let Expr::Closure(closure) = strip(init) {
+            let scan = BodyScan::of(|s| s.visit_expr(&closure.body));
+            return if self.bounds_itself(&scan) {
+                Role::Gated
+            } else {
+                Role::Other
+            };
+        }
         let c = chain::chain(init);
         if let Expr::Call(call) = strip(c.root) {
             let Some(path) = self.cx.call_path(c.root) else {

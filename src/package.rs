@@ -92,6 +92,17 @@ impl PackageCache {
         let Some(dir) = file.parent() else {
             return Arc::default();
         };
+        // `src/b.rs` and `./src/b.rs` are one file, and so one package: a relative
+        // path is read from `.` (the walk writes `./src/a.rs`, stdin's name may not).
+        let dotted;
+        let dir = match dir.components().next() {
+            None => Path::new("."),
+            Some(std::path::Component::Normal(_)) => {
+                dotted = Path::new(".").join(dir);
+                dotted.as_path()
+            }
+            Some(_) => dir,
+        };
         if let Some(p) = self.by_dir.lock().ok().and_then(|m| m.get(dir).cloned()) {
             return p;
         }

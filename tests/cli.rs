@@ -1091,3 +1091,42 @@ fn another_packages_private_async_fn_is_no_namesake() {
         )]
     );
 }
+
+#[test]
+fn a_linked_librarys_async_trait_method_is_a_namesake_an_unlinked_ones_is_not() {
+    // `app` calls `deliver` on a value of a type the text does not name. A library it
+    // depends on declares `deliver` async in a trait: the call makes a future it drops.
+    // The same library, checked in the run but not a dependency, names nothing.
+    let store = "pub trait Sink {\n\
+                 \x20   async fn deliver(&self, v: u8);\n\
+                 }\n";
+    let app = "pub async fn record(sink: &dyn std::any::Any) {\n\
+               \x20   let s = lookup(sink);\n\
+               \x20   s.deliver(1);\n\
+               }\n\
+               fn lookup<T>(t: T) -> T { t }\n";
+    let found = |deps: &str| {
+        let manifest =
+            format!("[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n{deps}");
+        let dir = project(&[
+            (
+                "store/Cargo.toml",
+                "[package]\nname = \"store\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+            ),
+            ("store/src/lib.rs", store),
+            ("app/Cargo.toml", &manifest),
+            ("app/src/lib.rs", app),
+        ]);
+        let code = if deps.is_empty() { 0 } else { 1 };
+        rule_path_line(&check_json(dir.path(), ".", code))
+    };
+    assert_eq!(found(""), vec![]);
+    assert_eq!(
+        found("[dependencies]\nstore = { path = \"../store\" }\n"),
+        vec![(
+            "unawaited-future".to_string(),
+            "./app/src/lib.rs".to_string(),
+            3
+        )]
+    );
+}

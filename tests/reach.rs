@@ -324,6 +324,43 @@ fn stdin_is_checked_in_its_crate_context_and_reported_under_its_path() {
         .stderr(predicates::str::contains("--stdin-filename"));
 }
 
+/// Stdin's file is one of its package's files, however its path is written: a
+/// crate-private helper in another file is known to block.
+#[test]
+fn stdin_named_without_a_leading_dot_shares_its_package_with_the_walked_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write(
+        p,
+        "Cargo.toml",
+        "[package]\nname = \"x\"\nversion = \"0.1.0\"\n",
+    );
+    write(p, "src/lib.rs", "pub mod a;\npub mod b;\n");
+    write(
+        p,
+        "src/a.rs",
+        "pub(crate) fn load() -> String {\n    std::fs::read_to_string(\"x.toml\").unwrap()\n}\n",
+    );
+    let text = "pub async fn run() -> usize {\n    crate::a::load().len()\n}\n";
+    write(p, "src/b.rs", text);
+    for name in ["src/b.rs", "./src/b.rs"] {
+        let out = asynclint()
+            .args(["check", "-", "--stdin-filename", name, "--format", "json"])
+            .current_dir(p)
+            .write_stdin(text)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let rules: Vec<&str> = v["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|d| d["rule"].as_str())
+            .collect();
+        assert_eq!(rules, ["blocking-in-async"], "{name}: {v}");
+    }
+}
+
 #[test]
 fn changed_since_reports_changed_files_with_the_whole_crate_indexed() {
     let dir = tempfile::tempdir().unwrap();

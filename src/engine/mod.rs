@@ -887,6 +887,7 @@ pub fn build_model(mut builder: ModelBuilder, packages: &PackageCache) -> Model 
         if let Some(lib) = &p.lib_name {
             builder.set_lib(p.id, lib.clone());
         }
+        builder.set_links(p.id, p.linked.clone());
     }
     Model::build(builder)
 }

@@ -33,6 +33,8 @@ pub struct ModelBuilder {
     guard_structs: HashSet<(u32, String)>,
     /// Each crate's library name.
     libs: HashMap<u32, String>,
+    /// The library names each crate links (its dependencies checked in the run).
+    links: HashMap<u32, Vec<String>>,
     /// Network clients built, and used for awaited calls where they were not built:
     /// `(crate, site)`.
     clients: Vec<(u32, ClientSite)>,
@@ -90,10 +92,15 @@ impl ModelBuilder {
         self.libs.insert(krate, name);
     }
 
+    pub fn set_links(&mut self, krate: u32, linked: Vec<String>) {
+        self.links.insert(krate, linked);
+    }
+
     pub fn merge(&mut self, other: ModelBuilder) {
         self.fns.extend(other.fns);
         self.guard_structs.extend(other.guard_structs);
         self.libs.extend(other.libs);
+        self.links.extend(other.links);
         self.clients.extend(other.clients);
         self.client_uses.extend(other.client_uses);
         self.messages.extend(other.messages);
@@ -205,6 +212,7 @@ impl Model {
             fns,
             guard_structs,
             libs,
+            links,
             clients,
             mut client_uses,
             messages,
@@ -241,7 +249,7 @@ impl Model {
                 }
             }
         }
-        let tables = resolve::Tables::new(&fns, libs, struct_fields, aliases);
+        let tables = resolve::Tables::new(&fns, libs, links, struct_fields, aliases);
         let resolved: Vec<Vec<Option<u32>>> = fns
             .iter()
             .map(|f| {

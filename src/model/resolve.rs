@@ -18,6 +18,8 @@ pub(super) struct Tables {
     libs: HashMap<u32, String>,
     /// The crate of each library name, `None` when several have it.
     by_lib: HashMap<String, Option<u32>>,
+    /// The library names each crate links (its dependencies checked in the run).
+    links: HashMap<u32, Vec<String>>,
     /// Each crate's structs by name: field → the type it holds. `None` when the crate
     /// declares two structs of that name.
     fields: HashMap<(u32, String), Option<Fields>>,
@@ -40,6 +42,7 @@ impl Tables {
     pub(super) fn new(
         fns: &[FnDef],
         libs: HashMap<u32, String>,
+        links: HashMap<u32, Vec<String>>,
         structs: Vec<(u32, super::record::StructFields)>,
         alias_list: Vec<(u32, (String, String))>,
     ) -> Self {
@@ -81,6 +84,7 @@ impl Tables {
             by_crate,
             libs,
             by_lib,
+            links,
             fields,
             aliases,
         }
@@ -141,9 +145,17 @@ impl Tables {
             .collect()
     }
 
+    /// Whether the crate `from` links the library of the crate `to`.
+    fn links_to(&self, from: u32, to: u32) -> bool {
+        self.links
+            .get(&from)
+            .is_some_and(|libs| libs.iter().any(|l| self.linked_crate(l) == Some(to)))
+    }
+
     /// Whether a fn `c` may name returns a future: by the name it is called by and
-    /// its arity (with or without a receiver), in the caller's crate, or exported by
-    /// another crate of the run.
+    /// its arity (with or without a receiver), in the caller's crate, or in a library
+    /// the caller's crate links, where that library exports it or declares it in a
+    /// trait (or an impl of one).
     pub(super) fn async_namesake(&self, fns: &[FnDef], c: &Callee) -> bool {
         let name = match &c.target {
             Target::Path(segs) | Target::Linked(segs) => match segs.last() {
@@ -159,12 +171,15 @@ impl Tables {
             (f.params == c.args || (f.has_self && f.params + 1 == c.args))
                 && (f.is_async || f.future != FutureShape::NotFuture)
         };
+        let reachable = |krate: u32, i: u32| {
+            let f = &fns[i as usize];
+            krate == c.scope.krate
+                || ((f.exported || f.trait_name.is_some()) && self.links_to(c.scope.krate, krate))
+        };
         self.by_crate.iter().any(|(krate, names)| {
-            names.get(name).is_some_and(|found| {
-                found
-                    .iter()
-                    .any(|&i| fits(i) && (*krate == c.scope.krate || fns[i as usize].exported))
-            })
+            names
+                .get(name)
+                .is_some_and(|found| found.iter().any(|&i| fits(i) && reachable(*krate, i)))
         })
     }
 

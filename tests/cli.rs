@@ -18,6 +18,22 @@ fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
+/// Two packages checked side by side: the library `store`, and `name`, whose
+/// manifest ends with `deps`.
+fn store_and(store: &str, name: &str, deps: &str, src: &str) -> tempfile::TempDir {
+    let manifest = |n: &str, extra: &str| {
+        format!("[package]\nname = \"{n}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n{extra}")
+    };
+    let (store_manifest, own_manifest) = (manifest("store", ""), manifest(name, deps));
+    let (own_toml, own_lib) = (format!("{name}/Cargo.toml"), format!("{name}/src/lib.rs"));
+    project(&[
+        ("store/Cargo.toml", &store_manifest),
+        ("store/src/lib.rs", store),
+        (&own_toml, &own_manifest),
+        (&own_lib, src),
+    ])
+}
+
 /// `asynclint check <target> --format json` in `dir`: asserts the exit code and
 /// returns the parsed report.
 fn check_json(dir: &std::path::Path, target: &str, code: i32) -> Value {
@@ -1064,19 +1080,7 @@ fn another_packages_private_async_fn_is_no_namesake() {
         )
     };
     let found = |own: &str| {
-        let ui = ui(own);
-        let dir = project(&[
-            (
-                "store/Cargo.toml",
-                "[package]\nname = \"store\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-            ),
-            ("store/src/lib.rs", store),
-            (
-                "ui/Cargo.toml",
-                "[package]\nname = \"ui\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-            ),
-            ("ui/src/lib.rs", &ui),
-        ]);
+        let dir = store_and(store, "ui", "", &ui(own));
         let code = if own.is_empty() { 0 } else { 1 };
         rule_path_line(&check_json(dir.path(), ".", code))
     };
@@ -1106,17 +1110,7 @@ fn a_linked_librarys_async_trait_method_is_a_namesake_an_unlinked_ones_is_not() 
                }\n\
                fn lookup<T>(t: T) -> T { t }\n";
     let found = |deps: &str| {
-        let manifest =
-            format!("[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n{deps}");
-        let dir = project(&[
-            (
-                "store/Cargo.toml",
-                "[package]\nname = \"store\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-            ),
-            ("store/src/lib.rs", store),
-            ("app/Cargo.toml", &manifest),
-            ("app/src/lib.rs", app),
-        ]);
+        let dir = store_and(store, "app", deps, app);
         let code = if deps.is_empty() { 0 } else { 1 };
         rule_path_line(&check_json(dir.path(), ".", code))
     };

@@ -330,12 +330,7 @@ fn stdin_is_checked_in_its_crate_context_and_reported_under_its_path() {
 fn stdin_named_without_a_leading_dot_shares_its_package_with_the_walked_files() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();
-    write(
-        p,
-        "Cargo.toml",
-        "[package]\nname = \"x\"\nversion = \"0.1.0\"\n",
-    );
-    write(p, "src/lib.rs", "pub mod a;\npub mod b;\n");
+    cross_file_crate(p);
     write(
         p,
         "src/a.rs",

@@ -771,6 +771,44 @@ fn waits_on_its_argument(c: &syn::ExprClosure) -> bool {
         && chain::path_ident(strip(&m.receiver)).is_some_and(|i| *i == param.ident)
 }
 
+/// Whether an `async` block only waits for the work `item` stands for to end: it
+/// awaits, and every `.await` in it is `item.join()`, `item.wait()` or `item.wait_*()`
+/// (`async move { match plugin.join().await { .. } }`): that work runs already.
+fn awaits_only_end_of(e: &Expr, item: &str) -> bool {
+    struct Awaits<'a> {
+        item: &'a str,
+        seen: bool,
+        other: bool,
+    }
+    impl<'ast> Visit<'ast> for Awaits<'_> {
+        fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
+            let ends = match strip(&a.base) {
+                Expr::MethodCall(m) => {
+                    let name = m.method.to_string();
+                    m.args.is_empty()
+                        && (name == "join" || name == "wait" || name.starts_with("wait_"))
+                        && chain::path_ident(strip(&m.receiver)).is_some_and(|i| *i == self.item)
+                }
+                _ => false,
+            };
+            self.seen = true;
+            self.other |= !ends;
+            visit::visit_expr_await(self, a);
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let Expr::Async(a) = strip(e) else {
+        return false;
+    };
+    let mut v = Awaits {
+        item,
+        seen: false,
+        other: false,
+    };
+    v.visit_block(&a.block);
+    v.seen && !v.other
+}
+
 /// Whether a declared type holds handles of spawned tasks (`Vec<JoinHandle<()>>`).
 pub(crate) fn holds_handles(ty: &str) -> bool {
     // Tasks' handles, and receivers of replies to work sent elsewhere.

@@ -682,6 +682,15 @@ impl Walk<'_, '_> {
             }
             let reply =
                 chain::path_ident(strip(arg)).is_some_and(|i| self.replies.iter().any(|r| *i == r));
+            // `v.push(async move { plugin.join().await })`: waits for work that runs.
+            let ends_item = self
+                .per_item()
+                .and_then(|(p, _)| p.item.as_deref())
+                .is_some_and(|item| awaits_only_end_of(arg, item.trim_start_matches("mut ")));
+            if ends_item {
+                self.grow(target, Size::Handles);
+                return;
+            }
             let by = if self.spawn_of(arg).is_some() || reply {
                 Size::Handles
             } else if name == "extend" {

@@ -484,18 +484,11 @@ fn called_where(
 /// Whether the blocking chain from `f` ends in reading a file (`std::fs::read_to_string`,
 /// `File::open`, `read_dir`, `metadata`).
 fn ends_in_file_read(out: &[Summary], mut f: u32) -> bool {
-    const READS: &[&str] = &[
-        "std::fs::read",
-        "std::fs::read_to_string",
-        "std::fs::read_dir",
-        "std::fs::metadata",
-        "std::fs::File::open",
-    ];
     // Each step of a chain is found breadth first, so it ends; the bound is a guard.
     for _ in 0..out.len() {
         match &out[f as usize].blocks {
             Some(Via::Call(g)) => f = *g,
-            Some(Via::Op(op)) => return READS.contains(&op.as_str()),
+            Some(Via::Op(op)) => return crate::semantic::blocking::reads_files(op),
             None => return false,
         }
     }

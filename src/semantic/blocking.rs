@@ -623,10 +623,27 @@ fn is_under_a_millisecond(arg: &Expr) -> bool {
     }
 }
 
+/// The kernel's own file systems: files under them are answered from memory.
+const KERNEL_DIRS: [&str; 2] = ["/proc/", "/sys/"];
+
+/// Whether code names a file under `/proc` or `/sys` in a string (`"/sys/fs/cgroup"`).
+pub fn names_kernel_files(code: &str) -> bool {
+    KERNEL_DIRS
+        .iter()
+        .any(|d| code.match_indices(d).any(|(i, _)| code[..i].ends_with('"')))
+}
+
+/// Whether a blocking operation's name (`std::fs::read_to_string`) is a std call
+/// that reads the file system without changing it.
+pub fn reads_files(op: &str) -> bool {
+    op.strip_prefix("std::fs::")
+        .is_some_and(|f| f != "File::create" && !super::calls::changes_disk(f))
+}
+
 /// A path under `/proc` or `/sys`, written out (`"/proc/meminfo"`, `format!("/proc/{pid}/stat")`,
 /// `Path::new("/sys/fs/cgroup/memory.max")`): a file the kernel answers from memory.
 fn is_kernel_file(arg: &Expr) -> bool {
-    let kernel = |p: &str| p.starts_with("/proc/") || p.starts_with("/sys/");
+    let kernel = |p: &str| KERNEL_DIRS.iter().any(|d| p.starts_with(d));
     match chain::strip(arg) {
         Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Str(s),

@@ -137,8 +137,14 @@ pub fn writes_to_disk(path: Option<&str>, method: Option<&str>) -> bool {
     path.is_some_and(|p| {
         ASYNC_FS_MODULES
             .iter()
-            .any(|m| p.strip_prefix(m).is_some_and(|f| FS_WRITES.contains(&f)))
+            .any(|m| p.strip_prefix(m).is_some_and(changes_disk))
     }) || method.is_some_and(|m| matches!(m, "sync_all" | "sync_data"))
+}
+
+/// Whether a file-system module's fn of this name (`rename`, `write`) changes what is
+/// on disk.
+pub fn changes_disk(f: &str) -> bool {
+    FS_WRITES.contains(&f)
 }
 
 /// Whether an awaited expression only hands the thread back to the executor for a

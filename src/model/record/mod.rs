@@ -358,8 +358,7 @@ impl Recorder {
                 future,
                 local: Local {
                     returns_guard,
-                    names_kernel_files: body_text.contains("\"/proc/")
-                        || body_text.contains("\"/sys/"),
+                    names_kernel_files: crate::semantic::blocking::names_kernel_files(body_text),
                     consumes_self: sig
                         .receiver()
                         .is_some_and(|r| matches!(r.kind, syn::ReceiverKind::Value)),

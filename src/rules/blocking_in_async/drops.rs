@@ -81,28 +81,36 @@ enum Dropped {
     OffExecutor,
 }
 
+/// The text of the enclosing fn's body after `after`.
+fn rest_of_fn<'t>(cx: &Cx<'t>, after: usize) -> Option<&'t str> {
+    let (_, body) = cx.enclosing_fn_text?;
+    cx.file.text.get(after..body.end)
+}
+
+/// Where `needle` starts in `text` as written code, not as the tail of a longer name
+/// or path (`drop(x)`, not `mem_drop(x)` or `self.drop(x)`).
+fn written_at<'a>(text: &'a str, needle: &'a str) -> impl Iterator<Item = usize> + 'a {
+    text.match_indices(needle).map(|(i, _)| i).filter(|&i| {
+        !text[..i]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+    })
+}
+
 /// The first `drop(name)` in the enclosing fn's body after `after`.
 fn explicit_drop(cx: &Cx, name: &str, after: usize) -> Option<Dropped> {
-    let (_, body) = cx.enclosing_fn_text?;
-    let text = cx.file.text.get(after..body.end)?;
+    let text = rest_of_fn(cx, after)?;
     let call = format!("drop({name})");
-    let mut from = 0;
-    while let Some(i) = text[from..].find(&call) {
-        let start = from + i;
-        let before = text[..start].chars().next_back();
-        if !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
-            let off = ["spawn_blocking", "unblock", "thread::spawn"]
-                .iter()
-                .any(|w| text[..start].contains(w));
-            if off {
-                return Some(Dropped::OffExecutor);
-            }
-            let start = after + start;
-            return Some(Dropped::Here(TextRange::new(start, start + call.len())));
-        }
-        from = start + call.len();
+    let start = written_at(text, &call).next()?;
+    let off = ["spawn_blocking", "unblock", "thread::spawn"]
+        .iter()
+        .any(|w| text[..start].contains(w));
+    if off {
+        return Some(Dropped::OffExecutor);
     }
-    None
+    let start = after + start;
+    Some(Dropped::Here(TextRange::new(start, start + call.len())))
 }
 
 /// `drop(x)` in async code, of a parameter whose declared type's `Drop` blocks
@@ -152,19 +160,12 @@ fn report_blocking_drop(
 /// The zero-argument method calls on `name` in the rest of the enclosing fn after
 /// `after` (`guard.defuse()`), as questions whether the method takes `self` by value.
 fn consuming_calls(cx: &Cx, name: &str, ty: &str, after: usize) -> Vec<IndexQuery> {
-    let Some((_, body)) = cx.enclosing_fn_text else {
-        return Vec::new();
-    };
-    let Some(text) = cx.file.text.get(after..body.end) else {
+    let Some(text) = rest_of_fn(cx, after) else {
         return Vec::new();
     };
     let receiver = format!("{name}.");
     let mut out = Vec::new();
-    for (i, _) in text.match_indices(&receiver) {
-        let before = text[..i].chars().next_back();
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
-            continue;
-        }
+    for i in written_at(text, &receiver) {
         let rest = &text[i + receiver.len()..];
         let method: String = rest
             .chars()

@@ -603,6 +603,8 @@ struct PerItem {
     size: Size,
     over_text: String,
     item: Option<String>,
+    /// The names the item's pattern binds.
+    names: HashSet<String>,
     bounded: bool,
     chunked: bool,
     drained: HashSet<String>,
@@ -762,21 +764,28 @@ fn waits_on_its_argument(c: &syn::ExprClosure) -> bool {
     let [Pat::Ident(param)] = c.inputs.iter().collect::<Vec<_>>()[..] else {
         return false;
     };
-    let Expr::MethodCall(m) = crate::semantic::body::unwrap_adapters(&c.body) else {
-        return false;
-    };
-    let name = m.method.to_string();
-    m.args.is_empty()
-        && (name == "join" || name == "wait" || name.starts_with("wait_"))
-        && chain::path_ident(strip(&m.receiver)).is_some_and(|i| *i == param.ident)
+    match crate::semantic::body::unwrap_adapters(&c.body) {
+        Expr::MethodCall(m) => end_waited_on(m).is_some_and(|i| *i == param.ident),
+        _ => false,
+    }
 }
 
-/// Whether an `async` block only waits for the work `item` stands for to end: it
-/// awaits, and every `.await` in it is `item.join()`, `item.wait()` or `item.wait_*()`
-/// (`async move { match plugin.join().await { .. } }`): that work runs already.
-fn awaits_only_end_of(e: &Expr, item: &str) -> bool {
+/// `t` of `t.join()`, `t.wait()`, `t.wait_*()` with no arguments: a wait for the
+/// work `t` stands for to end.
+fn end_waited_on(m: &ExprMethodCall) -> Option<&syn::Ident> {
+    let name = m.method.to_string();
+    let ends = m.args.is_empty() && (name == "join" || name == "wait" || name.starts_with("wait_"));
+    ends.then(|| chain::path_ident(strip(&m.receiver)))
+        .flatten()
+}
+
+/// Whether an `async` block only waits for the work the loop item (bound to `names`)
+/// stands for to end: it awaits, and every `.await` in it is a wait for the end of
+/// one of them (`async move { match plugin.join().await { .. } }`): that work runs
+/// already.
+fn awaits_only_end_of(e: &Expr, names: &HashSet<String>) -> bool {
     struct Awaits<'a> {
-        item: &'a str,
+        names: &'a HashSet<String>,
         seen: bool,
         other: bool,
     }
@@ -784,10 +793,7 @@ fn awaits_only_end_of(e: &Expr, item: &str) -> bool {
         fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
             let ends = match strip(&a.base) {
                 Expr::MethodCall(m) => {
-                    let name = m.method.to_string();
-                    m.args.is_empty()
-                        && (name == "join" || name == "wait" || name.starts_with("wait_"))
-                        && chain::path_ident(strip(&m.receiver)).is_some_and(|i| *i == self.item)
+                    end_waited_on(m).is_some_and(|i| self.names.contains(&i.to_string()))
                 }
                 _ => false,
             };
@@ -801,7 +807,7 @@ fn awaits_only_end_of(e: &Expr, item: &str) -> bool {
         return false;
     };
     let mut v = Awaits {
-        item,
+        names,
         seen: false,
         other: false,
     };

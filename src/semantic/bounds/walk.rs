@@ -685,8 +685,7 @@ impl Walk<'_, '_> {
             // `v.push(async move { plugin.join().await })`: waits for work that runs.
             let ends_item = self
                 .per_item()
-                .and_then(|(p, _)| p.item.as_deref())
-                .is_some_and(|item| awaits_only_end_of(arg, item.trim_start_matches("mut ")));
+                .is_some_and(|(p, _)| awaits_only_end_of(arg, &p.names));
             if ends_item {
                 self.grow(target, Size::Handles);
                 return;
@@ -768,6 +767,13 @@ impl Walk<'_, '_> {
                         .inputs
                         .first()
                         .map(|p| self.cx.file.slice(pat_range(self.cx, p)).to_string()),
+                    names: {
+                        let mut names = HashSet::default();
+                        for p in &cl.inputs {
+                            crate::semantic::body::pattern_names(p, &mut names);
+                        }
+                        names
+                    },
                     bounded: chain_is_bounded(&c.methods) || self.bounds_itself(&scan),
                     chunked: false,
                     drained: scan.drained,
@@ -952,10 +958,13 @@ impl Walk<'_, '_> {
         };
         let chunked = chain_is_bounded(&c.methods);
         let scan = BodyScan::of(|s| s.visit_block(&f.body));
+        let mut names = HashSet::default();
+        crate::semantic::body::pattern_names(&f.pat, &mut names);
         let frame = Frame::PerItem(Box::new(PerItem {
             size,
             over_text: self.text(strip_ref(&f.expr)),
             item: Some(self.cx.file.slice(pat_range(self.cx, &f.pat)).to_string()),
+            names: names.clone(),
             // A dispatcher starts one task per item of a kind, not a fan-out.
             bounded: self.bounds_itself(&scan) || crate::semantic::iteration::dispatches_by_kind(f),
             chunked,
@@ -964,8 +973,6 @@ impl Walk<'_, '_> {
             counted: scan.counted,
         }));
         self.with_frame(frame, |w| {
-            let mut names = HashSet::default();
-            crate::semantic::body::pattern_names(&f.pat, &mut names);
             for name in names {
                 w.binds.push(Bind {
                     name,
